@@ -1,0 +1,102 @@
+import type { SourcePos } from './diagnostic.js';
+import type { IpSet } from './ipset.js';
+import type { ChainPolicy, Family, Rule, TableName } from './ruleset.js';
+import type { HostModel } from './host.js';
+
+/** A rule the policy names; dockwall tags it with a comment carrying the name. */
+export interface PolicyRule {
+  name: string;
+  /** The rule as parsed (canonical), without dockwall's tag comment. */
+  rule: Rule;
+  /** The text as written in the policy file. */
+  text: string;
+  /**
+   * How the live rule carries the name: `tag` (dockwall appends `-m comment --comment dockwall:NAME`)
+   * or `own-comment` (pyfw style: the rule text carries its own comment, equal to the name).
+   */
+  identity: 'tag' | 'own-comment';
+  pos?: SourcePos;
+}
+
+export interface PolicyChain {
+  name: string;
+  /** Default policy of a built-in chain, when the policy sets it. */
+  policy?: ChainPolicy;
+  rules: PolicyRule[];
+  pos?: SourcePos;
+}
+
+export interface PolicyTable {
+  name: TableName;
+  chains: PolicyChain[];
+}
+
+export type ProtoName = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'any';
+
+/** One entry of the shared filter: who may reach which ports, on the host and on published ports. */
+export interface SharedAllow {
+  name: string;
+  /** Addresses or CIDRs (either family); empty means any source. */
+  sources: string[];
+  /** ipset names whose members are allowed sources. */
+  sets: string[];
+  proto: ProtoName;
+  /** Destination ports as seen by the client (before Docker's DNAT): `22`, `8000:8010`. Empty = all. */
+  ports: string[];
+  pos?: SourcePos;
+}
+
+export interface SharedFilter {
+  /** Packets entering on these interfaces are filtered; others (lo, bridges) are not. */
+  interfaces: string[];
+  allow: SharedAllow[];
+  /** What happens to packets from the external interfaces that no entry allows. */
+  otherwise: 'drop' | 'reject';
+  pos?: SourcePos;
+}
+
+/** Selects containers for a container-aware rule. All given criteria must match. */
+export interface ContainerSelector {
+  name?: string;
+  labels?: Record<string, string>;
+  composeProject?: string;
+  composeService?: string;
+}
+
+export interface ContainerAllow {
+  name: string;
+  selector: ContainerSelector;
+  /** Container (private) ports to allow; empty = every published port of the container. */
+  ports: number[];
+  proto?: 'tcp' | 'udp';
+  sources: string[];
+  sets: string[];
+  pos?: SourcePos;
+}
+
+export type Verdict = 'accept' | 'drop' | 'reject';
+
+export interface Expectation {
+  name?: string;
+  family: Family;
+  from: string;
+  to: { address: string; port?: number; proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' };
+  in?: string;
+  ctState?: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
+  verdict: Verdict;
+  pos?: SourcePos;
+}
+
+export interface Policy {
+  file: string;
+  format: 'dockwall' | 'pyfw';
+  ipsets: IpSet[];
+  families: Partial<Record<Family, { tables: PolicyTable[] }>>;
+  sharedFilter?: SharedFilter;
+  containers: ContainerAllow[];
+  /** Deny access to published ports not allowed by a container rule (`containers` present). */
+  denyUnlistedPublished: boolean;
+  expectations: Expectation[];
+  /** Host description for offline proof (`check`), when declared in the policy. */
+  host?: HostModel;
+}
