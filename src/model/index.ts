@@ -5,3 +5,4 @@ export * from './host.js';
 export * from './docker.js';
 export * from './policy.js';
 export * from './plan.js';
+export * from './state.js';

@@ -1,0 +1,141 @@
+import type { Family, HostState, Operation, Plan } from '../model/index.js';
+import type { DesiredState } from '../compile/desired-state.js';
+import { planChanges, type PlanOptions } from '../plan/planner.js';
+import { buildRestoreScripts } from './restore-script.js';
+import { planRollback } from './rollback.js';
+import { takeSnapshot, type Snapshot } from './snapshot.js';
+
+/** What the apply procedure needs from the host; the shell provides it, tests provide fakes. */
+export interface ApplyPorts {
+  readState(): Promise<HostState>;
+  /** Parses and checks an iptables-restore script without committing it (`iptables-restore --test`). */
+  testIptables(family: Family, script: string): Promise<void>;
+  restoreIptables(family: Family, script: string): Promise<void>;
+  restoreIpset(script: string): Promise<void>;
+}
+
+export type ApplyEvent =
+  | { type: 'attempt'; attempt: number; operations: number }
+  | { type: 'step'; what: 'ipset' | 'iptables' | 'ipset-cleanup'; family?: Family }
+  | { type: 'undo'; family: Family; reason: string }
+  | { type: 'drift-after-apply'; attempt: number; remaining: Operation[] };
+
+export interface ApplyResult {
+  applied: boolean;
+  attempts: number;
+  /** The plan that was carried out on the last attempt. */
+  plan: Plan;
+}
+
+/** An apply that could not be completed; nothing of it remains in the kernel unless `partial` says so. */
+export class ApplyError extends Error {
+  constructor(
+    message: string,
+    readonly remaining: Operation[] = [],
+    readonly partial = false,
+  ) {
+    super(message);
+    this.name = 'ApplyError';
+  }
+}
+
+/**
+ * Applies a desired state: plan against a fresh read, check every script first, then ipset (new sets
+ * and atomic swaps), one iptables-restore transaction per family, then set removals. If a later family
+ * fails, the earlier ones are put back from the state read before, so the firewall is all old or all
+ * new. Afterwards it reads and plans again; a non-empty plan (someone changed the tables at the same
+ * moment) is retried up to `maxAttempts` times and then reported, naming what differs.
+ */
+export async function applyDesired(
+  ports: ApplyPorts,
+  desired: DesiredState,
+  opts: {
+    maxAttempts?: number;
+    planOptions?: PlanOptions;
+    onEvent?: (e: ApplyEvent) => void;
+    /** A plan already shown to the user, with the state it was made from. */
+    first?: { state: HostState; plan: Plan };
+    /** Called with the snapshot of what each attempt will change, before it changes anything. */
+    saveSnapshot?: (snap: Snapshot) => Promise<void>;
+    policyFile?: string;
+    now?: () => Date;
+  } = {},
+): Promise<ApplyResult> {
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const emit = opts.onEvent ?? (() => {});
+  let state = opts.first?.state ?? (await ports.readState());
+  let plan = opts.first?.plan ?? planChanges(state, desired, opts.planOptions);
+  let last = plan;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (plan.operations.length === 0) return { applied: attempt > 1, attempts: attempt - 1, plan: last };
+    emit({ type: 'attempt', attempt, operations: plan.operations.length });
+    const snap = takeSnapshot(state, desired, plan, opts.policyFile ?? '', (opts.now ?? (() => new Date()))());
+    if (attempt === 1 && opts.saveSnapshot) await opts.saveSnapshot(snap);
+    await executePlan(ports, snap, plan, emit);
+    last = plan;
+    state = await ports.readState();
+    plan = planChanges(state, desired, opts.planOptions);
+    if (plan.operations.length === 0) return { applied: true, attempts: attempt, plan: last };
+    emit({ type: 'drift-after-apply', attempt, remaining: plan.operations });
+  }
+  throw new ApplyError(
+    `the host still differs after ${maxAttempts} attempts (another program is changing the same rules): ${describe(plan.operations)}`,
+    plan.operations,
+    true,
+  );
+}
+
+/** Runs one plan against the host, all or nothing across families. */
+export async function executePlan(ports: ApplyPorts, snap: Snapshot, plan: Plan, emit: (e: ApplyEvent) => void = () => {}): Promise<void> {
+  const scripts = buildRestoreScripts(plan);
+  const families = Object.keys(scripts.iptables) as Family[];
+  for (const f of families) {
+    try {
+      await ports.testIptables(f, scripts.iptables[f]!);
+    } catch (e) {
+      throw new ApplyError(`the ${f} rules were refused, nothing was changed: ${(e as Error).message}`);
+    }
+  }
+  if (scripts.ipsetBefore) {
+    emit({ type: 'step', what: 'ipset' });
+    try {
+      await ports.restoreIpset(scripts.ipsetBefore);
+    } catch (e) {
+      throw new ApplyError(`ipset refused the sets, no rule was changed: ${(e as Error).message}`, [], true);
+    }
+  }
+  const done: Family[] = [];
+  for (const f of families) {
+    emit({ type: 'step', what: 'iptables', family: f });
+    try {
+      await ports.restoreIptables(f, scripts.iptables[f]!);
+      done.push(f);
+    } catch (e) {
+      const reason = (e as Error).message;
+      for (const g of done) {
+        emit({ type: 'undo', family: g, reason });
+        await undoFamily(ports, snap, g);
+      }
+      throw new ApplyError(`the ${f} rules were refused by the kernel, nothing was changed: ${reason}`);
+    }
+  }
+  if (scripts.ipsetAfter) {
+    emit({ type: 'step', what: 'ipset-cleanup' });
+    await ports.restoreIpset(scripts.ipsetAfter);
+  }
+}
+
+/** Puts one family's dockwall-owned rules back as the snapshot recorded them. */
+async function undoFamily(ports: ApplyPorts, snap: Snapshot, family: Family): Promise<void> {
+  const now = await ports.readState();
+  const only: Snapshot = { ...snap, chains: snap.chains.filter((c) => c.family === family), sets: [] };
+  const script = buildRestoreScripts(planRollback(now, only)).iptables[family];
+  if (script) await ports.restoreIptables(family, script);
+}
+
+export function describe(ops: Operation[]): string {
+  return ops
+    .slice(0, 5)
+    .map((o) => ('family' in o ? `${o.op} ${o.family} ${o.table} ${o.chain}${'rule' in o ? ` ${o.rule}` : ''}` : `${o.op} ${'name' in o ? o.name : o.set.name}`))
+    .join('; ') + (ops.length > 5 ? `; and ${ops.length - 5} more` : '');
+}

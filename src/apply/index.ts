@@ -1,0 +1,4 @@
+export * from './restore-script.js';
+export * from './snapshot.js';
+export * from './rollback.js';
+export * from './apply-procedure.js';

@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerPlan } from './plan.js';
+import { registerShow } from './show.js';
+import { registerSchema, registerValidate } from './validate.js';
+
+export type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
+
+export function registerCommands(program: Command, run: Run): void {
+  registerPlan(program, run);
+  registerShow(program, run);
+  registerValidate(program, run);
+  registerSchema(program, run);
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { DockerInventory, Family, HostState, Policy, Ruleset } from '../model/index.js';
+import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
+import { loadPolicy } from '../policy/index.js';
+import type { CliContext } from './context.js';
+import { CliError } from './exit-codes.js';
+
+export function readText(ctx: CliContext, file: string): string {
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  ctx.addSource(file, text);
+  return text;
+}
+
+/** Reads and validates a policy file; stops (exit 1) on any error, printing positioned messages. */
+export function readPolicy(ctx: CliContext, file: string): Policy {
+  const res = loadPolicy(readText(ctx, file), file);
+  ctx.collect(res.diagnostics);
+  ctx.failOnErrors(`${file} is not a valid policy`);
+  if (!res.value) throw new CliError(`${file} is not a valid policy`);
+  return res.value;
+}
+
+/** Reads saved dumps (iptables-save / ip6tables-save output, ipset save output) into a host state. */
+export function readStateFiles(ctx: CliContext, files: string[], ipsetFiles: string[]): HostState {
+  const rulesets: Partial<Record<Family, Ruleset>> = {};
+  for (const file of files) {
+    const res = parseIptablesSave(readText(ctx, file), { file });
+    ctx.collect(res.diagnostics);
+    ctx.failOnErrors(`${file} is not a valid rule dump`);
+    const rs = res.value!;
+    if (rulesets[rs.family]) throw new CliError(`two ${rs.family} dumps given (${file}); give one per family`);
+    rulesets[rs.family] = rs;
+  }
+  const state: HostState = { rulesets, sets: { sets: [] } };
+  for (const file of ipsetFiles) {
+    const res = parseIpsetSave(readText(ctx, file), { file });
+    ctx.collect(res.diagnostics);
+    ctx.failOnErrors(`${file} is not a valid ipset dump`);
+    state.sets.sets.push(...res.value!.sets);
+  }
+  return state;
+}
+
+/** A Docker inventory saved as JSON (the shape `dockwall inventory --json` prints). */
+export function readInventoryFile(ctx: CliContext, file: string): DockerInventory {
+  const text = readText(ctx, file);
+  try {
+    const inv = JSON.parse(text) as DockerInventory;
+    if (!Array.isArray(inv.networks) || !Array.isArray(inv.containers)) throw new Error('needs "networks" and "containers" arrays');
+    return inv;
+  } catch (e) {
+    throw new CliError(`${file}: not a Docker inventory: ${(e as Error).message}`);
+  }
+}
+
+export function collectRepeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,78 @@
+import type { Diagnostic, DockerInventory, Family, Policy, PublishedPort } from '../model/index.js';
+import { FAMILIES } from '../model/index.js';
+import { describeSelector, selectContainers } from './container-select.js';
+import type { DesiredChains } from './desired-state.js';
+import { desiredRule } from './desired-state.js';
+import { CONTAINERS_CHAIN, DOCKER_USER } from './ownership.js';
+import { appliesToFamily, familyOfAddress, generatedRule, sourceFragments } from './rule-builder.js';
+
+/**
+ * Container-aware rules. Each allowed published port becomes a DOCKER-USER rule (via the
+ * DOCKWALL-CONTAINERS chain) that matches the connection's ORIGINAL destination port, so it does not
+ * depend on the container's address and survives recreation. Traffic from Docker's own bridges
+ * (containers reaching each other or the host's bridge address) is left to Docker's rules.
+ */
+export function compileContainerRules(
+  policy: Policy,
+  chains: DesiredChains,
+  inventory: DockerInventory | undefined,
+  diagnostics: Diagnostic[],
+): Family[] {
+  const families: Family[] = FAMILIES.filter((f) => f === 'ipv4' || policy.families[f] !== undefined);
+  const bridges = [...new Set((inventory?.networks ?? []).map((n) => n.bridge).filter((b): b is string => !!b))].sort();
+
+  for (const family of families) {
+    const chain = chains.get(family, 'filter', CONTAINERS_CHAIN);
+    const add = (name: string, text: string, pos = policy.containers[0]?.pos) =>
+      chain.rules.push(desiredRule(family, name, generatedRule(text, family), 'tag', pos));
+
+    add('containers/established', '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN');
+    for (const br of bridges) add(`containers/from-${br}`, `-i ${br} -j RETURN`);
+
+    for (const a of policy.containers) {
+      if (!appliesToFamily(family, a.sources, a.sets, policy.ipsets)) continue;
+      const matched = inventory ? selectContainers(inventory, a.selector) : [];
+      if (inventory && matched.length === 0 && family === 'ipv4') {
+        diagnostics.push({
+          severity: 'info',
+          code: 'compile.container-not-running',
+          message: `container rule "${a.name}" (${describeSelector(a.selector)}) matches no container now; it applies as soon as one starts`,
+          ...(a.pos ? { pos: a.pos } : {}),
+        });
+      }
+      const srcs = a.sources.length + a.sets.length > 0 ? sourceFragments(family, a.sources, a.sets, policy.ipsets) : [''];
+      const ports = new Map<string, PublishedPort>();
+      for (const c of matched) {
+        for (const p of c.ports) {
+          if (a.ports.length > 0 && !a.ports.includes(p.containerPort)) continue;
+          if (a.proto && p.proto !== a.proto) continue;
+          if (!portInFamily(p, family)) continue;
+          ports.set(`${p.proto}/${p.hostIp}/${p.hostPort}`, p);
+        }
+      }
+      for (const p of [...ports.values()].sort((x, y) => x.hostPort - y.hostPort || x.proto.localeCompare(y.proto))) {
+        const dst = isWildcard(p.hostIp) ? '' : ` --ctorigdst ${p.hostIp}`;
+        for (const s of srcs) {
+          add(`containers/${a.name}`, `${s} -p ${p.proto} -m conntrack --ctstate DNAT --ctorigdstport ${p.hostPort}${dst} -j RETURN`, a.pos);
+        }
+      }
+    }
+    if (policy.denyUnlistedPublished) add('containers/deny-unlisted', '-m conntrack --ctstate DNAT -j REJECT');
+
+    chains
+      .get(family, 'filter', DOCKER_USER)
+      .rules.push(desiredRule(family, 'containers/jump', generatedRule(`-j ${CONTAINERS_CHAIN}`, family), 'tag', policy.containers[0]?.pos));
+  }
+  return families;
+}
+
+function isWildcard(ip: string): boolean {
+  return ip === '' || ip === '0.0.0.0' || ip === '::';
+}
+
+function portInFamily(p: PublishedPort, family: Family): boolean {
+  if (p.hostIp === '' ) return true;
+  if (p.hostIp === '0.0.0.0') return family === 'ipv4';
+  if (p.hostIp === '::') return family === 'ipv6';
+  return familyOfAddress(p.hostIp) === family;
+}

@@ -1,0 +1,121 @@
+import type {
+  ChainPolicy,
+  Diagnostic,
+  DockerInventory,
+  Family,
+  IpSet,
+  Policy,
+  PolicyRule,
+  Rule,
+  SourcePos,
+  TableName,
+} from '../model/index.js';
+import { FAMILIES, diag } from '../model/index.js';
+import { ruleKey, withComment } from '../parse/index.js';
+import { compileContainerRules } from './container-rules.js';
+import { chainKind, tagFor, type ChainKind } from './ownership.js';
+import { compileSharedFilter } from './shared-filter.js';
+
+/** A rule as it must exist in the kernel, with the name that identifies it. */
+export interface DesiredRule {
+  name: string;
+  /** The rule including dockwall's tag comment (for `tag` identity). */
+  rule: Rule;
+  key: string;
+  identity: 'tag' | 'own-comment';
+  pos?: SourcePos;
+}
+
+export interface DesiredChain {
+  family: Family;
+  table: TableName;
+  chain: string;
+  kind: ChainKind;
+  policy?: ChainPolicy;
+  policyPos?: SourcePos;
+  rules: DesiredRule[];
+}
+
+export interface DesiredState {
+  chains: DesiredChain[];
+  sets: IpSet[];
+  /** Families the policy manages (the planner reads and plans only these). */
+  families: Family[];
+  diagnostics: Diagnostic[];
+}
+
+export interface CompileContext {
+  /** Docker's networks and containers; needed for `containers:` rules. */
+  inventory?: DockerInventory;
+}
+
+export function desiredRule(family: Family, name: string, rule: Rule, identity: DesiredRule['identity'], pos?: SourcePos): DesiredRule {
+  const full = identity === 'tag' ? withComment(rule, tagFor(name)) : rule;
+  const d: DesiredRule = { name, rule: full, key: ruleKey(full, family), identity };
+  if (pos) d.pos = pos;
+  return d;
+}
+
+function fromPolicyRule(family: Family, r: PolicyRule): DesiredRule {
+  return desiredRule(family, r.name, r.rule, r.identity, r.pos);
+}
+
+/** Looks up (or creates) the desired chain for family/table/chain, keeping declaration order. */
+export class DesiredChains {
+  readonly list: DesiredChain[] = [];
+
+  get(family: Family, table: TableName, chain: string): DesiredChain {
+    let c = this.list.find((x) => x.family === family && x.table === table && x.chain === chain);
+    if (!c) {
+      c = { family, table, chain, kind: chainKind(table, chain), rules: [] };
+      this.list.push(c);
+    }
+    return c;
+  }
+}
+
+/** Policy (+ Docker inventory) → the chains, rules, policies and sets dockwall wants in the kernel. */
+export function compileDesired(policy: Policy, ctx: CompileContext = {}): DesiredState {
+  const diagnostics: Diagnostic[] = [];
+  const chains = new DesiredChains();
+  const families = new Set<Family>();
+
+  for (const family of FAMILIES) {
+    const fam = policy.families[family];
+    if (!fam) continue;
+    families.add(family);
+    for (const table of fam.tables) {
+      for (const pc of table.chains) {
+        const c = chains.get(family, table.name, pc.name);
+        if (pc.policy) {
+          c.policy = pc.policy;
+          if (pc.pos) c.policyPos = pc.pos;
+        }
+        for (const r of pc.rules) c.rules.push(fromPolicyRule(family, r));
+      }
+    }
+  }
+
+  if (policy.sharedFilter) {
+    for (const f of compileSharedFilter(policy, chains, diagnostics)) families.add(f);
+  }
+  if (policy.containers.length > 0) {
+    for (const f of compileContainerRules(policy, chains, ctx.inventory, diagnostics)) families.add(f);
+  }
+
+  for (const c of chains.list) checkDuplicateNames(c, diagnostics);
+
+  return { chains: chains.list, sets: policy.ipsets, families: FAMILIES.filter((f) => families.has(f)), diagnostics };
+}
+
+function checkDuplicateNames(c: DesiredChain, diagnostics: Diagnostic[]): void {
+  const seen = new Set<string>();
+  for (const r of c.rules) {
+    if (seen.has(r.key)) {
+      diagnostics.push(
+        diag('warning', 'compile.duplicate-rule', `rule "${r.name}" in ${c.family} ${c.table} ${c.chain} repeats an earlier rule exactly`, r.pos),
+      );
+    }
+    seen.add(r.key);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './ownership.js';
+export * from './desired-state.js';
+export * from './container-select.js';
+export { generatedRule, familyOfAddress } from './rule-builder.js';

@@ -1,0 +1,102 @@
+import type { Chain, Diagnostic, HostState, IpSet, Operation, Plan, Ruleset, Table } from '../model/index.js';
+import { diag } from '../model/index.js';
+import { parseRuleText } from '../parse/index.js';
+
+/**
+ * Applies a plan to a copy of a host state, as the kernel would. Used to prove plans (a second plan on
+ * the result must be empty) and to evaluate expectations on the state a policy would produce.
+ */
+export function applyPlanToState(state: HostState, plan: Plan): { state: HostState; diagnostics: Diagnostic[] } {
+  const next: HostState = structuredClone(state);
+  const diagnostics: Diagnostic[] = [];
+  for (const op of plan.operations) {
+    const problem = applyOne(next, op);
+    if (problem) diagnostics.push(diag('error', 'plan.apply-simulation', problem));
+  }
+  return { state: next, diagnostics };
+}
+
+function applyOne(state: HostState, op: Operation): string | undefined {
+  switch (op.op) {
+    case 'create-set':
+      state.sets.sets.push(structuredClone(op.set));
+      return;
+    case 'update-set':
+    case 'replace-set': {
+      const i = state.sets.sets.findIndex((s) => s.name === op.name);
+      if (i < 0) return `set ${op.name} does not exist`;
+      state.sets.sets[i] = mergeSet(state.sets.sets[i]!, op.set);
+      return;
+    }
+    case 'destroy-set':
+      state.sets.sets = state.sets.sets.filter((s) => s.name !== op.name);
+      return;
+    default:
+      break;
+  }
+  const rs = state.rulesets[op.family];
+  if (!rs) return `no ${op.family} state`;
+  const table = tableOf(rs, op.table);
+  let chain = table.chains.find((c) => c.name === op.chain);
+  if (op.op === 'create-chain') {
+    if (chain) return `chain ${op.chain} exists`;
+    table.chains.push({ name: op.chain, policy: null, rules: [] });
+    return;
+  }
+  if (!chain) {
+    if (op.op === 'delete-chain') return `chain ${op.chain} does not exist`;
+    chain = { name: op.chain, policy: 'ACCEPT', rules: [] };
+    table.chains.push(chain);
+  }
+  return applyToChain(table, chain, op);
+}
+
+function applyToChain(table: Table, chain: Chain, op: Operation): string | undefined {
+  switch (op.op) {
+    case 'insert-rule': {
+      if (op.position < 1 || op.position > chain.rules.length + 1) return `position ${op.position} outside ${op.chain}`;
+      chain.rules.splice(op.position - 1, 0, parse(op.rule, op.family));
+      return;
+    }
+    case 'delete-rule': {
+      if (op.position < 1 || op.position > chain.rules.length) return `position ${op.position} outside ${op.chain}`;
+      chain.rules.splice(op.position - 1, 1);
+      return;
+    }
+    case 'move-rule': {
+      const [r] = chain.rules.splice(op.from - 1, 1);
+      if (!r) return `position ${op.from} outside ${op.chain}`;
+      chain.rules.splice(op.to - 1, 0, r);
+      return;
+    }
+    case 'set-policy':
+      chain.policy = op.to;
+      return;
+    case 'delete-chain':
+      if (chain.rules.length > 0) return `chain ${op.chain} is not empty`;
+      table.chains = table.chains.filter((c) => c !== chain);
+      return;
+    default:
+      return undefined;
+  }
+}
+
+function parse(text: string, family: Ruleset['family']) {
+  const res = parseRuleText(text, { family, file: '<plan>', line: 1, column: 1 });
+  if (!res.value) throw new Error(`internal error: planned rule does not parse: ${text}`);
+  return res.value;
+}
+
+function tableOf(rs: Ruleset, name: Table['name']): Table {
+  let t = rs.tables.find((x) => x.name === name);
+  if (!t) {
+    t = { name, chains: [] };
+    rs.tables.push(t);
+  }
+  return t;
+}
+
+function mergeSet(have: IpSet, want: IpSet): IpSet {
+  const options = [...have.options.filter(([k]) => !want.options.some(([w]) => w === k)), ...want.options];
+  return { ...have, type: want.type, family: want.family ?? have.family ?? 'inet', options, members: [...want.members] };
+}

@@ -1,0 +1,159 @@
+import type { Chain, ChainRef, Family, Operation, Rule } from '../model/index.js';
+import { commentOf, formatRule, ruleKey } from '../parse/index.js';
+import type { DesiredChain, DesiredRule } from '../compile/desired-state.js';
+import { TAG_PREFIX, nameFromTag } from '../compile/ownership.js';
+
+interface Item {
+  id: number;
+  key: string;
+  /** Text used to delete this rule by specification: the live spelling, or the desired one. */
+  text: string;
+  name?: string;
+}
+
+/**
+ * Operations that turn a live chain into the desired one without touching rules dockwall does not own.
+ *
+ * In a shared chain the result is: dockwall's rules, in policy order, at the top; then every other rule
+ * in its live order. Rules already in place stay (the longest run already in order); the others move
+ * (insert-then-delete is not needed: each table is applied in one atomic transaction), missing ones are
+ * inserted, rules dockwall owns but no longer wants are deleted last. Positions are 1-based and refer
+ * to the chain as it is when the operation runs. Several live copies of one owned rule are all deleted
+ * (deletion is by specification, which takes the first copy) and the rule inserted once.
+ */
+export function diffChain(desired: DesiredChain, live: Chain | undefined): Operation[] {
+  const ref: ChainRef = { family: desired.family, table: desired.table, chain: desired.chain };
+  const family = desired.family;
+  const ops: Operation[] = [];
+  const liveRules = live?.rules ?? [];
+  const desiredKeys = new Set(desired.rules.map((r) => r.key));
+  const ownNames = new Set(desired.rules.filter((r) => r.identity === 'own-comment').map((r) => r.name));
+
+  let nextId = 0;
+  const cur: Array<Item & { ours: boolean }> = liveRules.map((r) => {
+    const key = ruleKey(r, family);
+    const ours = desired.kind === 'owned' || isOurs(r, key, desiredKeys, ownNames);
+    const item: Item & { ours: boolean } = { id: nextId++, key, text: formatRule(r), ours };
+    const n = nameOf(r);
+    if (n !== undefined) item.name = n;
+    return item;
+  });
+
+  // Keys with several live copies: delete them all, re-insert below if wanted.
+  const count = new Map<string, number>();
+  for (const it of cur) if (it.ours) count.set(it.key, (count.get(it.key) ?? 0) + 1);
+  for (const [key, n] of count) {
+    if (n < 2) continue;
+    for (let i = 0; i < n; i++) {
+      const at = cur.findIndex((x) => x.key === key && x.ours);
+      const it = cur[at]!;
+      ops.push(withName({ op: 'delete-rule', ...ref, position: at + 1, rule: it.text }, it.name));
+      cur.splice(at, 1);
+    }
+  }
+
+  // Live rules that can stay: owned, wanted, before the first foreign rule, in policy order (LIS).
+  const firstForeign = cur.findIndex((x) => !x.ours);
+  const prefix = firstForeign === -1 ? cur : cur.slice(0, firstForeign);
+  const desiredIndex = new Map(desired.rules.map((r, i) => [r.key, i] as const));
+  const stay = longestIncreasing(prefix.filter((x) => desiredIndex.has(x.key)), (x) => desiredIndex.get(x.key)!);
+  const stayIds = new Set(stay.map((x) => x.id));
+  const liveByKey = new Map(cur.filter((x) => x.ours).map((x) => [x.key, x] as const));
+
+  const placed: number[] = [];
+  desired.rules.forEach((d, i) => {
+    const prevPos = i === 0 ? 0 : cur.findIndex((x) => x.id === placed[i - 1]) + 1;
+    const existing = liveByKey.get(d.key);
+    if (existing && stayIds.has(existing.id)) {
+      placed.push(existing.id);
+      return;
+    }
+    if (existing) {
+      const from = cur.findIndex((x) => x.id === existing.id);
+      cur.splice(from, 1);
+      const after = i === 0 ? 0 : cur.findIndex((x) => x.id === placed[i - 1]) + 1;
+      cur.splice(after, 0, existing);
+      liveByKey.delete(d.key);
+      ops.push(withName({ op: 'move-rule', ...ref, from: from + 1, to: after + 1, rule: existing.text }, d.name));
+      placed.push(existing.id);
+      return;
+    }
+    const item = { id: nextId++, key: d.key, text: formatRule(d.rule), ours: true, name: d.name };
+    cur.splice(prevPos, 0, item);
+    ops.push(withName({ op: 'insert-rule', ...ref, position: prevPos + 1, rule: item.text }, d.name));
+    placed.push(item.id);
+  });
+
+  const keep = new Set(placed);
+  for (let at = 0; at < cur.length; ) {
+    const it = cur[at]!;
+    if (it.ours && !keep.has(it.id)) {
+      ops.push(withName({ op: 'delete-rule', ...ref, position: at + 1, rule: it.text }, it.name));
+      cur.splice(at, 1);
+    } else at++;
+  }
+  return ops;
+}
+
+/** The live rules of a chain that are dockwall's, by the same test the diff uses. */
+export function ownedRules(desired: DesiredChain, live: Chain): Rule[] {
+  if (desired.kind === 'owned') return [...live.rules];
+  const desiredKeys = new Set(desired.rules.map((r) => r.key));
+  const ownNames = new Set(desired.rules.filter((r) => r.identity === 'own-comment').map((r) => r.name));
+  return live.rules.filter((r) => isOurs(r, ruleKey(r, desired.family), desiredKeys, ownNames));
+}
+
+/** Every rule in a chain dockwall is removing wholly (it must hold only dockwall's rules). */
+export function deleteOwnedRules(ref: ChainRef, live: Chain, family: Family): Operation[] {
+  void family;
+  const ops: Operation[] = [];
+  for (const r of live.rules) {
+    ops.push(withName({ op: 'delete-rule', ...ref, position: 1, rule: formatRule(r) }, nameOf(r)));
+  }
+  return ops;
+}
+
+/** Rules tagged `dockwall:` in a chain the policy no longer mentions. */
+export function taggedRules(live: Chain): Rule[] {
+  return live.rules.filter((r) => commentOf(r)?.startsWith(TAG_PREFIX));
+}
+
+function isOurs(r: Rule, key: string, desiredKeys: Set<string>, ownNames: Set<string>): boolean {
+  const c = commentOf(r);
+  if (c !== undefined && (c.startsWith(TAG_PREFIX) || ownNames.has(c))) return true;
+  return desiredKeys.has(key);
+}
+
+function nameOf(r: Rule): string | undefined {
+  const c = commentOf(r);
+  return nameFromTag(c) ?? c;
+}
+
+function withName<T extends Operation>(op: T, name: string | undefined): T {
+  return name !== undefined ? { ...op, name } : op;
+}
+
+/** Longest subsequence whose `rank` strictly increases (patience sorting, O(n log n)). */
+export function longestIncreasing<T>(items: T[], rank: (x: T) => number): T[] {
+  const tails: number[] = [];
+  const tailIdx: number[] = [];
+  const prev: number[] = new Array(items.length).fill(-1);
+  items.forEach((x, i) => {
+    const r = rank(x);
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tails[mid]! < r) lo = mid + 1;
+      else hi = mid;
+    }
+    tails[lo] = r;
+    tailIdx[lo] = i;
+    prev[i] = lo > 0 ? tailIdx[lo - 1]! : -1;
+  });
+  const out: T[] = [];
+  for (let i = tailIdx[tails.length - 1] ?? -1; i >= 0; i = prev[i]!) out.push(items[i]!);
+  return out.reverse();
+}
+
+export type { DesiredRule };

@@ -1,0 +1,5 @@
+export * from './planner.js';
+export * from './chain-diff.js';
+export * from './set-diff.js';
+export * from './render-text.js';
+export * from './apply-plan.js';

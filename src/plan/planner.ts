@@ -1,0 +1,142 @@
+import type {
+  Chain,
+  ChainRef,
+  Diagnostic,
+  Family,
+  HostState,
+  Operation,
+  Plan,
+  PlanSummary,
+  Ruleset,
+  TableName,
+} from '../model/index.js';
+import { diag, findChain, isBuiltinChain } from '../model/index.js';
+import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
+import { isDeletableOwnedChain, isDockerChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
+import { commentOf, formatRule } from '../parse/index.js';
+import { deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
+import { diffSets } from './set-diff.js';
+
+export interface PlanOptions {
+  /** Families whose live state is known; others are skipped with a diagnostic. Default: those in state. */
+  families?: Family[];
+  /**
+   * Also remove dockwall's rules and DOCKWALL-* chains that the desired state does not mention
+   * (default true). Rollback turns it off: it restores only what the last apply touched.
+   */
+  prune?: boolean;
+}
+
+/**
+ * (live state, desired state) → an ordered plan:
+ *   sets created/updated → chains created → rules inserted/moved → policies set → rules deleted →
+ *   chains deleted → sets destroyed.
+ * Nothing outside dockwall's ownership appears in a plan.
+ */
+export function planChanges(state: HostState, desired: DesiredState, opts: PlanOptions = {}): Plan {
+  const diagnostics: Diagnostic[] = [...desired.diagnostics];
+  const creates: Operation[] = [];
+  const rules: Operation[] = [];
+  const policies: Operation[] = [];
+  const deletes: Operation[] = [];
+  const chainDeletes: Operation[] = [];
+
+  const families = opts.families ?? (Object.keys(state.rulesets) as Family[]);
+  const byFamily = new Map<Family, DesiredChain[]>();
+  for (const c of desired.chains) byFamily.set(c.family, [...(byFamily.get(c.family) ?? []), c]);
+
+  for (const [family, chains] of byFamily) {
+    const live = state.rulesets[family];
+    if (!live || !families.includes(family)) {
+      diagnostics.push(diag('warning', 'plan.family-not-read', `no ${family} state was given, so ${family} rules are not planned`));
+      continue;
+    }
+    const dockerPresent = hasDockerChains(live);
+    for (const want of chains) {
+      const ref: ChainRef = { family, table: want.table, chain: want.chain };
+      const have = findChain(live, want.table, want.chain);
+      if (!have && !isBuiltinChain(want.table, want.chain)) creates.push({ op: 'create-chain', ...ref });
+      if (isDockerChain(want.chain) && want.rules.length > 0) {
+        diagnostics.push(
+          diag('warning', 'plan.docker-chain', `${want.chain} is Docker's chain: dockerd flushes it on every start; DOCKER-USER is the durable place`, want.rules[0]?.pos),
+        );
+      }
+      const ops = diffChain(want, have);
+      for (const op of ops) (op.op === 'delete-rule' ? deletes : rules).push(op);
+      if (want.policy) {
+        const current = have?.policy ?? (isBuiltinChain(want.table, want.chain) ? 'ACCEPT' : null);
+        if (isDockerOwnedPolicy(family, want.table, want.chain, dockerPresent)) {
+          if (current !== want.policy) {
+            diagnostics.push(
+              diag(
+                'warning',
+                'plan.forward-policy-docker',
+                `${family} filter FORWARD's policy is set by Docker on this host; dockwall leaves it ${current ?? 'unset'} instead of ${want.policy}. Filter forwarded traffic in DOCKER-USER (the shared filter or containers:) instead`,
+                want.policyPos,
+              ),
+            );
+          }
+        } else if (current !== want.policy) {
+          policies.push({ op: 'set-policy', ...ref, from: current, to: want.policy });
+        }
+      }
+    }
+    // dockwall's rules and chains that the policy no longer wants.
+    for (const table of opts.prune === false ? [] : live.tables) {
+      for (const chain of table.chains) {
+        if (chains.some((c) => c.table === table.name && c.chain === chain.name)) continue;
+        const ref: ChainRef = { family, table: table.name, chain: chain.name };
+        if (isDeletableOwnedChain(chain.name)) {
+          deletes.push(...deleteOwnedRules(ref, chain, family));
+          chainDeletes.push({ op: 'delete-chain', ...ref });
+        } else {
+          deletes.push(...staleTagged(ref, chain));
+        }
+      }
+    }
+  }
+
+  const setOps = diffSets(desired.sets, state.sets);
+  const operations = [
+    ...setOps.filter((o) => o.op !== 'destroy-set'),
+    ...creates,
+    ...rules,
+    ...policies,
+    ...deletes,
+    ...chainDeletes,
+  ];
+  return { formatVersion: 1, operations, summary: summarize(operations), diagnostics };
+}
+
+function staleTagged(ref: ChainRef, chain: Chain): Operation[] {
+  const stale = new Set(taggedRules(chain));
+  const ops: Operation[] = [];
+  chain.rules.forEach((r, i) => {
+    if (!stale.has(r)) return;
+    const name = nameFromTag(commentOf(r));
+    const op: Operation = { op: 'delete-rule', ...ref, position: i + 1 - ops.length, rule: formatRule(r) };
+    ops.push(name !== undefined ? { ...op, name } : op);
+  });
+  return ops;
+}
+
+export function hasDockerChains(rs: Ruleset): boolean {
+  const filter = rs.tables.find((t) => t.name === 'filter');
+  return !!filter?.chains.some((c) => c.name === 'DOCKER' || c.name === 'DOCKER-FORWARD' || c.name.startsWith('DOCKER-ISOLATION'));
+}
+
+export function summarize(ops: Operation[]): PlanSummary {
+  const s: PlanSummary = { add: 0, change: 0, remove: 0 };
+  for (const o of ops) {
+    if (o.op === 'insert-rule' || o.op === 'create-chain' || o.op === 'create-set') s.add++;
+    else if (o.op === 'delete-rule' || o.op === 'delete-chain' || o.op === 'destroy-set') s.remove++;
+    else s.change++;
+  }
+  return s;
+}
+
+export function isEmptyPlan(plan: Plan): boolean {
+  return plan.operations.length === 0;
+}
+
+export type { TableName };

@@ -1,0 +1,80 @@
+import type { Operation, Plan } from '../model/index.js';
+
+export interface Paint {
+  add(s: string): string;
+  remove(s: string): string;
+  change(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+export const NO_PAINT: Paint = { add: (s) => s, remove: (s) => s, change: (s) => s, dim: (s) => s, bold: (s) => s };
+
+/**
+ * The human view of a plan, rendered from its JSON form (so both always agree), in the manner of
+ * `terraform plan`: `+` add, `-` remove, `~` move or change, grouped by chain, and a summary line.
+ */
+export function renderPlanText(plan: Plan, paint: Paint = NO_PAINT): string {
+  const json = JSON.parse(JSON.stringify(plan)) as Plan;
+  if (json.operations.length === 0) return 'No changes. The host matches the policy.\n';
+  const groups = new Map<string, string[]>();
+  for (const op of json.operations) {
+    const g = groupOf(op);
+    const lines = groups.get(g) ?? [];
+    lines.push(...linesOf(op, paint));
+    groups.set(g, lines);
+  }
+  const out: string[] = ['dockwall will make these changes:', ''];
+  for (const [g, lines] of groups) {
+    out.push(`  ${paint.bold(g)}`);
+    for (const l of lines) out.push(`    ${l}`);
+    out.push('');
+  }
+  const s = json.summary;
+  out.push(`Plan: ${s.add} to add, ${s.change} to change, ${s.remove} to remove.`);
+  return out.join('\n') + '\n';
+}
+
+function groupOf(op: Operation): string {
+  if ('family' in op) return `${op.family} ${op.table} ${op.chain}`;
+  return 'ipsets';
+}
+
+function named(name: string | undefined, paint: Paint): string {
+  return name !== undefined ? paint.dim(`  # ${name}`) : '';
+}
+
+function linesOf(op: Operation, p: Paint): string[] {
+  switch (op.op) {
+    case 'create-chain':
+      return [p.add(`+ create chain ${op.chain}`)];
+    case 'delete-chain':
+      return [p.remove(`- delete chain ${op.chain}`)];
+    case 'insert-rule':
+      return [p.add(`+ ${pad(String(op.position))}${op.rule}`) + named(op.name, p)];
+    case 'delete-rule':
+      return [p.remove(`- ${pad(String(op.position))}${op.rule}`) + named(op.name, p)];
+    case 'move-rule':
+      return [p.change(`~ ${pad(`${op.from}→${op.to}`)}${op.rule}`) + named(op.name, p)];
+    case 'set-policy':
+      return [p.change(`~ policy ${op.from ?? '-'} → ${op.to}`)];
+    case 'create-set': {
+      const n = op.set.members.length;
+      return [p.add(`+ create set ${op.set.name} (${op.set.type}, ${n} member${n === 1 ? '' : 's'})`)];
+    }
+    case 'update-set':
+      return [
+        p.change(`~ set ${op.name} members (swapped in atomically)`),
+        ...op.add.map((m) => p.add(`    + ${m}`)),
+        ...op.remove.map((m) => p.remove(`    - ${m}`)),
+      ];
+    case 'replace-set':
+      return [p.change(`~ replace set ${op.name} (${op.reason}), swapped in atomically`)];
+    case 'destroy-set':
+      return [p.remove(`- destroy set ${op.name}`)];
+  }
+}
+
+function pad(s: string): string {
+  return s.padEnd(6);
+}
