@@ -34,7 +34,7 @@ export interface Snapshot {
 /** Records the chains and sets a plan touches, as they are before it runs. */
 export function takeSnapshot(state: HostState, desired: DesiredState, plan: Plan, policyFile: string, now: Date): Snapshot {
   const chains = new Map<string, ChainSnapshot>();
-  const wanted = new Map(desired.chains.map((c) => [`${c.family}/${c.table}/${c.chain}`, c] as const));
+  const wanted = new Map<string, DesiredChain>(desired.chains.map((c) => [`${c.family}/${c.table}/${c.chain}`, c]));
   for (const op of plan.operations) {
     if (!('family' in op)) continue;
     const id = `${op.family}/${op.table}/${op.chain}`;

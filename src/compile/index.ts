@@ -2,3 +2,4 @@ export * from './ownership.js';
 export * from './desired-state.js';
 export * from './container-select.js';
 export { generatedRule, familyOfAddress } from './rule-builder.js';
+export * from './docker-layout.js';

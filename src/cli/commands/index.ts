@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerApply } from './apply.js';
+import { registerCheck } from './check.js';
 import { registerPlan } from './plan.js';
 import { registerShow } from './show.js';
+import { registerStatus } from './status.js';
 import { registerSchema, registerValidate } from './validate.js';
 
 export type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
 export function registerCommands(program: Command, run: Run): void {
   registerPlan(program, run);
+  registerApply(program, run);
+  registerStatus(program, run);
+  registerCheck(program, run);
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);

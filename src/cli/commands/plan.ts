@@ -28,7 +28,7 @@ export function registerPlan(program: Command, run: (fn: (ctx: CliContext) => Pr
     .action((opts: PlanOpts) =>
       run(async (ctx) => {
         const p = await planFromOptions(ctx, opts);
-        if (opts.check) runExpectations(ctx, p, { fatal: true });
+        if (opts.check) await runExpectations(ctx, p, { fatal: true });
         if (opts.json) ctx.output.out(JSON.stringify({ ...p.plan, diagnostics: [...ctx.diagnostics, ...p.plan.diagnostics] }, null, 2) + '\n');
         else {
           ctx.collect(p.plan.diagnostics);

@@ -1,0 +1,141 @@
+import type { DesiredState } from '../compile/index.js';
+import { DOCKER_USER, OWNED_CHAIN_PREFIX } from '../compile/index.js';
+import { DockerEngineClient, readInventory } from '../docker/index.js';
+import {
+  createRunner,
+  detectVariant,
+  readChainRules,
+  readSets,
+  readTable,
+  type Runner,
+  type VariantReport,
+} from '../host/index.js';
+import type { Chain, DockerInventory, Family, HostState, IptablesVariant, Ruleset, Table, TableName } from '../model/index.js';
+import { diag } from '../model/index.js';
+import { parseIpsetSave, parseIptablesS, parseIptablesSave } from '../parse/index.js';
+import type { CliContext } from './context.js';
+import { CliError } from './exit-codes.js';
+
+export interface LiveOptions {
+  runner?: Runner;
+  /** Read whole tables instead of only the chains dockwall manages (finds every stale dockwall rule). */
+  full?: boolean;
+  variant?: IptablesVariant;
+}
+
+let sharedRunner: Runner | undefined;
+export function hostRunner(): Runner {
+  sharedRunner ??= createRunner({ timeoutMs: 30_000 });
+  return sharedRunner;
+}
+
+let variantCache: VariantReport | undefined;
+/** Which iptables to use: the variant Docker's chains are in, else the `iptables` command's. */
+export async function chooseVariant(ctx: CliContext, runner: Runner): Promise<IptablesVariant> {
+  variantCache ??= await detectVariant(runner);
+  const v = variantCache;
+  if (v.mismatch && v.message) ctx.collect([diag('warning', 'host.variant-mismatch', v.message)]);
+  return v.docker !== 'none' ? v.docker : v.command;
+}
+
+const BASE_CHAINS: Array<[TableName, string]> = [
+  ['filter', 'INPUT'],
+  ['filter', 'FORWARD'],
+  ['filter', 'OUTPUT'],
+  ['filter', DOCKER_USER],
+];
+
+/**
+ * Reads what planning needs: the chains the desired state names, the built-in chains dockwall places
+ * jumps in, DOCKER-USER, every DOCKWALL-* chain, and the declared sets. Cost follows what dockwall
+ * manages, not the size of the tables (unless `full`).
+ */
+export async function readLiveState(ctx: CliContext, desired: DesiredState, opts: LiveOptions = {}): Promise<HostState> {
+  const runner = opts.runner ?? hostRunner();
+  const variant = opts.variant ?? (await chooseVariant(ctx, runner));
+  const rulesets: Partial<Record<Family, Ruleset>> = {};
+  for (const family of desired.families) {
+    const wanted = new Map<TableName, Set<string>>();
+    const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
+    for (const [t, c] of BASE_CHAINS) want(t, c);
+    for (const c of desired.chains) if (c.family === family) want(c.table, c.chain);
+    const tables: Table[] = [];
+    for (const [table, chains] of wanted) {
+      if (opts.full || variant === 'legacy') {
+        tables.push(await readWholeTable(ctx, runner, family, table, variant));
+        continue;
+      }
+      const names = new Set(chains);
+      for (const n of await listNftChainNames(runner, family, table)) {
+        if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
+      }
+      const read: Chain[] = [];
+      for (const name of names) {
+        const got = await readChainRules(runner, family, table, name, { variant });
+        if (!got.exists) continue;
+        const res = parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table });
+        ctx.collect(res.diagnostics);
+        ctx.failOnErrors(`could not read ${family} ${table} ${name}`);
+        read.push(...res.value!.chains.filter((c) => c.name === name));
+      }
+      tables.push({ name: table, chains: read });
+    }
+    rulesets[family] = { family, tables, variant };
+  }
+  const sets = { sets: [] as HostState['sets']['sets'] };
+  if (desired.sets.length > 0) {
+    for (const s of await readSets(runner, desired.sets.map((x) => x.name))) {
+      if (!s.present) continue;
+      const res = parseIpsetSave(s.text, { file: `ipset save ${s.name}` });
+      ctx.collect(res.diagnostics);
+      sets.sets.push(...(res.value?.sets ?? []));
+    }
+  }
+  return { rulesets, sets };
+}
+
+async function readWholeTable(ctx: CliContext, runner: Runner, family: Family, table: TableName, variant: IptablesVariant): Promise<Table> {
+  const text = await readTable(runner, family, table, { variant });
+  const res = parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`, family });
+  ctx.collect(res.diagnostics);
+  ctx.failOnErrors(`could not read the ${family} ${table} table`);
+  return res.value!.tables.find((t) => t.name === table) ?? { name: table, chains: [] };
+}
+
+/** Chain names of one table: from `nft list chains` (cheap: no rules), or the table's dump for legacy. */
+export async function listChainNames(runner: Runner, family: Family, table: TableName, variant?: IptablesVariant): Promise<string[]> {
+  if (variant === 'legacy') {
+    const text = await readTable(runner, family, table, { variant });
+    return text.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]!);
+  }
+  return listNftChainNames(runner, family, table);
+}
+
+/** nftables table names as `family name` (e.g. `ip docker-bridges`); empty when nft is missing. */
+export async function listNftTables(runner: Runner): Promise<string[]> {
+  const res = await runner.run(['nft', 'list', 'tables']);
+  if (res.code !== 0) return [];
+  return res.stdout.split('\n').map((l) => /^table (\S+ \S+)/.exec(l)?.[1]).filter((x): x is string => !!x);
+}
+
+async function listNftChainNames(runner: Runner, family: Family, table: TableName): Promise<string[]> {
+  const res = await runner.run(['nft', 'list', 'chains', family === 'ipv6' ? 'ip6' : 'ip']);
+  if (res.code !== 0) return [];
+  const names: string[] = [];
+  let inTable = false;
+  for (const line of res.stdout.split('\n')) {
+    const t = /^table (ip6?) (\S+) \{/.exec(line);
+    if (t) inTable = t[2] === table;
+    const c = inTable ? /^\s+chain (\S+) \{/.exec(line) : null;
+    if (c?.[1]) names.push(c[1]);
+  }
+  return names;
+}
+
+export async function readLiveInventory(ctx: CliContext): Promise<DockerInventory> {
+  try {
+    return await readInventory(new DockerEngineClient({}, ctx.env));
+  } catch (e) {
+    throw new CliError(`cannot ask Docker for its containers (needed by containers: rules): ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,33 @@
+/** Which of Docker's rule layouts a host shows, told from the chain names Docker created. */
+export type DockerLayout =
+  | { kind: 'none'; description: string }
+  | { kind: 'iptables'; generation: 'pre-17.06' | '17.06-27' | '28' | '29'; description: string }
+  | { kind: 'nftables'; description: string };
+
+/**
+ * `filterChains`: chain names of the filter table (either family); `nftTables`: names of nftables
+ * tables (`ip docker-bridges` means Docker's nftables backend, Docker 29+).
+ */
+export function detectDockerLayout(filterChains: readonly string[], nftTables: readonly string[] = []): DockerLayout {
+  const has = (c: string) => filterChains.includes(c);
+  if (nftTables.some((t) => /\bdocker-bridges$/.test(t))) {
+    return {
+      kind: 'nftables',
+      description:
+        "Docker's nftables backend (29+, tables ip/ip6 docker-bridges): there is no DOCKER-USER chain; rules dockwall puts in DOCKER-USER do not filter container traffic on this host",
+    };
+  }
+  if (has('DOCKER-FORWARD') && !has('DOCKER-ISOLATION-STAGE-1')) {
+    return { kind: 'iptables', generation: '29', description: 'Docker 29 iptables layout: DOCKER-USER, DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE, DOCKER-INTERNAL; no isolation chains' };
+  }
+  if (has('DOCKER-FORWARD')) {
+    return { kind: 'iptables', generation: '28', description: 'Docker 28 layout: FORWARD → DOCKER-USER, DOCKER-FORWARD (DOCKER-CT, DOCKER-ISOLATION-STAGE-1/2, DOCKER-BRIDGE); raw PREROUTING drops direct access to containers' };
+  }
+  if (has('DOCKER-ISOLATION-STAGE-1')) {
+    return { kind: 'iptables', generation: '17.06-27', description: 'Docker 17.06–27 layout: FORWARD → DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, per-bridge rules, DOCKER' };
+  }
+  if (has('DOCKER') || has('DOCKER-ISOLATION')) {
+    return { kind: 'iptables', generation: 'pre-17.06', description: 'Docker before 17.06: no DOCKER-USER chain (Docker does not jump to it)' };
+  }
+  return { kind: 'none', description: "no Docker chains: dockerd is not running with iptables here, or uses the other iptables variant" };
+}

@@ -1,0 +1,130 @@
+import { EventEmitter } from 'node:events';
+import type { Operation, Plan } from '../model/index.js';
+
+/** Why a reconcile ran: a Docker event, the stream coming back, a periodic check, a signal. */
+export type Trigger =
+  | { kind: 'start' }
+  | { kind: 'docker-event'; action: string; type: string; name?: string }
+  | { kind: 'docker-reconnected' }
+  | { kind: 'check'; full: boolean }
+  | { kind: 'reload' };
+
+export interface ReconcileOutcome {
+  /** Operations carried out; empty when the host already matched. */
+  applied: Operation[];
+  plan: Plan;
+}
+
+export interface ReconcilerDeps {
+  /** Reads the host, plans, applies when needed. Throws on failure (transient or not). */
+  reconcile(trigger: Trigger, full: boolean): Promise<ReconcileOutcome>;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+}
+
+export interface ReconcilerOptions {
+  /** Events arriving within this window are served by one reconcile. */
+  debounceMs: number;
+  /** First retry delay after a failed reconcile; doubles up to maxBackoffMs. */
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface ReconcilerEvents {
+  reconciled: [{ trigger: Trigger; outcome: ReconcileOutcome; durationMs: number }];
+  failed: [{ trigger: Trigger; error: Error; retryInMs: number }];
+}
+
+/**
+ * Serialises reconciles: one runs at a time; triggers that arrive meanwhile (or within the debounce
+ * window) are merged into the next run; a failure is retried with exponential back-off and never
+ * escapes. A full comparison is requested by any merged trigger that asks for it.
+ */
+export class Reconciler extends EventEmitter<ReconcilerEvents> {
+  private timer: unknown;
+  private running = false;
+  private pending: Trigger | undefined;
+  private pendingFull = false;
+  private failures = 0;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: ReconcilerDeps,
+    private readonly opts: ReconcilerOptions,
+  ) {
+    super();
+  }
+
+  /** Asks for a reconcile soon (after the debounce window). */
+  trigger(t: Trigger, opts: { full?: boolean; immediate?: boolean } = {}): void {
+    if (this.stopped) return;
+    this.pending = mergeTrigger(this.pending, t);
+    this.pendingFull ||= !!opts.full;
+    if (this.running) return;
+    this.schedule(opts.immediate ? 0 : this.opts.debounceMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.deps.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.resolveIdle();
+  }
+
+  /** Resolves when no reconcile is running or pending (for clean shutdown and tests). */
+  idle(): Promise<void> {
+    if (!this.running && this.timer === undefined) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== undefined) this.deps.clearTimeout(this.timer);
+    this.timer = this.deps.setTimeout(() => {
+      this.timer = undefined;
+      void this.runOnce();
+    }, ms);
+  }
+
+  private async runOnce(): Promise<void> {
+    if (this.stopped || this.running || !this.pending) return this.resolveIdle();
+    const trigger = this.pending;
+    const full = this.pendingFull;
+    this.pending = undefined;
+    this.pendingFull = false;
+    this.running = true;
+    const started = this.deps.now();
+    try {
+      const outcome = await this.deps.reconcile(trigger, full);
+      this.failures = 0;
+      this.emit('reconciled', { trigger, outcome, durationMs: this.deps.now() - started });
+    } catch (e) {
+      this.failures++;
+      const retryInMs = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** (this.failures - 1));
+      this.pending = mergeTrigger(this.pending, trigger);
+      this.pendingFull ||= full;
+      this.emit('failed', { trigger, error: e instanceof Error ? e : new Error(String(e)), retryInMs });
+      this.running = false;
+      if (!this.stopped) this.schedule(retryInMs);
+      return;
+    }
+    this.running = false;
+    if (this.pending && !this.stopped) this.schedule(this.opts.debounceMs);
+    else this.resolveIdle();
+  }
+
+  private resolveIdle(): void {
+    if (this.running || this.timer !== undefined) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
+  }
+}
+
+/** The more urgent trigger wins the description (a reconnect says more than a periodic check). */
+function mergeTrigger(a: Trigger | undefined, b: Trigger): Trigger {
+  if (!a) return b;
+  const rank = (t: Trigger) => ({ 'docker-reconnected': 4, reload: 3, 'docker-event': 2, start: 2, check: 1 })[t.kind];
+  return rank(b) > rank(a) ? b : a;
+}
