@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerApply } from './apply.js';
+import { registerWatch } from './watch.js';
 import { registerCheck } from './check.js';
 import { registerPlan } from './plan.js';
 import { registerShow } from './show.js';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command, run: Run): void {
   registerApply(program, run);
   registerStatus(program, run);
   registerCheck(program, run);
+  registerWatch(program, run);
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { applyDesired } from '../src/apply/index.js';
+import { CliContext } from '../src/cli/context.js';
+import { hostApplyPorts } from '../src/cli/host-ports.js';
+import { readLiveState } from '../src/cli/live.js';
+import { makePaint } from '../src/cli/output.js';
+import { compileDesired } from '../src/compile/index.js';
+import { createRunner } from '../src/host/index.js';
+import { loadPolicy } from '../src/policy/index.js';
+import { ownedPolicyYaml, ownedRuleBody, syntheticDump } from './synthetic-dump.js';
+import { fmt, type Row } from './timing.js';
+
+const NS = `dwbench${process.pid}`;
+const sh = (argv: string[], input?: string) => execFileSync(argv[0]!, argv.slice(1), { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 }).toString();
+const inNs = (argv: string[], input?: string) => sh(['ip', 'netns', 'exec', NS, ...argv], input);
+const time = (fn: () => unknown) => {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const timeAsync = async (fn: () => Promise<unknown>) => {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+
+function freshNs(): void {
+  try {
+    sh(['ip', 'netns', 'del', NS]);
+  } catch {
+    /* not there */
+  }
+  sh(['ip', 'netns', 'add', NS]);
+}
+
+function quietCtx(): CliContext {
+  return new CliContext({ out: () => {}, err: () => {}, color: false, paint: makePaint(false) });
+}
+
+/** Applying N new rules: dockwall vs one iptables call per rule vs a bare iptables-restore --noflush. */
+async function applyRows(n: number, variant: 'nf_tables' | 'legacy'): Promise<Row[]> {
+  const bin = variant === 'legacy' ? 'iptables-legacy' : 'iptables-nft';
+  const policy = loadPolicy(ownedPolicyYaml(n), 'bench.yaml').value!;
+  const desired = compileDesired(policy);
+  const runner = createRunner({ wrap: ['ip', 'netns', 'exec', NS], timeoutMs: 600_000 });
+  const ctx = quietCtx();
+
+  freshNs();
+  const dockwallMs = await timeAsync(() => applyDesired(hostApplyPorts(ctx, runner, variant, desired), desired, {}));
+  const count = inNs([`${bin}-save`, '-t', 'filter']).split('\n').filter((l) => l.startsWith('-A INPUT')).length;
+  if (count !== n) throw new Error(`bench: dockwall applied ${count} rules, expected ${n}`);
+
+  freshNs();
+  const script = ['*filter', ...Array.from({ length: n }, (_, i) => `-A INPUT ${ownedRuleBody(i)}`), 'COMMIT', ''].join('\n');
+  const bareMs = time(() => inNs([`${bin}-restore`, '--noflush', '--wait'], script));
+
+  let perRuleMs: number | undefined;
+  const perRuleN = Math.min(n, 1000);
+  freshNs();
+  perRuleMs = time(() => {
+    for (let i = 0; i < perRuleN; i++) inNs([bin, '-w', '-A', 'INPUT', ...ownedRuleBody(i).split(' ')]);
+  });
+  perRuleMs = (perRuleMs * n) / perRuleN;
+  const note = perRuleN < n ? ` (measured on ${perRuleN}, scaled)` : '';
+  return [
+    { what: `apply ${n.toLocaleString('en')} new rules (${variant}): dockwall`, value: fmt(dockwallMs), note: 'read + plan + test + restore + verify' },
+    { what: `… bare iptables-restore --noflush`, value: fmt(bareMs), note: `dockwall / bare = ${(dockwallMs / bareMs).toFixed(2)}` },
+    { what: `… one iptables call per rule`, value: fmt(perRuleMs), note: `per-rule / dockwall = ${(perRuleMs / dockwallMs).toFixed(0)}×${note}` },
+  ];
+}
+
+/** Reading only dockwall's chains on a host whose tables hold 100,000 other rules. */
+async function readRows(dump: string): Promise<Row[]> {
+  const policy = loadPolicy(ownedPolicyYaml(1000), 'bench.yaml').value!;
+  const desired = compileDesired(policy);
+  const runner = createRunner({ wrap: ['ip', 'netns', 'exec', NS], timeoutMs: 600_000 });
+  const rows: Row[] = [];
+  for (const others of [0, 100_000]) {
+    freshNs();
+    const text = others === 0 ? syntheticDump(0, 1000) : dump;
+    inNs(['iptables-nft-restore', '--noflush'], text);
+    const readMs = await timeAsync(() => readLiveState(quietCtx(), desired, { runner, variant: 'nf_tables' }));
+    const fullMs = time(() => inNs(['iptables-nft-save']));
+    rows.push({ what: `read dockwall's chains (1,000 owned), ${others.toLocaleString('en')} other rules (nf_tables)`, value: fmt(readMs), note: `full iptables-save: ${fmt(fullMs)}` });
+  }
+  freshNs();
+  inNs(['iptables-legacy-restore', '--noflush'], dump);
+  const legacySaveMs = time(() => inNs(['iptables-legacy-save']));
+  rows.push({ what: 'iptables-legacy-save printing the 101,100-rule dump', value: fmt(legacySaveMs), note: 'the parse target' });
+  return rows;
+}
+
+export async function hostBench(dump: string): Promise<Row[]> {
+  if (process.getuid?.() !== 0) return [{ what: 'host benchmarks', value: 'skipped', note: 'need root (network namespaces)' }];
+  try {
+    return [...(await readRows(dump)), ...(await applyRows(1000, 'nf_tables')), ...(await applyRows(10_000, 'nf_tables')), ...(await applyRows(1000, 'legacy'))];
+  } finally {
+    try {
+      sh(['ip', 'netns', 'del', NS]);
+    } catch {
+      /* already gone */
+    }
+  }
+}

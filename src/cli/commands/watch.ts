@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { applyDesired } from '../../apply/index.js';
+import { compileDesired } from '../../compile/index.js';
+import { DockerEngineClient, EventFollower, readInventory } from '../../docker/index.js';
+import type { DockerInventory, Policy } from '../../model/index.js';
+import { hasErrors } from '../../model/index.js';
+import { planChanges } from '../../plan/index.js';
+import { loadPolicy } from '../../policy/index.js';
+import { Reconciler, type Trigger } from '../../watch/reconciler.js';
+import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT_OK } from '../exit-codes.js';
+import { hostApplyPorts } from '../host-ports.js';
+import { chooseVariant, hostRunner, readLiveState } from '../live.js';
+import { diagnosticLine } from '../render-diagnostics.js';
+import { DEFAULT_STATE_DIR } from '../state-dir.js';
+import { requirePrivileges } from './apply.js';
+import type { Run } from './index.js';
+
+interface WatchOpts {
+  file: string;
+  logFormat: 'text' | 'json';
+  interval: string;
+  fullInterval: string;
+  debounce: string;
+  metrics?: string;
+  stateDir: string;
+}
+
+export function registerWatch(program: Command, run: Run): void {
+  program
+    .command('watch')
+    .description("keep the policy in place: follow Docker's events and drift, reconcile within a second")
+    .requiredOption('-f, --file <policy>', 'policy file (reloaded on SIGHUP)')
+    .option('--log-format <format>', 'text or json (JSON lines)', 'text')
+    .option('--interval <ms>', 'cheap drift check: read dockwall\'s chains and plan, every MS', '1000')
+    .option('--full-interval <ms>', 'full comparison of whole tables, every MS', '30000')
+    .option('--debounce <ms>', 'events within this window cost one reconcile', '100')
+    .option('--metrics <addr>', 'serve Prometheus metrics on HOST:PORT')
+    .option('--state-dir <dir>', 'where snapshots are kept', DEFAULT_STATE_DIR)
+    .action((opts: WatchOpts) => run((ctx) => watchCommand(ctx, opts)));
+}
+
+async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
+  if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new CliError('--log-format is text or json');
+  await requirePrivileges();
+  const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) => {
+    if (opts.logFormat === 'json') ctx.output.out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
+    else ctx.output.out(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}${Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}\n`);
+  };
+
+  let policy = loadOrThrow(opts.file);
+  const runner = hostRunner();
+  const variant = await chooseVariant(ctx, runner);
+  for (const d of ctx.diagnostics.splice(0)) log('warn', diagnosticLine(d));
+  const docker = new DockerEngineClient({ timeoutMs: 5000 }, ctx.env);
+  const metrics = new WatchMetrics();
+  let inventory: DockerInventory | undefined;
+
+  const reconcile = async (_trigger: Trigger, full: boolean) => {
+    if (policy.containers.length > 0) {
+      try {
+        inventory = await readInventory(docker);
+      } catch (e) {
+        if (!inventory) throw e;
+        log('warn', `Docker not reachable, using its last known containers: ${(e as Error).message}`);
+      }
+    }
+    const desired = compileDesired(policy, inventory ? { inventory } : {});
+    const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
+    const state = await readLiveState(ctx, desired, { runner, variant, full });
+    for (const d of ctx.diagnostics.splice(0)) if (d.severity !== 'info') log('warn', diagnosticLine(d));
+    const result = await applyDesired(ports, desired, {
+      first: { state, plan: planChanges(state, desired, { families: desired.families }) },
+      onEvent: (e) => {
+        if (e.type === 'drift-after-apply') log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
+      },
+    });
+    return { applied: result.applied ? result.plan.operations : [], plan: result.plan };
+  };
+
+  const reconciler = new Reconciler(
+    { reconcile, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), now: () => Date.now() },
+    { debounceMs: Number(opts.debounce), minBackoffMs: 250, maxBackoffMs: 30_000 },
+  );
+  reconciler.on('reconciled', ({ trigger, outcome, durationMs }) => {
+    metrics.reconciles++;
+    metrics.lastSuccessSeconds = Math.floor(Date.now() / 1000);
+    metrics.lastDurationSeconds = durationMs / 1000;
+    if (outcome.applied.length === 0) return;
+    metrics.driftFound++;
+    metrics.operationsApplied += outcome.applied.length;
+    log('info', `restored the policy: ${outcome.applied.length} change(s)`, {
+      trigger: trigger.kind,
+      durationMs,
+      found: outcome.applied.map((o) => ('family' in o ? `${o.op} ${o.family} ${o.table} ${o.chain}${'name' in o && o.name ? ` (${o.name})` : ''}` : `${o.op} ${'name' in o ? o.name : o.set.name}`)),
+    });
+  });
+  reconciler.on('failed', ({ trigger, error, retryInMs }) => {
+    metrics.errors++;
+    log('error', `reconcile failed: ${error.message}`, { trigger: trigger.kind, retryInMs });
+  });
+
+  const follower = new EventFollower(docker, { minDelayMs: 100, maxDelayMs: 5000 });
+  follower.on('connected', ({ first }) => {
+    metrics.dockerConnected = 1;
+    log('info', first ? 'following Docker events' : 'Docker is back: reconciling at once');
+    if (!first) reconciler.trigger({ kind: 'docker-reconnected' }, { full: true, immediate: true });
+  });
+  follower.on('disconnected', ({ error }) => {
+    metrics.dockerConnected = 0;
+    log('warn', `Docker event stream lost: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  follower.on('event', (ev) => {
+    const t: Trigger = { kind: 'docker-event', type: ev.type, action: ev.action };
+    if (ev.attributes.name) t.name = ev.attributes.name;
+    reconciler.trigger(t);
+  });
+
+  let server: Server | undefined;
+  if (opts.metrics) {
+    server = await serveMetrics(metrics, opts.metrics);
+    log('info', `metrics on http://${opts.metrics}/metrics`);
+  }
+
+  const fast = setInterval(() => reconciler.trigger({ kind: 'check', full: false }), Number(opts.interval));
+  const slow = setInterval(() => reconciler.trigger({ kind: 'check', full: true }, { full: true }), Number(opts.fullInterval));
+  log('info', `watching ${opts.file}`, { pid: process.pid, interval: Number(opts.interval) });
+  reconciler.trigger({ kind: 'start' }, { immediate: true, full: true });
+  const followed = follower.start();
+
+  const onHup = () => {
+    try {
+      policy = loadOrThrow(opts.file);
+      log('info', `reloaded ${opts.file}`);
+      reconciler.trigger({ kind: 'reload' }, { immediate: true, full: true });
+    } catch (e) {
+      log('error', `${(e as Error).message}; keeping the last good policy`);
+    }
+  };
+  process.on('SIGHUP', onHup);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log('info', `${sig}: stopping`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  clearInterval(fast);
+  clearInterval(slow);
+  process.off('SIGHUP', onHup);
+  follower.stop();
+  reconciler.stop();
+  await reconciler.idle();
+  await followed.catch(() => undefined);
+  server?.close();
+  return EXIT_OK;
+}
+
+function loadOrThrow(file: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const res = loadPolicy(text, file);
+  if (!res.value || hasErrors(res.diagnostics)) {
+    throw new CliError(`${file} is not a valid policy: ${res.diagnostics.filter((d) => d.severity === 'error').map(diagnosticLine).join('; ')}`);
+  }
+  return res.value;
+}
