@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
+          globalSetup: ['test/lab/global-setup.ts'],
           // Lab tests share the kernel's namespaces and a dockerd: run them one file at a time.
           fileParallelism: false,
           testTimeout: 180_000,

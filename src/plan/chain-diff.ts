@@ -1,5 +1,5 @@
 import type { Chain, ChainRef, Family, Operation, Rule } from '../model/index.js';
-import { commentOf, formatRule, ruleKey } from '../parse/index.js';
+import { canonicalRule, commentOf, formatRule, ruleKey } from '../parse/index.js';
 import type { DesiredChain, DesiredRule } from '../compile/desired-state.js';
 import { TAG_PREFIX, nameFromTag } from '../compile/ownership.js';
 
@@ -78,7 +78,7 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
       placed.push(existing.id);
       return;
     }
-    const item = { id: nextId++, key: d.key, text: formatRule(d.rule), ours: true, name: d.name };
+    const item = { id: nextId++, key: d.key, text: formatRule(canonicalRule(d.rule, family)), ours: true, name: d.name };
     cur.splice(prevPos, 0, item);
     ops.push(withName({ op: 'insert-rule', ...ref, position: prevPos + 1, rule: item.text }, d.name));
     placed.push(item.id);

@@ -12,7 +12,7 @@ import type {
 } from '../model/index.js';
 import { diag, findChain, isBuiltinChain } from '../model/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
-import { isDeletableOwnedChain, isDockerChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
+import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
 import { deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
 import { diffSets } from './set-diff.js';
@@ -56,13 +56,14 @@ export function planChanges(state: HostState, desired: DesiredState, opts: PlanO
       const ref: ChainRef = { family, table: want.table, chain: want.chain };
       const have = findChain(live, want.table, want.chain);
       if (!have && !isBuiltinChain(want.table, want.chain)) creates.push({ op: 'create-chain', ...ref });
-      if (isDockerChain(want.chain) && want.rules.length > 0) {
-        diagnostics.push(
-          diag('warning', 'plan.docker-chain', `${want.chain} is Docker's chain: dockerd flushes it on every start; DOCKER-USER is the durable place`, want.rules[0]?.pos),
-        );
-      }
+      // A chain's trailing deletes run last (after every insert and policy change); deletes that
+      // must precede an insert (duplicates) keep their place. Positions stay exact either way,
+      // since no other chain's operations change this chain.
       const ops = diffChain(want, have);
-      for (const op of ops) (op.op === 'delete-rule' ? deletes : rules).push(op);
+      let cut = ops.length;
+      while (cut > 0 && ops[cut - 1]!.op === 'delete-rule') cut--;
+      rules.push(...ops.slice(0, cut));
+      deletes.push(...ops.slice(cut));
       if (want.policy) {
         const current = have?.policy ?? (isBuiltinChain(want.table, want.chain) ? 'ACCEPT' : null);
         if (isDockerOwnedPolicy(family, want.table, want.chain, dockerPresent)) {

@@ -1,4 +1,4 @@
-import type { Expectation } from '../../model/index.js';
+import type { Expectation, Family } from '../../model/index.js';
 import { applyPlanToState } from '../../plan/index.js';
 import { checkExpectations } from '../../proof/expectations.js';
 import { readHostModel } from '../../host/index.js';
@@ -15,7 +15,7 @@ export async function guardSshSession(ctx: CliContext, planned: Planned): Promis
   const conn = ctx.env.SSH_CONNECTION?.trim().split(/\s+/);
   if (!conn || conn.length < 4) return;
   const [client, , server, port] = conn as [string, string, string, string];
-  const family = client.includes(':') ? 'ipv6' : 'ipv4';
+  const family: Family = client.includes(':') ? 'ipv6' : 'ipv4';
   if (!planned.state.rulesets[family]) return;
   const host = planned.policy.host ?? (await readHostModel(hostRunner()));
   const after = applyPlanToState(planned.state, planned.plan).state;

@@ -1,0 +1,96 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createLab,
+  importBusyboxImage,
+  networkGateway,
+  probeFromContainer,
+  probeTcp,
+  runContainer,
+  startDockerd,
+  DOCKWALL_BUNDLE,
+  REPO_ROOT,
+  type Container,
+  type Dockerd,
+  type Lab,
+  type LabHost,
+} from './helpers/index.js';
+
+/** The seed's "Firewalling Docker" topology: docker host .190 with httpd published on 8000, host 2 .193, host 3 .50. */
+export interface SeedLab {
+  lab: Lab;
+  docker: LabHost;
+  host2: LabHost;
+  host3: LabHost;
+  dockerd: Dockerd;
+  client: Container;
+  gateway: string;
+  stateDir: string;
+  /** Writes a file into the lab directory and returns its path. */
+  file(name: string, text: string): string;
+  dockwall(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Docker's rules (every line of iptables-save without a comment match), counters removed. */
+  dockerRules(): Promise<string[]>;
+  save(): Promise<string>;
+  outcomes(): Promise<Record<string, string>>;
+}
+
+export async function createSeedLab(): Promise<SeedLab> {
+  const lab = await createLab();
+  const docker = await lab.addHost('docker', { address: '192.168.122.190/24' });
+  const host2 = await lab.addHost('host2', { address: '192.168.122.193/24' });
+  const host3 = await lab.addHost('host3', { address: '192.168.122.50/24' });
+  const dockerd = await startDockerd(docker);
+  await importBusyboxImage(dockerd);
+  await runContainer(dockerd, { name: 'web', publish: ['8000:80'], extraArgs: ['--restart', 'always'] });
+  const client = await runContainer(dockerd, { name: 'client', cmd: ['sleep', '100000'], extraArgs: ['--restart', 'always'] });
+  const gateway = await networkGateway(dockerd);
+  // Services on the host itself: "ssh" on 22 and a database on 3306 (busybox httpd stands in for both).
+  for (const port of ['22', '3306']) {
+    await lab.execChecked(docker, ['busybox', 'sh', '-c', `busybox httpd -p ${port} -h /tmp`]);
+  }
+  const stateDir = join(lab.dir, 'state');
+  const save = async () => (await lab.execChecked(docker, ['iptables-save'])).stdout;
+  return {
+    lab,
+    docker,
+    host2,
+    host3,
+    dockerd,
+    client,
+    gateway,
+    stateDir,
+    file(name, text) {
+      const path = join(lab.dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    async dockwall(args, env = {}) {
+      const vars = Object.entries({ DOCKER_HOST: `unix://${dockerd.socketPath}`, NO_COLOR: '1', ...env }).map(([k, v]) => `${k}=${v}`);
+      const r = await lab.exec(docker, ['env', ...vars, process.execPath, DOCKWALL_BUNDLE, ...args], { timeoutMs: 120_000 });
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    },
+    save,
+    async dockerRules() {
+      return (await save())
+        .split('\n')
+        .filter((l) => (l.startsWith('-A ') || l.startsWith(':')) && !l.includes('-m comment'))
+        .filter((l) => !/^:(DOCKWALL-)/.test(l))
+        .map((l) => l.replace(/\s\[\d+:\d+\]$/, ''));
+    },
+    async outcomes() {
+      const [h2, h3, ctr, ssh, db] = await Promise.all([
+        probeTcp(lab, host2, docker.address, 8000),
+        probeTcp(lab, host3, docker.address, 8000),
+        probeFromContainer(dockerd, client, gateway, 8000),
+        probeTcp(lab, host3, docker.address, 22),
+        probeTcp(lab, host3, docker.address, 3306),
+      ]);
+      return { host2: h2, other: h3, container: ctr, ssh, db };
+    },
+  };
+}
+
+export function repoText(rel: string): string {
+  return readFileSync(join(REPO_ROOT, rel), 'utf8');
+}
