@@ -89,19 +89,34 @@ export async function applyDesired(
 export async function executePlan(ports: ApplyPorts, snap: Snapshot, plan: Plan, emit: (e: ApplyEvent) => void = () => {}): Promise<void> {
   const scripts = buildRestoreScripts(plan);
   const families = Object.keys(scripts.iptables) as Family[];
+  const dropCreated = async () => {
+    if (scripts.createdSets.length > 0) await ports.restoreIpset(scripts.createdSets.map((n) => `destroy ${n}`).join('\n') + '\n').catch(() => undefined);
+  };
+  // New sets first (rules refer to them, and the check below needs them), then check every family.
+  if (scripts.ipsetCreate) {
+    emit({ type: 'step', what: 'ipset' });
+    try {
+      await ports.restoreIpset(scripts.ipsetCreate);
+    } catch (e) {
+      await dropCreated();
+      throw new ApplyError(`ipset refused the new sets, nothing was changed: ${(e as Error).message}`);
+    }
+  }
   for (const f of families) {
     try {
       await ports.testIptables(f, scripts.iptables[f]!);
     } catch (e) {
+      await dropCreated();
       throw new ApplyError(`the ${f} rules were refused, nothing was changed: ${(e as Error).message}`);
     }
   }
-  if (scripts.ipsetBefore) {
+  if (scripts.ipsetSwap) {
     emit({ type: 'step', what: 'ipset' });
     try {
-      await ports.restoreIpset(scripts.ipsetBefore);
+      await ports.restoreIpset(scripts.ipsetSwap);
     } catch (e) {
-      throw new ApplyError(`ipset refused the sets, no rule was changed: ${(e as Error).message}`, [], true);
+      await dropCreated();
+      throw new ApplyError(`ipset refused the new set contents, no rule was changed: ${(e as Error).message}`, [], true);
     }
   }
   const done: Family[] = [];
@@ -116,6 +131,7 @@ export async function executePlan(ports: ApplyPorts, snap: Snapshot, plan: Plan,
         emit({ type: 'undo', family: g, reason });
         await undoFamily(ports, snap, g);
       }
+      if (done.length === 0) await dropCreated();
       throw new ApplyError(`the ${f} rules were refused by the kernel, nothing was changed: ${reason}`);
     }
   }

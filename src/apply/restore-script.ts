@@ -3,8 +3,12 @@ import { TABLES } from '../model/index.js';
 
 /** What `apply` feeds to the kernel: ipset first, then one iptables-restore transaction per family. */
 export interface RestoreScripts {
-  /** `ipset -exist restore` input that creates sets and swaps in new contents; runs before iptables. */
-  ipsetBefore: string;
+  /** `ipset -exist restore` input creating new sets; runs first, so rules can refer to them. */
+  ipsetCreate: string;
+  /** Names of the sets `ipsetCreate` makes (removed again if the iptables part is refused). */
+  createdSets: string[];
+  /** `ipset -exist restore` input that swaps new contents into existing sets; runs after the check. */
+  ipsetSwap: string;
   /** Per family, `iptables-restore --noflush` input: one `*table … COMMIT` block per table. */
   iptables: Partial<Record<Family, string>>;
   /** `ipset restore` input that destroys sets; runs after iptables no longer refers to them. */
@@ -19,19 +23,22 @@ export function tempSetName(name: string): string {
 }
 
 export function buildRestoreScripts(plan: Plan): RestoreScripts {
-  const before: string[] = [];
+  const create: string[] = [];
+  const created: string[] = [];
+  const swap: string[] = [];
   const after: string[] = [];
   const byTable = new Map<string, string[]>();
 
   for (const op of plan.operations) {
     switch (op.op) {
       case 'create-set':
-        before.push(createLine(op.set.name, op.set), ...op.set.members.map((m) => `add ${op.set.name} ${m}`));
+        create.push(createLine(op.set.name, op.set), ...op.set.members.map((m) => `add ${op.set.name} ${m}`));
+        created.push(op.set.name);
         break;
       case 'update-set':
       case 'replace-set': {
         const tmp = tempSetName(op.name);
-        before.push(
+        swap.push(
           createLine(tmp, op.set),
           `flush ${tmp}`,
           ...op.set.members.map((m) => `add ${tmp} ${m}`),
@@ -63,7 +70,9 @@ export function buildRestoreScripts(plan: Plan): RestoreScripts {
     if (blocks.length > 0) iptables[family] = checkLines(blocks).join('\n') + '\n';
   }
   return {
-    ipsetBefore: before.length ? checkLines(before).join('\n') + '\n' : '',
+    ipsetCreate: create.length ? checkLines(create).join('\n') + '\n' : '',
+    createdSets: created,
+    ipsetSwap: swap.length ? checkLines(swap).join('\n') + '\n' : '',
     iptables,
     ipsetAfter: after.length ? checkLines(after).join('\n') + '\n' : '',
   };

@@ -17,7 +17,9 @@ export async function readHostModel(runner: Runner): Promise<HostModel> {
   if (addr.code !== 0) throw new HostCommandError([...runner.wrap, 'ip', '-j', 'addr', 'show'], addr);
   const interfaces: HostInterface[] = (JSON.parse(addr.stdout || '[]') as IpAddrJson[]).map((i) => ({
     name: i.ifname,
-    addresses: (i.addr_info ?? []).filter((a) => a.family === 'inet' || a.family === 'inet6').map((a) => `${a.local}/${a.prefixlen}`),
+    addresses: (i.addr_info ?? [])
+      .filter((a) => a.family === 'inet' || a.family === 'inet6')
+      .map((a) => `${a.local}/${a.prefixlen}`),
   }));
   const routes: HostRoute[] = [];
   for (const fam of ['-4', '-6']) {
@@ -25,7 +27,10 @@ export async function readHostModel(runner: Runner): Promise<HostModel> {
     if (r.code !== 0) continue;
     for (const x of JSON.parse(r.stdout || '[]') as IpRouteJson[]) {
       if (!x.dev) continue;
-      const route: HostRoute = { destination: x.dst === 'default' ? (fam === '-4' ? '0.0.0.0/0' : '::/0') : x.dst, device: x.dev };
+      const route: HostRoute = {
+        destination: x.dst === 'default' ? (fam === '-4' ? '0.0.0.0/0' : '::/0') : x.dst,
+        device: x.dev,
+      };
       if (x.gateway) route.via = x.gateway;
       routes.push(route);
     }

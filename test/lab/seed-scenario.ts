@@ -50,7 +50,8 @@ export async function createSeedLab(): Promise<SeedLab> {
     await lab.execChecked(docker, ['busybox', 'sh', '-c', `busybox httpd -p ${port} -h /tmp`]);
   }
   const stateDir = join(lab.dir, 'state');
-  const save = async () => (await lab.execChecked(docker, ['iptables-save'])).stdout;
+  // Without the timestamp comments, so two dumps of the same rules compare equal.
+  const save = async () => (await lab.execChecked(docker, ['iptables-save'])).stdout.replace(/^# (Generated|Completed).*\n/gm, '');
   return {
     lab,
     docker,

@@ -1,0 +1,60 @@
+import { restoreOutcome, type RestoreResult } from './iptables-host.js';
+import { HostCommandError, type Runner } from './runner.js';
+
+/** Reading and writing ipsets with the `ipset` tool; text in, text out. */
+
+export interface SetRead {
+  name: string;
+  present: boolean;
+  /** `ipset save NAME` output (`create …` and `add …` lines); empty when absent. */
+  text: string;
+}
+
+const NO_SET = /set with the given name does not exist/i;
+
+/** `ipset save NAME` for each name; a set that does not exist is reported, not thrown. */
+export async function readSets(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
+  const out: SetRead[] = [];
+  for (const name of names) {
+    const argv = ['ipset', 'save', name];
+    const result = await runner.run(argv);
+    if (result.code === 0) out.push({ name, present: true, text: result.stdout });
+    else if (NO_SET.test(result.stderr)) out.push({ name, present: false, text: '' });
+    else throw new HostCommandError([...runner.wrap, ...argv], result);
+  }
+  return out;
+}
+
+/** `ipset save`: every set with its members. */
+export async function readAllSets(runner: Runner): Promise<string> {
+  const argv = ['ipset', 'save'];
+  const result = await runner.run(argv);
+  if (result.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], result);
+  return result.stdout;
+}
+
+/** `ipset list -n`: the names of all sets, in the kernel's order. */
+export async function listSets(runner: Runner): Promise<string[]> {
+  const argv = ['ipset', 'list', '-n'];
+  const result = await runner.run(argv);
+  if (result.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], result);
+  return result.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+/**
+ * `ipset restore` with the script on standard input. Not atomic: ipset stops at the first error,
+ * and lines before it may already have taken effect (those the kernel accepted; an error ipset
+ * finds itself, such as an unknown set name, stops it before the pending lines are sent).
+ * `-exist` is the script's choice.
+ */
+export async function ipsetRestore(
+  runner: Runner,
+  script: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<RestoreResult> {
+  const result = await runner.run(['ipset', 'restore'], { stdin: script, timeoutMs: opts.timeoutMs });
+  return restoreOutcome(result);
+}

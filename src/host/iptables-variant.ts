@@ -1,0 +1,77 @@
+import type { IptablesVariant } from '../model/index.js';
+import { HostCommandError, type Runner } from './runner.js';
+
+/**
+ * Which iptables the `iptables` command is (nf_tables or legacy), and where Docker's chains are.
+ * The two variants keep separate tables in the kernel: rules written with one are invisible to the
+ * other, although the kernel runs both.
+ */
+
+export interface VariantReport {
+  /** The variant the plain `iptables` command uses. */
+  command: IptablesVariant;
+  /** `1.8.9`, from `iptables --version`. */
+  version?: string;
+  /** The variant whose tables hold Docker's chains (`none`: no DOCKER chains in either). */
+  docker: IptablesVariant | 'none';
+  /** Docker's chains are only in the variant the `iptables` command does not use. */
+  mismatch: boolean;
+  /** A plain-language explanation when something needs the reader's attention. */
+  message?: string;
+}
+
+const DOCKER_CHAIN = /^:DOCKER(?:-[A-Z0-9-]+)?\s/m;
+
+export function parseVariant(versionText: string): { variant: IptablesVariant; version?: string } {
+  const variant: IptablesVariant = /\(nf_tables\)/.test(versionText) ? 'nf_tables' : 'legacy';
+  const version = /\bv(\d+(?:\.\d+)+)/.exec(versionText)?.[1];
+  return version ? { variant, version } : { variant };
+}
+
+/** True when an iptables-save dump declares one of Docker's chains (DOCKER, DOCKER-USER, …). */
+export function hasDockerChains(saveText: string): boolean {
+  return DOCKER_CHAIN.test(saveText);
+}
+
+function other(v: IptablesVariant): IptablesVariant {
+  return v === 'legacy' ? 'nf_tables' : 'legacy';
+}
+
+function toolName(v: IptablesVariant): string {
+  return v === 'legacy' ? 'iptables-legacy' : 'iptables-nft';
+}
+
+export async function detectVariant(runner: Runner): Promise<VariantReport> {
+  const versionArgv = ['iptables', '--version'];
+  const versionResult = await runner.run(versionArgv);
+  if (versionResult.code !== 0) throw new HostCommandError([...runner.wrap, ...versionArgv], versionResult);
+  const { variant: command, version } = parseVariant(versionResult.stdout + versionResult.stderr);
+
+  // The command's own variant through its plain name (old systems have no -legacy/-nft binaries).
+  const ownArgv = ['iptables-save'];
+  const own = await runner.run(ownArgv);
+  if (own.code !== 0) throw new HostCommandError([...runner.wrap, ...ownArgv], own);
+  const otherVariant = other(command);
+  const theirs = await runner.run([`${toolName(otherVariant)}-save`]);
+  const inOwn = hasDockerChains(own.stdout);
+  const inOther = theirs.code === 0 && hasDockerChains(theirs.stdout);
+
+  const report: VariantReport = { command, docker: 'none', mismatch: false };
+  if (version) report.version = version;
+  if (inOwn) report.docker = command;
+  else if (inOther) report.docker = otherVariant;
+
+  if (!inOwn && inOther) {
+    report.mismatch = true;
+    report.message =
+      `Docker's chains are in the ${otherVariant} tables, but \`iptables\` is the ${command} variant: ` +
+      `rules in one are invisible to the other, and the kernel runs both. Rules written with \`iptables\` ` +
+      `would not see Docker's; use ${toolName(otherVariant)} (or switch the iptables alternative) so ` +
+      `both write to the same tables.`;
+  } else if (inOwn && inOther) {
+    report.message =
+      `Docker's chains exist in both the ${command} and the ${otherVariant} tables; the ${otherVariant} ` +
+      `copy is likely left over from an earlier Docker and still runs in the kernel, invisible to \`iptables\`.`;
+  }
+  return report;
+}

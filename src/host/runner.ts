@@ -1,0 +1,228 @@
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+
+/**
+ * The one place dockwall starts processes. Commands run by argument vector (never through a
+ * shell), in the C locale, with a timeout that kills the whole process group.
+ */
+
+export interface RunOptions {
+  /** Text written to the command's standard input (closed when absent). */
+  stdin?: string;
+  /** Overrides the runner's timeout for this command; 0 means no timeout. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /**
+   * Exit status. Shell conventions for what is not an exit: 127 command not found, 126 not
+   * executable, 124 timed out, 128+N killed by signal N.
+   */
+  code: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  /** The command was killed because it ran past its timeout. */
+  timedOut?: boolean;
+  /** The signal that ended the command, when one did. */
+  signal?: string;
+}
+
+export interface Runner {
+  /** Words put before every command, e.g. `['ip', 'netns', 'exec', 'lab-host']`. */
+  readonly wrap: readonly string[];
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+export interface RunnerOptions {
+  /** Default timeout per command (default 30 s); 0 means no timeout. */
+  timeoutMs?: number;
+  /** Prepended to every argument vector, so a whole run can target another namespace. */
+  wrap?: string[];
+  /** Extra environment variables; LANG and LC_ALL are always `C`. */
+  env?: Record<string, string>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Time between SIGTERM and SIGKILL when a command overruns its timeout. */
+const KILL_GRACE_MS = 1_000;
+/** How long to wait for the pipes to close once the process has exited or been killed. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** A host command that failed: which one, how it ended and what it printed. */
+export class HostCommandError extends Error {
+  readonly argv: string[];
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+
+  constructor(argv: readonly string[], result: RunResult, context?: string) {
+    const how = result.timedOut ? 'timed out' : `failed with exit status ${result.code}`;
+    const detail = firstLine(result.stderr) || firstLine(result.stdout);
+    super(`${context ? `${context}: ` : ''}\`${argv.join(' ')}\` ${how}${detail ? `: ${detail}` : ''}`);
+    this.name = 'HostCommandError';
+    this.argv = [...argv];
+    this.code = result.code;
+    this.stdout = result.stdout;
+    this.stderr = result.stderr;
+    this.timedOut = result.timedOut === true;
+  }
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
+}
+
+/** Runs a command and throws HostCommandError unless it exits with status 0. */
+export async function runChecked(
+  runner: Runner,
+  argv: readonly string[],
+  opts?: RunOptions,
+): Promise<RunResult> {
+  const result = await runner.run(argv, opts);
+  if (result.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], result);
+  return result;
+}
+
+const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** The environment commands run with: ours, sbin directories on PATH, the C locale. */
+export function commandEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const path = (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  for (const dir of SBIN_DIRS) if (!path.includes(dir)) path.push(dir);
+  env.PATH = path.join(':');
+  return { ...env, ...extra, LANG: 'C', LC_ALL: 'C' };
+}
+
+function signalNumber(signal: string): number {
+  return (osConstants.signals as Record<string, number | undefined>)[signal] ?? 0;
+}
+
+export function createRunner(opts: RunnerOptions = {}): Runner {
+  const wrap = [...(opts.wrap ?? [])];
+  const env = commandEnv(opts.env);
+  const defaultTimeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    wrap,
+    run: (argv, runOpts = {}) =>
+      runProcess([...wrap, ...argv], env, runOpts.timeoutMs ?? defaultTimeout, runOpts),
+  };
+}
+
+function runProcess(
+  argv: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (file === undefined || file === '') throw new Error('runner: empty argument vector');
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let spawnError: NodeJS.ErrnoException | undefined;
+    let timedOut = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+
+    const child = spawn(file, args, {
+      env,
+      shell: false,
+      // Own process group, so a timeout also ends whatever the command started.
+      detached: true,
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+
+    const killGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        try {
+          child.kill(signal);
+        } catch {
+          // Already gone.
+        }
+      }
+    };
+
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      const durationMs = Math.round(performance.now() - started);
+      const out = Buffer.concat(stdout).toString('utf8');
+      let err = Buffer.concat(stderr).toString('utf8');
+      let code: number;
+      let signal: string | undefined;
+      if (spawnError) {
+        code = spawnError.code === 'ENOENT' ? 127 : 126;
+        err += `${err && !err.endsWith('\n') ? '\n' : ''}${file}: ${
+          spawnError.code === 'ENOENT' ? 'command not found' : spawnError.message
+        }\n`;
+      } else if (timedOut && (exit === undefined || exit.signal !== null)) {
+        code = 124;
+        signal = exit?.signal ?? undefined;
+      } else if (exit?.signal) {
+        signal = exit.signal;
+        code = 128 + signalNumber(exit.signal);
+      } else {
+        code = exit?.code ?? 1;
+      }
+      const result: RunResult = { code, stdout: out, stderr: err, durationMs };
+      if (timedOut && code === 124) result.timedOut = true;
+      if (signal) result.signal = signal;
+      resolve(result);
+    };
+
+    child.stdout?.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr?.on('data', (b: Buffer) => stderr.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // Only spawn failures end up here before 'exit'; later errors (kill failures) are ignored.
+      if (exit === undefined && child.pid === undefined) {
+        spawnError = e;
+        finish();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Output normally ends with 'close'; do not wait forever for pipes held by leftovers.
+      timers.push(setTimeout(finish, CLOSE_GRACE_MS));
+    });
+    child.on('close', finish);
+
+    if (opts.stdin !== undefined && child.stdin) {
+      // A command may exit without reading its input (EPIPE): its exit status tells the story.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.stdin);
+    }
+
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      timers.push(
+        setTimeout(() => {
+          if (exit !== undefined || settled) return;
+          timedOut = true;
+          killGroup('SIGTERM');
+          timers.push(
+            setTimeout(() => {
+              killGroup('SIGKILL');
+              timers.push(setTimeout(finish, CLOSE_GRACE_MS));
+            }, KILL_GRACE_MS),
+          );
+        }, timeoutMs),
+      );
+    }
+  });
+}
