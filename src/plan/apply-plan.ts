@@ -84,6 +84,8 @@ function applyToChain(table: Table, chain: Chain, op: Operation): string | undef
 function parse(text: string, family: Ruleset['family']) {
   const res = parseRuleText(text, { family, file: '<plan>', line: 1, column: 1 });
   if (!res.value) throw new Error(`internal error: planned rule does not parse: ${text}`);
+  // A planned rule has no line in any dump.
+  delete res.value.pos;
   return res.value;
 }
 

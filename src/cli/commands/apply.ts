@@ -6,7 +6,6 @@ import { renderPlanText } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
-import { collectRepeatable } from '../inputs.js';
 import { chooseVariant, hostRunner } from '../live.js';
 import { planFromOptions } from '../pipeline.js';
 import { ask, waitForConfirmation } from '../prompt.js';

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerApply } from './apply.js';
+import { registerAudit } from './audit.js';
+import { registerTrace } from './trace.js';
 import { registerWatch } from './watch.js';
 import { registerCheck } from './check.js';
 import { registerPlan } from './plan.js';
@@ -16,6 +18,8 @@ export function registerCommands(program: Command, run: Run): void {
   registerStatus(program, run);
   registerCheck(program, run);
   registerWatch(program, run);
+  registerTrace(program, run);
+  registerAudit(program, run);
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);

@@ -26,7 +26,7 @@ async function statusCommand(ctx: CliContext, opts: { file: string; json?: boole
   const variant = await detectVariant(runner);
   const planned = await planFromOptions(ctx, opts);
   const layout = detectDockerLayout(await listChainNames(runner, 'ipv4', 'filter', variant.docker !== 'none' ? variant.docker : variant.command), await listNftTables(runner));
-  let docker: { version?: string; firewallBackend?: string; error?: string } = {};
+  let docker: { version?: string; firewallBackend?: string; error?: string };
   try {
     const client = new DockerEngineClient({ timeoutMs: 3000 }, ctx.env);
     const info = await client.info();

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { audit, renderAudit, type ListeningPort } from '../../sim/index.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT_OK } from '../exit-codes.js';
+import { collectRepeatable } from '../inputs.js';
+import { hostRunner } from '../live.js';
+import { loadProofInputs, type ProofOptions } from '../proof-inputs.js';
+import type { Run } from './index.js';
+
+interface AuditOpts extends ProofOptions {
+  listen?: string[];
+  interface?: string[];
+  json?: boolean;
+}
+
+export function parseListen(text: string): ListeningPort {
+  const m = /^(?:(.+):)?(\d+)(?:\/(tcp|udp))?$/.exec(text);
+  if (!m) throw new CliError(`--listen wants [ADDR:]PORT[/tcp|udp], got ${text}`);
+  const out: ListeningPort = { port: Number(m[2]), proto: (m[3] as 'tcp' | 'udp' | undefined) ?? 'tcp' };
+  if (m[1]) out.address = m[1].replace(/^\[|\]$/g, '');
+  return out;
+}
+
+/** Listening sockets of the live host, from `ss -Hln`. */
+async function liveListening(): Promise<ListeningPort[]> {
+  const out: ListeningPort[] = [];
+  for (const proto of ['tcp', 'udp'] as const) {
+    const r = await hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']);
+    if (r.code !== 0) continue;
+    for (const line of r.stdout.split('\n')) {
+      const local = line.trim().split(/\s+/)[3];
+      const m = local ? /^(.*):(\d+)$/.exec(local) : null;
+      if (!m) continue;
+      const addr = m[1]!.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+      const p: ListeningPort = { port: Number(m[2]), proto };
+      if (addr !== '*' && addr !== '0.0.0.0' && addr !== '::') p.address = addr;
+      else if (addr !== '*') p.family = addr === '::' ? 'ipv6' : 'ipv4';
+      if (!out.some((x) => x.port === p.port && x.proto === p.proto && x.address === p.address && x.family === p.family)) out.push(p);
+    }
+  }
+  return out;
+}
+
+export function registerAudit(program: Command, run: Run): void {
+  program
+    .command('audit')
+    .description('which sources can reach each published container port and listening host port')
+    .option('--state <dump>', 'audit a saved dump instead of the live host (repeatable)', collectRepeatable)
+    .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
+    .option('-f, --file <policy>', 'audit the rules this policy would produce (and use its host: block)')
+    .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
+    .option('--docker-state <json>', 'Docker inventory JSON (published ports); else read from the nat rules')
+    .option('--listen <[addr:]port/proto>', 'a port the host listens on (repeatable; live: read with ss)', collectRepeatable)
+    .option('--interface <iface>', 'outside interface to probe from (repeatable; default: all but lo and bridges)', collectRepeatable)
+    .option('--json', 'print the report as JSON')
+    .action((opts: AuditOpts) =>
+      run(async (ctx: CliContext) => {
+        const inputs = await loadProofInputs(ctx, opts);
+        const listening = opts.listen?.map(parseListen) ?? (inputs.offline ? [] : await liveListening());
+        const report = audit({
+          rulesets: inputs.state.rulesets,
+          sets: inputs.state.sets,
+          host: inputs.host,
+          ...(inputs.docker ? { docker: inputs.docker } : {}),
+          listening,
+          ...(opts.interface ? { interfaces: opts.interface } : {}),
+        });
+        if (opts.json) {
+          ctx.output.out(JSON.stringify(report, null, 2) + '\n');
+          return EXIT_OK;
+        }
+        ctx.flushDiagnostics('warning');
+        ctx.output.out(renderAudit(report).join('\n') + '\n');
+        return EXIT_OK;
+      }),
+    );
+}

@@ -1,0 +1,80 @@
+import { compileDesired } from '../compile/index.js';
+import { readAllSets, readAllTables, readHostModel } from '../host/index.js';
+import type { DockerInventory, Family, HostModel, HostState, Ruleset } from '../model/index.js';
+import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
+import { applyPlanToState, planChanges } from '../plan/index.js';
+import type { CliContext } from './context.js';
+import { CliError } from './exit-codes.js';
+import { readInventoryFile, readPolicy, readStateFiles, readText } from './inputs.js';
+import { chooseVariant, hostRunner, readLiveInventory } from './live.js';
+
+export interface ProofOptions {
+  state?: string[];
+  ipsetState?: string[];
+  /** Trace against the state this policy would produce (planned), and use its host: block. */
+  file?: string;
+  /** A JSON file with the host model ({interfaces: [{name, addresses}], routes?}). */
+  hostModel?: string;
+  dockerState?: string;
+}
+
+export interface ProofInputs {
+  state: HostState;
+  host: HostModel;
+  docker?: DockerInventory;
+  offline: boolean;
+}
+
+/**
+ * The rule sets, sets, host model and Docker inventory that trace/audit reason about: saved dumps or
+ * the whole live host (every table: the walk needs raw, mangle and nat too), optionally with a
+ * policy's planned changes applied first.
+ */
+export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Promise<ProofInputs> {
+  const offline = (opts.state?.length ?? 0) > 0;
+  let state: HostState;
+  if (offline) state = readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []);
+  else state = await readWholeHost(ctx);
+
+  const policy = opts.file ? readPolicy(ctx, opts.file) : undefined;
+  let docker: DockerInventory | undefined;
+  if (opts.dockerState) docker = readInventoryFile(ctx, opts.dockerState);
+  else if (!offline) docker = await readLiveInventory(ctx).catch(() => undefined);
+
+  if (policy) {
+    const desired = compileDesired(policy, docker ? { inventory: docker } : {});
+    ctx.collect(desired.diagnostics.filter((d) => d.severity !== 'info'));
+    const plan = planChanges(state, desired);
+    state = applyPlanToState(state, plan).state;
+  }
+
+  let host: HostModel | undefined;
+  if (opts.hostModel) {
+    try {
+      host = JSON.parse(readText(ctx, opts.hostModel)) as HostModel;
+    } catch (e) {
+      throw new CliError(`${opts.hostModel}: not a host model: ${(e as Error).message}`);
+    }
+  } else if (policy?.host) host = policy.host;
+  else if (!offline) host = await readHostModel(hostRunner());
+  if (!host) throw new CliError('offline, the host is unknown: give -f POLICY with a host: block, or --host-model JSON');
+  const out: ProofInputs = { state, host, offline };
+  if (docker) out.docker = docker;
+  return out;
+}
+
+async function readWholeHost(ctx: CliContext): Promise<HostState> {
+  const runner = hostRunner();
+  const variant = await chooseVariant(ctx, runner);
+  const rulesets: Partial<Record<Family, Ruleset>> = {};
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const text = await readAllTables(runner, family, { variant });
+    const res = parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save`, family });
+    ctx.collect(res.diagnostics);
+    ctx.failOnErrors('could not read the live rules');
+    rulesets[family] = res.value!;
+  }
+  const sets = parseIpsetSave(await readAllSets(runner).catch(() => ''), { file: 'ipset save' });
+  ctx.collect(sets.diagnostics);
+  return { rulesets, sets: sets.value ?? { sets: [] } };
+}
