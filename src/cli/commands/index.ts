@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerApply } from './apply.js';
+import { registerInstallService } from './install-service.js';
 import { registerAudit } from './audit.js';
 import { registerTrace } from './trace.js';
 import { registerWatch } from './watch.js';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command, run: Run): void {
   registerWatch(program, run);
   registerTrace(program, run);
   registerAudit(program, run);
+  registerInstallService(program, run);
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { watchUnit } from '../../export/systemd-units.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT_OK } from '../exit-codes.js';
+import { DEFAULT_STATE_DIR } from '../state-dir.js';
+import type { Run } from './index.js';
+
+interface InstallOpts {
+  file: string;
+  unitPath: string;
+  stateDir: string;
+  metrics?: string;
+  dryRun?: boolean;
+}
+
+export function registerInstallService(program: Command, run: Run): void {
+  program
+    .command('install-service')
+    .description('write a systemd unit that runs `dockwall watch` after docker.service, hardened, and print it')
+    .requiredOption('-f, --file <policy>', 'policy file the service watches (an absolute path is written)')
+    .option('--unit-path <path>', 'where to write the unit', '/etc/systemd/system/dockwall.service')
+    .option('--state-dir <dir>', 'state directory of the service', DEFAULT_STATE_DIR)
+    .option('--metrics <addr>', 'serve Prometheus metrics on HOST:PORT')
+    .option('--dry-run', 'print the unit without writing it')
+    .action((opts: InstallOpts) =>
+      run(async (ctx: CliContext) => {
+        const script = process.argv[1] ? realpathSync(process.argv[1]) : undefined;
+        if (!script) throw new CliError('cannot tell where dockwall is installed');
+        const unit = watchUnit({
+          execStart: [process.execPath, script],
+          policyFile: resolve(opts.file),
+          stateDir: resolve(opts.stateDir),
+          ...(opts.metrics ? { metrics: opts.metrics } : {}),
+        });
+        if (opts.dryRun) {
+          ctx.output.out(unit);
+          return EXIT_OK;
+        }
+        try {
+          mkdirSync(dirname(opts.unitPath), { recursive: true });
+          writeFileSync(opts.unitPath, unit, { mode: 0o644 });
+        } catch (e) {
+          throw new CliError(`cannot write ${opts.unitPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        ctx.output.out(`wrote ${opts.unitPath}:\n\n${unit}\nenable it with: systemctl daemon-reload && systemctl enable --now ${unitName(opts.unitPath)}\n`);
+        return EXIT_OK;
+      }),
+    );
+}
+
+function unitName(path: string): string {
+  return path.split('/').pop() ?? 'dockwall.service';
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { dockwall, tempFile } from './run-cli.js';
+
+const EXAMPLE = ['-f', 'examples/firewalling-docker.yaml', '--state', 'examples/state/seed-host.iptables-save'];
+const SEED = 'test/fixtures/docker-20.10';
+
+describe('dockwall plan', () => {
+  it('on the bundled example: changes pending (exit 2), rendered like terraform plan', () => {
+    const r = dockwall(['plan', ...EXAMPLE]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^dockwall will make these changes:/);
+    expect(r.stdout).toContain('+ create chain DOCKWALL-FILTER');
+    expect(r.stdout).toContain('~ policy ACCEPT → DROP');
+    expect(r.stdout).toMatch(/Plan: 12 to add, 1 to change, 0 to remove\.\n$/);
+  });
+
+  it('--json prints the same plan as data', () => {
+    const text = dockwall(['plan', ...EXAMPLE]).stdout;
+    const r = dockwall(['plan', ...EXAMPLE, '--json']);
+    expect(r.code).toBe(2);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.formatVersion).toBe(1);
+    expect(plan.summary).toEqual({ add: 12, change: 1, remove: 0 });
+    const inserts = plan.operations.filter((o: { op: string }) => o.op === 'insert-rule');
+    for (const o of inserts) expect(text).toContain(o.rule);
+  });
+
+  it("the seed's pyfw wishes against 07 plan nothing (exit 0), against 08 the move and the re-insert (exit 2)", () => {
+    const wishes = ['-f', 'examples/pyfw-wishes-firewalling-docker.yaml', '--ipset-state', `${SEED}/07-seed003-wishes-applied.ipset-save`];
+    const applied = dockwall(['plan', ...wishes, '--state', `${SEED}/07-seed003-wishes-applied.iptables-save`]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toBe('No changes. The host matches the policy.\n');
+    const restarted = dockwall(['plan', ...wishes, '--state', `${SEED}/08-seed003-after-docker-restart.iptables-save`]);
+    expect(restarted.code).toBe(2);
+    expect(restarted.stdout).toContain('~ 7→1');
+    expect(restarted.stdout).toContain('Plan: 1 to add, 1 to change, 0 to remove.');
+  });
+
+  it('colours only when asked for (FORCE_COLOR) and never with NO_COLOR', () => {
+    expect(dockwall(['plan', ...EXAMPLE]).stdout).not.toContain('\u001b[');
+    expect(dockwall(['plan', ...EXAMPLE], { NO_COLOR: '', FORCE_COLOR: '1' }).stdout).toContain('\u001b[32m+');
+    expect(dockwall(['plan', ...EXAMPLE], { NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).not.toContain('\u001b[');
+  });
+});
+
+describe('bad input: positioned message, exit 1, nothing planned', () => {
+  const expectRefused = (r: ReturnType<typeof dockwall>, where: RegExp, what: RegExp) => {
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(where);
+    expect(r.stderr).toMatch(what);
+    expect(r.stdout).not.toMatch(/will make these changes|Plan:/);
+  };
+
+  it('malformed YAML', () => {
+    const f = tempFile('bad.yaml', 'dockwall: 1\nipv4:\n  filter: [\n');
+    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:\\d+:\\d+`), /error/);
+  });
+
+  it('an unknown key', () => {
+    const f = tempFile('bad.yaml', 'dockwall: 1\nfilters:\n  interfaces: [eth0]\n');
+    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:2:1`), /filters/);
+  });
+
+  it('a rule with a COMMIT line smuggled inside it', () => {
+    const f = tempFile('bad.yaml', 'dockwall: 1\nipv4:\n  filter:\n    INPUT:\n      rules:\n        - sneaky: "-j ACCEPT\\nCOMMIT\\n*nat"\n');
+    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:6:\\d+`), /spans 3 lines.*COMMIT/);
+  });
+
+  it('an ipset member of the wrong family', () => {
+    const f = tempFile('bad.yaml', 'dockwall: 1\nipsets:\n  hosts:\n    type: hash:ip\n    members: [192.168.1.1, "fd00::1"]\n');
+    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:5:\\d+`), /fd00::1/);
+  });
+
+  it('a dump with junk lines', () => {
+    const dump = tempFile('junk.save', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nthis is not iptables\nCOMMIT\n');
+    expectRefused(dockwall(['plan', ...EXAMPLE.slice(0, 2), '--state', dump]), new RegExp(`${dump}:4:1`), /error/);
+  });
+
+  it('validate --json reports the same problems as data', () => {
+    const f = tempFile('bad.yaml', 'dockwall: 1\nfilters: {}\n');
+    const r = dockwall(['validate', '-f', f, '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.valid).toBe(false);
+    expect(out.diagnostics[0].pos).toMatchObject({ file: f, line: 2, column: 1 });
+  });
+});
+
+describe('dockwall show', () => {
+  it('prints a parsed dump back line for line', async () => {
+    const { readFileSync } = await import('node:fs');
+    for (const f of ['05-port-range-with-counters.iptables-save', '07-seed003-wishes-applied.iptables-save']) {
+      const r = dockwall(['show', '--state', `${SEED}/${f}`]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(readFileSync(`${SEED}/${f}`, 'utf8'));
+    }
+  });
+});
