@@ -6,6 +6,7 @@ import { desiredRule } from '../../src/compile/index.js';
 import type { Chain, HostState, Rule } from '../../src/model/index.js';
 import { formatRule, parseRuleText, ruleKey } from '../../src/parse/index.js';
 import { applyPlanToState, planChanges } from '../../src/plan/index.js';
+import { runRestoreScript } from '../helpers/restore-interpreter.js';
 
 const parse = (text: string): Rule => {
   const r = parseRuleText(text, { family: 'ipv4', file: 't', line: 1, column: 1 });
@@ -59,8 +60,13 @@ describe('planner (property)', () => {
         const after = applyPlanToState(state, plan);
         expect(after.diagnostics).toEqual([]);
         expect(planChanges(after.state, desired).operations).toEqual([]);
-        // The restore script can always be built (no line breaks, every op expressible).
-        buildRestoreScripts(plan);
+        // The restore script, executed as iptables-restore would (deletion by specification), gives
+        // exactly the state the plan describes.
+        const script = buildRestoreScripts(plan).iptables.ipv4;
+        const viaScript = script ? runRestoreScript(state, 'ipv4', script) : state;
+        const keys = (s: HostState) =>
+          s.rulesets.ipv4!.tables[0]!.chains.map((c) => `${c.name} ${c.policy}: ${c.rules.map((r) => ruleKey(r, 'ipv4')).join(' | ')}`).sort();
+        expect(keys(viaScript)).toEqual(keys(after.state));
 
         for (const c of uniq) {
           const foreignBefore = c.live.filter((r) => r.kind === 'foreign').map((r) => formatRule(r.rule));

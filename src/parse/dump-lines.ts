@@ -1,0 +1,193 @@
+import {
+  BUILTIN_CHAINS,
+  diag,
+  isBuiltinChain,
+  TABLES,
+  type Chain,
+  type ChainPolicy,
+  type Counters,
+  type Diagnostic,
+  type Family,
+  type Rule,
+  type Table,
+  type TableName,
+} from '../model/index.js';
+import type { Interner } from './intern.js';
+import { RuleParser } from './rule-parser.js';
+import type { Lexer } from './tokenize.js';
+
+/** Pieces shared by the iptables-save and `iptables -S` readers. */
+
+export const LEGACY_WARNING_PREFIX = '# Warning: iptables-legacy tables present';
+
+export interface LineContext {
+  file: string;
+  line: number;
+  family: Family;
+  diagnostics: Diagnostic[];
+  intern?: Interner;
+  /** Reused for every rule line. */
+  parser?: RuleParser;
+}
+
+export function lineError(
+  ctx: LineContext,
+  code: string,
+  message: string,
+  column: number,
+  length = 1,
+  hint?: string,
+) {
+  ctx.diagnostics.push(
+    diag(
+      'error',
+      code,
+      message,
+      { file: ctx.file, line: ctx.line, column },
+      hint === undefined ? { length } : { length, hint },
+    ),
+  );
+}
+
+export function isTableName(name: string): name is TableName {
+  return (TABLES as readonly string[]).includes(name);
+}
+
+/** `[packets:bytes]` → counters, or null. */
+export function parseBracketCounters(text: string): Counters | null {
+  if (text.length < 5 || text.charCodeAt(0) !== 91 || text.charCodeAt(text.length - 1) !== 93) return null;
+  const colon = text.indexOf(':');
+  if (colon < 0) return null;
+  const packets = text.slice(1, colon);
+  const bytes = text.slice(colon + 1, -1);
+  return /^\d+$/.test(packets) && /^\d+$/.test(bytes) ? { packets, bytes } : null;
+}
+
+export function parsePolicy(text: string): ChainPolicy | null | undefined {
+  if (text === 'ACCEPT' || text === 'DROP') return text;
+  if (text === '-') return null;
+  return undefined;
+}
+
+/** A table's chains by name, creating built-in chains on first use as iptables-restore does. */
+export class ChainIndex {
+  private readonly byName = new Map<string, Chain>();
+  constructor(readonly table: Table) {
+    for (const c of table.chains) this.byName.set(c.name, c);
+  }
+  get(name: string): Chain | undefined {
+    return this.byName.get(name);
+  }
+  add(chain: Chain): void {
+    this.table.chains.push(chain);
+    this.byName.set(chain.name, chain);
+  }
+  /** The chain, or a new built-in chain (policy unchanged: `-`), or undefined for an undeclared user chain. */
+  resolve(name: string, implicitUserChains = false): Chain | undefined {
+    let c = this.byName.get(name);
+    if (!c && (implicitUserChains || isBuiltinChain(this.table.name, name))) {
+      c = { name, policy: null, rules: [] };
+      this.add(c);
+    }
+    return c;
+  }
+}
+
+export interface RuleCommand {
+  /** `-A` appends; `-I` inserts at `position` (1-based). */
+  insert: boolean;
+  position: number;
+  chain: string;
+  rule: Rule;
+}
+
+/**
+ * Reads `-A CHAIN body`, `-I CHAIN [N] body` from the lexer's words, starting at word `at` (the
+ * command). Errors go to ctx.diagnostics.
+ */
+export function parseRuleCommand(lx: Lexer, at: number, ctx: LineContext): RuleCommand | undefined {
+  const cmd = lx.texts[at]!;
+  const cmdCol = lx.columns[at]!;
+  const insert = cmd === '-I' || cmd === '--insert';
+  if (at + 1 >= lx.count) {
+    lineError(
+      ctx,
+      'parse.missing-argument',
+      `${cmd} expects a chain name, but the line ends here`,
+      cmdCol,
+      cmd.length,
+    );
+    return undefined;
+  }
+  const chain = lx.texts[at + 1]!;
+  let bodyStart = at + 2;
+  let position = 0;
+  if (insert) {
+    position = 1;
+    const n = lx.texts[bodyStart];
+    if (bodyStart < lx.count && n !== undefined && /^\d+$/.test(n)) {
+      position = Number(n);
+      if (position < 1) {
+        lineError(
+          ctx,
+          'parse.bad-position',
+          `rule position must be 1 or more, found ${n}`,
+          lx.columns[bodyStart]!,
+          n.length,
+        );
+        return undefined;
+      }
+      bodyStart++;
+    }
+  }
+  const parser = (ctx.parser ??= new RuleParser());
+  const rule = parser.parse(lx, bodyStart, {
+    family: ctx.family,
+    file: ctx.file,
+    line: ctx.line,
+    allowCounters: true,
+    diagnostics: ctx.diagnostics,
+    intern: ctx.intern,
+  });
+  if (!rule) return undefined;
+  rule.pos = { file: ctx.file, line: ctx.line, column: cmdCol };
+  return { insert, position, chain, rule };
+}
+
+/** Applies `-A`/`-I` to a chain. */
+export function applyRuleCommand(chain: Chain, cmd: RuleCommand, ctx: LineContext, column: number): boolean {
+  if (!cmd.insert) {
+    chain.rules.push(cmd.rule);
+    return true;
+  }
+  if (cmd.position > chain.rules.length + 1) {
+    lineError(
+      ctx,
+      'parse.bad-position',
+      `cannot insert at position ${cmd.position}: chain ${chain.name} has ${chain.rules.length} rule(s)`,
+      column,
+    );
+    return false;
+  }
+  chain.rules.splice(cmd.position - 1, 0, cmd.rule);
+  return true;
+}
+
+/** Built-in chain names for messages. */
+export function builtinList(table: TableName): string {
+  return BUILTIN_CHAINS[table].join(', ');
+}
+
+/** The family a dump is for, when its rules give it away (an IPv6 address in -s/-d). */
+export function guessFamily(tables: readonly Table[]): Family {
+  for (const t of tables) {
+    for (const c of t.chains) {
+      for (const r of c.rules) {
+        for (const g of r.generic) {
+          if ((g.name === '-s' || g.name === '-d') && g.args[0]?.text.includes(':')) return 'ipv6';
+        }
+      }
+    }
+  }
+  return 'ipv4';
+}

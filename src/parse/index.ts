@@ -1,0 +1,24 @@
+export { tokenizeLine, type LexToken, type TokenizeOptions, type TokenizeResult } from './tokenize.js';
+export { isBareValue, quoteValue, saveString, needsQuoting, formatToken } from './quote.js';
+export {
+  parseRuleText,
+  parseRuleTokens,
+  type RuleParseContext,
+  type RuleTextOptions,
+} from './rule-parser.js';
+export { canonicalRule, formatRule, ruleKey } from './canonical.js';
+export { parseIptablesSave, printIptablesSave, type SaveParseOptions } from './iptables-save.js';
+export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
+export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
+export { commentOf, withComment } from './rule-query.js';
+export {
+  canonicalAddress,
+  canonicalNetwork,
+  addressFamily,
+  parseIPv4,
+  parseIPv6,
+  formatIPv4,
+  formatIPv6,
+  type Network,
+} from './address.js';
+export { canonicalPortRange, parsePort, protocolName, protocolNumber, canonicalIcmpType } from './names.js';

@@ -1,0 +1,108 @@
+import type { Counters, MatchModule, RuleOption, RuleTarget, Token } from '../model/index.js';
+
+/**
+ * Shares equal tokens, options, matches and targets between the rules of one dump: a 100,000-rule
+ * dump repeats the same few hundred of them, and sharing keeps parsing fast and memory small.
+ * Shared objects are frozen, so an accidental edit through one rule throws instead of changing
+ * others. Lookups walk maps keyed by the (already shared) parts, so no keys are built.
+ */
+
+interface ListNode<T> {
+  value?: T;
+  next?: Map<RuleOption, ListNode<T>>;
+}
+
+function walk<T>(root: ListNode<T>, options: readonly RuleOption[]): ListNode<T> {
+  let node = root;
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    let map = node.next;
+    if (!map) node.next = map = new Map();
+    let child = map.get(o);
+    if (!child) map.set(o, (child = {}));
+    node = child;
+  }
+  return node;
+}
+
+const NO_ARGS: readonly Token[] = Object.freeze([]);
+
+export class Interner {
+  private readonly tokens = new Map<string, Token>();
+  private readonly quoted = new Map<string, Token>();
+  /** name → negated(0/1) → first arg (or null) → second arg → option */
+  private readonly options = new Map<string, Map<Token | null, RuleOption | Map<Token, RuleOption>>[]>();
+  private readonly modules = new Map<string, ListNode<MatchModule>>();
+  private readonly targets = new Map<string, ListNode<RuleTarget>>();
+  private readonly counters = new Map<string, Counters>();
+
+  token(text: string, quoted: boolean): Token {
+    const map = quoted ? this.quoted : this.tokens;
+    let t = map.get(text);
+    if (!t) {
+      t = Object.freeze({ text, quoted });
+      map.set(text, t);
+    }
+    return t;
+  }
+
+  /** `args` must hold tokens from `token()`. */
+  option(name: string, negated: boolean, args: readonly Token[]): RuleOption {
+    let byNeg = this.options.get(name);
+    if (!byNeg) this.options.set(name, (byNeg = [new Map(), new Map()]));
+    const byFirst = byNeg[negated ? 1 : 0]!;
+    const first = args.length > 0 ? args[0]! : null;
+    if (args.length <= 1) {
+      let o = byFirst.get(first) as RuleOption | undefined;
+      if (!o) {
+        o = Object.freeze({
+          name,
+          negated,
+          args: args.length === 0 ? (NO_ARGS as Token[]) : (Object.freeze([first!]) as Token[]),
+        });
+        byFirst.set(first, o);
+      }
+      return o;
+    }
+    if (args.length > 2)
+      return Object.freeze({ name, negated, args: Object.freeze(args.slice()) as Token[] });
+    let bySecond = byFirst.get(first) as Map<Token, RuleOption> | undefined;
+    if (!bySecond) byFirst.set(first, (bySecond = new Map()));
+    let o = bySecond.get(args[1]!);
+    if (!o) {
+      o = Object.freeze({ name, negated, args: Object.freeze(args.slice()) as Token[] });
+      bySecond.set(args[1]!, o);
+    }
+    return o;
+  }
+
+  /** `options` must hold options from `option()`. */
+  module(name: string, options: readonly RuleOption[]): MatchModule {
+    let root = this.modules.get(name);
+    if (!root) this.modules.set(name, (root = {}));
+    const node = walk(root, options);
+    return (node.value ??= Object.freeze({ name, options: Object.freeze(options.slice()) as RuleOption[] }));
+  }
+
+  target(kind: RuleTarget['kind'], name: string, options: readonly RuleOption[]): RuleTarget {
+    const key = kind === 'jump' ? name : `\u0000${name}`;
+    let root = this.targets.get(key);
+    if (!root) this.targets.set(key, (root = {}));
+    const node = walk(root, options);
+    return (node.value ??= Object.freeze({
+      kind,
+      name,
+      options: Object.freeze(options.slice()) as RuleOption[],
+    }));
+  }
+
+  counter(packets: string, bytes: string): Counters {
+    const key = `${packets}:${bytes}`;
+    let c = this.counters.get(key);
+    if (!c) {
+      c = Object.freeze({ packets, bytes });
+      if (this.counters.size < 4096) this.counters.set(key, c);
+    }
+    return c;
+  }
+}

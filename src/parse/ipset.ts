@@ -1,0 +1,230 @@
+import {
+  diag,
+  type Diagnostic,
+  type Family,
+  type IpSet,
+  type IpSetFamily,
+  type IpSetState,
+  type Result,
+} from '../model/index.js';
+import { addressFamily, canonicalAddress, canonicalNetwork } from './address.js';
+import { parsePort } from './names.js';
+import { formatToken } from './quote.js';
+import { tokenizeLine } from './tokenize.js';
+
+/**
+ * `ipset save` output: `create NAME TYPE [options]` and `add NAME MEMBER [options]` lines. Members
+ * are kept in canonical spelling; per-member options (timeout, counters, comment) are not kept.
+ */
+
+/** Creation options that take no value. */
+const FLAGS = new Set(['counters', 'comment', 'skbinfo', 'forceadd']);
+
+export interface IpsetParseOptions {
+  file: string;
+}
+
+function hostless(net: string, family: Family): string {
+  const full = family === 'ipv4' ? '/32' : '/128';
+  return net.endsWith(full) ? net.slice(0, -full.length) : net;
+}
+
+function canonicalComponent(kind: string, text: string, family: Family, hasPort: boolean): string {
+  switch (kind) {
+    case 'ip':
+    case 'net': {
+      if (text.includes('-')) {
+        const [a, b] = text.split('-') as [string, string];
+        const ca = canonicalAddress(a, family);
+        const cb = canonicalAddress(b, family);
+        return ca && cb ? `${ca}-${cb}` : text;
+      }
+      if (!text.includes('/')) return canonicalAddress(text, family) ?? text;
+      const net = canonicalNetwork(text, family);
+      return net ? hostless(net.text, family) : text;
+    }
+    case 'port': {
+      const colon = text.indexOf(':');
+      const proto = colon < 0 ? (hasPort ? 'tcp' : undefined) : text.slice(0, colon).toLowerCase();
+      const port = colon < 0 ? text : text.slice(colon + 1);
+      if (proto === 'icmp' || proto === 'icmpv6') return `${proto}:${port}`;
+      const p = parsePort(port, proto === 'udp' || proto === 'sctp' ? proto : 'tcp');
+      const num = p === null ? port : String(p);
+      return proto === undefined ? num : `${proto}:${num}`;
+    }
+    default:
+      return text;
+  }
+}
+
+/**
+ * A member in the spelling `ipset save` prints: addresses compressed, host masks dropped, networks
+ * with host bits cleared, ports as `proto:number` in `…,port` types. Unknown forms are kept.
+ */
+export function canonicalMember(type: string, member: string, family: Family): string {
+  const colon = type.indexOf(':');
+  const kinds = (colon < 0 ? type : type.slice(colon + 1)).split(',');
+  const method = colon < 0 ? '' : type.slice(0, colon);
+  if (kinds[0] === 'set') return member;
+  const parts = member.split(',');
+  if (parts.length !== kinds.length) return member;
+  const fam = family === 'ipv4' && addressFamily(parts[0]!) === 'ipv6' ? 'ipv6' : family;
+  return parts.map((p, i) => canonicalComponent(kinds[i]!, p, fam, method === 'hash')).join(',');
+}
+
+function familyOf(f: IpSetFamily | undefined): Family {
+  return f === 'inet6' ? 'ipv6' : 'ipv4';
+}
+
+export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<IpSetState> {
+  const diagnostics: Diagnostic[] = [];
+  const sets: IpSet[] = [];
+  const byName = new Map<string, IpSet>();
+  const withMemberOptions = new Set<string>();
+  const lines = text.split('\n');
+  const error = (line: number, column: number, message: string, code = 'parse.ipset-line', length = 1) =>
+    diagnostics.push(diag('error', code, message, { file: opts.file, line, column }, { length }));
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const lineNo = i + 1;
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    if (line.includes('\0')) {
+      error(
+        lineNo,
+        line.indexOf('\0') + 1,
+        'NUL character in the line: expected text',
+        'parse.control-character',
+      );
+      continue;
+    }
+    const lexed = tokenizeLine(line, { file: opts.file, line: lineNo });
+    if (lexed.error) {
+      diagnostics.push(lexed.error);
+      continue;
+    }
+    const [cmd, name, third, ...rest] = lexed.tokens;
+    if (!cmd) continue;
+    if (cmd.text === 'create') {
+      if (!name || !third) {
+        error(lineNo, cmd.column, 'create expects a set name and a type: "create NAME hash:ip [options]"');
+        continue;
+      }
+      if (byName.has(name.text)) {
+        error(
+          lineNo,
+          name.column,
+          `set ${name.text} is created twice`,
+          'parse.duplicate-set',
+          name.text.length,
+        );
+        continue;
+      }
+      const set: IpSet = {
+        name: name.text,
+        type: third.text,
+        options: [],
+        members: [],
+        pos: { file: opts.file, line: lineNo, column: 1 },
+      };
+      let ok = true;
+      for (let k = 0; k < rest.length; k++) {
+        const key = rest[k]!;
+        if (FLAGS.has(key.text)) {
+          set.options.push([key.text, true]);
+          continue;
+        }
+        const value = rest[k + 1];
+        if (!value) {
+          error(
+            lineNo,
+            key.column,
+            `option ${key.text} expects a value, but the line ends here`,
+            'parse.missing-argument',
+            key.text.length,
+          );
+          ok = false;
+          break;
+        }
+        k++;
+        if (key.text === 'family') {
+          if (value.text !== 'inet' && value.text !== 'inet6') {
+            error(
+              lineNo,
+              value.column,
+              `bad family "${value.text}": expected inet or inet6`,
+              'parse.ipset-line',
+              value.text.length,
+            );
+            ok = false;
+            break;
+          }
+          set.family = value.text;
+        } else {
+          set.options.push([key.text, value.text]);
+        }
+      }
+      if (!ok) continue;
+      sets.push(set);
+      byName.set(set.name, set);
+      continue;
+    }
+    if (cmd.text === 'add') {
+      if (!name || !third) {
+        error(lineNo, cmd.column, 'add expects a set name and a member: "add NAME MEMBER"');
+        continue;
+      }
+      const set = byName.get(name.text);
+      if (!set) {
+        error(
+          lineNo,
+          name.column,
+          `add to set ${name.text}, which is not created before: expected "create ${name.text} …" first`,
+          'parse.unknown-set',
+          name.text.length,
+        );
+        continue;
+      }
+      set.members.push(canonicalMember(set.type, third.text, familyOf(set.family)));
+      if (rest.length > 0) withMemberOptions.add(set.name);
+      continue;
+    }
+    error(
+      lineNo,
+      cmd.column,
+      `unexpected "${cmd.text}": expected "create" or "add"`,
+      'parse.ipset-line',
+      cmd.text.length,
+    );
+  }
+  for (const name of withMemberOptions) {
+    const set = byName.get(name)!;
+    diagnostics.push(
+      diag(
+        'info',
+        'parse.ipset-member-options',
+        `set ${name}: member options (timeout, counters, comment) are not kept`,
+        set.pos,
+      ),
+    );
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { value: { sets }, diagnostics };
+}
+
+function word(text: string): string {
+  return formatToken({ text, quoted: false });
+}
+
+/** The sets in `ipset save` format (`ipset restore` reads it back). */
+export function printIpsetSave(state: IpSetState): string {
+  const out: string[] = [];
+  for (const s of state.sets) {
+    let line = `create ${word(s.name)} ${word(s.type)}`;
+    if (s.family) line += ` family ${s.family}`;
+    for (const [k, v] of s.options) line += v === true ? ` ${word(k)}` : ` ${word(k)} ${word(v)}`;
+    out.push(line);
+    for (const m of s.members) out.push(`add ${word(s.name)} ${word(m)}`);
+  }
+  return out.length > 0 ? out.join('\n') + '\n' : '';
+}

@@ -1,0 +1,143 @@
+import type { IpSet, IpSetFamily } from '../model/ipset.js';
+import type { Family } from '../model/ruleset.js';
+import { canonicalMember } from '../parse/index.js';
+import type { BuildContext } from './context.js';
+import type { NativeIpsetInput } from './schema.js';
+import { memberProblem } from './set-members.js';
+import type { Path } from './yaml-source.js';
+
+/** Types whose members carry no address family: ipset prints no `family` for them. */
+const FAMILYLESS = new Set(['list:set', 'bitmap:port', 'hash:mac', 'bitmap:ip', 'bitmap:ip,mac']);
+/** Types that only hold IPv4 addresses. */
+const IPV4_ONLY = new Set(['bitmap:ip', 'bitmap:ip,mac']);
+/** Creation options that are flags (no value). */
+const FLAG_OPTIONS = new Set(['counters', 'comment', 'skbinfo', 'forceadd']);
+
+const toFamily = (f: IpSetFamily): Family => (f === 'inet6' ? 'ipv6' : 'ipv4');
+
+/** Builds a set of the native format; `path` is `['ipsets', NAME]`. */
+export function nativeIpset(
+  ctx: BuildContext,
+  name: string,
+  input: NativeIpsetInput,
+  path: Path,
+): IpSet | undefined {
+  let family: IpSetFamily | undefined;
+  if (
+    input.family !== undefined &&
+    FAMILYLESS.has(input.type) &&
+    !(IPV4_ONLY.has(input.type) && input.family === 'inet')
+  ) {
+    ctx.error(
+      'policy.set-family',
+      IPV4_ONLY.has(input.type)
+        ? `a ${input.type} set holds only IPv4 addresses: it cannot be \`family: ${input.family}\``
+        : `a ${input.type} set has no address family: remove \`family\``,
+      ctx.keyAt([...path, 'family']),
+    );
+  } else if (!FAMILYLESS.has(input.type)) {
+    family = input.family ?? 'inet';
+  }
+
+  const options: Array<[string, string | true]> = [];
+  for (const [key, value] of Object.entries(input.options ?? {})) {
+    if (value === false || value === undefined) continue;
+    options.push([key, value === true ? true : String(value)]);
+  }
+  if (input.type.startsWith('bitmap:') && !options.some(([k]) => k === 'range')) {
+    ctx.error(
+      'policy.set-needs-range',
+      `a ${input.type} set needs \`options.range\` (e.g. \`${input.type === 'bitmap:port' ? '1-1024' : '192.168.0.0/24'}\`)`,
+      ctx.keyAt(path),
+    );
+  }
+
+  const members = readMembers(ctx, name, input.type, family, input.members ?? [], [...path, 'members']);
+  const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
+  if (family) set.family = family;
+  return set;
+}
+
+export interface PyfwIpsetInput {
+  type: string;
+  header?: string | null;
+  members_equal: Array<string | number> | null;
+}
+
+/** Builds a set of pyfw's format; `path` is `['pyfw_wishes', 'ipsets', NAME]`. */
+export function pyfwIpset(ctx: BuildContext, name: string, input: PyfwIpsetInput, path: Path): IpSet {
+  const options: Array<[string, string | true]> = [];
+  let family: IpSetFamily | undefined;
+  const words = (input.header ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (FLAG_OPTIONS.has(word)) {
+      options.push([word, true]);
+      continue;
+    }
+    const value = words[i + 1];
+    if (value === undefined) {
+      ctx.error(
+        'policy.set-header',
+        `\`${word}\` in the set's header needs a value`,
+        ctx.at([...path, 'header']),
+      );
+      break;
+    }
+    i++;
+    if (word === 'family') {
+      if (value === 'inet' || value === 'inet6') family = value;
+      else
+        ctx.error(
+          'policy.set-header',
+          `\`family ${value}\`: the family is inet or inet6`,
+          ctx.at([...path, 'header']),
+        );
+    } else {
+      options.push([word, value]);
+    }
+  }
+  if (!family && !FAMILYLESS.has(input.type)) family = 'inet';
+  const members = readMembers(ctx, name, input.type, family, input.members_equal ?? [], [
+    ...path,
+    'members_equal',
+  ]);
+  const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
+  if (family) set.family = family;
+  return set;
+}
+
+function readMembers(
+  ctx: BuildContext,
+  setName: string,
+  type: string,
+  family: IpSetFamily | undefined,
+  raw: ReadonlyArray<string | number>,
+  path: Path,
+): string[] {
+  const members: string[] = [];
+  const seen = new Set<string>();
+  raw.forEach((value, i) => {
+    const text = String(value).trim();
+    const problem = memberProblem(setName, type, toFamily(family ?? 'inet'), text);
+    if (problem !== undefined) {
+      ctx.error('policy.bad-member', problem, ctx.at([...path, i]));
+      return;
+    }
+    const canonical = canonicalMember(type, text, toFamily(family ?? 'inet'));
+    if (seen.has(canonical)) {
+      ctx.warn(
+        'policy.duplicate-member',
+        `\`${text}\` is already a member of set \`${setName}\``,
+        ctx.at([...path, i]),
+      );
+      return;
+    }
+    seen.add(canonical);
+    members.push(canonical);
+  });
+  return members;
+}

@@ -1,0 +1,137 @@
+import { isMap, visit } from 'yaml';
+import { diag, hasErrors } from '../model/diagnostic.js';
+import type { Diagnostic, Result } from '../model/diagnostic.js';
+import type { Policy } from '../model/policy.js';
+import { buildNative } from './build-native.js';
+import { buildPyfw } from './build-pyfw.js';
+import { BuildContext } from './context.js';
+import { pyfwSchema } from './pyfw-schema.js';
+import { policySchema } from './schema.js';
+import { YamlSource } from './yaml-source.js';
+import { issuesToDiagnostics } from './zod-issues.js';
+
+/**
+ * Reads a policy file: the native format (`dockwall: 1`) or a pyfw wishes file (`pyfw_wishes:`).
+ * Every problem comes back as a diagnostic positioned in `file`; `value` is absent when there are
+ * errors. Never throws on bad input.
+ */
+export function loadPolicy(text: string, file: string): Result<Policy> {
+  try {
+    return load(text, file);
+  } catch (e) {
+    // A bug in the loader must not take the caller down with a stack trace about YAML internals.
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      diagnostics: [
+        diag('error', 'policy.internal', `the policy could not be read: ${message}`, {
+          file,
+          line: 1,
+          column: 1,
+        }),
+      ],
+    };
+  }
+}
+
+function load(text: string, file: string): Result<Policy> {
+  const src = new YamlSource(text, file);
+  const diagnostics: Diagnostic[] = src.yamlDiagnostics();
+  if (hasErrors(diagnostics)) return { diagnostics };
+
+  const contents = src.doc.contents;
+  if (contents === null || (contents as { value?: unknown }).value === null) {
+    diagnostics.push(
+      diag(
+        'error',
+        'policy.empty',
+        'the policy file is empty',
+        { file, line: 1, column: 1 },
+        {
+          hint: 'a dockwall policy starts with `dockwall: 1`',
+        },
+      ),
+    );
+    return { diagnostics };
+  }
+  if (!isMap(contents)) {
+    const span = src.startSpan();
+    diagnostics.push(
+      diag(
+        'error',
+        'policy.not-a-map',
+        'a policy file is a map of sections (`dockwall: 1`, `ipsets:`, `filter:` ...)',
+        span.pos,
+        {
+          length: span.length,
+        },
+      ),
+    );
+    return { diagnostics };
+  }
+
+  const data = toData(src);
+  if (!data.ok) {
+    diagnostics.push(data.diagnostic);
+    return { diagnostics };
+  }
+  const ctx = new BuildContext(src);
+  const isPyfw = src.mapKeys([]).some((k) => k.key === 'pyfw_wishes');
+  let policy: Policy;
+  if (isPyfw) {
+    const parsed = pyfwSchema.safeParse(data.value);
+    if (!parsed.success) {
+      return {
+        diagnostics: sorted([...diagnostics, ...issuesToDiagnostics(parsed.error.issues, src, pyfwSchema)]),
+      };
+    }
+    policy = buildPyfw(ctx, parsed.data);
+  } else {
+    const parsed = policySchema.safeParse(data.value);
+    if (!parsed.success) {
+      return {
+        diagnostics: sorted([...diagnostics, ...issuesToDiagnostics(parsed.error.issues, src, policySchema)]),
+      };
+    }
+    policy = buildNative(ctx, parsed.data);
+  }
+  diagnostics.push(...ctx.diagnostics);
+  sorted(diagnostics);
+  return hasErrors(diagnostics) ? { diagnostics } : { value: policy, diagnostics };
+}
+
+/** Diagnostics in file order (the sort is stable: same position keeps the order found). */
+function sorted(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort(
+    (a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.column ?? 0) - (b.pos?.column ?? 0),
+  );
+}
+
+/**
+ * The document as plain data. yaml reports an alias without an anchor before it, or aliases that
+ * expand too much, only when converting: those become a diagnostic on the first such alias.
+ */
+function toData(src: YamlSource): { ok: true; value: unknown } | { ok: false; diagnostic: Diagnostic } {
+  try {
+    return { ok: true, value: src.doc.toJS({ maxAliasCount: 1000 }) };
+  } catch (e) {
+    let at: [number, number] | undefined;
+    let unresolved: string | undefined;
+    visit(src.doc, {
+      Alias(_, node) {
+        at ??= node.range ? [node.range[0], node.range[1]] : undefined;
+        if (node.resolve(src.doc) === undefined) {
+          unresolved = node.source;
+          at = node.range ? [node.range[0], node.range[1]] : at;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const span = at ? src.spanOf(at[0], at[1]) : src.startSpan();
+    const message =
+      unresolved !== undefined
+        ? `YAML: the alias \`*${unresolved}\` refers to no anchor \`&${unresolved}\` defined before it`
+        : `YAML: ${e instanceof Error ? e.message : String(e)}`;
+    return { ok: false, diagnostic: diag('error', 'yaml.alias', message, span.pos, { length: span.length }) };
+  }
+}

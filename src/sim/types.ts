@@ -1,0 +1,85 @@
+import type { Diagnostic } from '../model/diagnostic.js';
+import type { DockerInventory } from '../model/docker.js';
+import type { HostModel } from '../model/host.js';
+import type { IpSetState } from '../model/ipset.js';
+import type { ChainPolicy, Family, Ruleset, TableName } from '../model/ruleset.js';
+import type { Packet } from './packet.js';
+
+/** What the simulator needs: the live (or planned) rule sets, ipset contents and the host's network. */
+export interface SimInput {
+  rulesets: { ipv4?: Ruleset; ipv6?: Ruleset };
+  sets?: IpSetState;
+  host: HostModel;
+  docker?: DockerInventory;
+}
+
+export type SimVerdict = 'accept' | 'drop' | 'reject' | 'unknown';
+
+/** The rule (1-based `index` in its chain) that decided, or the chain policy, or the kernel itself. */
+export type DecidedBy =
+  | {
+      kind: 'rule';
+      family: Family;
+      table: TableName;
+      chain: string;
+      index: number;
+      rule: string;
+      line?: number;
+    }
+  | { kind: 'policy'; family: Family; table: TableName; policy: string; action: ChainPolicy }
+  | { kind: 'kernel'; reason: string };
+
+export type PathStep =
+  /** The walk enters a built-in chain (a netfilter hook of one table). */
+  | { kind: 'hook'; table: TableName; chain: string; note?: string }
+  | {
+      kind: 'rule';
+      table: TableName;
+      chain: string;
+      index: number;
+      rule: string;
+      line?: number;
+      /** Call depth: 0 in the built-in chain, 1 in a chain it jumped to, … */
+      depth: number;
+      matched: boolean;
+      /** What the rule did when it matched: `ACCEPT`, `-> DOCKER`, `DNAT 172.17.0.2:80`, … */
+      action?: string;
+      note?: string;
+      /** Set when the simulator cannot tell whether the rule matches. */
+      unknown?: string;
+    }
+  | { kind: 'policy'; table: TableName; chain: string; action: ChainPolicy }
+  /** Routing, martian checks and other kernel steps between the hooks. */
+  | { kind: 'event'; note: string };
+
+export type RewriteKind = 'dnat' | 'snat' | 'masquerade' | 'redirect' | 'netmap';
+
+export interface Rewrite {
+  kind: RewriteKind;
+  /** `address:port` (or address) before and after. */
+  from: string;
+  to: string;
+  table: TableName;
+  chain: string;
+  index: number;
+}
+
+export interface Trace {
+  packet: Packet;
+  family: Family;
+  verdict: SimVerdict;
+  /** For accept: the filter-table decision that let the packet through (absent without filter rules). */
+  decidedBy?: DecidedBy;
+  /** Why the verdict is `unknown`. */
+  unknownReason?: string;
+  path: PathStep[];
+  rewrites: Rewrite[];
+  /** Where routing sent the packet (absent when it was dropped before routing). */
+  delivered?: 'local' | 'forward';
+  inInterface?: string;
+  outInterface?: string;
+  /** Things taken as given along the way (rate limits not exceeded, first address of a NAT range, …). */
+  assumptions: string[];
+  /** Problems with the input (an invalid packet gives verdict `unknown` and an error here). */
+  diagnostics: Diagnostic[];
+}
