@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerApply } from './apply.js';
+import { registerTls } from './tls.js';
 import { registerInstallService } from './install-service.js';
 import { registerAudit } from './audit.js';
 import { registerTrace } from './trace.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command, run: Run): void {
   registerTrace(program, run);
   registerAudit(program, run);
   registerInstallService(program, run);
+  registerTls(program, run);
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);
