@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { compileDesired } from '../../../src/compile/index.js';
+import { inventoryFromApi } from '../../../src/docker/inventory-map.js';
+import { formatRule } from '../../../src/parse/index.js';
+import { planChanges } from '../../../src/plan/index.js';
+import { fixtureState, policyText, repoFile } from '../../helpers/fixtures.js';
+
+const inventory = inventoryFromApi(
+  JSON.parse(repoFile('test/fixtures/docker-20.10/05-port-range.networks.json')),
+  JSON.parse(repoFile('test/fixtures/docker-20.10/05-port-range.containers.json')),
+);
+
+const policy = (extra = '') =>
+  policyText(`dockwall: 1
+containers:
+  - name: web-office
+    container: web
+    ports: [80]
+    sources: [10.0.0.0/8]
+  - name: es-dns
+    container: es
+    proto: udp
+${extra}`);
+
+const rules = (p: ReturnType<typeof policy>) => {
+  const d = compileDesired(p, { inventory });
+  const chain = (name: string) => d.chains.find((c) => c.family === 'ipv4' && c.chain === name)!.rules.map((r) => formatRule(r.rule));
+  return { d, chain };
+};
+
+describe('container-aware rules', () => {
+  it('match the original destination port of each published port, never the container address', () => {
+    const { chain } = rules(policy());
+    const c = chain('DOCKWALL-CONTAINERS');
+    expect(c[0]).toMatch(/--ctstate RELATED,ESTABLISHED .*-j RETURN$/);
+    // Traffic from Docker's own bridges is left to Docker.
+    expect(c.filter((r) => /^-i (docker0|br-)/.test(r))).toHaveLength(3);
+    expect(c).toContain('-s 10.0.0.0/8 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 8000 -m comment --comment "dockwall:containers/web-office" -j RETURN');
+    expect(c).toContain('-p udp -m conntrack --ctstate DNAT --ctorigdstport 5353 -m comment --comment "dockwall:containers/es-dns" -j RETURN');
+    expect(c.join('\n')).not.toMatch(/172\.1[78]\./);
+    expect(c.at(-1)).toMatch(/--ctstate DNAT .*deny-unlisted.* -j REJECT/);
+    expect(chain('DOCKER-USER')).toEqual(['-m comment --comment "dockwall:containers/jump" -j DOCKWALL-CONTAINERS']);
+  });
+
+  it('keep a rule for a container that is not running ready, with a note, and deny its port meanwhile', () => {
+    const { d, chain } = rules(policy('  - name: later\n    container: not-yet\n    sources: [192.0.2.1]\n'));
+    expect(d.diagnostics.some((x) => x.code === 'compile.container-not-running' && x.message.includes('"later"'))).toBe(true);
+    expect(chain('DOCKWALL-CONTAINERS').some((r) => r.includes('192.0.2.1'))).toBe(false);
+  });
+
+  it('plan on the fixture host creates the chain and the jump, and planning the result again is empty', async () => {
+    const { applyPlanToState } = await import('../../../src/plan/index.js');
+    const state = fixtureState('docker-20.10/05-port-range.iptables-save');
+    const d = compileDesired(policy(), { inventory });
+    const plan = planChanges(state, d);
+    expect(plan.operations[0]).toMatchObject({ op: 'create-chain', chain: 'DOCKWALL-CONTAINERS' });
+    expect(plan.operations.filter((o) => o.op === 'insert-rule' && o.chain === 'DOCKER-USER')).toEqual([
+      expect.objectContaining({ position: 1, name: 'containers/jump' }),
+    ]);
+    expect(planChanges(applyPlanToState(state, plan).state, d).operations).toEqual([]);
+  });
+});
