@@ -9,4 +9,3 @@ export * from './backoff.js';
 export * from './event-follower.js';
 export * from './inventory-map.js';
 export * from './inventory.js';
-export * from './select-containers.js';

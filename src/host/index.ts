@@ -4,3 +4,4 @@ export * from './iptables-host.js';
 export * from './iptables-variant.js';
 export * from './ipset-host.js';
 export * from './host-model.js';
+export * from './doctor-facts.js';

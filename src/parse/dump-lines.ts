@@ -53,15 +53,7 @@ export function isTableName(name: string): name is TableName {
   return (TABLES as readonly string[]).includes(name);
 }
 
-/** `[packets:bytes]` → counters, or null. */
-export function parseBracketCounters(text: string): Counters | null {
-  if (text.length < 5 || text.charCodeAt(0) !== 91 || text.charCodeAt(text.length - 1) !== 93) return null;
-  const colon = text.indexOf(':');
-  if (colon < 0) return null;
-  const packets = text.slice(1, colon);
-  const bytes = text.slice(colon + 1, -1);
-  return /^\d+$/.test(packets) && /^\d+$/.test(bytes) ? { packets, bytes } : null;
-}
+export { parseBracketCounters } from './intern.js';
 
 export function parsePolicy(text: string): ChainPolicy | null | undefined {
   if (text === 'ACCEPT' || text === 'DROP') return text;
@@ -178,13 +170,13 @@ export function builtinList(table: TableName): string {
   return BUILTIN_CHAINS[table].join(', ');
 }
 
-/** The family a dump is for, when its rules give it away (an IPv6 address in -s/-d). */
+/** The family a dump is for, judged by the first -s/-d address in its rules. */
 export function guessFamily(tables: readonly Table[]): Family {
   for (const t of tables) {
     for (const c of t.chains) {
       for (const r of c.rules) {
         for (const g of r.generic) {
-          if ((g.name === '-s' || g.name === '-d') && g.args[0]?.text.includes(':')) return 'ipv6';
+          if (g.name === '-s' || g.name === '-d') return g.args[0]?.text.includes(':') ? 'ipv6' : 'ipv4';
         }
       }
     }

@@ -25,6 +25,20 @@ function walk<T>(root: ListNode<T>, options: readonly RuleOption[]): ListNode<T>
   return node;
 }
 
+/** `[packets:bytes]` → counters, or null. */
+export function parseBracketCounters(text: string): Counters | null {
+  const n = text.length;
+  if (n < 5 || text.charCodeAt(0) !== 91 || text.charCodeAt(n - 1) !== 93) return null;
+  let colon = -1;
+  for (let i = 1; i < n - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58 && colon < 0) colon = i;
+    else if (c < 48 || c > 57) return null;
+  }
+  if (colon <= 1 || colon >= n - 2) return null;
+  return { packets: text.slice(1, colon), bytes: text.slice(colon + 1, n - 1) };
+}
+
 const NO_ARGS: readonly Token[] = Object.freeze([]);
 
 export class Interner {
@@ -96,13 +110,18 @@ export class Interner {
     }));
   }
 
-  counter(packets: string, bytes: string): Counters {
-    const key = `${packets}:${bytes}`;
-    let c = this.counters.get(key);
-    if (!c) {
-      c = Object.freeze({ packets, bytes });
-      if (this.counters.size < 4096) this.counters.set(key, c);
-    }
+  /** Counters written `[packets:bytes]` (the text is the key), or null when malformed. */
+  bracketCounters(text: string): Counters | null {
+    let c = this.counters.get(text);
+    if (c) return c;
+    const parsed = parseBracketCounters(text);
+    if (!parsed) return null;
+    c = Object.freeze(parsed);
+    if (this.counters.size < 4096) this.counters.set(text, c);
     return c;
+  }
+
+  counter(packets: string, bytes: string): Counters {
+    return this.bracketCounters(`[${packets}:${bytes}]`) ?? { packets, bytes };
   }
 }

@@ -132,7 +132,7 @@ class SaveParser {
     let counters: Rule['counters'];
     const first = lx.texts[0]!;
     if (first.charCodeAt(0) === 91 /* [ */ && !lx.quoted[0]) {
-      const parsed = parseBracketCounters(first);
+      const parsed = this.ctx.intern!.bracketCounters(first);
       if (!parsed) {
         lineError(
           this.ctx,
@@ -143,7 +143,7 @@ class SaveParser {
         );
         return;
       }
-      counters = this.ctx.intern!.counter(parsed.packets, parsed.bytes);
+      counters = parsed;
       at = 1;
     }
     if (at >= lx.count) {

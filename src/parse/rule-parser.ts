@@ -124,6 +124,7 @@ export class RuleParser {
   // Result of takeArgs.
   private args: Token[] = [];
   private argsNegated = false;
+  private readonly scratch: Token[] = [];
 
   parse(lx: Lexer, start: number, ctx: RuleParseContext): Rule | undefined {
     this.ctx = ctx;
@@ -152,7 +153,11 @@ export class RuleParser {
         negation = at;
         this.i++;
         if (this.i >= n) {
-          this.error('parse.dangling-negation', '"!" at the end of the rule: expected an option to negate', at);
+          this.error(
+            'parse.dangling-negation',
+            '"!" at the end of the rule: expected an option to negate',
+            at,
+          );
         }
         continue;
       }
@@ -180,7 +185,7 @@ export class RuleParser {
 
   private finish(): Rule {
     const generic = this.generic;
-    if (generic.length > 1) generic.sort(byGenericOrder);
+    if (generic.length > 1 && !inGenericOrder(generic)) generic.sort(byGenericOrder);
     const intern = this.ctx.intern;
     const matches: MatchModule[] = [];
     let target: RuleTarget | null = null;
@@ -286,15 +291,27 @@ export class RuleParser {
     }
     if (text.length > 2) {
       const hint = letter === '-f' ? '-f takes no value' : `write "${letter} ${text.slice(2)}"`;
-      this.error('parse.unknown-option', `unknown option "${text}": expected "${letter}" and its value as two words`, at, hint);
+      this.error(
+        'parse.unknown-option',
+        `unknown option "${text}": expected "${letter}" and its value as two words`,
+        at,
+        hint,
+      );
       return;
     }
     this.genericOption(letter, at, negation, undefined);
   }
 
   /** Takes `count` arguments after the option at `at` into this.args (the old `--opt ! value` form included). */
-  private takeArgs(at: number, count: number, expects: string | undefined, inline: Token | undefined): boolean {
-    const args: Token[] = [];
+  private takeArgs(
+    at: number,
+    count: number,
+    expects: string | undefined,
+    inline: Token | undefined,
+  ): boolean {
+    // With interning the arguments are copied only when a new option is made, so reuse one array.
+    const args: Token[] = this.ctx.intern ? this.scratch : [];
+    args.length = 0;
     let negated = false;
     if (inline) args.push(inline);
     const lx = this.lx;
@@ -342,21 +359,35 @@ export class RuleParser {
   private genericOption(name: string, at: number, negation: number, inline: Token | undefined): void {
     const optText = this.lx.texts[at]!;
     if (negation !== NO_TOKEN && (name === '-m' || name === '-j' || name === '-g' || name === '-c')) {
-      this.error('parse.bad-negation', `"${optText}" cannot be negated: expected an option that "!" can apply to`, negation);
+      this.error(
+        'parse.bad-negation',
+        `"${optText}" cannot be negated: expected an option that "!" can apply to`,
+        negation,
+      );
       return;
     }
     if (name === '-c') {
       if (!this.ctx.allowCounters) {
-        this.error('parse.unexpected-counters', 'counters (-c) do not belong in a rule: expected match and target options', at);
+        this.error(
+          'parse.unexpected-counters',
+          'counters (-c) do not belong in a rule: expected match and target options',
+          at,
+        );
         return;
       }
       if (!this.takeArgs(at, 2, 'packet and byte counts', inline)) return;
       const [p, b] = this.args as [Token, Token];
       if (!/^\d+$/.test(p.text) || !/^\d+$/.test(b.text)) {
-        this.error('parse.bad-counters', `-c expects two numbers (packets bytes), found "${p.text} ${b.text}"`, at);
+        this.error(
+          'parse.bad-counters',
+          `-c expects two numbers (packets bytes), found "${p.text} ${b.text}"`,
+          at,
+        );
         return;
       }
-      this.counters = this.ctx.intern ? this.ctx.intern.counter(p.text, b.text) : { packets: p.text, bytes: b.text };
+      this.counters = this.ctx.intern
+        ? this.ctx.intern.counter(p.text, b.text)
+        : { packets: p.text, bytes: b.text };
       return;
     }
     if (name === '-f') {
@@ -429,7 +460,9 @@ export class RuleParser {
   }
 
   /** getopt_long accepts a unique prefix of a long option. */
-  private prefixMatch(name: string): { owner: number; spec: OptionSpec } | { generic: string } | 'ambiguous' | undefined {
+  private prefixMatch(
+    name: string,
+  ): { owner: number; spec: OptionSpec } | { generic: string } | 'ambiguous' | undefined {
     let found: { owner: number; spec: OptionSpec } | { generic: string } | undefined;
     for (const g of GENERIC_LONG_NAMES) {
       if (!g.startsWith(name)) continue;
@@ -483,7 +516,9 @@ export class RuleParser {
     }
     const spec = hit.spec;
     if (!this.takeArgs(at, spec.args, spec.expects, inline)) return;
-    this.ownerOptions[hit.owner]!.push(this.option(spec.name, negation !== NO_TOKEN || this.argsNegated, this.args));
+    this.ownerOptions[hit.owner]!.push(
+      this.option(spec.name, negation !== NO_TOKEN || this.argsNegated, this.args),
+    );
   }
 
   private ownerList(): string {
@@ -491,7 +526,9 @@ export class RuleParser {
     for (let k = 0; k < this.ownerCount; k++) {
       names.push(k === this.targetIndex ? `-j ${this.ownerNames[k]}` : `-m ${this.ownerNames[k]}`);
     }
-    return names.length > 0 ? `${names.join(', ')} or a generic option` : 'a generic option (-s -d -i -o -p -f -m -j -g)';
+    return names.length > 0
+      ? `${names.join(', ')} or a generic option`
+      : 'a generic option (-s -d -i -o -p -f -m -j -g)';
   }
 
   /** `-p tcp --dport 22`: iptables loads the protocol's match for an option nothing else takes. */
@@ -506,7 +543,13 @@ export class RuleParser {
   }
 
   /** An option of a module or target dockwall does not know: it takes the values that follow it. */
-  private unknownOption(owner: number, name: string, at: number, negation: number, inline: Token | undefined): void {
+  private unknownOption(
+    owner: number,
+    name: string,
+    at: number,
+    negation: number,
+    inline: Token | undefined,
+  ): void {
     const args: Token[] = inline ? [inline] : [];
     let negated = negation !== NO_TOKEN;
     const lx = this.lx;
@@ -525,6 +568,13 @@ export class RuleParser {
     }
     this.ownerOptions[owner]!.push(this.option(name, negated, args));
   }
+}
+
+function inGenericOrder(options: readonly RuleOption[]): boolean {
+  for (let k = 1; k < options.length; k++) {
+    if ((GENERIC_ORDER[options[k - 1]!.name] ?? 9) > (GENERIC_ORDER[options[k]!.name] ?? 9)) return false;
+  }
+  return true;
 }
 
 function byGenericOrder(a: RuleOption, b: RuleOption): number {

@@ -125,9 +125,15 @@ export class Lexer {
       }
       const wordStart = i;
       let hash = 0x811c9dc5;
-      while (i < end && c !== 32 && c !== 9 && c !== 34 && c !== 11 && c !== 12 && !(c === 39 && i === wordStart)) {
+      for (;;) {
+        if (
+          c <= 39 &&
+          (c === 32 || c === 9 || c === 34 || c === 11 || c === 12 || (c === 39 && i === wordStart))
+        ) {
+          break;
+        }
         hash = Math.imul(hash ^ c, 0x01000193);
-        i++;
+        if (++i >= end) break;
         c = text.charCodeAt(i);
       }
       const k = this.count;

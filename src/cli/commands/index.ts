@@ -7,6 +7,7 @@ import { registerAudit } from './audit.js';
 import { registerTrace } from './trace.js';
 import { registerWatch } from './watch.js';
 import { registerCheck } from './check.js';
+import { registerDoctor } from './doctor.js';
 import { registerPlan } from './plan.js';
 import { registerShow } from './show.js';
 import { registerStatus } from './status.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command, run: Run): void {
   registerApply(program, run);
   registerStatus(program, run);
   registerCheck(program, run);
+  registerDoctor(program, run);
   registerWatch(program, run);
   registerTrace(program, run);
   registerAudit(program, run);

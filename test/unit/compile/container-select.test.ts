@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerContainer, DockerInventory } from '../../../src/model/index.js';
-import { selectContainers } from '../../../src/docker/index.js';
+import { selectContainers } from '../../../src/compile/index.js';
 
 function container(name: string, labels: Record<string, string> = {}, running = true): DockerContainer {
   return { id: `${name}-id`, name, labels, running, endpoints: [], ports: [] };

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { DockerEngineClient } from '../../docker/index.js';
+import { DEFAULT_DAEMON_JSON, diagnose, renderDoctorText } from '../../doctor/index.js';
+import { gatherDoctorFacts, type DoctorDockerSource } from '../../host/index.js';
+import type { CliContext } from '../context.js';
+import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
+import { hostRunner } from '../live.js';
+import type { Run } from './index.js';
+
+interface DoctorOpts {
+  json?: boolean;
+  daemonJson: string;
+}
+
+export function registerDoctor(program: Command, run: Run): void {
+  program
+    .command('doctor')
+    .description('find what breaks Docker networking on this host, with a fix for each (exit 0: nothing found, 2: findings, 1: error)')
+    .option('--json', 'print the findings (and the facts they come from) as JSON')
+    .option('--daemon-json <path>', "Docker's daemon.json", DEFAULT_DAEMON_JSON)
+    .action((opts: DoctorOpts) => run((ctx) => doctorCommand(ctx, opts)));
+}
+
+async function doctorCommand(ctx: CliContext, opts: DoctorOpts): Promise<number> {
+  let docker: DoctorDockerSource | undefined;
+  let dockerError: string | undefined;
+  try {
+    const client = new DockerEngineClient({ timeoutMs: 5_000 }, ctx.env);
+    docker = { info: () => client.info(), listNetworks: () => client.listNetworks() };
+  } catch (e) {
+    // A bad DOCKER_HOST is a fact about the host like any other.
+    dockerError = (e as Error).message;
+  }
+  const facts = await gatherDoctorFacts({ runner: hostRunner(), docker, daemonJsonPath: opts.daemonJson });
+  if (dockerError && !facts.docker.reachable) facts.docker = { reachable: false, error: dockerError };
+  const report = diagnose(facts);
+  if (opts.json) {
+    ctx.output.out(`${JSON.stringify({ findings: report.findings, notes: report.notes, facts }, null, 2)}\n`);
+  } else {
+    ctx.output.out(renderDoctorText(report, ctx.output.paint));
+  }
+  return report.findings.length === 0 ? EXIT_OK : EXIT_CHANGES;
+}

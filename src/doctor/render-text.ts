@@ -1,0 +1,50 @@
+import type { Paint } from '../plan/render-text.js';
+import { CATEGORY_ORDER } from './diagnose.js';
+import type { DoctorReport, FindingCategory } from './facts.js';
+
+/** The doctor's report as text: findings grouped by area, each with what it means and the fix. */
+
+const CATEGORY_TITLES: Record<FindingCategory, string> = {
+  daemon: 'Docker daemon',
+  routing: 'Routing',
+  iptables: 'iptables',
+  firewall: 'Firewall managers',
+  ipv6: 'IPv6',
+};
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? '' : `${prefix}${l}`))
+    .join('\n');
+}
+
+export function renderDoctorText(report: DoctorReport, paint: Paint): string {
+  const out: string[] = [];
+  for (const category of CATEGORY_ORDER) {
+    const list = report.findings.filter((f) => f.category === category);
+    if (list.length === 0) continue;
+    out.push(paint.bold(`${CATEGORY_TITLES[category]}:`));
+    for (const f of list) {
+      const tag = f.severity === 'error' ? paint.remove('error') : f.severity === 'warning' ? paint.change('warning') : paint.dim('info');
+      out.push(`  ${tag}: ${paint.bold(f.title)} ${paint.dim(`[${f.id}]`)}`);
+      out.push(indent(f.detail, '    '));
+      out.push(`    ${paint.add('fix')}:`);
+      out.push(indent(f.fix, '      '));
+      out.push('');
+    }
+  }
+  if (report.notes.length > 0) {
+    out.push(paint.dim('Not checked:'));
+    for (const n of report.notes) out.push(paint.dim(`  - ${n}`));
+    out.push('');
+  }
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
+  const warnings = report.findings.filter((f) => f.severity === 'warning').length;
+  if (report.findings.length === 0) out.push(paint.add('No problems found.'));
+  else {
+    const n = report.findings.length;
+    out.push(`${n} finding${n === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`);
+  }
+  return `${out.join('\n')}\n`;
+}
