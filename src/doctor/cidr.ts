@@ -39,7 +39,12 @@ function end(p: Prefix): bigint {
 
 /** `outer` covers every address of `inner`. */
 export function contains(outer: Prefix, inner: Prefix): boolean {
-  return outer.family === inner.family && outer.length <= inner.length && outer.start <= inner.start && end(inner) <= end(outer);
+  return (
+    outer.family === inner.family &&
+    outer.length <= inner.length &&
+    outer.start <= inner.start &&
+    end(inner) <= end(outer)
+  );
 }
 
 export function overlaps(a: Prefix, b: Prefix): boolean {
@@ -57,4 +62,3 @@ export function formatAddress(family: Family, value: bigint): string {
   for (let i = count - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
   return ipaddr.fromByteArray(bytes).toString();
 }
-

@@ -7,7 +7,13 @@ import { ipv6Findings } from './findings-ipv6.js';
 
 /** Findings from facts: pure, deterministic, in a fixed order (category, then severity). */
 
-export const CATEGORY_ORDER: readonly FindingCategory[] = ['daemon', 'routing', 'iptables', 'firewall', 'ipv6'];
+export const CATEGORY_ORDER: readonly FindingCategory[] = [
+  'daemon',
+  'routing',
+  'iptables',
+  'firewall',
+  'ipv6',
+];
 const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'info'];
 
 function daemonJsonFindings(facts: DoctorFacts): Finding[] {
@@ -37,7 +43,8 @@ function notesFor(facts: DoctorFacts): string[] {
       `Docker did not answer (${facts.docker.error}): subnet overlaps and Docker's networks were not checked.`,
     );
   }
-  if (facts.daemonJson.state === 'missing') notes.push(`${facts.daemonJson.path} does not exist (Docker's defaults apply).`);
+  if (facts.daemonJson.state === 'missing')
+    notes.push(`${facts.daemonJson.path} does not exist (Docker's defaults apply).`);
   if (facts.daemonJson.state === 'unreadable') {
     notes.push(`${facts.daemonJson.path} could not be read: ${facts.daemonJson.error}.`);
   }

@@ -138,7 +138,7 @@ export function dockerIptablesFindings(facts: DoctorFacts): Finding[] {
       id: 'nftables-backend',
       severity: 'warning',
       category: 'iptables',
-      title: "Docker uses its nftables backend: there is no DOCKER-USER",
+      title: 'Docker uses its nftables backend: there is no DOCKER-USER',
       detail:
         'With the nftables firewall backend, Docker keeps its rules in the nftables tables `ip docker-bridges` and ' +
         '`ip6 docker-bridges`, rebuilt from scratch at every start. There is no DOCKER-USER chain, so rules meant ' +
@@ -151,7 +151,8 @@ export function dockerIptablesFindings(facts: DoctorFacts): Finding[] {
         '(--bridge-accept-fwmark).',
     });
   }
-  if (facts.forwarding?.ipv4 === false && dockerPresent(facts)) {
+  const bridged = facts.docker.reachable && facts.docker.networks.some((n) => n.driver === 'bridge');
+  if (facts.forwarding?.ipv4 === false && bridged) {
     findings.push({
       id: 'ip-forward-off',
       severity: 'error',

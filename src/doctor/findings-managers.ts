@@ -16,7 +16,7 @@ export function managerFindings(facts: DoctorFacts): Finding[] {
         `ufw is active (${facts.ufw.evidence}). ufw filters INPUT, but a published port never reaches INPUT: ` +
         "Docker's DNAT rewrites the packet in PREROUTING and it is forwarded to the container through FORWARD and " +
         "Docker's chains. `ufw deny 8080` therefore does not close a port published with `-p 8080:80`, and " +
-        "`ufw default deny incoming` leaves every published port open to the world.",
+        '`ufw default deny incoming` leaves every published port open to the world.',
       fix:
         'Filter published ports where they pass: in DOCKER-USER, matching the original port ' +
         '(`-m conntrack --ctorigdstport`). A dockwall policy with a shared filter or `containers:` rules writes ' +

@@ -30,7 +30,10 @@ function describeRoute(r: RouteFact): string {
 }
 
 /** Routes that may compete with Docker's: not default, not via a Docker bridge, not link-local. */
-function foreignRoutes(routes: readonly RouteFact[], bridges: ReadonlySet<string>): Array<[RouteFact, Prefix]> {
+function foreignRoutes(
+  routes: readonly RouteFact[],
+  bridges: ReadonlySet<string>,
+): Array<[RouteFact, Prefix]> {
   const out: Array<[RouteFact, Prefix]> = [];
   for (const r of routes) {
     if (r.type === 'throw') continue;
@@ -50,10 +53,11 @@ function takenPrefixes(facts: DoctorFacts, networks: readonly DockerNetwork[]): 
     const p = parsePrefix(r.destination);
     if (p && p.length > 0) taken.push(p);
   }
-  for (const n of networks) for (const s of n.subnets) {
-    const p = parsePrefix(s);
-    if (p) taken.push(p);
-  }
+  for (const n of networks)
+    for (const s of n.subnets) {
+      const p = parsePrefix(s);
+      if (p) taken.push(p);
+    }
   return taken;
 }
 
@@ -74,7 +78,8 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
       if (!subnet) continue;
       const conflicts: Conflict[] = [];
       for (const [route, prefix] of foreign) {
-        if (contains(prefix, subnet) && prefix.length < subnet.length) conflicts.push({ route, prefix, wins: false });
+        if (contains(prefix, subnet) && prefix.length < subnet.length)
+          conflicts.push({ route, prefix, wins: false });
         else if (contains(subnet, prefix)) conflicts.push({ route, prefix, wins: true });
       }
       if (conflicts.length > 0) hits.push({ network, subnet, conflicts });
@@ -110,7 +115,9 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
           c.wins
             ? `- ${describeRoute(c.route)} is as specific as ${subnet} or more: packets to those container ` +
                 `addresses leave by ${c.route.device ?? `the ${c.route.type ?? ''} route`} instead of ${network.bridge ?? 'the bridge'}` +
-                (c.prefix.length === h.subnet.length ? ' (or by the bridge, whichever route has the lower metric)' : '') +
+                (c.prefix.length === h.subnet.length
+                  ? ' (or by the bridge, whichever route has the lower metric)'
+                  : '') +
                 ', so the containers are unreachable from the host and published ports to them fail.'
             : `- ${describeRoute(c.route)} covers ${subnet}: Docker's more specific route takes that part of it, so ` +
                 `the hosts of ${subnet} behind ${c.route.device ?? 'that route'} are unreachable from this host and its containers.`,
@@ -118,7 +125,9 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
       }
     }
     const subnets = list.map((h) => formatPrefix(h.subnet)).join(', ');
-    const keys = Object.keys(change).map((k) => `"${k}"`).join(' and ');
+    const keys = Object.keys(change)
+      .map((k) => `"${k}"`)
+      .join(' and ');
     const steps: string[] = [];
     if (keys) {
       steps.push(

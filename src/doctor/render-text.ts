@@ -12,9 +12,29 @@ const CATEGORY_TITLES: Record<FindingCategory, string> = {
   ipv6: 'IPv6',
 };
 
+const WIDTH = 100;
+
+/** Breaks a long line at spaces; a `- ` bullet's continuation lines line up under its text. */
+function wrapLine(line: string, width: number): string[] {
+  if (line.length <= width || /^\s/.test(line)) return [line];
+  const hang = line.startsWith('- ') ? '  ' : '';
+  const out: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = hang + word;
+    } else current = current === '' ? word : `${current} ${word}`;
+  }
+  if (current !== '') out.push(current);
+  return out;
+}
+
+/** Indents every line (wrapped to the width left), leaving empty lines empty. */
 function indent(text: string, prefix: string): string {
   return text
     .split('\n')
+    .flatMap((l) => wrapLine(l, WIDTH - prefix.length))
     .map((l) => (l === '' ? '' : `${prefix}${l}`))
     .join('\n');
 }
@@ -26,7 +46,12 @@ export function renderDoctorText(report: DoctorReport, paint: Paint): string {
     if (list.length === 0) continue;
     out.push(paint.bold(`${CATEGORY_TITLES[category]}:`));
     for (const f of list) {
-      const tag = f.severity === 'error' ? paint.remove('error') : f.severity === 'warning' ? paint.change('warning') : paint.dim('info');
+      const tag =
+        f.severity === 'error'
+          ? paint.remove('error')
+          : f.severity === 'warning'
+            ? paint.change('warning')
+            : paint.dim('info');
       out.push(`  ${tag}: ${paint.bold(f.title)} ${paint.dim(`[${f.id}]`)}`);
       out.push(indent(f.detail, '    '));
       out.push(`    ${paint.add('fix')}:`);
@@ -35,7 +60,7 @@ export function renderDoctorText(report: DoctorReport, paint: Paint): string {
     }
   }
   if (report.notes.length > 0) {
-    out.push(paint.dim('Not checked:'));
+    out.push(paint.dim('Notes:'));
     for (const n of report.notes) out.push(paint.dim(`  - ${n}`));
     out.push('');
   }
@@ -44,7 +69,9 @@ export function renderDoctorText(report: DoctorReport, paint: Paint): string {
   if (report.findings.length === 0) out.push(paint.add('No problems found.'));
   else {
     const n = report.findings.length;
-    out.push(`${n} finding${n === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`);
+    out.push(
+      `${n} finding${n === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -147,7 +147,10 @@ async function readUfw(runner: Runner, unread: string[]): Promise<ServiceFact | 
     return undefined;
   }
   const active = UFW_CHAIN.test(save.stdout) && UFW_JUMP.test(save.stdout);
-  return { active, evidence: active ? 'INPUT jumps to ufw-before-input (iptables-save)' : 'no ufw chains in iptables-save' };
+  return {
+    active,
+    evidence: active ? 'INPUT jumps to ufw-before-input (iptables-save)' : 'no ufw chains in iptables-save',
+  };
 }
 
 async function readFirewalld(
@@ -162,7 +165,10 @@ async function readFirewalld(
   const state = await runner.run(['firewall-cmd', '--state']);
   if (state.code !== 127) {
     const running = state.code === 0 && /^running/m.test(state.stdout);
-    return { active: running, evidence: `firewall-cmd --state: ${firstLine(state.stdout + state.stderr) || state.code}` };
+    return {
+      active: running,
+      evidence: `firewall-cmd --state: ${firstLine(state.stdout + state.stderr) || state.code}`,
+    };
   }
   try {
     const pid = (await files.readText(FIREWALLD_PID_FILE))?.trim();
@@ -234,7 +240,9 @@ export async function gatherDoctorFacts(opts: DoctorFactsOptions): Promise<Docto
       : [];
     facts.ip6Filter = summarizeIp6Filter(ip6.stdout, bridges);
   } else {
-    unread.push(`ip6tables (\`${ip6Argv.join(' ')}\`: ${firstLine(ip6.stderr) || `exit status ${ip6.code}`})`);
+    unread.push(
+      `ip6tables (\`${ip6Argv.join(' ')}\`: ${firstLine(ip6.stderr) || `exit status ${ip6.code}`})`,
+    );
   }
 
   const nft = await runner.run(['nft', 'list', 'tables']);

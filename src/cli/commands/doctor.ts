@@ -15,7 +15,9 @@ interface DoctorOpts {
 export function registerDoctor(program: Command, run: Run): void {
   program
     .command('doctor')
-    .description('find what breaks Docker networking on this host, with a fix for each (exit 0: nothing found, 2: findings, 1: error)')
+    .description(
+      'find what breaks Docker networking on this host, with a fix for each (exit 0: nothing found, 2: findings, 1: error)',
+    )
     .option('--json', 'print the findings (and the facts they come from) as JSON')
     .option('--daemon-json <path>', "Docker's daemon.json", DEFAULT_DAEMON_JSON)
     .action((opts: DoctorOpts) => run((ctx) => doctorCommand(ctx, opts)));
