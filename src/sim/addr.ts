@@ -137,7 +137,7 @@ export function parseCidr(text: string, family?: Family): Cidr | undefined {
 
 export function cidrContains(c: Cidr, a: Addr): boolean {
   if (a.length !== c.net.length) return false;
-  for (let i = 0; i < a.length; i++) if (((a[i]! & c.mask[i]!) >>> 0) !== c.net[i]) return false;
+  for (let i = 0; i < a.length; i++) if ((a[i]! & c.mask[i]!) >>> 0 !== c.net[i]) return false;
   return true;
 }
 
@@ -146,7 +146,7 @@ export function cidrTest(c: Cidr): (a: Addr) => boolean {
   if (c.family === 'ipv4') {
     const m = c.mask[0]!;
     const n = c.net[0]!;
-    return (a) => a.length === 1 && ((a[0]! & m) >>> 0) === n;
+    return (a) => a.length === 1 && (a[0]! & m) >>> 0 === n;
   }
   return (a) => cidrContains(c, a);
 }
@@ -181,6 +181,7 @@ export function parseAddrRange(text: string, family?: Family): [Addr, Addr] | un
 /** The fewest CIDRs covering exactly [start, end]. */
 export function rangeToCidrs(start: bigint, end: bigint, family: Family): string[] {
   const bits = familyBits(family);
+  if (start === end) return [`${formatBig(start, family)}/${bits}`];
   const out: string[] = [];
   let cur = start;
   while (cur <= end) {

@@ -63,7 +63,9 @@ export function audit(input: MatrixInput): AuditReport {
             'audit.loopback-port-reachable-from-link',
             `${name}: a machine on the link of ${p.interface} can reach it by sending to ${p.dst} (DNAT happens before the kernel's loopback check)`,
             undefined,
-            { hint: `drop it early: -t raw -A PREROUTING -d ${p.dst} ! -i lo -p ${d.proto} --dport ${d.hostPort} -j DROP` },
+            {
+              hint: `drop it early: -t raw -A PREROUTING -d ${p.dst} ! -i lo -p ${d.proto} --dport ${d.hostPort} -j DROP`,
+            },
           ),
         );
     }
@@ -100,11 +102,18 @@ export function renderAudit(report: AuditReport): string[] {
     const flag = r.worldOpen ? '  [open to the world]' : r.unknown ? '  [partly unknown]' : '';
     lines.push(`${describeDestination(r.destination)}${flag}`);
     for (const p of r.probes) {
-      lines.push(`  in ${p.interface} to ${p.dst}${p.kind === 'link-neighbour' ? ' (from a link neighbour)' : ''}:`);
+      lines.push(
+        `  in ${p.interface} to ${p.dst}${p.kind === 'link-neighbour' ? ' (from a link neighbour)' : ''}:`,
+      );
       for (const g of p.groups) {
-        const what = g.reachable ? 'reaches it' : g.verdict === 'accept' ? 'accepted, does not reach it' : g.verdict;
+        const what = g.reachable
+          ? 'reaches it'
+          : g.verdict === 'accept'
+            ? 'accepted, does not reach it'
+            : g.verdict;
         const by = g.decidedBy ? ` (${describeDecision(g.decidedBy)})` : '';
-        const shown = g.ranges.length > 6 ? [...g.ranges.slice(0, 6), `… ${g.ranges.length - 6} more`] : g.ranges;
+        const shown =
+          g.ranges.length > 6 ? [...g.ranges.slice(0, 6), `… ${g.ranges.length - 6} more`] : g.ranges;
         lines.push(`    ${what}: ${shown.join(', ')}${by}`);
         if (g.unknownReason) lines.push(`      unknown because: ${g.unknownReason}`);
       }

@@ -22,7 +22,7 @@ export class Bits {
 
   /** Adds the indices from..to (inclusive). */
   addRange(from: number, to: number): void {
-    for (let i = from; i <= to; ) {
+    for (let i = from; i <= to;) {
       const w = i >>> 5;
       const bit = i & 31;
       if (bit === 0 && i + 31 <= to) {

@@ -2,7 +2,14 @@ import type { Family } from '../model/ruleset.js';
 import { bigToAddr, formatBig, formatRange, maxAddr, type Addr } from './addr.js';
 import { Bits } from './bits.js';
 import { addrTypeBoundaries, martianSourceReason, type HostIndex } from './routing.js';
-import { YES, type CompiledFamily, type CompiledRule, type RuleRun, type SrcCrit, type Thread } from './thread.js';
+import {
+  YES,
+  type CompiledFamily,
+  type CompiledRule,
+  type RuleRun,
+  type SrcCrit,
+  type Thread,
+} from './thread.js';
 
 /**
  * The source address space of one family cut into equivalence classes: every address, CIDR,

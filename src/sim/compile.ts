@@ -18,7 +18,13 @@ export function compileFamily(
   host: HostIndex,
   sets: Map<string, IpSet> | undefined,
 ): CompiledFamily {
-  const out: CompiledFamily = { family, chains: new Map(), rules: [], runCount: 0, present: ruleset !== undefined };
+  const out: CompiledFamily = {
+    family,
+    chains: new Map(),
+    rules: [],
+    runCount: 0,
+    present: ruleset !== undefined,
+  };
   if (!ruleset) return out;
   for (const table of ruleset.tables) {
     for (const chain of table.chains) {
@@ -68,15 +74,20 @@ export function compileFamily(
 function runSignature(r: CompiledRule): string | undefined {
   const k = r.target.kind;
   if (k !== 'accept' && k !== 'drop' && k !== 'reject') return undefined;
-  if (r.src.length !== 1 || r.srcDyn.length > 0 || r.unknown !== null || r.assumptions.length > 0) return undefined;
+  if (r.src.length !== 1 || r.srcDyn.length > 0 || r.unknown !== null || r.assumptions.length > 0)
+    return undefined;
   const generic = r.rule.generic.filter((o) => o.name !== '-s');
   if (generic.length !== r.rule.generic.length - 1) return undefined;
-  return formatRuleText({ ...r.rule, generic });
+  return JSON.stringify([generic, r.rule.matches, r.rule.target]);
 }
 
 function findRuns(ch: CompiledChain, fam: CompiledFamily): void {
-  const sigs = ch.rules.map(runSignature);
-  for (let i = 0; i < ch.rules.length; ) {
+  // A cheap key first: only neighbours that share it get the full signature.
+  const pre = ch.rules.map((r) => `${r.rule.target?.name} ${r.rule.generic.length} ${r.rule.matches.length}`);
+  const sigs = ch.rules.map((r, i) =>
+    pre[i] === pre[i - 1] || pre[i] === pre[i + 1] ? runSignature(r) : undefined,
+  );
+  for (let i = 0; i < ch.rules.length;) {
     const sig = sigs[i];
     let j = i + 1;
     if (sig !== undefined) while (j < ch.rules.length && sigs[j] === sig) j++;

@@ -83,7 +83,8 @@ export function natDestinations(rs: Ruleset): MatrixDestination[] {
     if (!ports) continue;
     const d = r.generic.find((o) => o.name === '-d' && !o.negated)?.args[0]?.text;
     const dc = d === undefined ? undefined : parseCidr(d, rs.family);
-    const hostIp = dc && dc.prefix === (rs.family === 'ipv4' ? 32 : 128) ? formatAddr(dc.net) : ANY[rs.family];
+    const hostIp =
+      dc && dc.prefix === (rs.family === 'ipv4' ? 32 : 128) ? formatAddr(dc.net) : ANY[rs.family];
     const to = r.target.options.find((o) => o.name === '--to-destination')?.args[0]?.text;
     const spec = to === undefined ? undefined : parseNatSpec(to, rs.family);
     const last = Math.min(ports[1], ports[0] + RANGE_LIMIT - 1);

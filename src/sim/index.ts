@@ -7,7 +7,14 @@ export {
   type PacketProto,
   type PacketState,
 } from './packet.js';
-export { createSimulator, describeDecision, renderTrace, simulate, type RenderOptions, type Simulator } from './trace.js';
+export {
+  createSimulator,
+  describeDecision,
+  renderTrace,
+  simulate,
+  type RenderOptions,
+  type Simulator,
+} from './trace.js';
 export {
   addrType,
   buildHostIndex,

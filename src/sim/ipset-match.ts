@@ -25,8 +25,7 @@ const SET_DIMS: Record<string, Dim[]> = {
 };
 
 type EntryDim =
-  | { kind: 'ip'; start: bigint; end: bigint }
-  | { kind: 'port'; proto: number; lo: number; hi: number };
+  { kind: 'ip'; start: bigint; end: bigint } | { kind: 'port'; proto: number; lo: number; hi: number };
 
 interface Entry {
   dims: EntryDim[];

@@ -1,83 +1,29 @@
-import type { IpSet } from '../model/ipset.js';
-import type { Family, MatchModule, Rule, RuleOption, TableName } from '../model/ruleset.js';
-import { addrToBig, cidrTest, cmpAddr, parseAddrRange, parseCidr, type Addr, type Cidr } from './addr.js';
+import type { MatchModule, Rule, RuleOption } from '../model/ruleset.js';
+import { addrToBig, cidrTest, cmpAddr, parseAddrRange, type Addr } from './addr.js';
 import { compileSetMatch } from './ipset-match.js';
 import {
-  parseIcmpType,
-  parseMarkMask,
-  parsePortList,
-  parsePortRange,
-  parseProto,
-} from './match-values.js';
-import { addrType, type AddrType, type HostIndex } from './routing.js';
-import type { Check, CtState, SrcCrit, Thread, Tri } from './thread.js';
+  Unsupported,
+  addrCrit,
+  arg,
+  cidrOf,
+  fail,
+  maybeInvert,
+  unknownBecause,
+  type CompiledMatches,
+  type MatchCtx,
+} from './match-common.js';
+import { compileConntrack, parseStates, stateMatches } from './match-conntrack.js';
+import { compileMultiport, compileTcpUdp } from './match-ports.js';
+import { parseIcmpType, parseMarkMask, parseProto } from './match-values.js';
+import { addrType, type AddrType } from './routing.js';
+import type { Check, SrcCrit, Thread, Tri } from './thread.js';
+
+export type { CompiledMatches, MatchCtx } from './match-common.js';
 
 // Local copies of thread.ts's NO/YES/UNK: hot paths read them without a module lookup.
 const NO = 0;
 const YES = 1;
 const UNK = 2;
-
-export interface MatchCtx {
-  family: Family;
-  table: TableName;
-  chain: string;
-  host: HostIndex;
-  /** Absent when no ipset state was given: set matches are then unknown. */
-  sets: Map<string, IpSet> | undefined;
-}
-
-export interface CompiledMatches {
-  checks: Check[];
-  src: SrcCrit[];
-  unknown: string | null;
-  assumptions: string[];
-}
-
-class Unsupported extends Error {}
-
-function fail(what: string): never {
-  throw new Unsupported(`${what} is not modelled`);
-}
-
-function unknownBecause(why: string): never {
-  throw new Unsupported(why);
-}
-
-function arg(o: RuleOption, i = 0): string {
-  const a = o.args[i];
-  if (a === undefined) fail(`${o.name} without a value`);
-  return a.text;
-}
-
-function invert(c: Check): Check {
-  return (t) => {
-    const r = c(t);
-    return r === YES ? NO : r === NO ? YES : UNK;
-  };
-}
-
-function maybeInvert(c: Check, negated: boolean): Check {
-  return negated ? invert(c) : c;
-}
-
-function cidrOf(text: string, ctx: MatchCtx): Cidr {
-  const c = parseCidr(text, ctx.family);
-  if (!c) fail(`${text} is not an ${ctx.family} address`);
-  return c;
-}
-
-function addrCrit(key: string, c: Cidr, negated: boolean, pick?: (a: Addr, t: Thread) => Addr): SrcCrit {
-  const test = cidrTest(c);
-  const crit: SrcCrit = {
-    key: `${key}:${negated ? '!' : ''}${c.net.join('.')}/${c.mask.join('.')}`,
-    negated,
-    test: pick ? (a, t) => (test(pick(a, t)) ? YES : NO) : (a) => (test(a) ? YES : NO),
-    dynamic: false,
-    boundaries: c.prefix >= 0 ? [[c.start, c.end]] : [],
-  };
-  if (c.prefix >= 0) crit.ranges = [[c.start, c.end]];
-  return crit;
-}
 
 function ifaceCheck(name: string, which: 'inIf' | 'outIf'): Check {
   if (name.endsWith('+')) {
@@ -120,222 +66,6 @@ function compileGeneric(o: RuleOption, ctx: MatchCtx, out: CompiledMatches): voi
     default:
       fail(`option ${o.name}`);
   }
-}
-
-type PortField = 'sport' | 'dport';
-
-function portCheck(proto: number, field: PortField, ranges: Array<[number, number]>, negated: boolean): Check {
-  const single = ranges.length === 1 ? ranges[0]! : undefined;
-  return (t) => {
-    if (t.proto !== proto) return NO;
-    const p = t[field];
-    if (p < 0) {
-      t.why = `the packet has no ${field === 'sport' ? 'source' : 'destination'} port`;
-      return UNK;
-    }
-    let hit = false;
-    if (single) hit = p >= single[0] && p <= single[1];
-    else for (const [lo, hi] of ranges) if (p >= lo && p <= hi) hit = true;
-    return hit !== negated ? YES : NO;
-  };
-}
-
-const TCP_FLAGS = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'];
-
-function flagBits(text: string): number {
-  if (text === 'ALL') return 0xff;
-  if (text === 'NONE') return 0;
-  let v = 0;
-  for (const f of text.split(',')) {
-    const i = TCP_FLAGS.indexOf(f);
-    if (i < 0) fail(`tcp flag ${f}`);
-    v |= 1 << i;
-  }
-  return v;
-}
-
-const SYN = 1 << 1;
-
-function tcpFlagsCheck(mask: number, comp: number, negated: boolean): Check {
-  return (t) => {
-    if (t.proto !== 6) return NO;
-    if (t.state !== 'NEW') {
-      t.why = `TCP flags of a ${t.state} packet`;
-      return UNK;
-    }
-    return ((SYN & mask) === comp) !== negated ? YES : NO;
-  };
-}
-
-function compileTcpUdp(m: MatchModule, proto: number, out: CompiledMatches): void {
-  for (const o of m.options) {
-    switch (o.name) {
-      case '--sport':
-      case '--source-port':
-      case '--dport':
-      case '--destination-port': {
-        const r = parsePortRange(arg(o));
-        if (!r) fail(`port ${arg(o)}`);
-        const field: PortField = o.name.startsWith('--s') ? 'sport' : 'dport';
-        out.checks.push(portCheck(proto, field, [r], o.negated));
-        break;
-      }
-      case '--tcp-flags':
-        if (proto !== 6) fail(`-m ${m.name} ${o.name}`);
-        out.checks.push(tcpFlagsCheck(flagBits(arg(o, 0)), flagBits(arg(o, 1)), o.negated));
-        break;
-      case '--syn':
-        if (proto !== 6) fail(`-m ${m.name} ${o.name}`);
-        out.checks.push(tcpFlagsCheck(flagBits('FIN,SYN,RST,ACK'), SYN, o.negated));
-        break;
-      default:
-        fail(`-m ${m.name} ${o.name}`);
-    }
-  }
-}
-
-function compileMultiport(m: MatchModule, out: CompiledMatches): void {
-  for (const o of m.options) {
-    const ranges = parsePortList(arg(o));
-    if (!ranges) fail(`port list ${arg(o)}`);
-    const fields: PortField[] =
-      o.name === '--dports' || o.name === '--destination-ports'
-        ? ['dport']
-        : o.name === '--sports' || o.name === '--source-ports'
-          ? ['sport']
-          : o.name === '--ports'
-            ? ['sport', 'dport']
-            : fail(`-m multiport ${o.name}`);
-    const negated = o.negated;
-    out.checks.push((t) => {
-      if (t.proto !== 6 && t.proto !== 17 && t.proto !== 132 && t.proto !== 136) return NO;
-      let hit = false;
-      for (const f of fields) {
-        const p = t[f];
-        if (p < 0) {
-          t.why = `the packet has no ${f === 'sport' ? 'source' : 'destination'} port`;
-          return UNK;
-        }
-        for (const [lo, hi] of ranges) if (p >= lo && p <= hi) hit = true;
-      }
-      return hit !== negated ? YES : NO;
-    });
-  }
-}
-
-const CT_STATES = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'SNAT', 'DNAT'];
-
-function stateMatches(t: Thread, states: string[]): boolean {
-  for (const s of states) {
-    if (s === t.state) return true;
-    if (s === 'DNAT' && t.dnat) return true;
-    if (s === 'SNAT' && t.snat) return true;
-  }
-  return false;
-}
-
-function parseStates(text: string, allowed: string[]): string[] {
-  const states = text.split(',');
-  for (const s of states) if (!allowed.includes(s)) fail(`conntrack state ${s}`);
-  return states;
-}
-
-function hasCt(s: CtState): boolean {
-  return s !== 'INVALID' && s !== 'UNTRACKED';
-}
-
-function compileConntrack(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
-  const parts: Check[] = [];
-  let stateCheck: Check | undefined;
-  for (const o of m.options) {
-    const neg = o.negated;
-    switch (o.name) {
-      case '--ctstate': {
-        const states = parseStates(arg(o), CT_STATES);
-        stateCheck = (t) => (stateMatches(t, states) !== neg ? YES : NO);
-        break;
-      }
-      case '--ctproto': {
-        const p = parseProto(arg(o));
-        if (p === undefined) fail(`protocol ${arg(o)}`);
-        parts.push((t) => ((p === 0 || t.proto === p) !== neg ? YES : NO));
-        break;
-      }
-      case '--ctorigsrc':
-        out.src.push(addrCrit('ctorigsrc', cidrOf(arg(o), ctx), neg));
-        break;
-      case '--ctrepldst':
-        out.src.push(addrCrit('ctrepldst', cidrOf(arg(o), ctx), neg, (a, t) => t.snatTo ?? a));
-        break;
-      case '--ctorigdst':
-      case '--ctreplsrc': {
-        const test = cidrTest(cidrOf(arg(o), ctx));
-        const orig = o.name === '--ctorigdst';
-        parts.push((t) => (test(orig ? t.origDst : t.dst) !== neg ? YES : NO));
-        break;
-      }
-      case '--ctorigsrcport':
-      case '--ctorigdstport':
-      case '--ctreplsrcport':
-      case '--ctrepldstport': {
-        const r = parsePortRange(arg(o));
-        if (!r) fail(`port ${arg(o)}`);
-        const pick: (t: Thread) => number =
-          o.name === '--ctorigdstport' ? (t) => t.origDport : o.name === '--ctreplsrcport' ? (t) => t.dport : (t) => t.sport;
-        parts.push((t) => {
-          const p = pick(t);
-          if (p < 0) {
-            t.why = 'the packet has no port';
-            return UNK;
-          }
-          return (p >= r[0] && p <= r[1]) !== neg ? YES : NO;
-        });
-        break;
-      }
-      case '--ctstatus': {
-        const wanted = arg(o).split(',');
-        for (const s of wanted)
-          if (!['NONE', 'EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED'].includes(s)) fail(`ctstatus ${s}`);
-        parts.push((t) => {
-          // A NEW connection is not confirmed yet; an established one has seen a reply.
-          const known = t.state === 'ESTABLISHED' ? ['SEEN_REPLY', 'CONFIRMED'] : t.state === 'RELATED' ? ['EXPECTED'] : [];
-          if (wanted.some((s) => known.includes(s))) return neg ? NO : YES;
-          if (t.state === 'ESTABLISHED' && wanted.includes('ASSURED')) {
-            t.why = 'whether the connection is ASSURED';
-            return UNK;
-          }
-          return neg ? YES : NO;
-        });
-        break;
-      }
-      case '--ctdir': {
-        const dir = arg(o);
-        parts.push((t) => {
-          if (t.state !== 'NEW') {
-            t.why = `the direction of a ${t.state} packet`;
-            return UNK;
-          }
-          return (dir === 'ORIGINAL') !== neg ? YES : NO;
-        });
-        break;
-      }
-      default:
-        fail(`-m conntrack ${o.name}`);
-    }
-  }
-  // Without a conntrack entry (INVALID, UNTRACKED) the kernel only looks at --ctstate.
-  const sc = stateCheck;
-  out.checks.push((t) => {
-    if (!hasCt(t.state)) return sc ? sc(t) : NO;
-    let r: Tri = sc ? sc(t) : YES;
-    if (r === NO) return NO;
-    for (const p of parts) {
-      const x = p(t);
-      if (x === NO) return NO;
-      if (x === UNK) r = UNK;
-    }
-    return r;
-  });
 }
 
 const MODELLED_TYPES: AddrType[] = ['UNICAST', 'LOCAL', 'BROADCAST', 'MULTICAST'];
@@ -397,7 +127,7 @@ function compileSet(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
   }
 }
 
-function compileIcmp(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
+function compileIcmp(m: MatchModule, out: CompiledMatches): void {
   const v6 = m.name === 'icmp6';
   const proto = v6 ? 58 : 1;
   for (const o of m.options) {
@@ -420,7 +150,6 @@ function compileIcmp(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void 
       return (t.icmpType === type && (code < 0 || t.icmpCode === code)) !== neg ? YES : NO;
     });
   }
-  void ctx;
 }
 
 function compileMark(m: MatchModule, out: CompiledMatches): void {
@@ -467,7 +196,8 @@ function compilePkttype(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): vo
   for (const o of m.options) {
     if (o.name !== '--pkt-type') fail(`-m pkttype ${o.name}`);
     const want = arg(o).toLowerCase();
-    if (!['unicast', 'host', 'broadcast', 'multicast', 'otherhost'].includes(want)) fail(`packet type ${want}`);
+    if (!['unicast', 'host', 'broadcast', 'multicast', 'otherhost'].includes(want))
+      fail(`packet type ${want}`);
     const neg = o.negated;
     out.checks.push((t) => {
       const ty = addrType(ctx.host, ctx.family, t.dst);
@@ -506,7 +236,7 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
       return compileIprange(m, ctx, out);
     case 'icmp':
     case 'icmp6':
-      return compileIcmp(m, ctx, out);
+      return compileIcmp(m, out);
     case 'mark':
     case 'connmark':
       return compileMark(m, out);
@@ -521,19 +251,28 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
   }
 }
 
+function unsupported(e: unknown): string {
+  if (e instanceof Unsupported) return e.message;
+  throw e;
+}
+
 /** Compiles a rule's generic options and match modules into checks; unmodelled parts make `unknown`. */
 export function compileMatches(rule: Rule, ctx: MatchCtx): CompiledMatches {
   const out: CompiledMatches = { checks: [], src: [], unknown: null, assumptions: [] };
   // Each part is compiled on its own: the parts that are modelled can still rule a match out.
-  const attempt = (fn: () => void) => {
+  for (const o of rule.generic) {
     try {
-      fn();
+      compileGeneric(o, ctx, out);
     } catch (e) {
-      if (!(e instanceof Unsupported)) throw e;
-      out.unknown ??= e.message;
+      out.unknown ??= unsupported(e);
     }
-  };
-  for (const o of rule.generic) attempt(() => compileGeneric(o, ctx, out));
-  for (const m of rule.matches) attempt(() => compileModule(m, ctx, out));
+  }
+  for (const m of rule.matches) {
+    try {
+      compileModule(m, ctx, out);
+    } catch (e) {
+      out.unknown ??= unsupported(e);
+    }
+  }
   return out;
 }

@@ -74,7 +74,11 @@ export function validatePacket(p: Packet): Diagnostic[] {
     if (!a) bad('bad-address', `${k} ${JSON.stringify(v)} is not an IP address`);
     else if (addrFamily(a) !== p.family) bad('family-mismatch', `${k} ${v} is not an ${p.family} address`);
   }
-  if (typeof p.proto === 'number' ? !Number.isInteger(p.proto) || p.proto < 0 || p.proto > 255 : !(p.proto in PROTO_NUMBERS))
+  if (
+    typeof p.proto === 'number'
+      ? !Number.isInteger(p.proto) || p.proto < 0 || p.proto > 255
+      : !(p.proto in PROTO_NUMBERS)
+  )
     bad('bad-proto', `unknown protocol ${String(p.proto)}`);
   if (p.proto === 'icmp' && p.family === 'ipv6') bad('bad-proto', 'IPv6 uses icmpv6, not icmp');
   if (p.proto === 'icmpv6' && p.family === 'ipv4') bad('bad-proto', 'IPv4 uses icmp, not icmpv6');
@@ -82,9 +86,11 @@ export function validatePacket(p: Packet): Diagnostic[] {
     ['sport', p.sport],
     ['dport', p.dport],
   ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) bad('bad-port', `${k} ${v} is not a port`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535))
+      bad('bad-port', `${k} ${v} is not a port`);
   }
-  if (p.local && p.in) bad('in-and-local', 'a packet either arrives on an interface (in) or is sent by the host (local)');
+  if (p.local && p.in)
+    bad('in-and-local', 'a packet either arrives on an interface (in) or is sent by the host (local)');
   if (p.mark !== undefined && (!Number.isInteger(p.mark) || p.mark < 0 || p.mark > 0xffffffff))
     bad('bad-mark', `mark ${p.mark} is not a 32-bit value`);
   return out;
@@ -115,7 +121,8 @@ export function describePacket(p: Packet): string {
   const hp = (a: string, port?: number) =>
     port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
   const where = p.local ? 'from this host' : `in ${p.in ?? '?'}`;
-  const icmp = p.icmpType !== undefined ? ` type ${p.icmpType}${p.icmpCode !== undefined ? `/${p.icmpCode}` : ''}` : '';
+  const icmp =
+    p.icmpType !== undefined ? ` type ${p.icmpType}${p.icmpCode !== undefined ? `/${p.icmpCode}` : ''}` : '';
   const mark = p.mark ? ` mark 0x${p.mark.toString(16)}` : '';
   return `${proto}${icmp} ${hp(p.src, p.sport)} -> ${hp(p.dst, p.dport)} ${where} (${p.state ?? 'NEW'})${mark}`;
 }

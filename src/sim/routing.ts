@@ -1,15 +1,7 @@
 import type { DockerInventory } from '../model/docker.js';
 import type { HostModel } from '../model/host.js';
 import type { Family } from '../model/ruleset.js';
-import {
-  addrToBig,
-  familyBits,
-  formatBig,
-  maxAddr,
-  parseCidr,
-  type Addr,
-  type Cidr,
-} from './addr.js';
+import { addrToBig, formatBig, maxAddr, parseCidr, type Addr, type Cidr } from './addr.js';
 
 export type AddrType = 'UNICAST' | 'LOCAL' | 'BROADCAST' | 'MULTICAST';
 
@@ -102,7 +94,13 @@ export function buildHostIndex(host: HostModel, docker?: DockerInventory): HostI
       if (!f.local.has(addr)) f.local.set(addr, i.name);
       if (cidr.family === 'ipv4' && cidr.prefix < 31) f.broadcast.add(cidr.end);
       if (i.name === 'lo') continue;
-      f.routes.push({ start: cidr.start, end: cidr.end, prefix: cidr.prefix, device: i.name, connected: true });
+      f.routes.push({
+        start: cidr.start,
+        end: cidr.end,
+        prefix: cidr.prefix,
+        device: i.name,
+        connected: true,
+      });
     }
   }
   for (const r of host.routes ?? []) {

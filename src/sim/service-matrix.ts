@@ -245,9 +245,12 @@ function runProbe(
   const { starts, seq } = ctx;
   let runs = 0;
   let h = 0x811c9dc5;
+  const gOf = Int32Array.from(outcomeGroup);
+  let prev = -1;
   for (let i = 0; i < space.size; i++) {
-    const g = outcomeGroup[byClass[i]!]!;
-    if (i > 0 && outcomeGroup[byClass[i - 1]!] === g) continue;
+    const g = gOf[byClass[i]!]!;
+    if (g === prev) continue;
+    prev = g;
     if (order[g]! < 0) order[g] = seen++;
     starts[runs] = i;
     seq[runs++] = order[g]!;
@@ -279,7 +282,11 @@ function isAny(ip: string): boolean {
   return ip === '0.0.0.0' || ip === '::';
 }
 
-function probesFor(d: MatrixDestination, host: HostIndex, ifaces: string[]): Array<[string, string, Probe['kind']]> {
+function probesFor(
+  d: MatrixDestination,
+  host: HostIndex,
+  ifaces: string[],
+): Array<[string, string, Probe['kind']]> {
   const out: Array<[string, string, Probe['kind']]> = [];
   for (const iface of ifaces) {
     const own = primaryAddress(host, iface, d.family);
@@ -329,7 +336,9 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
     const open = addressProbes.flatMap((p) => p.groups.filter((g) => g.reachable).map((g) => g.ranges));
     const reachableFrom = open.length === 1 ? open[0]! : [...new Set(open.flat())];
     const worldOpen = addressProbes.some((p) =>
-      p.groups.every((g) => g.reachable || (g.decidedBy?.kind === 'kernel' && g.decidedBy.reason.startsWith('martian'))),
+      p.groups.every(
+        (g) => g.reachable || (g.decidedBy?.kind === 'kernel' && g.decidedBy.reason.startsWith('martian')),
+      ),
     );
     results.push({
       destination: d,
@@ -346,5 +355,11 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
     for (const a of c.engine.assumptions) assumptions.add(a);
   }
   if (results.length > 0) assumptions.add(`clients send from an ephemeral source port (${EPHEMERAL_PORT})`);
-  return { interfaces: ifaces, destinations: results, classes, assumptions: [...assumptions], diagnostics: [] };
+  return {
+    interfaces: ifaces,
+    destinations: results,
+    classes,
+    assumptions: [...assumptions],
+    diagnostics: [],
+  };
 }

@@ -57,22 +57,31 @@ const o = (name: string, args: string[] = [], negated = false): RuleOption => ({
   args: args.map(tok),
 });
 
-function r(generic: RuleOption[], matches: Rule['matches'], target: string | null, targetOpts: RuleOption[] = []): Rule {
+function r(
+  generic: RuleOption[],
+  matches: Rule['matches'],
+  target: string | null,
+  targetOpts: RuleOption[] = [],
+): Rule {
   return { generic, matches, target: target ? { kind: 'jump', name: target, options: targetOpts } : null };
 }
 
-const tcpDport = (p: number): Rule['matches'][number] => ({ name: 'tcp', options: [o('--dport', [String(p)])] });
+const tcpDport = (p: number): Rule['matches'][number] => ({
+  name: 'tcp',
+  options: [o('--dport', [String(p)])],
+});
 
 export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   const total = opts.rules ?? 5000;
   const rand = rng(opts.seed ?? 1);
-  const containers = Math.max(4, Math.floor(total * 0.12));
+  const containers = Math.max(4, Math.floor(total * 0.02));
   const blocked = Math.max(4, Math.floor(total * 0.3));
   const officeOnly = Math.max(1, Math.floor(containers / 10));
   const adminCount = Math.max(2, Math.floor(total * 0.04));
 
   const filter: Record<string, Chain> = {};
-  const chain = (name: string, policy: Chain['policy'] = null): Chain => (filter[name] = { name, policy, rules: [] });
+  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
+    (filter[name] = { name, policy, rules: [] });
   const INPUT = chain('INPUT', 'DROP');
   const FORWARD = chain('FORWARD', 'DROP');
   chain('OUTPUT', 'ACCEPT');
@@ -100,16 +109,27 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   FORWARD.rules.push(
     r([], [], 'DOCKER-USER'),
     r([], [], 'DOCKER-ISOLATION-STAGE-1'),
-    r([o('-o', ['docker0'])], [{ name: 'conntrack', options: [o('--ctstate', ['RELATED,ESTABLISHED'])] }], 'ACCEPT'),
+    r(
+      [o('-o', ['docker0'])],
+      [{ name: 'conntrack', options: [o('--ctstate', ['RELATED,ESTABLISHED'])] }],
+      'ACCEPT',
+    ),
     r([o('-o', ['docker0'])], [], 'DOCKER'),
     r([o('-i', ['docker0']), o('-o', ['docker0'], true)], [], 'ACCEPT'),
     r([o('-i', ['docker0']), o('-o', ['docker0'])], [], 'ACCEPT'),
   );
-  ISO1.rules.push(r([o('-i', ['docker0']), o('-o', ['docker0'], true)], [], 'DOCKER-ISOLATION-STAGE-2'), r([], [], 'RETURN'));
+  ISO1.rules.push(
+    r([o('-i', ['docker0']), o('-o', ['docker0'], true)], [], 'DOCKER-ISOLATION-STAGE-2'),
+    r([], [], 'RETURN'),
+  );
   ISO2.rules.push(r([o('-o', ['docker0'])], [], 'DROP'), r([], [], 'RETURN'));
   nat.PREROUTING.rules.push(r([], [{ name: 'addrtype', options: [o('--dst-type', ['LOCAL'])] }], 'DOCKER'));
   nat.OUTPUT.rules.push(
-    r([o('-d', ['127.0.0.0/8'], true)], [{ name: 'addrtype', options: [o('--dst-type', ['LOCAL'])] }], 'DOCKER'),
+    r(
+      [o('-d', ['127.0.0.0/8'], true)],
+      [{ name: 'addrtype', options: [o('--dst-type', ['LOCAL'])] }],
+      'DOCKER',
+    ),
   );
   nat.POSTROUTING.rules.push(r([o('-s', ['172.17.0.0/16']), o('-o', ['docker0'], true)], [], 'MASQUERADE'));
   nat.DOCKER.rules.push(r([o('-i', ['docker0'])], [], 'RETURN'));
@@ -189,7 +209,11 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
     const net = `${ip(((10 << 24) | (i << 8)) >>> 0)}/24`;
     adminNets.push(net);
     INPUT.rules.push(
-      r([o('-s', [net]), o('-p', ['tcp'])], [tcpDport(22), { name: 'comment', options: [o('--comment', [`admin${i}`])] }], 'ACCEPT'),
+      r(
+        [o('-s', [net]), o('-p', ['tcp'])],
+        [tcpDport(22), { name: 'comment', options: [o('--comment', [`admin${i}`])] }],
+        'ACCEPT',
+      ),
     );
   }
   const count = () =>
@@ -198,9 +222,19 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
     mangle.reduce((n, c) => n + c.rules.length, 0);
   for (let i = 0; count() < total - 2; i++) {
     const src = `${ip(((100 << 24) | (64 << 16) | (i << 4)) >>> 0)}/28`;
-    INPUT.rules.push(r([o('-s', [src]), o('-p', ['udp'])], [{ name: 'udp', options: [o('--dport', [String(30000 + (i % 1000))])] }], 'ACCEPT'));
+    INPUT.rules.push(
+      r(
+        [o('-s', [src]), o('-p', ['udp'])],
+        [{ name: 'udp', options: [o('--dport', [String(30000 + (i % 1000))])] }],
+        'ACCEPT',
+      ),
+    );
   }
-  INPUT.rules.push(r([], [{ name: 'limit', options: [o('--limit', ['5/min'])] }], 'LOG', [o('--log-prefix', ['input-drop: '])]));
+  INPUT.rules.push(
+    r([], [{ name: 'limit', options: [o('--limit', ['5/min'])] }], 'LOG', [
+      o('--log-prefix', ['input-drop: ']),
+    ]),
+  );
   INPUT.rules.push(r([o('-p', ['tcp'])], [], 'REJECT', [o('--reject-with', ['tcp-reset'])]));
 
   const ruleset: Ruleset = {

@@ -123,12 +123,14 @@ function natTarget(target: RuleTarget, ctx: TargetCtx): CompiledTarget {
           if (t.hook === 'OUTPUT') addr = loopback;
           else {
             const p = primaryAddress(ctx.host, t.inDev, fam);
-            if (!p) return { unknown: `REDIRECT: interface ${t.inDev} has no ${fam} address in the host model` };
+            if (!p)
+              return { unknown: `REDIRECT: interface ${t.inDev} has no ${fam} address in the host model` };
             addr = parseAddr(p, fam);
           }
         }
         if (spec.port >= 0 && hasPorts(t.proto)) {
-          if (t.dport < 0) return { unknown: `${name} changes the port, but the packet has no destination port` };
+          if (t.dport < 0)
+            return { unknown: `${name} changes the port, but the packet has no destination port` };
           t.dport = spec.port;
         }
         if (addr) t.dst = addr;
@@ -156,7 +158,8 @@ function natTarget(target: RuleTarget, ctx: TargetCtx): CompiledTarget {
         let addr = spec.addr;
         if (!isSnat) {
           const p = primaryAddress(ctx.host, t.outDev, fam);
-          if (!p) return { unknown: `MASQUERADE: interface ${t.outDev} has no ${fam} address in the host model` };
+          if (!p)
+            return { unknown: `MASQUERADE: interface ${t.outDev} has no ${fam} address in the host model` };
           addr = parseAddr(p, fam);
         }
         if (spec.port >= 0 && hasPorts(t.proto) && t.sport >= 0) t.sport = spec.port;
@@ -182,7 +185,7 @@ function natTarget(target: RuleTarget, ctx: TargetCtx): CompiledTarget {
       const mapDst = t.hook === 'PREROUTING' || t.hook === 'OUTPUT';
       if (!mapDst && t.srcSet) return { unknown: 'NETMAP of a source range' };
       const before = mapDst ? t.dst : t.src;
-      const after = before.map((w, i) => (((w & ~c.mask[i]!) | c.net[i]!) >>> 0));
+      const after = before.map((w, i) => ((w & ~c.mask[i]!) | c.net[i]!) >>> 0);
       if (mapDst) {
         t.dst = after;
         t.dnat = true;
@@ -202,11 +205,18 @@ function markTarget(target: RuleTarget): CompiledTarget {
   const value = o?.args[0]?.text;
   const vm = value === undefined ? undefined : parseMarkMask(value);
   const ct = target.name === 'CONNMARK';
-  const unknown: CompiledTarget = { kind: 'unknown', reason: `${target.name} ${o?.name ?? ''} is not modelled` };
+  const unknown: CompiledTarget = {
+    kind: 'unknown',
+    reason: `${target.name} ${o?.name ?? ''} is not modelled`,
+  };
   if (!o) return unknown;
   if (ct && (o.name === '--save-mark' || o.name === '--restore-mark')) {
-    const nf = parseMarkMask(opt(target.options, '--nfmask') ?? opt(target.options, '--mask') ?? '0xffffffff');
-    const ctm = parseMarkMask(opt(target.options, '--ctmask') ?? opt(target.options, '--mask') ?? '0xffffffff');
+    const nf = parseMarkMask(
+      opt(target.options, '--nfmask') ?? opt(target.options, '--mask') ?? '0xffffffff',
+    );
+    const ctm = parseMarkMask(
+      opt(target.options, '--ctmask') ?? opt(target.options, '--mask') ?? '0xffffffff',
+    );
     if (!nf || !ctm) return unknown;
     const nfmask = nf[0];
     const ctmask = ctm[0];
@@ -299,9 +309,19 @@ export function compileTarget(target: RuleTarget | null, ctx: TargetCtx): Compil
     case 'CT':
       if (target.options.some((o) => o.name === '--notrack'))
         return { kind: 'continue', name: 'CT', harmless: false, apply: untrack };
-      return { kind: 'continue', name: 'CT', harmless: true, note: 'CT settings (zone, helper, …) are not modelled' };
+      return {
+        kind: 'continue',
+        name: 'CT',
+        harmless: true,
+        note: 'CT settings (zone, helper, …) are not modelled',
+      };
     case 'SET':
-      return { kind: 'continue', name: 'SET', harmless: true, note: 'changes to ipset contents are not modelled' };
+      return {
+        kind: 'continue',
+        name: 'SET',
+        harmless: true,
+        note: 'changes to ipset contents are not modelled',
+      };
     case 'NFQUEUE':
     case 'QUEUE':
       return { kind: 'unknown', reason: `${target.name} hands the packet to a userspace program` };

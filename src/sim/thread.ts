@@ -164,7 +164,11 @@ export type CompiledTarget =
   /** Non-terminating: LOG, MARK, CT, … `apply` changes the packet; harmless ones change nothing a rule can see. */
   | { kind: 'continue'; name: string; apply?: (t: Thread) => string | void; harmless: boolean; note?: string }
   /** A NAT target: `apply` rewrites the packet and returns the action text, or an unknown reason. */
-  | { kind: 'nat'; name: string; apply: (t: Thread, rule: CompiledRule) => { action: string } | { unknown: string } }
+  | {
+      kind: 'nat';
+      name: string;
+      apply: (t: Thread, rule: CompiledRule) => { action: string } | { unknown: string };
+    }
   | { kind: 'unknown'; reason: string };
 
 export interface CompiledRule {

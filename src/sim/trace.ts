@@ -68,9 +68,15 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
       const via = ifaceTowards(host, packet.family, src);
       if (!via)
         return emptyTrace(packet, [
-          diag('error', 'sim.no-origin', `cannot tell on which interface a packet from ${packet.src} arrives`, undefined, {
-            hint: 'give the input interface, or a route towards the source in the host model',
-          }),
+          diag(
+            'error',
+            'sim.no-origin',
+            `cannot tell on which interface a packet from ${packet.src} arrives`,
+            undefined,
+            {
+              hint: 'give the input interface, or a route towards the source in the host model',
+            },
+          ),
         ]);
       inDev = via;
       assumptions.push(`a packet from ${packet.src} arrives on ${via} (the interface its address routes to)`);
@@ -172,7 +178,8 @@ export function renderTrace(trace: Trace, opts: RenderOptions = {}): string[] {
     }
   }
   flush();
-  for (const r of trace.rewrites) lines.push(`rewrite: ${r.kind} ${r.from} -> ${r.to} (${r.table} ${r.chain} #${r.index})`);
+  for (const r of trace.rewrites)
+    lines.push(`rewrite: ${r.kind} ${r.from} -> ${r.to} (${r.table} ${r.chain} #${r.index})`);
   const verdict = trace.verdict.toUpperCase();
   const by = trace.decidedBy ? ` by ${describeDecision(trace.decidedBy)}` : '';
   const where =

@@ -1,4 +1,13 @@
-import type { Chain, ChainPolicy, Family, MatchModule, Rule, RuleOption, Ruleset, TableName } from '../../../src/model/index.js';
+import type {
+  Chain,
+  ChainPolicy,
+  Family,
+  MatchModule,
+  Rule,
+  RuleOption,
+  Ruleset,
+  TableName,
+} from '../../../src/model/index.js';
 
 /**
  * A small builder of rule sets for the simulator's tests: rule bodies in iptables-save spelling
@@ -40,7 +49,11 @@ export function rule(body: string, line?: number): Rule {
       continue;
     }
     const args: RuleOption['args'] = [];
-    while (i + 1 < toks.length && !(toks[i + 1]!.text.startsWith('-') && !toks[i + 1]!.quoted) && toks[i + 1]!.text !== '!')
+    while (
+      i + 1 < toks.length &&
+      !(toks[i + 1]!.text.startsWith('-') && !toks[i + 1]!.quoted) &&
+      toks[i + 1]!.text !== '!'
+    )
       args.push(toks[++i]!);
     const o: RuleOption = { name: t, negated, args };
     negated = false;
@@ -60,7 +73,10 @@ export interface ChainSpec {
 }
 
 /** `{ filter: { INPUT: { policy: 'DROP', rules: ['-p tcp -j ACCEPT'] } } }` → Ruleset. */
-export function ruleset(family: Family, tables: Partial<Record<TableName, Record<string, ChainSpec>>>): Ruleset {
+export function ruleset(
+  family: Family,
+  tables: Partial<Record<TableName, Record<string, ChainSpec>>>,
+): Ruleset {
   const builtins: Record<TableName, string[]> = {
     filter: ['INPUT', 'FORWARD', 'OUTPUT'],
     nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
@@ -76,7 +92,11 @@ export function ruleset(family: Family, tables: Partial<Record<TableName, Record
       const out: Chain[] = [];
       for (const b of builtins[tn]) {
         const spec = chains[b];
-        out.push({ name: b, policy: spec?.policy ?? 'ACCEPT', rules: (spec?.rules ?? []).map((x) => rule(x, line++)) });
+        out.push({
+          name: b,
+          policy: spec?.policy ?? 'ACCEPT',
+          rules: (spec?.rules ?? []).map((x) => rule(x, line++)),
+        });
       }
       for (const [cname, spec] of Object.entries(chains)) {
         if (builtins[tn].includes(cname)) continue;

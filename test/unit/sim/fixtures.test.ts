@@ -16,14 +16,23 @@ describe('fixture 02: one published port (docker run -p 8000:80)', () => {
     expect(t.delivered).toBe('forward');
     expect(t.outInterface).toBe('docker0');
     expect(t.rewrites).toEqual([
-      expect.objectContaining({ kind: 'dnat', from: '192.168.122.190:8000', to: '172.17.0.2:80', chain: 'DOCKER' }),
+      expect.objectContaining({
+        kind: 'dnat',
+        from: '192.168.122.190:8000',
+        to: '172.17.0.2:80',
+        chain: 'DOCKER',
+      }),
     ]);
     const d = ruleOf(t);
     expect([d.table, d.chain, d.index]).toEqual(['filter', 'DOCKER', 1]);
-    expect(d.rule).toBe('-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT');
+    expect(d.rule).toBe(
+      '-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT',
+    );
     expect(d.line).toBe(16);
     // The walk went through nat PREROUTING's jump into nat DOCKER, then FORWARD's jump into DOCKER.
-    const matched = t.path.filter((s) => s.kind === 'rule' && s.matched).map((s) => s.kind === 'rule' && `${s.table} ${s.chain} ${s.index}`);
+    const matched = t.path
+      .filter((s) => s.kind === 'rule' && s.matched)
+      .map((s) => s.kind === 'rule' && `${s.table} ${s.chain} ${s.index}`);
     expect(matched).toEqual([
       'nat PREROUTING 1',
       'nat DOCKER 2',
@@ -42,7 +51,13 @@ describe('fixture 02: one published port (docker run -p 8000:80)', () => {
     expect(t.verdict).toBe('accept');
     expect(t.delivered).toBe('local');
     expect(t.rewrites).toEqual([]);
-    expect(t.decidedBy).toEqual({ kind: 'policy', family: 'ipv4', table: 'filter', policy: 'INPUT', action: 'ACCEPT' });
+    expect(t.decidedBy).toEqual({
+      kind: 'policy',
+      family: 'ipv4',
+      table: 'filter',
+      policy: 'INPUT',
+      action: 'ACCEPT',
+    });
   });
 
   it('renders a readable trace', () => {
@@ -50,12 +65,18 @@ describe('fixture 02: one published port (docker run -p 8000:80)', () => {
     expect(lines[0]).toBe('packet: tcp 192.168.122.50:40000 -> 192.168.122.190:8000 in eth0 (NEW)');
     expect(lines).toContain('routing: forward out docker0');
     expect(lines.some((l) => l.includes('=> DNAT 172.17.0.2:80'))).toBe(true);
-    expect(lines.at(-1)).toMatch(/^verdict: ACCEPT \(forwarded out docker0\) by filter DOCKER rule 1 \(line 16\)/);
+    expect(lines.at(-1)).toMatch(
+      /^verdict: ACCEPT \(forwarded out docker0\) by filter DOCKER rule 1 \(line 16\)/,
+    );
   });
 });
 
 describe('fixture 07: the seed003 wishes applied (INPUT DROP, allowed_hosts_only)', () => {
-  const input: SimInput = { rulesets: { ipv4: fixture('07-seed003-wishes-applied') }, sets: seedSets(), host: dockerHost };
+  const input: SimInput = {
+    rulesets: { ipv4: fixture('07-seed003-wishes-applied') },
+    sets: seedSets(),
+    host: dockerHost,
+  };
 
   it('accepts the allowed host 192.168.122.193 on the published port', () => {
     const t = simulate(input, tcpIn('192.168.122.193', 8000));
@@ -109,7 +130,11 @@ describe('fixture 07: the seed003 wishes applied (INPUT DROP, allowed_hosts_only
 
 describe('fixture 08: after a docker restart', () => {
   it('lets 192.168.122.50 in again (allowed_hosts_only is gone)', () => {
-    const input: SimInput = { rulesets: { ipv4: fixture('08-seed003-after-docker-restart') }, sets: seedSets(), host: dockerHost };
+    const input: SimInput = {
+      rulesets: { ipv4: fixture('08-seed003-after-docker-restart') },
+      sets: seedSets(),
+      host: dockerHost,
+    };
     const t = simulate(input, tcpIn('192.168.122.50', 8000));
     expect(t.verdict).toBe('accept');
     expect([ruleOf(t).chain, ruleOf(t).index]).toEqual(['DOCKER', 1]);
@@ -153,13 +178,29 @@ describe('fixture 03: custom network, loopback-bound port 9300', () => {
   });
 
   it('a host process connecting to 127.0.0.1:9300 stays local (nat OUTPUT skips 127.0.0.0/8)', () => {
-    const t = simulate(input, { family: 'ipv4', src: '127.0.0.1', dst: '127.0.0.1', proto: 'tcp', sport: 40000, dport: 9300, local: true });
+    const t = simulate(input, {
+      family: 'ipv4',
+      src: '127.0.0.1',
+      dst: '127.0.0.1',
+      proto: 'tcp',
+      sport: 40000,
+      dport: 9300,
+      local: true,
+    });
     expect(t.verdict).toBe('accept');
     expect(t.delivered).toBe('local');
     expect(t.outInterface).toBe('lo');
     expect(t.rewrites).toEqual([]);
-    const hooks = t.path.filter((s) => s.kind === 'hook').map((s) => s.kind === 'hook' && `${s.table} ${s.chain}`);
-    expect(hooks).toEqual(['nat OUTPUT', 'filter OUTPUT', 'nat POSTROUTING', 'nat PREROUTING', 'filter INPUT']);
+    const hooks = t.path
+      .filter((s) => s.kind === 'hook')
+      .map((s) => s.kind === 'hook' && `${s.table} ${s.chain}`);
+    expect(hooks).toEqual([
+      'nat OUTPUT',
+      'filter OUTPUT',
+      'nat POSTROUTING',
+      'nat PREROUTING',
+      'filter INPUT',
+    ]);
   });
 
   it('a host process connecting to its own eth0 address on 9200 is DNATed in nat OUTPUT', () => {

@@ -24,7 +24,10 @@ describe('generic options', () => {
     // INPUT has no output interface: -o never matches there, ! -o always does.
     expect(v(['-o eth0 -j ACCEPT'])).toBe('drop');
     expect(v(['! -o eth0 -j ACCEPT'])).toBe('accept');
-    const fwd = sim({ filter: { FORWARD: { policy: 'DROP', rules: ['-i eth0 -o eth1 -j ACCEPT'] } } }, pkt({ dst: '198.51.100.20' }));
+    const fwd = sim(
+      { filter: { FORWARD: { policy: 'DROP', rules: ['-i eth0 -o eth1 -j ACCEPT'] } } },
+      pkt({ dst: '198.51.100.20' }),
+    );
     expect(fwd.verdict).toBe('accept');
     expect(fwd.outInterface).toBe('eth1');
   });
@@ -35,7 +38,9 @@ describe('generic options', () => {
     expect(v(['-p udp -j ACCEPT'])).toBe('drop');
     expect(v(['! -p udp -j ACCEPT'])).toBe('accept');
     expect(v(['-p all -j ACCEPT'], { proto: 'udp', dport: 53 })).toBe('accept');
-    expect(v(['-p icmp -j ACCEPT'], { proto: 'icmp', sport: undefined, dport: undefined, icmpType: 8 })).toBe('accept');
+    expect(v(['-p icmp -j ACCEPT'], { proto: 'icmp', sport: undefined, dport: undefined, icmpType: 8 })).toBe(
+      'accept',
+    );
   });
 
   it('-f never matches a whole packet', () => {
@@ -71,7 +76,9 @@ describe('tcp, udp, multiport', () => {
     expect(v(['-p tcp -m tcp --tcp-flags ACK ACK -j ACCEPT'])).toBe('drop');
     expect(v(['-p tcp -m tcp --syn -j ACCEPT'], { state: 'ESTABLISHED' })).toBe('unknown');
     // ... unless another part of the rule already rules it out.
-    expect(v(['-p tcp -m tcp ! --syn -m state --state NEW -j DROP', '-j ACCEPT'], { state: 'ESTABLISHED' })).toBe('accept');
+    expect(
+      v(['-p tcp -m tcp ! --syn -m state --state NEW -j DROP', '-j ACCEPT'], { state: 'ESTABLISHED' }),
+    ).toBe('accept');
   });
 
   it('multiport lists and ranges', () => {
@@ -88,7 +95,9 @@ describe('conntrack and state', () => {
   it('--ctstate / --state', () => {
     expect(v(['-m conntrack --ctstate NEW -j ACCEPT'])).toBe('accept');
     expect(v(['-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'])).toBe('drop');
-    expect(v(['-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'], { state: 'ESTABLISHED' })).toBe('accept');
+    expect(v(['-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'], { state: 'ESTABLISHED' })).toBe(
+      'accept',
+    );
     expect(v(['-m conntrack ! --ctstate NEW -j ACCEPT'])).toBe('drop');
     expect(v(['-m state --state NEW -j ACCEPT'])).toBe('accept');
     expect(v(['-m state --state INVALID -j ACCEPT'], { state: 'INVALID' })).toBe('accept');
@@ -101,7 +110,11 @@ describe('conntrack and state', () => {
 
   it('the original tuple is the packet before DNAT', () => {
     const tables = {
-      nat: { PREROUTING: { rules: ['-d 192.0.2.10/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80'] } },
+      nat: {
+        PREROUTING: {
+          rules: ['-d 192.0.2.10/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80'],
+        },
+      },
       filter: {
         FORWARD: {
           policy: 'DROP' as const,
@@ -135,24 +148,28 @@ describe('addrtype, pkttype, iprange, comment', () => {
     expect(v(['-m addrtype --src-type LOCAL -j ACCEPT'])).toBe('drop');
     expect(v(['-m addrtype --src-type UNICAST -j ACCEPT'])).toBe('accept');
     expect(v(['-m addrtype ! --dst-type LOCAL -j ACCEPT'])).toBe('drop');
-    expect(v(['-m addrtype --dst-type BROADCAST -j ACCEPT'], { dst: '192.0.2.255', proto: 'udp', dport: 137 })).toBe('accept');
-    expect(v(['-m addrtype --dst-type MULTICAST -j ACCEPT'], { dst: '224.0.0.251', proto: 'udp', dport: 5353 })).toBe(
-      'accept',
-    );
+    expect(
+      v(['-m addrtype --dst-type BROADCAST -j ACCEPT'], { dst: '192.0.2.255', proto: 'udp', dport: 137 }),
+    ).toBe('accept');
+    expect(
+      v(['-m addrtype --dst-type MULTICAST -j ACCEPT'], { dst: '224.0.0.251', proto: 'udp', dport: 5353 }),
+    ).toBe('accept');
   });
 
   it('--limit-iface-in: the docker0 address is not local to eth0', () => {
     expect(v(['-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT'])).toBe('accept');
-    expect(v(['-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT'], { dst: '172.17.0.1' })).toBe('drop');
+    expect(v(['-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT'], { dst: '172.17.0.1' })).toBe(
+      'drop',
+    );
     expect(v(['-m addrtype --dst-type LOCAL -j ACCEPT'], { dst: '172.17.0.1' })).toBe('accept');
   });
 
   it('pkttype', () => {
     expect(v(['-m pkttype --pkt-type unicast -j ACCEPT'])).toBe('accept');
     expect(v(['-m pkttype --pkt-type broadcast -j ACCEPT'])).toBe('drop');
-    expect(v(['-m pkttype --pkt-type broadcast -j ACCEPT'], { dst: '255.255.255.255', proto: 'udp', dport: 67 })).toBe(
-      'accept',
-    );
+    expect(
+      v(['-m pkttype --pkt-type broadcast -j ACCEPT'], { dst: '255.255.255.255', proto: 'udp', dport: 67 }),
+    ).toBe('accept');
   });
 
   it('iprange', () => {
@@ -182,7 +199,14 @@ describe('icmp', () => {
   it('icmpv6', () => {
     const t = sim(
       { filter: { INPUT: { policy: 'DROP', rules: [] } } },
-      { family: 'ipv6', src: '2001:db8::50', dst: '2001:db8::10', proto: 'icmpv6', icmpType: 128, in: 'eth0' },
+      {
+        family: 'ipv6',
+        src: '2001:db8::50',
+        dst: '2001:db8::10',
+        proto: 'icmpv6',
+        icmpType: 128,
+        in: 'eth0',
+      },
     );
     // ip6 rules are not given here: nothing filters IPv6.
     expect(t.verdict).toBe('accept');
@@ -213,7 +237,10 @@ describe('marks', () => {
       {
         mangle: {
           PREROUTING: {
-            rules: ['-j CONNMARK --set-xmark 0x5/0xffffffff', '-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff'],
+            rules: [
+              '-j CONNMARK --set-xmark 0x5/0xffffffff',
+              '-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff',
+            ],
           },
         },
         filter: { INPUT: { policy: 'DROP', rules: ['-m connmark --mark 0x5 -m mark --mark 0x5 -j ACCEPT'] } },
@@ -233,7 +260,9 @@ describe('limit and hashlimit', () => {
     const t = input(['-m limit --limit 5/min --limit-burst 10 -j ACCEPT']);
     expect(t.verdict).toBe('accept');
     expect(t.assumptions.join()).toContain('rate limit');
-    const h = input(['-m hashlimit --hashlimit-upto 5/sec --hashlimit-mode srcip --hashlimit-name x -j ACCEPT']);
+    const h = input([
+      '-m hashlimit --hashlimit-upto 5/sec --hashlimit-mode srcip --hashlimit-name x -j ACCEPT',
+    ]);
     expect(h.verdict).toBe('accept');
   });
 });
@@ -241,11 +270,41 @@ describe('limit and hashlimit', () => {
 describe('ipset matches', () => {
   const sets: IpSetState = {
     sets: [
-      { name: 'hosts', type: 'hash:ip', family: 'inet', options: [], members: ['203.0.113.5', '203.0.113.6'] },
-      { name: 'nets', type: 'hash:net', family: 'inet', options: [], members: ['203.0.113.0/28', '10.0.0.0/8'] },
-      { name: 'carve', type: 'hash:net', family: 'inet', options: [], members: ['203.0.113.0/24', '203.0.113.0/29 nomatch'] },
-      { name: 'svc', type: 'hash:ip,port', family: 'inet', options: [], members: ['203.0.113.5,tcp:22', '203.0.113.5,udp:53'] },
-      { name: 'netsvc', type: 'hash:net,port', family: 'inet', options: [], members: ['203.0.113.0/24,tcp:22'] },
+      {
+        name: 'hosts',
+        type: 'hash:ip',
+        family: 'inet',
+        options: [],
+        members: ['203.0.113.5', '203.0.113.6'],
+      },
+      {
+        name: 'nets',
+        type: 'hash:net',
+        family: 'inet',
+        options: [],
+        members: ['203.0.113.0/28', '10.0.0.0/8'],
+      },
+      {
+        name: 'carve',
+        type: 'hash:net',
+        family: 'inet',
+        options: [],
+        members: ['203.0.113.0/24', '203.0.113.0/29 nomatch'],
+      },
+      {
+        name: 'svc',
+        type: 'hash:ip,port',
+        family: 'inet',
+        options: [],
+        members: ['203.0.113.5,tcp:22', '203.0.113.5,udp:53'],
+      },
+      {
+        name: 'netsvc',
+        type: 'hash:net,port',
+        family: 'inet',
+        options: [],
+        members: ['203.0.113.0/24,tcp:22'],
+      },
       { name: 'both', type: 'list:set', options: [], members: ['hosts', 'nets'] },
       { name: 'v6', type: 'hash:ip', family: 'inet6', options: [], members: ['2001:db8::50'] },
       { name: 'dsts', type: 'hash:ip', family: 'inet', options: [], members: ['192.0.2.10'] },

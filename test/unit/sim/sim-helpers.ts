@@ -1,5 +1,6 @@
 import type { HostModel, IpSetState } from '../../../src/model/index.js';
-import { simulate, type Packet, type Trace } from '../../../src/sim/index.js';
+import { addrToBig, parseAddr, parseAddrRange, parseCidr } from '../../../src/sim/addr.js';
+import { simulate, type Packet, type Probe, type Trace } from '../../../src/sim/index.js';
 import { ruleset, type ChainSpec } from './build.js';
 
 /** A small host: eth0 outside (default route), eth1 a second LAN, docker0 a bridge. */
@@ -17,7 +18,16 @@ export const host: HostModel = {
 
 /** A NEW tcp packet from 203.0.113.5 arriving on eth0 for the host's port 22. */
 export function pkt(over: Partial<Packet> = {}): Packet {
-  return { family: 'ipv4', src: '203.0.113.5', dst: '192.0.2.10', proto: 'tcp', sport: 40000, dport: 22, in: 'eth0', ...over };
+  return {
+    family: 'ipv4',
+    src: '203.0.113.5',
+    dst: '192.0.2.10',
+    proto: 'tcp',
+    sport: 40000,
+    dport: 22,
+    in: 'eth0',
+    ...over,
+  };
 }
 
 type Tables = Parameters<typeof ruleset>[1];
@@ -33,4 +43,19 @@ export function input(rules: string[], packet: Packet = pkt(), sets?: IpSetState
 
 export function chain(rules: string[], policy: ChainSpec['policy'] = undefined): ChainSpec {
   return policy ? { policy, rules } : { rules };
+}
+
+/** The group of a matrix probe whose ranges hold `ip`. */
+export function groupOf(p: Probe, ip: string) {
+  const v = addrToBig(parseAddr(ip)!);
+  return p.groups.find((g) =>
+    g.ranges.some((r) => {
+      if (r.includes('/')) {
+        const c = parseCidr(r)!;
+        return v >= c.start && v <= c.end;
+      }
+      const [a, b] = parseAddrRange(r)!;
+      return v >= addrToBig(a) && v <= addrToBig(b);
+    }),
+  );
 }
