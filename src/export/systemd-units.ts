@@ -56,9 +56,12 @@ WantedBy=multi-user.target
 }
 
 /** Loads an iptables-restore file with `-n` (no flush) at boot, before the network comes up. */
-export function restoreUnit(o: { restoreFile: string; ip6RestoreFile?: string }): string {
-  const exec = [`ExecStart=/sbin/iptables-restore -n --wait ${quoteArg(o.restoreFile)}`];
-  if (o.ip6RestoreFile) exec.push(`ExecStart=/sbin/ip6tables-restore -n --wait ${quoteArg(o.ip6RestoreFile)}`);
+export function restoreUnit(o: { restoreFile: string; ip6RestoreFile?: string; ipsetFile?: string }): string {
+  // `--wait` takes an optional number of seconds: it must not be followed by the file name.
+  const exec = o.ipsetFile ? [`ExecStartPre=/sbin/ipset -exist -file ${quoteArg(o.ipsetFile)} restore`] : [];
+  exec.push(`ExecStart=/sbin/iptables-restore --wait -n ${quoteArg(o.restoreFile)}`);
+  if (o.ip6RestoreFile)
+    exec.push(`ExecStart=/sbin/ip6tables-restore --wait -n ${quoteArg(o.ip6RestoreFile)}`);
   return `[Unit]
 Description=Restore the dockwall firewall without flushing Docker's rules
 Before=network-pre.target docker.service

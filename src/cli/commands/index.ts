@@ -9,6 +9,7 @@ import { registerWatch } from './watch.js';
 import { registerCheck } from './check.js';
 import { registerDoctor } from './doctor.js';
 import { registerPlan } from './plan.js';
+import { registerExport } from './export.js';
 import { registerShow } from './show.js';
 import { registerStatus } from './status.js';
 import { registerSchema, registerValidate } from './validate.js';
@@ -26,6 +27,7 @@ export function registerCommands(program: Command, run: Run): void {
   registerAudit(program, run);
   registerInstallService(program, run);
   registerTls(program, run);
+  registerExport(program, run);
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);

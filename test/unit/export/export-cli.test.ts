@@ -1,0 +1,160 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerExport } from '../../../src/cli/commands/export.js';
+import { CliContext } from '../../../src/cli/context.js';
+import { CliError } from '../../../src/cli/exit-codes.js';
+import { makePaint } from '../../../src/cli/output.js';
+import { loadPolicy } from '../../../src/policy/index.js';
+
+const SEED07 = 'test/fixtures/docker-20.10/07-seed003-wishes-applied';
+
+/** Runs `dockwall ARGS` in process, capturing what it prints and its exit code. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code = -1;
+  const output = {
+    out: (t: string) => void out.push(t),
+    err: (t: string) => void err.push(t),
+    color: false,
+    paint: makePaint(false),
+  };
+  const run = async (fn: (ctx: CliContext) => Promise<number>) => {
+    const ctx = new CliContext(output, { NO_COLOR: '1' });
+    try {
+      code = await fn(ctx);
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      ctx.flushDiagnostics();
+      err.push(`dockwall: ${e.message}\n`);
+      code = e.code;
+    }
+  };
+  const program = new Command('dockwall')
+    .exitOverride()
+    .configureOutput({ writeErr: (t) => void err.push(t), writeOut: (t) => void out.push(t) });
+  registerExport(program, run);
+  await program.parseAsync(['node', 'dockwall', ...args]);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('dockwall export', () => {
+  it('prints several files one after the other, each under its install path', async () => {
+    const r = await cli(['export', '--format', 'restore', '-f', 'examples/firewalling-docker.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^==> \/etc\/dockwall\/iptables\.rules <==\n# IPv4 firewall/);
+    expect(r.stdout).toContain('\n==> /etc/dockwall/ipsets.save <==\n');
+  });
+
+  it('-o DIR --unit writes the rules, the sets and the systemd unit', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'dockwall-export-')), 'out');
+    const r = await cli([
+      'export',
+      '--format',
+      'restore',
+      '-f',
+      'examples/firewalling-docker.yaml',
+      '--unit',
+      '-o',
+      dir,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['dockwall-restore.service', 'ipsets.save', 'iptables.rules']);
+    expect(readFileSync(join(dir, 'dockwall-restore.service'), 'utf8')).toContain(
+      'ExecStart=/sbin/iptables-restore --wait -n /etc/dockwall/iptables.rules',
+    );
+    expect(r.stderr).toContain(`wrote ${join(dir, 'iptables.rules')}: IPv4 rules`);
+  });
+
+  it('a single file goes to -o FILE; a dump with its sets exports to nft', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dockwall-export-')), 'rules.nft');
+    const r = await cli([
+      'export',
+      '--format',
+      'nft',
+      '--state',
+      `${SEED07}.iptables-save`,
+      '--ipset-state',
+      `${SEED07}.ipset-save`,
+      '-o',
+      file,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(file, 'utf8')).toContain(
+      'ip saddr != @allowed_hosts counter reject comment "allowed_hosts_only"',
+    );
+  });
+
+  it('fails (exit 1, nothing written) when a rule cannot be exported, naming it', async () => {
+    const r = await cli(['export', '--format', 'ferm', '-f', 'examples/pyfw-wishes-firewalling-docker.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'ipv4 filter DOCKER rule "allowed_hosts_only": ferm keeps DOCKER as Docker left it',
+    );
+    expect(r.stderr).toContain('dockwall: cannot export to ferm: 2 errors; nothing was changed');
+  });
+
+  it('pf from the VM options alone, with the plist; refuses a Linux dump and misplaced options', async () => {
+    const r = await cli([
+      'export',
+      '--format',
+      'pf',
+      '--vm-interface',
+      'vboxnet1',
+      '--nfs-ports',
+      '111,2049',
+      '--unit',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('vm_if = "{ vboxnet1 }"');
+    expect(r.stdout).toContain('==> /Library/LaunchDaemons/org.dockwall.pfctl.plist <==');
+    expect((await cli(['export', '--format', 'pf', '--state', `${SEED07}.iptables-save`])).stderr).toContain(
+      'not from a Linux rule dump',
+    );
+    expect(
+      (
+        await cli([
+          'export',
+          '--format',
+          'nft',
+          '-f',
+          'examples/firewalling-docker.yaml',
+          '--vm-subnet',
+          '10.0.0.0/8',
+        ])
+      ).code,
+    ).toBe(1);
+    expect((await cli(['export', '--format', 'yaml', '-f', 'x'])).stderr).toContain('unknown format "yaml"');
+    expect((await cli(['export', '--format', 'nft'])).stderr).toContain(
+      'give either -f POLICY or --state DUMP',
+    );
+  });
+});
+
+describe('dockwall import pyfw', () => {
+  it('writes the converted policy, which loads; the explanations go to stderr', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dockwall-import-')), 'policy.yaml');
+    const r = await cli(['import', 'pyfw', 'examples/pyfw-wishes-firewalling-docker.yaml', '-o', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('info[import.moved-to-docker-user]');
+    const loaded = loadPolicy(readFileSync(file, 'utf8'), file);
+    expect(loaded.diagnostics).toEqual([]);
+    expect(loaded.value!.families.ipv4!.tables[0]!.chains.map((c) => c.name)).toEqual([
+      'INPUT',
+      'FORWARD',
+      'DOCKER-USER',
+    ]);
+  });
+
+  it('--json gives the policy and the diagnostics', async () => {
+    const r = await cli(['import', 'pyfw', 'examples/pyfw-wishes-firewalling-docker.yaml', '--json']);
+    const data = JSON.parse(r.stdout) as { policy: string; diagnostics: Array<{ code: string }> };
+    expect(data.policy).toMatch(/^# Converted from/);
+    expect(data.diagnostics.map((d) => d.code)).toContain('import.moved-to-docker-user');
+  });
+});
