@@ -11,7 +11,12 @@ import { ownedPolicyYaml, ownedRuleBody, syntheticDump } from './synthetic-dump.
 import { fmt, type Row } from './timing.js';
 
 const NS = `dwbench${process.pid}`;
-const sh = (argv: string[], input?: string) => execFileSync(argv[0]!, argv.slice(1), { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 }).toString();
+const sh = (argv: string[], input?: string) =>
+  execFileSync(argv[0]!, argv.slice(1), {
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 30,
+  }).toString();
 const inNs = (argv: string[], input?: string) => sh(['ip', 'netns', 'exec', NS, ...argv], input);
 const time = (fn: () => unknown) => {
   const t = process.hrtime.bigint();
@@ -46,12 +51,21 @@ async function applyRows(n: number, variant: 'nf_tables' | 'legacy'): Promise<Ro
   const ctx = quietCtx();
 
   freshNs();
-  const dockwallMs = await timeAsync(() => applyDesired(hostApplyPorts(ctx, runner, variant, desired), desired, {}));
-  const count = inNs([`${bin}-save`, '-t', 'filter']).split('\n').filter((l) => l.startsWith('-A INPUT')).length;
+  const dockwallMs = await timeAsync(() =>
+    applyDesired(hostApplyPorts(ctx, runner, variant, desired), desired, {}),
+  );
+  const count = inNs([`${bin}-save`, '-t', 'filter'])
+    .split('\n')
+    .filter((l) => l.startsWith('-A INPUT')).length;
   if (count !== n) throw new Error(`bench: dockwall applied ${count} rules, expected ${n}`);
 
   freshNs();
-  const script = ['*filter', ...Array.from({ length: n }, (_, i) => `-A INPUT ${ownedRuleBody(i)}`), 'COMMIT', ''].join('\n');
+  const script = [
+    '*filter',
+    ...Array.from({ length: n }, (_, i) => `-A INPUT ${ownedRuleBody(i)}`),
+    'COMMIT',
+    '',
+  ].join('\n');
   const bareMs = time(() => inNs([`${bin}-restore`, '--noflush', '--wait'], script));
 
   let perRuleMs: number | undefined;
@@ -63,9 +77,21 @@ async function applyRows(n: number, variant: 'nf_tables' | 'legacy'): Promise<Ro
   perRuleMs = (perRuleMs * n) / perRuleN;
   const note = perRuleN < n ? ` (measured on ${perRuleN}, scaled)` : '';
   return [
-    { what: `apply ${n.toLocaleString('en')} new rules (${variant}): dockwall`, value: fmt(dockwallMs), note: 'read + plan + test + restore + verify' },
-    { what: `… bare iptables-restore --noflush`, value: fmt(bareMs), note: `dockwall / bare = ${(dockwallMs / bareMs).toFixed(2)}` },
-    { what: `… one iptables call per rule`, value: fmt(perRuleMs), note: `per-rule / dockwall = ${(perRuleMs / dockwallMs).toFixed(0)}×${note}` },
+    {
+      what: `apply ${n.toLocaleString('en')} new rules (${variant}): dockwall`,
+      value: fmt(dockwallMs),
+      note: 'read + plan + test + restore + verify',
+    },
+    {
+      what: `… bare iptables-restore --noflush`,
+      value: fmt(bareMs),
+      note: `dockwall / bare = ${(dockwallMs / bareMs).toFixed(2)}`,
+    },
+    {
+      what: `… one iptables call per rule`,
+      value: fmt(perRuleMs),
+      note: `per-rule / dockwall = ${(perRuleMs / dockwallMs).toFixed(0)}×${note}`,
+    },
   ];
 }
 
@@ -79,21 +105,37 @@ async function readRows(dump: string): Promise<Row[]> {
     freshNs();
     const text = others === 0 ? syntheticDump(0, 1000) : dump;
     inNs(['iptables-nft-restore', '--noflush'], text);
-    const readMs = await timeAsync(() => readLiveState(quietCtx(), desired, { runner, variant: 'nf_tables' }));
+    const readMs = await timeAsync(() =>
+      readLiveState(quietCtx(), desired, { runner, variant: 'nf_tables' }),
+    );
     const fullMs = time(() => inNs(['iptables-nft-save']));
-    rows.push({ what: `read dockwall's chains (1,000 owned), ${others.toLocaleString('en')} other rules (nf_tables)`, value: fmt(readMs), note: `full iptables-save: ${fmt(fullMs)}` });
+    rows.push({
+      what: `read dockwall's chains (1,000 owned), ${others.toLocaleString('en')} other rules (nf_tables)`,
+      value: fmt(readMs),
+      note: `full iptables-save: ${fmt(fullMs)}`,
+    });
   }
   freshNs();
   inNs(['iptables-legacy-restore', '--noflush'], dump);
   const legacySaveMs = time(() => inNs(['iptables-legacy-save']));
-  rows.push({ what: 'iptables-legacy-save printing the 101,100-rule dump', value: fmt(legacySaveMs), note: 'the parse target' });
+  rows.push({
+    what: 'iptables-legacy-save printing the 101,100-rule dump',
+    value: fmt(legacySaveMs),
+    note: 'the parse target',
+  });
   return rows;
 }
 
 export async function hostBench(dump: string): Promise<Row[]> {
-  if (process.getuid?.() !== 0) return [{ what: 'host benchmarks', value: 'skipped', note: 'need root (network namespaces)' }];
+  if (process.getuid?.() !== 0)
+    return [{ what: 'host benchmarks', value: 'skipped', note: 'need root (network namespaces)' }];
   try {
-    return [...(await readRows(dump)), ...(await applyRows(1000, 'nf_tables')), ...(await applyRows(10_000, 'nf_tables')), ...(await applyRows(1000, 'legacy'))];
+    return [
+      ...(await readRows(dump)),
+      ...(await applyRows(1000, 'nf_tables')),
+      ...(await applyRows(10_000, 'nf_tables')),
+      ...(await applyRows(1000, 'legacy')),
+    ];
   } finally {
     try {
       sh(['ip', 'netns', 'del', NS]);

@@ -6,7 +6,10 @@ import { table } from './timing.js';
 
 const only = process.argv.slice(2);
 const want = (s: string) => only.length === 0 || only.includes(s);
-const out: string[] = [`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`, ''];
+const out: string[] = [
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
+  '',
+];
 const { rows, dump } = await coreBench();
 if (want('core')) out.push(table('Parse and plan', rows));
 if (want('sim')) out.push(table('Simulator', await simBench()));

@@ -5,14 +5,19 @@ import { fmt, medianMs, type Row } from './timing.js';
 export async function simBench(): Promise<Row[]> {
   const setup = syntheticRuleset({ rules: 5000 });
   const n = setup.ruleset.tables.reduce((s, t) => s + t.chains.reduce((a, c) => a + c.rules.length, 0), 0);
-  const input = { rulesets: { ipv4: setup.ruleset }, sets: setup.sets, host: setup.host, docker: setup.docker };
+  const input = {
+    rulesets: { ipv4: setup.ruleset },
+    sets: setup.sets,
+    host: setup.host,
+    docker: setup.docker,
+  };
   const sim = createSimulator(input);
   const packets: Packet[] = Array.from({ length: 2000 }, (_, i) => ({
     family: 'ipv4',
     src: `198.51.${(i >> 8) & 255}.${i & 255}`,
     dst: setup.host.interfaces.find((x) => x.name !== 'lo')!.addresses[0]!.split('/')[0]!,
     proto: i % 3 === 0 ? 'udp' : 'tcp',
-    dport: 1 + (i * 37) % 20000,
+    dport: 1 + ((i * 37) % 20000),
     in: setup.host.interfaces.find((x) => x.name !== 'lo')!.name,
   }));
   const traceMs = await medianMs(5, () => {
@@ -20,7 +25,15 @@ export async function simBench(): Promise<Row[]> {
   });
   const matrixMs = await medianMs(5, () => serviceMatrix(input));
   return [
-    { what: `traces on a ${n.toLocaleString('en')}-rule rule set`, value: `${Math.round(packets.length / (traceMs / 1000)).toLocaleString('en')} traces/s`, note: `${fmt(traceMs / packets.length)} per trace` },
-    { what: `service matrix of the ${n.toLocaleString('en')}-rule rule set`, value: fmt(matrixMs), note: `${setup.facts.containers} containers` },
+    {
+      what: `traces on a ${n.toLocaleString('en')}-rule rule set`,
+      value: `${Math.round(packets.length / (traceMs / 1000)).toLocaleString('en')} traces/s`,
+      note: `${fmt(traceMs / packets.length)} per trace`,
+    },
+    {
+      what: `service matrix of the ${n.toLocaleString('en')}-rule rule set`,
+      value: fmt(matrixMs),
+      note: `${setup.facts.containers} containers`,
+    },
   ];
 }

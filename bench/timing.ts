@@ -22,5 +22,12 @@ export interface Row {
 }
 
 export function table(title: string, rows: Row[]): string {
-  return [`### ${title}`, '', '| measurement | result | note |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.note ?? ''} |`), ''].join('\n');
+  return [
+    `### ${title}`,
+    '',
+    '| measurement | result | note |',
+    '| --- | --- | --- |',
+    ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.note ?? ''} |`),
+    '',
+  ].join('\n');
 }

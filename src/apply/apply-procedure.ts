@@ -69,7 +69,13 @@ export async function applyDesired(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (plan.operations.length === 0) return { applied: attempt > 1, attempts: attempt - 1, plan: last };
     emit({ type: 'attempt', attempt, operations: plan.operations.length });
-    const snap = takeSnapshot(state, desired, plan, opts.policyFile ?? '', (opts.now ?? (() => new Date()))());
+    const snap = takeSnapshot(
+      state,
+      desired,
+      plan,
+      opts.policyFile ?? '',
+      (opts.now ?? (() => new Date()))(),
+    );
     if (attempt === 1 && opts.saveSnapshot) await opts.saveSnapshot(snap);
     await executePlan(ports, snap, plan, emit);
     last = plan;
@@ -86,11 +92,19 @@ export async function applyDesired(
 }
 
 /** Runs one plan against the host, all or nothing across families. */
-export async function executePlan(ports: ApplyPorts, snap: Snapshot, plan: Plan, emit: (e: ApplyEvent) => void = () => {}): Promise<void> {
+export async function executePlan(
+  ports: ApplyPorts,
+  snap: Snapshot,
+  plan: Plan,
+  emit: (e: ApplyEvent) => void = () => {},
+): Promise<void> {
   const scripts = buildRestoreScripts(plan);
   const families = Object.keys(scripts.iptables) as Family[];
   const dropCreated = async () => {
-    if (scripts.createdSets.length > 0) await ports.restoreIpset(scripts.createdSets.map((n) => `destroy ${n}`).join('\n') + '\n').catch(() => undefined);
+    if (scripts.createdSets.length > 0)
+      await ports
+        .restoreIpset(scripts.createdSets.map((n) => `destroy ${n}`).join('\n') + '\n')
+        .catch(() => undefined);
   };
   // New sets first (rules refer to them, and the check below needs them), then check every family.
   if (scripts.ipsetCreate) {
@@ -116,7 +130,11 @@ export async function executePlan(ports: ApplyPorts, snap: Snapshot, plan: Plan,
       await ports.restoreIpset(scripts.ipsetSwap);
     } catch (e) {
       await dropCreated();
-      throw new ApplyError(`ipset refused the new set contents, no rule was changed: ${(e as Error).message}`, [], true);
+      throw new ApplyError(
+        `ipset refused the new set contents, no rule was changed: ${(e as Error).message}`,
+        [],
+        true,
+      );
     }
   }
   const done: Family[] = [];
@@ -150,8 +168,14 @@ async function undoFamily(ports: ApplyPorts, snap: Snapshot, family: Family): Pr
 }
 
 export function describe(ops: Operation[]): string {
-  return ops
-    .slice(0, 5)
-    .map((o) => ('family' in o ? `${o.op} ${o.family} ${o.table} ${o.chain}${'rule' in o ? ` ${o.rule}` : ''}` : `${o.op} ${'name' in o ? o.name : o.set.name}`))
-    .join('; ') + (ops.length > 5 ? `; and ${ops.length - 5} more` : '');
+  return (
+    ops
+      .slice(0, 5)
+      .map((o) =>
+        'family' in o
+          ? `${o.op} ${o.family} ${o.table} ${o.chain}${'rule' in o ? ` ${o.rule}` : ''}`
+          : `${o.op} ${'name' in o ? o.name : o.set.name}`,
+      )
+      .join('; ') + (ops.length > 5 ? `; and ${ops.length - 5} more` : '')
+  );
 }

@@ -78,7 +78,9 @@ export function buildRestoreScripts(plan: Plan): RestoreScripts {
   };
 }
 
-function tableLines(op: Exclude<Operation, { op: 'create-set' | 'update-set' | 'replace-set' | 'destroy-set' }>): string[] {
+function tableLines(
+  op: Exclude<Operation, { op: 'create-set' | 'update-set' | 'replace-set' | 'destroy-set' }>,
+): string[] {
   switch (op.op) {
     case 'create-chain':
       return [`:${op.chain} - [0:0]`];
@@ -97,14 +99,16 @@ function tableLines(op: Exclude<Operation, { op: 'create-set' | 'update-set' | '
 
 function createLine(name: string, set: IpSet): string {
   const opts = set.options.map(([k, v]) => (v === true ? k : `${k} ${v}`));
-  const family = set.type.startsWith('list:') || set.type.startsWith('bitmap:') ? [] : [`family ${set.family ?? 'inet'}`];
+  const family =
+    set.type.startsWith('list:') || set.type.startsWith('bitmap:') ? [] : [`family ${set.family ?? 'inet'}`];
   return ['create', name, set.type, ...family, ...opts].join(' ');
 }
 
 /** Defence in depth: no value may ever carry a line break into a restore file. */
 function checkLines(lines: string[]): string[] {
   for (const l of lines) {
-    if (/[\r\n\0]/.test(l)) throw new Error(`internal error: a restore line contains a line break: ${JSON.stringify(l)}`);
+    if (/[\r\n\0]/.test(l))
+      throw new Error(`internal error: a restore line contains a line break: ${JSON.stringify(l)}`);
   }
   return lines;
 }

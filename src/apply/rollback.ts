@@ -18,7 +18,9 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
   for (const c of snap.chains) {
     const ref = { family: c.family, table: c.table, chain: c.chain };
     if (!c.existed) {
-      const live = current.rulesets[c.family] ? findChain(current.rulesets[c.family]!, c.table, c.chain) : undefined;
+      const live = current.rulesets[c.family]
+        ? findChain(current.rulesets[c.family]!, c.table, c.chain)
+        : undefined;
       if (live) extra.push(...deleteOwnedRules(ref, live, c.family), { op: 'delete-chain', ...ref });
       continue;
     }
@@ -40,8 +42,9 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
     diagnostics: [],
   };
   const plan = planChanges(current, desired, { prune: false, families: desired.families });
-  const destroy: Operation[] = snap.sets.filter((s) => !s.existed).map((s) => ({ op: 'destroy-set', name: s.name }));
+  const destroy: Operation[] = snap.sets
+    .filter((s) => !s.existed)
+    .map((s) => ({ op: 'destroy-set', name: s.name }));
   const operations = [...plan.operations, ...extra, ...destroy];
   return { ...plan, operations, summary: summarize(operations) };
 }
-

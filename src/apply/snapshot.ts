@@ -32,15 +32,31 @@ export interface Snapshot {
 }
 
 /** Records the chains and sets a plan touches, as they are before it runs. */
-export function takeSnapshot(state: HostState, desired: DesiredState, plan: Plan, policyFile: string, now: Date): Snapshot {
+export function takeSnapshot(
+  state: HostState,
+  desired: DesiredState,
+  plan: Plan,
+  policyFile: string,
+  now: Date,
+): Snapshot {
   const chains = new Map<string, ChainSnapshot>();
-  const wanted = new Map<string, DesiredChain>(desired.chains.map((c) => [`${c.family}/${c.table}/${c.chain}`, c]));
+  const wanted = new Map<string, DesiredChain>(
+    desired.chains.map((c) => [`${c.family}/${c.table}/${c.chain}`, c]),
+  );
   for (const op of plan.operations) {
     if (!('family' in op)) continue;
     const id = `${op.family}/${op.table}/${op.chain}`;
     if (chains.has(id)) continue;
-    const live = state.rulesets[op.family] ? findChain(state.rulesets[op.family]!, op.table, op.chain) : undefined;
-    const want: DesiredChain = wanted.get(id) ?? { family: op.family, table: op.table, chain: op.chain, kind: chainKind(op.table, op.chain), rules: [] };
+    const live = state.rulesets[op.family]
+      ? findChain(state.rulesets[op.family]!, op.table, op.chain)
+      : undefined;
+    const want: DesiredChain = wanted.get(id) ?? {
+      family: op.family,
+      table: op.table,
+      chain: op.chain,
+      kind: chainKind(op.table, op.chain),
+      rules: [],
+    };
     chains.set(id, {
       family: op.family,
       table: op.table,
@@ -52,7 +68,13 @@ export function takeSnapshot(state: HostState, desired: DesiredState, plan: Plan
   }
   const sets: SetSnapshot[] = [];
   for (const op of plan.operations) {
-    if (op.op !== 'create-set' && op.op !== 'update-set' && op.op !== 'replace-set' && op.op !== 'destroy-set') continue;
+    if (
+      op.op !== 'create-set' &&
+      op.op !== 'update-set' &&
+      op.op !== 'replace-set' &&
+      op.op !== 'destroy-set'
+    )
+      continue;
     const name = op.op === 'create-set' ? op.set.name : op.name;
     if (sets.some((s) => s.name === name)) continue;
     const have = state.sets.sets.find((s) => s.name === name);

@@ -6,7 +6,13 @@ import type { CliContext } from './context.js';
 import { readLiveState, type LiveOptions } from './live.js';
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
-export function hostApplyPorts(ctx: CliContext, runner: Runner, variant: IptablesVariant, desired: DesiredState, live: LiveOptions = {}): ApplyPorts {
+export function hostApplyPorts(
+  ctx: CliContext,
+  runner: Runner,
+  variant: IptablesVariant,
+  desired: DesiredState,
+  live: LiveOptions = {},
+): ApplyPorts {
   return {
     readState: () => readLiveState(ctx, desired, { ...live, runner, variant }),
     async testIptables(family, script) {

@@ -33,7 +33,8 @@ export function readStateFiles(ctx: CliContext, files: string[], ipsetFiles: str
     ctx.collect(res.diagnostics);
     ctx.failOnErrors(`${file} is not a valid rule dump`);
     const rs = res.value!;
-    if (rulesets[rs.family]) throw new CliError(`two ${rs.family} dumps given (${file}); give one per family`);
+    if (rulesets[rs.family])
+      throw new CliError(`two ${rs.family} dumps given (${file}); give one per family`);
     rulesets[rs.family] = rs;
   }
   const state: HostState = { rulesets, sets: { sets: [] } };
@@ -51,7 +52,8 @@ export function readInventoryFile(ctx: CliContext, file: string): DockerInventor
   const text = readText(ctx, file);
   try {
     const inv = JSON.parse(text) as DockerInventory;
-    if (!Array.isArray(inv.networks) || !Array.isArray(inv.containers)) throw new Error('needs "networks" and "containers" arrays');
+    if (!Array.isArray(inv.networks) || !Array.isArray(inv.containers))
+      throw new Error('needs "networks" and "containers" arrays');
     return inv;
   } catch (e) {
     throw new CliError(`${file}: not a Docker inventory: ${(e as Error).message}`);

@@ -10,7 +10,16 @@ import {
   type Runner,
   type VariantReport,
 } from '../host/index.js';
-import type { Chain, DockerInventory, Family, HostState, IptablesVariant, Ruleset, Table, TableName } from '../model/index.js';
+import type {
+  Chain,
+  DockerInventory,
+  Family,
+  HostState,
+  IptablesVariant,
+  Ruleset,
+  Table,
+  TableName,
+} from '../model/index.js';
 import { diag } from '../model/index.js';
 import { parseIpsetSave, parseIptablesS, parseIptablesSave } from '../parse/index.js';
 import type { CliContext } from './context.js';
@@ -50,7 +59,11 @@ const BASE_CHAINS: Array<[TableName, string]> = [
  * jumps in, DOCKER-USER, every DOCKWALL-* chain, and the declared sets. Cost follows what dockwall
  * manages, not the size of the tables (unless `full`).
  */
-export async function readLiveState(ctx: CliContext, desired: DesiredState, opts: LiveOptions = {}): Promise<HostState> {
+export async function readLiveState(
+  ctx: CliContext,
+  desired: DesiredState,
+  opts: LiveOptions = {},
+): Promise<HostState> {
   const runner = opts.runner ?? hostRunner();
   const variant = opts.variant ?? (await chooseVariant(ctx, runner));
   const rulesets: Partial<Record<Family, Ruleset>> = {};
@@ -84,7 +97,10 @@ export async function readLiveState(ctx: CliContext, desired: DesiredState, opts
   }
   const sets = { sets: [] as HostState['sets']['sets'] };
   if (desired.sets.length > 0) {
-    for (const s of await readSets(runner, desired.sets.map((x) => x.name))) {
+    for (const s of await readSets(
+      runner,
+      desired.sets.map((x) => x.name),
+    )) {
       if (!s.present) continue;
       const res = parseIpsetSave(s.text, { file: `ipset save ${s.name}` });
       ctx.collect(res.diagnostics);
@@ -94,19 +110,36 @@ export async function readLiveState(ctx: CliContext, desired: DesiredState, opts
   return { rulesets, sets };
 }
 
-async function readWholeTable(ctx: CliContext, runner: Runner, family: Family, table: TableName, variant: IptablesVariant): Promise<Table> {
+async function readWholeTable(
+  ctx: CliContext,
+  runner: Runner,
+  family: Family,
+  table: TableName,
+  variant: IptablesVariant,
+): Promise<Table> {
   const text = await readTable(runner, family, table, { variant });
-  const res = parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`, family });
+  const res = parseIptablesSave(text, {
+    file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`,
+    family,
+  });
   ctx.collect(res.diagnostics);
   ctx.failOnErrors(`could not read the ${family} ${table} table`);
   return res.value!.tables.find((t) => t.name === table) ?? { name: table, chains: [] };
 }
 
 /** Chain names of one table: from `nft list chains` (cheap: no rules), or the table's dump for legacy. */
-export async function listChainNames(runner: Runner, family: Family, table: TableName, variant?: IptablesVariant): Promise<string[]> {
+export async function listChainNames(
+  runner: Runner,
+  family: Family,
+  table: TableName,
+  variant?: IptablesVariant,
+): Promise<string[]> {
   if (variant === 'legacy') {
     const text = await readTable(runner, family, table, { variant });
-    return text.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]!);
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(':'))
+      .map((l) => l.slice(1).split(' ')[0]!);
   }
   return listNftChainNames(runner, family, table);
 }
@@ -115,7 +148,10 @@ export async function listChainNames(runner: Runner, family: Family, table: Tabl
 export async function listNftTables(runner: Runner): Promise<string[]> {
   const res = await runner.run(['nft', 'list', 'tables']);
   if (res.code !== 0) return [];
-  return res.stdout.split('\n').map((l) => /^table (\S+ \S+)/.exec(l)?.[1]).filter((x): x is string => !!x);
+  return res.stdout
+    .split('\n')
+    .map((l) => /^table (\S+ \S+)/.exec(l)?.[1])
+    .filter((x): x is string => !!x);
 }
 
 async function listNftChainNames(runner: Runner, family: Family, table: TableName): Promise<string[]> {
@@ -136,6 +172,8 @@ export async function readLiveInventory(ctx: CliContext): Promise<DockerInventor
   try {
     return await readInventory(new DockerEngineClient({}, ctx.env));
   } catch (e) {
-    throw new CliError(`cannot ask Docker for its containers (needed by containers: rules): ${(e as Error).message}`);
+    throw new CliError(
+      `cannot ask Docker for its containers (needed by containers: rules): ${(e as Error).message}`,
+    );
   }
 }

@@ -21,7 +21,11 @@ export function ask(question: string, out: (s: string) => void): Promise<string>
  * Waits until `confirmed()` is true or the user types `yes` on stdin, up to `seconds`.
  * Resolves true when confirmed in time.
  */
-export function waitForConfirmation(seconds: number, confirmed: () => boolean, readStdin: boolean): Promise<boolean> {
+export function waitForConfirmation(
+  seconds: number,
+  confirmed: () => boolean,
+  readStdin: boolean,
+): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
     const rl = readStdin ? createInterface({ input: process.stdin, terminal: false }) : undefined;

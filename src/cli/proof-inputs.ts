@@ -57,7 +57,10 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
     }
   } else if (policy?.host) host = policy.host;
   else if (!offline) host = await readHostModel(hostRunner());
-  if (!host) throw new CliError('offline, the host is unknown: give -f POLICY with a host: block, or --host-model JSON');
+  if (!host)
+    throw new CliError(
+      'offline, the host is unknown: give -f POLICY with a host: block, or --host-model JSON',
+    );
   const out: ProofInputs = { state, host, offline };
   if (docker) out.docker = docker;
   return out;

@@ -5,12 +5,21 @@ import type { Paint } from '../plan/render-text.js';
  * Renders diagnostics as a person reads them: severity, code, message, the file:line:column, and the
  * offending line with a caret under the column.
  */
-export function renderDiagnostics(diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>, paint: Paint): string {
+export function renderDiagnostics(
+  diags: readonly Diagnostic[],
+  sources: ReadonlyMap<string, string>,
+  paint: Paint,
+): string {
   return diags.map((d) => renderOne(d, sources, paint)).join('');
 }
 
 function renderOne(d: Diagnostic, sources: ReadonlyMap<string, string>, paint: Paint): string {
-  const label = d.severity === 'error' ? paint.remove('error') : d.severity === 'warning' ? paint.change('warning') : paint.dim('info');
+  const label =
+    d.severity === 'error'
+      ? paint.remove('error')
+      : d.severity === 'warning'
+        ? paint.change('warning')
+        : paint.dim('info');
   const lines = [`${label}${paint.dim(`[${d.code}]`)}: ${d.message}`];
   if (d.pos) {
     lines.push(`  --> ${d.pos.file}:${d.pos.line}:${d.pos.column}`);
@@ -19,7 +28,11 @@ function renderOne(d: Diagnostic, sources: ReadonlyMap<string, string>, paint: P
       const num = String(d.pos.line);
       const gutter = ' '.repeat(num.length);
       const shown = text.replace(/\t/g, ' ');
-      lines.push(`   ${gutter}|`, `   ${num}| ${shown}`, `   ${gutter}| ${' '.repeat(Math.max(0, d.pos.column - 1))}${paint.remove('^'.repeat(Math.max(1, d.length ?? 1)))}`);
+      lines.push(
+        `   ${gutter}|`,
+        `   ${num}| ${shown}`,
+        `   ${gutter}| ${' '.repeat(Math.max(0, d.pos.column - 1))}${paint.remove('^'.repeat(Math.max(1, d.length ?? 1)))}`,
+      );
     }
   }
   if (d.hint) lines.push(`   = hint: ${d.hint}`);

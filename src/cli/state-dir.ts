@@ -42,7 +42,10 @@ export class StateDir {
   /** Marks an apply as waiting for `dockwall confirm` until `deadline`. */
   beginPending(deadline: Date): void {
     rmSync(join(this.dir, 'confirmed'), { force: true });
-    this.writePrivate('pending.json', JSON.stringify({ pid: process.pid, deadline: deadline.toISOString() }) + '\n');
+    this.writePrivate(
+      'pending.json',
+      JSON.stringify({ pid: process.pid, deadline: deadline.toISOString() }) + '\n',
+    );
   }
 
   pending(): { pid: number; deadline: string } | undefined {

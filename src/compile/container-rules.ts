@@ -19,7 +19,9 @@ export function compileContainerRules(
   diagnostics: Diagnostic[],
 ): Family[] {
   const families: Family[] = FAMILIES.filter((f) => f === 'ipv4' || policy.families[f] !== undefined);
-  const bridges = [...new Set((inventory?.networks ?? []).map((n) => n.bridge).filter((b): b is string => !!b))].sort();
+  const bridges = [
+    ...new Set((inventory?.networks ?? []).map((n) => n.bridge).filter((b): b is string => !!b)),
+  ].sort();
 
   for (const family of families) {
     const chain = chains.get(family, 'filter', CONTAINERS_CHAIN);
@@ -40,7 +42,10 @@ export function compileContainerRules(
           ...(a.pos ? { pos: a.pos } : {}),
         });
       }
-      const srcs = a.sources.length + a.sets.length > 0 ? sourceFragments(family, a.sources, a.sets, policy.ipsets) : [''];
+      const srcs =
+        a.sources.length + a.sets.length > 0
+          ? sourceFragments(family, a.sources, a.sets, policy.ipsets)
+          : [''];
       const ports = new Map<string, PublishedPort>();
       for (const c of matched) {
         for (const p of c.ports) {
@@ -50,18 +55,33 @@ export function compileContainerRules(
           ports.set(`${p.proto}/${p.hostIp}/${p.hostPort}`, p);
         }
       }
-      for (const p of [...ports.values()].sort((x, y) => x.hostPort - y.hostPort || x.proto.localeCompare(y.proto))) {
+      for (const p of [...ports.values()].sort(
+        (x, y) => x.hostPort - y.hostPort || x.proto.localeCompare(y.proto),
+      )) {
         const dst = isWildcard(p.hostIp) ? '' : ` --ctorigdst ${p.hostIp}`;
         for (const s of srcs) {
-          add(`containers/${a.name}`, `${s} -p ${p.proto} -m conntrack --ctstate DNAT --ctorigdstport ${p.hostPort}${dst} -j RETURN`, a.pos);
+          add(
+            `containers/${a.name}`,
+            `${s} -p ${p.proto} -m conntrack --ctstate DNAT --ctorigdstport ${p.hostPort}${dst} -j RETURN`,
+            a.pos,
+          );
         }
       }
     }
-    if (policy.denyUnlistedPublished) add('containers/deny-unlisted', '-m conntrack --ctstate DNAT -j REJECT');
+    if (policy.denyUnlistedPublished)
+      add('containers/deny-unlisted', '-m conntrack --ctstate DNAT -j REJECT');
 
     chains
       .get(family, 'filter', DOCKER_USER)
-      .rules.push(desiredRule(family, 'containers/jump', generatedRule(`-j ${CONTAINERS_CHAIN}`, family), 'tag', policy.containers[0]?.pos));
+      .rules.push(
+        desiredRule(
+          family,
+          'containers/jump',
+          generatedRule(`-j ${CONTAINERS_CHAIN}`, family),
+          'tag',
+          policy.containers[0]?.pos,
+        ),
+      );
   }
   return families;
 }
@@ -71,7 +91,7 @@ function isWildcard(ip: string): boolean {
 }
 
 function portInFamily(p: PublishedPort, family: Family): boolean {
-  if (p.hostIp === '' ) return true;
+  if (p.hostIp === '') return true;
   if (p.hostIp === '0.0.0.0') return family === 'ipv4';
   if (p.hostIp === '::') return family === 'ipv6';
   return familyOfAddress(p.hostIp) === family;

@@ -49,7 +49,13 @@ export interface CompileContext {
   inventory?: DockerInventory;
 }
 
-export function desiredRule(family: Family, name: string, rule: Rule, identity: DesiredRule['identity'], pos?: SourcePos): DesiredRule {
+export function desiredRule(
+  family: Family,
+  name: string,
+  rule: Rule,
+  identity: DesiredRule['identity'],
+  pos?: SourcePos,
+): DesiredRule {
   const full = identity === 'tag' ? withComment(rule, tagFor(name)) : rule;
   const d: DesiredRule = { name, rule: full, key: ruleKey(full, family), identity };
   if (pos) d.pos = pos;
@@ -105,7 +111,12 @@ export function compileDesired(policy: Policy, ctx: CompileContext = {}): Desire
 
   for (const c of chains.list) checkDuplicateNames(c, diagnostics);
 
-  return { chains: chains.list, sets: policy.ipsets, families: FAMILIES.filter((f) => families.has(f)), diagnostics };
+  return {
+    chains: chains.list,
+    sets: policy.ipsets,
+    families: FAMILIES.filter((f) => families.has(f)),
+    diagnostics,
+  };
 }
 
 function checkDuplicateNames(c: DesiredChain, diagnostics: Diagnostic[]): void {
@@ -113,7 +124,12 @@ function checkDuplicateNames(c: DesiredChain, diagnostics: Diagnostic[]): void {
   for (const r of c.rules) {
     if (seen.has(r.key)) {
       diagnostics.push(
-        diag('warning', 'compile.duplicate-rule', `rule "${r.name}" in ${c.family} ${c.table} ${c.chain} repeats an earlier rule exactly`, r.pos),
+        diag(
+          'warning',
+          'compile.duplicate-rule',
+          `rule "${r.name}" in ${c.family} ${c.table} ${c.chain} repeats an earlier rule exactly`,
+          r.pos,
+        ),
       );
     }
     seen.add(r.key);

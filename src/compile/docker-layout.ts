@@ -8,7 +8,10 @@ export type DockerLayout =
  * `filterChains`: chain names of the filter table (either family); `nftTables`: names of nftables
  * tables (`ip docker-bridges` means Docker's nftables backend, Docker 29+).
  */
-export function detectDockerLayout(filterChains: readonly string[], nftTables: readonly string[] = []): DockerLayout {
+export function detectDockerLayout(
+  filterChains: readonly string[],
+  nftTables: readonly string[] = [],
+): DockerLayout {
   const has = (c: string) => filterChains.includes(c);
   if (nftTables.some((t) => /\bdocker-bridges$/.test(t))) {
     return {
@@ -18,16 +21,39 @@ export function detectDockerLayout(filterChains: readonly string[], nftTables: r
     };
   }
   if (has('DOCKER-FORWARD') && !has('DOCKER-ISOLATION-STAGE-1')) {
-    return { kind: 'iptables', generation: '29', description: 'Docker 29 iptables layout: DOCKER-USER, DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE, DOCKER-INTERNAL; no isolation chains' };
+    return {
+      kind: 'iptables',
+      generation: '29',
+      description:
+        'Docker 29 iptables layout: DOCKER-USER, DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE, DOCKER-INTERNAL; no isolation chains',
+    };
   }
   if (has('DOCKER-FORWARD')) {
-    return { kind: 'iptables', generation: '28', description: 'Docker 28 layout: FORWARD → DOCKER-USER, DOCKER-FORWARD (DOCKER-CT, DOCKER-ISOLATION-STAGE-1/2, DOCKER-BRIDGE); raw PREROUTING drops direct access to containers' };
+    return {
+      kind: 'iptables',
+      generation: '28',
+      description:
+        'Docker 28 layout: FORWARD → DOCKER-USER, DOCKER-FORWARD (DOCKER-CT, DOCKER-ISOLATION-STAGE-1/2, DOCKER-BRIDGE); raw PREROUTING drops direct access to containers',
+    };
   }
   if (has('DOCKER-ISOLATION-STAGE-1')) {
-    return { kind: 'iptables', generation: '17.06-27', description: 'Docker 17.06–27 layout: FORWARD → DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, per-bridge rules, DOCKER' };
+    return {
+      kind: 'iptables',
+      generation: '17.06-27',
+      description:
+        'Docker 17.06–27 layout: FORWARD → DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, per-bridge rules, DOCKER',
+    };
   }
   if (has('DOCKER') || has('DOCKER-ISOLATION')) {
-    return { kind: 'iptables', generation: 'pre-17.06', description: 'Docker before 17.06: no DOCKER-USER chain (Docker does not jump to it)' };
+    return {
+      kind: 'iptables',
+      generation: 'pre-17.06',
+      description: 'Docker before 17.06: no DOCKER-USER chain (Docker does not jump to it)',
+    };
   }
-  return { kind: 'none', description: "no Docker chains: dockerd is not running with iptables here, or uses the other iptables variant" };
+  return {
+    kind: 'none',
+    description:
+      'no Docker chains: dockerd is not running with iptables here, or uses the other iptables variant',
+  };
 }

@@ -59,7 +59,12 @@ export function isDeletableOwnedChain(chain: string): boolean {
 }
 
 /** Docker sets the FORWARD policy itself; dockwall leaves it alone on a host where Docker's chains exist. */
-export function isDockerOwnedPolicy(family: Family, table: TableName, chain: string, dockerPresent: boolean): boolean {
+export function isDockerOwnedPolicy(
+  family: Family,
+  table: TableName,
+  chain: string,
+  dockerPresent: boolean,
+): boolean {
   void family;
   return dockerPresent && table === 'filter' && chain === 'FORWARD';
 }

@@ -26,17 +26,28 @@ export function familyOfSet(set: IpSet | undefined): Family {
 }
 
 /** Sources of one family as rule fragments: `-s ADDR` or `-m set --match-set NAME src`. */
-export function sourceFragments(family: Family, sources: string[], sets: string[], declared: IpSet[]): string[] {
+export function sourceFragments(
+  family: Family,
+  sources: string[],
+  sets: string[],
+  declared: IpSet[],
+): string[] {
   const out: string[] = [];
   for (const s of sources) if (familyOfAddress(s) === family) out.push(`-s ${s}`);
   for (const name of sets) {
-    if (familyOfSet(declared.find((x) => x.name === name)) === family) out.push(`-m set --match-set ${name} src`);
+    if (familyOfSet(declared.find((x) => x.name === name)) === family)
+      out.push(`-m set --match-set ${name} src`);
   }
   return out;
 }
 
 /** Whether an entry restricted to these sources applies to the family at all. */
-export function appliesToFamily(family: Family, sources: string[], sets: string[], declared: IpSet[]): boolean {
+export function appliesToFamily(
+  family: Family,
+  sources: string[],
+  sets: string[],
+  declared: IpSet[],
+): boolean {
   if (sources.length === 0 && sets.length === 0) return true;
   return sourceFragments(family, sources, sets, declared).length > 0;
 }

@@ -15,14 +15,22 @@ import { appliesToFamily, generatedRule, protoFragment, sourceFragments } from '
  *   DOCKER-USER:  -i IF -j DOCKWALL-FILTER
  *   DOCKWALL-FILTER: established → RETURN ; each allowed entry → RETURN ; otherwise DROP/REJECT
  */
-export function compileSharedFilter(policy: Policy, chains: DesiredChains, diagnostics: Diagnostic[]): Family[] {
+export function compileSharedFilter(
+  policy: Policy,
+  chains: DesiredChains,
+  diagnostics: Diagnostic[],
+): Family[] {
   const sf = policy.sharedFilter;
   if (!sf) return [];
   const families = FAMILIES.filter(
     (f) =>
       f === 'ipv4' ||
       policy.families[f] !== undefined ||
-      sf.allow.some((a) => a.sources.length + a.sets.length > 0 && sourceFragments(f, a.sources, a.sets, policy.ipsets).length > 0),
+      sf.allow.some(
+        (a) =>
+          a.sources.length + a.sets.length > 0 &&
+          sourceFragments(f, a.sources, a.sets, policy.ipsets).length > 0,
+      ),
   );
   for (const family of families) {
     const chain = chains.get(family, 'filter', FILTER_CHAIN);
@@ -34,11 +42,20 @@ export function compileSharedFilter(policy: Policy, chains: DesiredChains, diagn
       if (!appliesToFamily(family, a.sources, a.sets, policy.ipsets)) continue;
       const proto = protoFragment(family, a.proto);
       if (proto === undefined) continue;
-      const srcs = a.sources.length + a.sets.length > 0 ? sourceFragments(family, a.sources, a.sets, policy.ipsets) : [''];
+      const srcs =
+        a.sources.length + a.sets.length > 0
+          ? sourceFragments(family, a.sources, a.sets, policy.ipsets)
+          : [''];
       const ports = a.ports.length > 0 ? a.ports.map((p) => `-m conntrack --ctorigdstport ${p}`) : [''];
       for (const s of srcs) {
         for (const p of ports) {
-          const r = desiredRule(family, `filter/${a.name}`, generatedRule(`${s} ${proto} ${p} -j RETURN`, family), 'tag', a.pos);
+          const r = desiredRule(
+            family,
+            `filter/${a.name}`,
+            generatedRule(`${s} ${proto} ${p} -j RETURN`, family),
+            'tag',
+            a.pos,
+          );
           chain.rules.push(r);
         }
       }
@@ -48,10 +65,32 @@ export function compileSharedFilter(policy: Policy, chains: DesiredChains, diagn
     const input = chains.get(family, 'filter', 'INPUT');
     const dockerUser = chains.get(family, 'filter', DOCKER_USER);
     for (const iface of sf.interfaces) {
-      input.rules.push(desiredRule(family, `filter/input-${iface}`, generatedRule(`-i ${iface} -j ${FILTER_CHAIN}`, family), 'tag', sf.pos));
-      input.rules.push(desiredRule(family, `filter/accept-${iface}`, generatedRule(`-i ${iface} -j ACCEPT`, family), 'tag', sf.pos));
+      input.rules.push(
+        desiredRule(
+          family,
+          `filter/input-${iface}`,
+          generatedRule(`-i ${iface} -j ${FILTER_CHAIN}`, family),
+          'tag',
+          sf.pos,
+        ),
+      );
+      input.rules.push(
+        desiredRule(
+          family,
+          `filter/accept-${iface}`,
+          generatedRule(`-i ${iface} -j ACCEPT`, family),
+          'tag',
+          sf.pos,
+        ),
+      );
       dockerUser.rules.push(
-        desiredRule(family, `filter/docker-user-${iface}`, generatedRule(`-i ${iface} -j ${FILTER_CHAIN}`, family), 'tag', sf.pos),
+        desiredRule(
+          family,
+          `filter/docker-user-${iface}`,
+          generatedRule(`-i ${iface} -j ${FILTER_CHAIN}`, family),
+          'tag',
+          sf.pos,
+        ),
       );
     }
   }

@@ -6,7 +6,10 @@ import { parseRuleText } from '../parse/index.js';
  * Applies a plan to a copy of a host state, as the kernel would. Used to prove plans (a second plan on
  * the result must be empty) and to evaluate expectations on the state a policy would produce.
  */
-export function applyPlanToState(state: HostState, plan: Plan): { state: HostState; diagnostics: Diagnostic[] } {
+export function applyPlanToState(
+  state: HostState,
+  plan: Plan,
+): { state: HostState; diagnostics: Diagnostic[] } {
   const next: HostState = structuredClone(state);
   const diagnostics: Diagnostic[] = [];
   for (const op of plan.operations) {
@@ -54,12 +57,14 @@ function applyOne(state: HostState, op: Operation): string | undefined {
 function applyToChain(table: Table, chain: Chain, op: Operation): string | undefined {
   switch (op.op) {
     case 'insert-rule': {
-      if (op.position < 1 || op.position > chain.rules.length + 1) return `position ${op.position} outside ${op.chain}`;
+      if (op.position < 1 || op.position > chain.rules.length + 1)
+        return `position ${op.position} outside ${op.chain}`;
       chain.rules.splice(op.position - 1, 0, parse(op.rule, op.family));
       return;
     }
     case 'delete-rule': {
-      if (op.position < 1 || op.position > chain.rules.length) return `position ${op.position} outside ${op.chain}`;
+      if (op.position < 1 || op.position > chain.rules.length)
+        return `position ${op.position} outside ${op.chain}`;
       chain.rules.splice(op.position - 1, 1);
       return;
     }
@@ -100,5 +105,11 @@ function tableOf(rs: Ruleset, name: Table['name']): Table {
 
 function mergeSet(have: IpSet, want: IpSet): IpSet {
   const options = [...have.options.filter(([k]) => !want.options.some(([w]) => w === k)), ...want.options];
-  return { ...have, type: want.type, family: want.family ?? have.family ?? 'inet', options, members: [...want.members] };
+  return {
+    ...have,
+    type: want.type,
+    family: want.family ?? have.family ?? 'inet',
+    options,
+    members: [...want.members],
+  };
 }

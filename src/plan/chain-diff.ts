@@ -56,7 +56,10 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   const firstForeign = cur.findIndex((x) => !x.ours);
   const prefix = firstForeign === -1 ? cur : cur.slice(0, firstForeign);
   const desiredIndex = new Map(desired.rules.map((r, i) => [r.key, i] as const));
-  const stay = longestIncreasing(prefix.filter((x) => desiredIndex.has(x.key)), (x) => desiredIndex.get(x.key)!);
+  const stay = longestIncreasing(
+    prefix.filter((x) => desiredIndex.has(x.key)),
+    (x) => desiredIndex.get(x.key)!,
+  );
   const stayIds = new Set(stay.map((x) => x.id));
   const liveByKey = new Map(cur.filter((x) => x.ours).map((x) => [x.key, x] as const));
 
@@ -74,18 +77,26 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
       const after = i === 0 ? 0 : cur.findIndex((x) => x.id === placed[i - 1]) + 1;
       cur.splice(after, 0, existing);
       liveByKey.delete(d.key);
-      ops.push(withName({ op: 'move-rule', ...ref, from: from + 1, to: after + 1, rule: existing.text }, d.name));
+      ops.push(
+        withName({ op: 'move-rule', ...ref, from: from + 1, to: after + 1, rule: existing.text }, d.name),
+      );
       placed.push(existing.id);
       return;
     }
-    const item = { id: nextId++, key: d.key, text: formatRule(canonicalRule(d.rule, family)), ours: true, name: d.name };
+    const item = {
+      id: nextId++,
+      key: d.key,
+      text: formatRule(canonicalRule(d.rule, family)),
+      ours: true,
+      name: d.name,
+    };
     cur.splice(prevPos, 0, item);
     ops.push(withName({ op: 'insert-rule', ...ref, position: prevPos + 1, rule: item.text }, d.name));
     placed.push(item.id);
   });
 
   const keep = new Set(placed);
-  for (let at = 0; at < cur.length; ) {
+  for (let at = 0; at < cur.length;) {
     const it = cur[at]!;
     if (it.ours && !keep.has(it.id)) {
       ops.push(withName({ op: 'delete-rule', ...ref, position: at + 1, rule: it.text }, it.name));

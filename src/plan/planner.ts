@@ -48,7 +48,13 @@ export function planChanges(state: HostState, desired: DesiredState, opts: PlanO
   for (const [family, chains] of byFamily) {
     const live = state.rulesets[family];
     if (!live || !families.includes(family)) {
-      diagnostics.push(diag('warning', 'plan.family-not-read', `no ${family} state was given, so ${family} rules are not planned`));
+      diagnostics.push(
+        diag(
+          'warning',
+          'plan.family-not-read',
+          `no ${family} state was given, so ${family} rules are not planned`,
+        ),
+      );
       continue;
     }
     const dockerPresent = hasDockerChains(live);
@@ -123,7 +129,9 @@ function staleTagged(ref: ChainRef, chain: Chain): Operation[] {
 
 export function hasDockerChains(rs: Ruleset): boolean {
   const filter = rs.tables.find((t) => t.name === 'filter');
-  return !!filter?.chains.some((c) => c.name === 'DOCKER' || c.name === 'DOCKER-FORWARD' || c.name.startsWith('DOCKER-ISOLATION'));
+  return !!filter?.chains.some(
+    (c) => c.name === 'DOCKER' || c.name === 'DOCKER-FORWARD' || c.name.startsWith('DOCKER-ISOLATION'),
+  );
 }
 
 export function summarize(ops: Operation[]): PlanSummary {

@@ -8,7 +8,13 @@ export interface Paint {
   bold(s: string): string;
 }
 
-export const NO_PAINT: Paint = { add: (s) => s, remove: (s) => s, change: (s) => s, dim: (s) => s, bold: (s) => s };
+export const NO_PAINT: Paint = {
+  add: (s) => s,
+  remove: (s) => s,
+  change: (s) => s,
+  dim: (s) => s,
+  bold: (s) => s,
+};
 
 /**
  * The human view of a plan, rendered from its JSON form (so both always agree), in the manner of

@@ -22,7 +22,8 @@ export function diffSets(desired: IpSet[], live: IpSetState): Operation[] {
     const wantMembers = new Set(want.members);
     const add = want.members.filter((m) => !haveMembers.has(m));
     const remove = have.members.filter((m) => !wantMembers.has(m));
-    if (add.length > 0 || remove.length > 0) ops.push({ op: 'update-set', name: want.name, add, remove, set: want });
+    if (add.length > 0 || remove.length > 0)
+      ops.push({ op: 'update-set', name: want.name, add, remove, set: want });
   }
   return ops;
 }

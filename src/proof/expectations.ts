@@ -25,7 +25,12 @@ export function checkExpectations(
   host: HostModel,
   docker?: DockerInventory,
 ): { results: ExpectationResult[]; diagnostics: Diagnostic[] } {
-  const sim = createSimulator({ rulesets: state.rulesets, sets: state.sets, host, ...(docker ? { docker } : {}) });
+  const sim = createSimulator({
+    rulesets: state.rulesets,
+    sets: state.sets,
+    host,
+    ...(docker ? { docker } : {}),
+  });
   const results: ExpectationResult[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const e of expectations) {
@@ -36,7 +41,12 @@ export function checkExpectations(
     const by = trace.decidedBy ? `, decided by ${describeDecision(trace.decidedBy)}` : '';
     const why = trace.verdict === 'unknown' ? ` (${trace.unknownReason ?? 'the simulator cannot tell'})` : '';
     diagnostics.push(
-      diag('error', 'check.expectation-failed', `expectation ${describeExpectation(e)} failed: wanted ${e.verdict}, got ${trace.verdict}${by}${why}`, e.pos),
+      diag(
+        'error',
+        'check.expectation-failed',
+        `expectation ${describeExpectation(e)} failed: wanted ${e.verdict}, got ${trace.verdict}${by}${why}`,
+        e.pos,
+      ),
     );
   }
   return { results, diagnostics };

@@ -11,15 +11,41 @@ export class WatchMetrics {
   dockerConnected = 0;
 
   render(): string {
-    const m = (name: string, type: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
+    const m = (name: string, type: string, help: string, value: number) =>
+      `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
     return [
-      m('dockwall_reconciles_total', 'counter', 'Reconciles run (each reads, plans and applies when needed).', this.reconciles),
-      m('dockwall_drift_found_total', 'counter', 'Reconciles that found the host different from the policy and changed it.', this.driftFound),
+      m(
+        'dockwall_reconciles_total',
+        'counter',
+        'Reconciles run (each reads, plans and applies when needed).',
+        this.reconciles,
+      ),
+      m(
+        'dockwall_drift_found_total',
+        'counter',
+        'Reconciles that found the host different from the policy and changed it.',
+        this.driftFound,
+      ),
       m('dockwall_operations_applied_total', 'counter', 'Plan operations applied.', this.operationsApplied),
       m('dockwall_errors_total', 'counter', 'Reconciles that failed (retried with back-off).', this.errors),
-      m('dockwall_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful reconcile.', this.lastSuccessSeconds),
-      m('dockwall_last_reconcile_duration_seconds', 'gauge', 'Duration of the last successful reconcile.', this.lastDurationSeconds),
-      m('dockwall_docker_connected', 'gauge', '1 while the Docker event stream is connected.', this.dockerConnected),
+      m(
+        'dockwall_last_success_timestamp_seconds',
+        'gauge',
+        'Unix time of the last successful reconcile.',
+        this.lastSuccessSeconds,
+      ),
+      m(
+        'dockwall_last_reconcile_duration_seconds',
+        'gauge',
+        'Duration of the last successful reconcile.',
+        this.lastDurationSeconds,
+      ),
+      m(
+        'dockwall_docker_connected',
+        'gauge',
+        '1 while the Docker event stream is connected.',
+        this.dockerConnected,
+      ),
     ].join('');
   }
 }

@@ -66,7 +66,8 @@ export function runIpsetScript(state: HostState, script: string): HostState {
   for (const line of script.split('\n')) {
     const w = line.split(' ');
     const find = (n: string) => sets.find((s) => s.name === n);
-    if (w[0] === 'create' && !find(w[1]!)) sets.push({ name: w[1]!, type: w[2]!, family: 'inet', options: [], members: [] });
+    if (w[0] === 'create' && !find(w[1]!))
+      sets.push({ name: w[1]!, type: w[2]!, family: 'inet', options: [], members: [] });
     else if (w[0] === 'add') find(w[1]!)!.members.push(w[2]!);
     else if (w[0] === 'flush') find(w[1]!)!.members = [];
     else if (w[0] === 'destroy') next.sets.sets = sets.filter((s) => s.name !== w[1]);

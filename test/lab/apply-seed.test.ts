@@ -19,7 +19,13 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
   });
 
   it('before any policy, every host reaches the published port', async () => {
-    expect(await s.outcomes()).toMatchObject({ host2: 'open', other: 'open', container: 'open', ssh: 'open', db: 'open' });
+    expect(await s.outcomes()).toMatchObject({
+      host2: 'open',
+      other: 'open',
+      container: 'open',
+      ssh: 'open',
+      db: 'open',
+    });
   });
 
   it("applies the seed's pyfw wishes with exactly the seed's outcomes; a second plan is empty", async () => {
@@ -28,7 +34,9 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     expect(r.stderr).toContain('dockerd flushes it');
     expect(r.code, r.stderr).toBe(0);
     expect(await s.outcomes()).toEqual(SEED_OUTCOMES);
-    expect((await s.lab.execChecked(s.docker, ['iptables', '-S', 'INPUT'])).stdout).toMatch(/^-P INPUT DROP$/m);
+    expect((await s.lab.execChecked(s.docker, ['iptables', '-S', 'INPUT'])).stdout).toMatch(
+      /^-P INPUT DROP$/m,
+    );
     const again = await s.dockwall(['plan', '-f', wishes]);
     expect(again.stdout).toContain('No changes');
     expect(again.code).toBe(0);
@@ -38,7 +46,16 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     const before = await s.save();
     const bad = s.file(
       'bad.yaml',
-      ['dockwall: 1', 'ipv4:', '  filter:', '    INPUT:', '      rules:', '        - fine: -s 10.9.9.9 -j ACCEPT', '        - broken: -m nosuchmatch --foo 1 -j ACCEPT', ''].join('\n'),
+      [
+        'dockwall: 1',
+        'ipv4:',
+        '  filter:',
+        '    INPUT:',
+        '      rules:',
+        '        - fine: -s 10.9.9.9 -j ACCEPT',
+        '        - broken: -m nosuchmatch --foo 1 -j ACCEPT',
+        '',
+      ].join('\n'),
     );
     const r = await s.dockwall(['apply', '-f', bad, '--yes', '--state-dir', s.stateDir]);
     expect(r.code).toBe(1);
@@ -66,11 +83,22 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
   });
 
   it('--confirm without confirmation restores the previous rules (real traffic)', async () => {
-    const open = s.file('open.yaml', ['dockwall: 1', 'ipv4:', '  filter:', '    INPUT:', '      policy: ACCEPT', ''].join('\n'));
+    const open = s.file(
+      'open.yaml',
+      ['dockwall: 1', 'ipv4:', '  filter:', '    INPUT:', '      policy: ACCEPT', ''].join('\n'),
+    );
     // A policy that blocks host 3 from port 8000 in DOCKER-USER, applied with a 4 s confirmation window.
     const strict = s.file(
       'strict.yaml',
-      ['dockwall: 1', 'ipv4:', '  filter:', '    DOCKER-USER:', '      rules:', `        - no-host3: -s ${s.host3.address} -j REJECT`, ''].join('\n'),
+      [
+        'dockwall: 1',
+        'ipv4:',
+        '  filter:',
+        '    DOCKER-USER:',
+        '      rules:',
+        `        - no-host3: -s ${s.host3.address} -j REJECT`,
+        '',
+      ].join('\n'),
     );
     const opened = await s.dockwall(['apply', '-f', open, '--yes', '--state-dir', s.stateDir]);
     expect(opened.code, opened.stderr + opened.stdout).toBe(0);
@@ -90,6 +118,8 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('not confirmed');
     expect(await probeTcp(s.lab, s.host3, s.docker.address, 8000)).not.toBe('refused');
-    expect((await s.lab.exec(s.docker, ['iptables', '-S', 'DOCKER-USER'])).stdout).not.toContain('dockwall:no-host3');
+    expect((await s.lab.exec(s.docker, ['iptables', '-S', 'DOCKER-USER'])).stdout).not.toContain(
+      'dockwall:no-host3',
+    );
   });
 });

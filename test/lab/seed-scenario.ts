@@ -28,7 +28,10 @@ export interface SeedLab {
   stateDir: string;
   /** Writes a file into the lab directory and returns its path. */
   file(name: string, text: string): string;
-  dockwall(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
+  dockwall(
+    args: string[],
+    env?: Record<string, string>,
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Docker's rules (every line of iptables-save without a comment match), counters removed. */
   dockerRules(): Promise<string[]>;
   save(): Promise<string>;
@@ -43,7 +46,11 @@ export async function createSeedLab(): Promise<SeedLab> {
   const dockerd = await startDockerd(docker);
   await importBusyboxImage(dockerd);
   await runContainer(dockerd, { name: 'web', publish: ['8000:80'], extraArgs: ['--restart', 'always'] });
-  const client = await runContainer(dockerd, { name: 'client', cmd: ['sleep', '100000'], extraArgs: ['--restart', 'always'] });
+  const client = await runContainer(dockerd, {
+    name: 'client',
+    cmd: ['sleep', '100000'],
+    extraArgs: ['--restart', 'always'],
+  });
   const gateway = await networkGateway(dockerd);
   // Services on the host itself: "ssh" on 22 and a database on 3306 (busybox httpd stands in for both).
   for (const port of ['22', '3306']) {
@@ -51,7 +58,8 @@ export async function createSeedLab(): Promise<SeedLab> {
   }
   const stateDir = join(lab.dir, 'state');
   // Without the timestamp comments, so two dumps of the same rules compare equal.
-  const save = async () => (await lab.execChecked(docker, ['iptables-save'])).stdout.replace(/^# (Generated|Completed).*\n/gm, '');
+  const save = async () =>
+    (await lab.execChecked(docker, ['iptables-save'])).stdout.replace(/^# (Generated|Completed).*\n/gm, '');
   return {
     lab,
     docker,
@@ -67,8 +75,12 @@ export async function createSeedLab(): Promise<SeedLab> {
       return path;
     },
     async dockwall(args, env = {}) {
-      const vars = Object.entries({ DOCKER_HOST: `unix://${dockerd.socketPath}`, NO_COLOR: '1', ...env }).map(([k, v]) => `${k}=${v}`);
-      const r = await lab.exec(docker, ['env', ...vars, process.execPath, DOCKWALL_BUNDLE, ...args], { timeoutMs: 120_000 });
+      const vars = Object.entries({ DOCKER_HOST: `unix://${dockerd.socketPath}`, NO_COLOR: '1', ...env }).map(
+        ([k, v]) => `${k}=${v}`,
+      );
+      const r = await lab.exec(docker, ['env', ...vars, process.execPath, DOCKWALL_BUNDLE, ...args], {
+        timeoutMs: 120_000,
+      });
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     save,

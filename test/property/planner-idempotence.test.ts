@@ -15,13 +15,21 @@ const parse = (text: string): Rule => {
 };
 
 // A small vocabulary so that live and desired rules collide often.
-const body = fc.record({ host: fc.integer({ min: 1, max: 6 }), port: fc.constantFrom(22, 80, 443), verdict: fc.constantFrom('ACCEPT', 'DROP') });
-const text = (b: { host: number; port: number; verdict: string }) => `-s 10.0.0.${b.host}/32 -p tcp -m tcp --dport ${b.port} -j ${b.verdict}`;
+const body = fc.record({
+  host: fc.integer({ min: 1, max: 6 }),
+  port: fc.constantFrom(22, 80, 443),
+  verdict: fc.constantFrom('ACCEPT', 'DROP'),
+});
+const text = (b: { host: number; port: number; verdict: string }) =>
+  `-s 10.0.0.${b.host}/32 -p tcp -m tcp --dport ${b.port} -j ${b.verdict}`;
 const name = fc.constantFrom('a', 'b', 'c', 'd', 'e');
 
 const liveRule = fc.oneof(
   body.map((b) => ({ kind: 'foreign' as const, rule: parse(text(b)) })),
-  fc.tuple(name, body).map(([n, b]) => ({ kind: 'ours' as const, rule: parse(`${text(b)} -m comment --comment dockwall:${n}`) })),
+  fc.tuple(name, body).map(([n, b]) => ({
+    kind: 'ours' as const,
+    rule: parse(`${text(b)} -m comment --comment dockwall:${n}`),
+  })),
 );
 
 const chainCase = fc.record({
@@ -40,9 +48,14 @@ describe('planner (property)', () => {
         const chains: Chain[] = uniq.map((c) => ({
           name: c.chain,
           policy: c.chain === 'INPUT' ? 'ACCEPT' : null,
-          rules: c.chain.startsWith('DOCKWALL') ? c.live.filter((r) => r.kind === 'ours').map((r) => r.rule) : c.live.map((r) => r.rule),
+          rules: c.chain.startsWith('DOCKWALL')
+            ? c.live.filter((r) => r.kind === 'ours').map((r) => r.rule)
+            : c.live.map((r) => r.rule),
         }));
-        const state: HostState = { rulesets: { ipv4: { family: 'ipv4', tables: [{ name: 'filter', chains }] } }, sets: { sets: [] } };
+        const state: HostState = {
+          rulesets: { ipv4: { family: 'ipv4', tables: [{ name: 'filter', chains }] } },
+          sets: { sets: [] },
+        };
         const desiredChains: DesiredChain[] = uniq.map((c) => {
           const d: DesiredChain = {
             family: 'ipv4',
@@ -54,7 +67,12 @@ describe('planner (property)', () => {
           if (c.policy && c.chain === 'INPUT') d.policy = c.policy;
           return d;
         });
-        const desired: DesiredState = { chains: desiredChains, sets: [], families: ['ipv4'], diagnostics: [] };
+        const desired: DesiredState = {
+          chains: desiredChains,
+          sets: [],
+          families: ['ipv4'],
+          diagnostics: [],
+        };
 
         const plan = planChanges(state, desired);
         const after = applyPlanToState(state, plan);
@@ -65,7 +83,11 @@ describe('planner (property)', () => {
         const script = buildRestoreScripts(plan).iptables.ipv4;
         const viaScript = script ? runRestoreScript(state, 'ipv4', script) : state;
         const keys = (s: HostState) =>
-          s.rulesets.ipv4!.tables[0]!.chains.map((c) => `${c.name} ${c.policy}: ${c.rules.map((r) => ruleKey(r, 'ipv4')).join(' | ')}`).sort();
+          s.rulesets
+            .ipv4!.tables[0]!.chains.map(
+              (c) => `${c.name} ${c.policy}: ${c.rules.map((r) => ruleKey(r, 'ipv4')).join(' | ')}`,
+            )
+            .sort();
         expect(keys(viaScript)).toEqual(keys(after.state));
 
         for (const c of uniq) {
@@ -74,7 +96,9 @@ describe('planner (property)', () => {
           const texts = chainAfter.rules.map(formatRule);
           const want = c.desired.map(([n, b]) => `${text(b)} -m comment --comment dockwall:${n}`);
           // dockwall's rules first, in policy order; then every foreign rule in its original order.
-          expect(texts.slice(0, want.length).map((t: string) => ruleKey(parse(t), 'ipv4'))).toEqual(want.map((t) => ruleKey(parse(t), 'ipv4')));
+          expect(texts.slice(0, want.length).map((t: string) => ruleKey(parse(t), 'ipv4'))).toEqual(
+            want.map((t) => ruleKey(parse(t), 'ipv4')),
+          );
           if (!c.chain.startsWith('DOCKWALL')) expect(texts.slice(want.length)).toEqual(foreignBefore);
         }
       }),

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { ApplyError, applyDesired, executePlan, planRollback, type ApplyEvent, type Snapshot } from '../../apply/index.js';
+import {
+  ApplyError,
+  applyDesired,
+  executePlan,
+  planRollback,
+  type ApplyEvent,
+  type Snapshot,
+} from '../../apply/index.js';
 import { chainKind, type DesiredState } from '../../compile/index.js';
 import { checkPrivileges } from '../../host/index.js';
 import { renderPlanText } from '../../plan/index.js';
@@ -35,10 +42,15 @@ export async function requirePrivileges(): Promise<void> {
 export function registerApply(program: Command, run: Run): void {
   program
     .command('apply')
-    .description('make the live host match the policy, atomically per table, touching only what dockwall owns')
+    .description(
+      'make the live host match the policy, atomically per table, touching only what dockwall owns',
+    )
     .requiredOption('-f, --file <policy>', 'policy file')
     .option('-y, --yes', 'do not ask before applying')
-    .option('--confirm <seconds>', 'after applying, restore the previous rules unless confirmed within SECONDS')
+    .option(
+      '--confirm <seconds>',
+      'after applying, restore the previous rules unless confirmed within SECONDS',
+    )
     .option('--force', 'apply even if the plan would cut the SSH connection this runs from')
     .option('--state-dir <dir>', 'where snapshots are kept', DEFAULT_STATE_DIR)
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
@@ -79,9 +91,11 @@ export function registerApply(program: Command, run: Run): void {
 }
 
 async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
-  if ((opts.state?.length ?? 0) > 0) throw new CliError('apply works on the live host; use plan --state for saved dumps');
+  if ((opts.state?.length ?? 0) > 0)
+    throw new CliError('apply works on the live host; use plan --state for saved dumps');
   const confirmSeconds = opts.confirm !== undefined ? Number(opts.confirm) : undefined;
-  if (confirmSeconds !== undefined && !(confirmSeconds > 0)) throw new CliError('--confirm needs a number of seconds');
+  if (confirmSeconds !== undefined && !(confirmSeconds > 0))
+    throw new CliError('--confirm needs a number of seconds');
   await requirePrivileges();
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
@@ -98,7 +112,8 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
   if (planned.plan.operations.length === 0) return EXIT_OK;
 
   if (!opts.yes) {
-    if (!process.stdin.isTTY) throw new CliError('not on a terminal: pass --yes to apply without asking; nothing was changed');
+    if (!process.stdin.isTTY)
+      throw new CliError('not on a terminal: pass --yes to apply without asking; nothing was changed');
     const answer = await ask('\nApply these changes? Only "yes" is accepted: ', ctx.output.out);
     if (answer !== 'yes') throw new CliError('not applied');
   }
@@ -106,7 +121,10 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
   const stateDir = new StateDir(opts.stateDir);
   let snapshot: Snapshot | undefined;
   const log = (e: ApplyEvent) => {
-    if (e.type === 'drift-after-apply') ctx.output.err(`another program changed the tables meanwhile; applying again (attempt ${e.attempt + 1})\n`);
+    if (e.type === 'drift-after-apply')
+      ctx.output.err(
+        `another program changed the tables meanwhile; applying again (attempt ${e.attempt + 1})\n`,
+      );
     if (e.type === 'undo') ctx.output.err(`undoing the ${e.family} changes: ${e.reason}\n`);
   };
   const ports = hostApplyPorts(ctx, runner, variant, planned.desired);
@@ -130,7 +148,9 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
 
   if (confirmSeconds !== undefined && snapshot) {
     stateDir.beginPending(new Date(Date.now() + confirmSeconds * 1000));
-    ctx.output.out(`Type "yes" within ${confirmSeconds} s (or run \`dockwall confirm\`), or the previous rules come back.\n`);
+    ctx.output.out(
+      `Type "yes" within ${confirmSeconds} s (or run \`dockwall confirm\`), or the previous rules come back.\n`,
+    );
     const ok = await waitForConfirmation(confirmSeconds, () => stateDir.isConfirmed(), !!process.stdin.isTTY);
     stateDir.endPending();
     if (!ok) {
@@ -143,12 +163,22 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
   return EXIT_OK;
 }
 
-export async function restoreSnapshot(ctx: CliContext, snap: Snapshot, opts: { yes: boolean; json: boolean }): Promise<void> {
+export async function restoreSnapshot(
+  ctx: CliContext,
+  snap: Snapshot,
+  opts: { yes: boolean; json: boolean },
+): Promise<void> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   // Read the chains and sets the snapshot names, as they are now.
   const toRead: DesiredState = {
-    chains: snap.chains.map((c) => ({ family: c.family, table: c.table, chain: c.chain, kind: chainKind(c.table, c.chain), rules: [] })),
+    chains: snap.chains.map((c) => ({
+      family: c.family,
+      table: c.table,
+      chain: c.chain,
+      kind: chainKind(c.table, c.chain),
+      rules: [],
+    })),
     sets: snap.sets.map((s) => s.set ?? { name: s.name, type: 'hash:ip', options: [], members: [] }),
     families: [...new Set(snap.chains.map((c) => c.family))],
     diagnostics: [],
@@ -161,7 +191,8 @@ export async function restoreSnapshot(ctx: CliContext, snap: Snapshot, opts: { y
   if (plan.operations.length === 0) return;
   if (!opts.yes) {
     if (!process.stdin.isTTY) throw new CliError('not on a terminal: pass --yes to roll back without asking');
-    if ((await ask('\nRestore? Only "yes" is accepted: ', ctx.output.out)) !== 'yes') throw new CliError('not restored');
+    if ((await ask('\nRestore? Only "yes" is accepted: ', ctx.output.out)) !== 'yes')
+      throw new CliError('not restored');
   }
   await executePlan(ports, snap, plan);
 }

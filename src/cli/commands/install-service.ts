@@ -18,7 +18,9 @@ interface InstallOpts {
 export function registerInstallService(program: Command, run: Run): void {
   program
     .command('install-service')
-    .description('write a systemd unit that runs `dockwall watch` after docker.service, hardened, and print it')
+    .description(
+      'write a systemd unit that runs `dockwall watch` after docker.service, hardened, and print it',
+    )
     .requiredOption('-f, --file <policy>', 'policy file the service watches (an absolute path is written)')
     .option('--unit-path <path>', 'where to write the unit', '/etc/systemd/system/dockwall.service')
     .option('--state-dir <dir>', 'state directory of the service', DEFAULT_STATE_DIR)
@@ -42,9 +44,13 @@ export function registerInstallService(program: Command, run: Run): void {
           mkdirSync(dirname(opts.unitPath), { recursive: true });
           writeFileSync(opts.unitPath, unit, { mode: 0o644 });
         } catch (e) {
-          throw new CliError(`cannot write ${opts.unitPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          throw new CliError(
+            `cannot write ${opts.unitPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          );
         }
-        ctx.output.out(`wrote ${opts.unitPath}:\n\n${unit}\nenable it with: systemctl daemon-reload && systemctl enable --now ${unitName(opts.unitPath)}\n`);
+        ctx.output.out(
+          `wrote ${opts.unitPath}:\n\n${unit}\nenable it with: systemctl daemon-reload && systemctl enable --now ${unitName(opts.unitPath)}\n`,
+        );
         return EXIT_OK;
       }),
     );

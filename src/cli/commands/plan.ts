@@ -15,21 +15,36 @@ interface PlanOpts {
   check: boolean;
 }
 
-export function registerPlan(program: Command, run: (fn: (ctx: CliContext) => Promise<number>) => Promise<void>): void {
+export function registerPlan(
+  program: Command,
+  run: (fn: (ctx: CliContext) => Promise<number>) => Promise<void>,
+): void {
   program
     .command('plan')
     .description('show what apply would change (exit 0: nothing, 2: changes pending, 1: error)')
     .requiredOption('-f, --file <policy>', 'policy file (dockwall YAML or pyfw wishes)')
-    .option('--state <dump>', 'plan against a saved iptables-save/ip6tables-save dump instead of the live host (repeatable)', collectRepeatable)
-    .option('--ipset-state <dump>', 'saved `ipset save` output to plan against (repeatable)', collectRepeatable)
+    .option(
+      '--state <dump>',
+      'plan against a saved iptables-save/ip6tables-save dump instead of the live host (repeatable)',
+      collectRepeatable,
+    )
+    .option(
+      '--ipset-state <dump>',
+      'saved `ipset save` output to plan against (repeatable)',
+      collectRepeatable,
+    )
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
     .option('--json', 'print the plan as JSON')
-    .option('--no-check', 'do not evaluate the policy\'s expect: assertions')
+    .option('--no-check', "do not evaluate the policy's expect: assertions")
     .action((opts: PlanOpts) =>
       run(async (ctx) => {
         const p = await planFromOptions(ctx, opts);
         if (opts.check) await runExpectations(ctx, p, { fatal: true });
-        if (opts.json) ctx.output.out(JSON.stringify({ ...p.plan, diagnostics: [...ctx.diagnostics, ...p.plan.diagnostics] }, null, 2) + '\n');
+        if (opts.json)
+          ctx.output.out(
+            JSON.stringify({ ...p.plan, diagnostics: [...ctx.diagnostics, ...p.plan.diagnostics] }, null, 2) +
+              '\n',
+          );
         else {
           ctx.collect(p.plan.diagnostics);
           ctx.flushDiagnostics();

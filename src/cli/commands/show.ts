@@ -4,7 +4,10 @@ import type { CliContext } from '../context.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { readText } from '../inputs.js';
 
-export function registerShow(program: Command, run: (fn: (ctx: CliContext) => Promise<number>) => Promise<void>): void {
+export function registerShow(
+  program: Command,
+  run: (fn: (ctx: CliContext) => Promise<number>) => Promise<void>,
+): void {
   program
     .command('show')
     .description('parse a saved dump and print it back (or as JSON)')

@@ -19,7 +19,12 @@ export async function guardSshSession(ctx: CliContext, planned: Planned): Promis
   if (!planned.state.rulesets[family]) return;
   const host = planned.policy.host ?? (await readHostModel(hostRunner()));
   const after = applyPlanToState(planned.state, planned.plan).state;
-  const base = { family, from: client, to: { address: server, port: Number(port), proto: 'tcp' as const }, verdict: 'accept' as const };
+  const base = {
+    family,
+    from: client,
+    to: { address: server, port: Number(port), proto: 'tcp' as const },
+    verdict: 'accept' as const,
+  };
   const probes: Expectation[] = [
     { ...base, name: 'this SSH session', ctState: 'ESTABLISHED' },
     { ...base, name: 'a new SSH connection from this client', ctState: 'NEW' },
@@ -28,5 +33,7 @@ export async function guardSshSession(ctx: CliContext, planned: Planned): Promis
   const cut = results.filter((r) => r.trace.verdict === 'drop' || r.trace.verdict === 'reject');
   if (cut.length === 0) return;
   const what = cut.map((r) => `${r.expectation.name} would be ${r.trace.verdict}ed`).join(' and ');
-  throw new CliError(`refusing to apply: ${what} (from ${client} to ${server}:${port}); pass --force to apply anyway, ideally with --confirm`);
+  throw new CliError(
+    `refusing to apply: ${what} (from ${client} to ${server}:${port}); pass --force to apply anyway, ideally with --confirm`,
+  );
 }

@@ -17,15 +17,28 @@ export function registerStatus(program: Command, run: Run): void {
     .requiredOption('-f, --file <policy>', 'policy file')
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
     .option('--json', 'print the status as JSON')
-    .action((opts: { file: string; json?: boolean; dockerState?: string }) => run((ctx) => statusCommand(ctx, opts)));
+    .action((opts: { file: string; json?: boolean; dockerState?: string }) =>
+      run((ctx) => statusCommand(ctx, opts)),
+    );
 }
 
-async function statusCommand(ctx: CliContext, opts: { file: string; json?: boolean; dockerState?: string }): Promise<number> {
+async function statusCommand(
+  ctx: CliContext,
+  opts: { file: string; json?: boolean; dockerState?: string },
+): Promise<number> {
   await requirePrivileges();
   const runner = hostRunner();
   const variant = await detectVariant(runner);
   const planned = await planFromOptions(ctx, opts);
-  const layout = detectDockerLayout(await listChainNames(runner, 'ipv4', 'filter', variant.docker !== 'none' ? variant.docker : variant.command), await listNftTables(runner));
+  const layout = detectDockerLayout(
+    await listChainNames(
+      runner,
+      'ipv4',
+      'filter',
+      variant.docker !== 'none' ? variant.docker : variant.command,
+    ),
+    await listNftTables(runner),
+  );
   let docker: { version?: string; firewallBackend?: string; error?: string };
   try {
     const client = new DockerEngineClient({ timeoutMs: 3000 }, ctx.env);
@@ -36,21 +49,43 @@ async function statusCommand(ctx: CliContext, opts: { file: string; json?: boole
   }
   const inSync = planned.plan.operations.length === 0;
   if (opts.json) {
-    ctx.output.out(JSON.stringify({ inSync, policy: opts.file, iptables: variant, dockerLayout: layout, docker, drift: planned.plan.operations, diagnostics: [...ctx.diagnostics, ...planned.plan.diagnostics] }, null, 2) + '\n');
+    ctx.output.out(
+      JSON.stringify(
+        {
+          inSync,
+          policy: opts.file,
+          iptables: variant,
+          dockerLayout: layout,
+          docker,
+          drift: planned.plan.operations,
+          diagnostics: [...ctx.diagnostics, ...planned.plan.diagnostics],
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     return inSync ? EXIT_OK : EXIT_CHANGES;
   }
   ctx.collect(planned.plan.diagnostics);
   ctx.flushDiagnostics();
   const p = ctx.output.paint;
-  ctx.output.out(`iptables: ${variant.version ?? ''} (${variant.command}); Docker's rules: ${variant.docker}\n`);
+  ctx.output.out(
+    `iptables: ${variant.version ?? ''} (${variant.command}); Docker's rules: ${variant.docker}\n`,
+  );
   if (variant.message) ctx.output.out(`${p.change('note')}: ${variant.message}\n`);
-  ctx.output.out(`Docker: ${docker.error ? `not reachable (${docker.error})` : `${docker.version ?? '?'}, firewall backend ${docker.firewallBackend ?? 'iptables'}`}\n`);
+  ctx.output.out(
+    `Docker: ${docker.error ? `not reachable (${docker.error})` : `${docker.version ?? '?'}, firewall backend ${docker.firewallBackend ?? 'iptables'}`}\n`,
+  );
   ctx.output.out(`Docker layout: ${layout.description}\n`);
   if (inSync) {
     ctx.output.out(p.add(`In sync: the host matches ${opts.file}.\n`));
     return EXIT_OK;
   }
-  ctx.output.out(p.change(`Drifted: ${planned.plan.operations.length} difference(s) from ${opts.file}; \`dockwall apply\` would make these changes:\n\n`));
+  ctx.output.out(
+    p.change(
+      `Drifted: ${planned.plan.operations.length} difference(s) from ${opts.file}; \`dockwall apply\` would make these changes:\n\n`,
+    ),
+  );
   ctx.output.out(renderPlanText(planned.plan, p));
   return EXIT_CHANGES;
 }

@@ -42,13 +42,21 @@ function take<T>(ctx: CliContext, res: Result<T>, what: string): T {
 function readCa(ctx: CliContext, dir: string): PemPair {
   const cert = join(dir, TLS_FILE_NAMES.caCert);
   const key = join(dir, TLS_FILE_NAMES.caKey);
-  if (!existsSync(cert) || !existsSync(key)) throw new CliError(`no CA in ${dir} (${TLS_FILE_NAMES.caCert} and ${TLS_FILE_NAMES.caKey}); create one with \`dockwall tls ca --dir ${dir}\``);
+  if (!existsSync(cert) || !existsSync(key))
+    throw new CliError(
+      `no CA in ${dir} (${TLS_FILE_NAMES.caCert} and ${TLS_FILE_NAMES.caKey}); create one with \`dockwall tls ca --dir ${dir}\``,
+    );
   return { certPem: readText(ctx, cert), keyPem: readText(ctx, key) };
 }
 
 /** Writes files with their modes; refuses to overwrite unless forced. */
-function writeFiles(ctx: CliContext, files: Array<{ path: string; contents: string; mode: number }>, force: boolean): void {
-  for (const f of files) if (existsSync(f.path) && !force) throw new CliError(`${f.path} exists; pass --force to replace it`);
+function writeFiles(
+  ctx: CliContext,
+  files: Array<{ path: string; contents: string; mode: number }>,
+  force: boolean,
+): void {
+  for (const f of files)
+    if (existsSync(f.path) && !force) throw new CliError(`${f.path} exists; pass --force to replace it`);
   for (const f of files) {
     mkdirSync(join(f.path, '..'), { recursive: true, mode: 0o755 });
     writeFileSync(f.path, f.contents, { mode: f.mode });
@@ -60,7 +68,9 @@ function writeFiles(ctx: CliContext, files: Array<{ path: string; contents: stri
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerTls(program: Command, run: Run): void {
-  const tls = program.command('tls').description("certificates for a Docker daemon listening on TCP (--tlsverify), and checking them");
+  const tls = program
+    .command('tls')
+    .description('certificates for a Docker daemon listening on TCP (--tlsverify), and checking them');
   const common = (c: Command) =>
     c
       .requiredOption('--dir <dir>', 'directory to write the files to')
@@ -72,23 +82,47 @@ export function registerTls(program: Command, run: Run): void {
     .option('--cn <name>', 'common name', 'dockwall docker CA')
     .action((o: IssueOpts) =>
       run(async (ctx) => {
-        const ca = take(ctx, await createCa({ commonName: o.cn ?? 'dockwall docker CA', days: Number(o.days), keyAlgorithm: o.rsa ? 'RSA-2048' : 'ECDSA-P256' }), 'cannot create the CA');
+        const ca = take(
+          ctx,
+          await createCa({
+            commonName: o.cn ?? 'dockwall docker CA',
+            days: Number(o.days),
+            keyAlgorithm: o.rsa ? 'RSA-2048' : 'ECDSA-P256',
+          }),
+          'cannot create the CA',
+        );
         writeFiles(ctx, tlsFilesPlan(o.dir, { ca }), !!o.force);
         return EXIT_OK;
       }),
     );
 
-  common(tls.command('server').description("issue the daemon's certificate (server-cert.pem, server-key.pem) with every name clients use"))
+  common(
+    tls
+      .command('server')
+      .description(
+        "issue the daemon's certificate (server-cert.pem, server-key.pem) with every name clients use",
+      ),
+  )
     .option('--ca-dir <dir>', 'where ca.pem and ca-key.pem are (default: --dir)')
     .option('--cn <name>', 'common name', 'dockerd')
-    .option('--san <name>', 'a DNS name or IP address clients use (repeatable; localhost, 127.0.0.1 and ::1 are added)', collect)
+    .option(
+      '--san <name>',
+      'a DNS name or IP address clients use (repeatable; localhost, 127.0.0.1 and ::1 are added)',
+      collect,
+    )
     .option('--no-loopback', 'do not add localhost, 127.0.0.1 and ::1')
     .action((o: IssueOpts) =>
       run(async (ctx) => {
         const ca = readCa(ctx, o.caDir ?? o.dir);
         const server = take(
           ctx,
-          await issueServerCert(ca, { commonName: o.cn ?? 'dockerd', days: Number(o.days), sans: o.san ?? [], includeLoopback: o.loopback, keyAlgorithm: o.rsa ? 'RSA-2048' : 'ECDSA-P256' }),
+          await issueServerCert(ca, {
+            commonName: o.cn ?? 'dockerd',
+            days: Number(o.days),
+            sans: o.san ?? [],
+            includeLoopback: o.loopback,
+            keyAlgorithm: o.rsa ? 'RSA-2048' : 'ECDSA-P256',
+          }),
           'cannot issue the server certificate',
         );
         writeFiles(ctx, tlsFilesPlan(o.dir, { server }), !!o.force);
@@ -97,14 +131,29 @@ export function registerTls(program: Command, run: Run): void {
       }),
     );
 
-  common(tls.command('client').description('issue a client certificate for the docker CLI (cert.pem, key.pem, and ca.pem)'))
+  common(
+    tls
+      .command('client')
+      .description('issue a client certificate for the docker CLI (cert.pem, key.pem, and ca.pem)'),
+  )
     .option('--ca-dir <dir>', 'where ca.pem and ca-key.pem are (default: --dir)')
     .option('--cn <name>', 'common name', 'docker client')
     .action((o: IssueOpts) =>
       run(async (ctx) => {
         const ca = readCa(ctx, o.caDir ?? o.dir);
-        const client = take(ctx, await issueClientCert(ca, { commonName: o.cn ?? 'docker client', days: Number(o.days), keyAlgorithm: o.rsa ? 'RSA-2048' : 'ECDSA-P256' }), 'cannot issue the client certificate');
-        const files = tlsFilesPlan(o.dir, { client, ...(o.caDir && o.caDir !== o.dir ? { ca: { certPem: ca.certPem } } : {}) });
+        const client = take(
+          ctx,
+          await issueClientCert(ca, {
+            commonName: o.cn ?? 'docker client',
+            days: Number(o.days),
+            keyAlgorithm: o.rsa ? 'RSA-2048' : 'ECDSA-P256',
+          }),
+          'cannot issue the client certificate',
+        );
+        const files = tlsFilesPlan(o.dir, {
+          client,
+          ...(o.caDir && o.caDir !== o.dir ? { ca: { certPem: ca.certPem } } : {}),
+        });
         writeFiles(ctx, files, !!o.force);
         return EXIT_OK;
       }),
@@ -112,8 +161,11 @@ export function registerTls(program: Command, run: Run): void {
 
   tls
     .command('check')
-    .description('will the docker client accept the daemon\'s certificate for this host? (exit 0 yes, 1 no)')
-    .option('--host <tcp://name:port>', 'connect to the daemon and check the certificate it presents for this name')
+    .description("will the docker client accept the daemon's certificate for this host? (exit 0 yes, 1 no)")
+    .option(
+      '--host <tcp://name:port>',
+      'connect to the daemon and check the certificate it presents for this name',
+    )
     .option('--cert <file>', 'check a certificate file instead of connecting (with --name)')
     .option('--name <host>', 'the host name or address the client uses (default: from --host)')
     .option('--cert-dir <dir>', 'client directory with ca.pem (and cert.pem/key.pem to present)')
@@ -126,7 +178,11 @@ export function registerTls(program: Command, run: Run): void {
           const target = take(ctx, parseDockerHost(o.host), `--host ${o.host} is not tcp://NAME:PORT`);
           name ??= target.host;
           try {
-            pem = await fetchPeerCertificate(target.host, target.port, isIp(target.host) ? undefined : target.host);
+            pem = await fetchPeerCertificate(
+              target.host,
+              target.port,
+              isIp(target.host) ? undefined : target.host,
+            );
           } catch (e) {
             throw new CliError(`cannot reach ${target.host}:${target.port}: ${(e as Error).message}`);
           }
@@ -143,16 +199,24 @@ export function registerTls(program: Command, run: Run): void {
           throw new CliError('cannot read the certificate');
         }
         const report = res.value;
-        const ok = report.covered && report.chain.verified !== false && !report.expired && !report.notYetValid;
+        const ok =
+          report.covered && report.chain.verified !== false && !report.expired && !report.notYetValid;
         if (o.json) {
           ctx.output.out(JSON.stringify({ ok, ...report, diagnostics: ctx.diagnostics }, null, 2) + '\n');
           return ok ? EXIT_OK : EXIT_ERROR;
         }
         const p = ctx.output.paint;
-        ctx.output.out(`certificate: ${report.subject} (issued by ${report.issuer}), valid until ${report.notAfter}\n`);
+        ctx.output.out(
+          `certificate: ${report.subject} (issued by ${report.issuer}), valid until ${report.notAfter}\n`,
+        );
         ctx.output.out(`names: ${[...report.dnsNames, ...report.ipAddresses].join(', ') || '(none)'}\n`);
-        ctx.output.out(`${report.covered ? p.add('✓') : p.remove('✗')} ${name}: ${report.covered ? `covered${report.matchedSan ? ` by ${report.matchedSan}` : ''}` : report.hostError}\n`);
-        if (report.chain.verified !== null) ctx.output.out(`${report.chain.verified ? p.add('✓') : p.remove('✗')} chain: ${report.chain.verified ? 'verified against ca.pem' : report.chain.error}\n`);
+        ctx.output.out(
+          `${report.covered ? p.add('✓') : p.remove('✗')} ${name}: ${report.covered ? `covered${report.matchedSan ? ` by ${report.matchedSan}` : ''}` : report.hostError}\n`,
+        );
+        if (report.chain.verified !== null)
+          ctx.output.out(
+            `${report.chain.verified ? p.add('✓') : p.remove('✗')} chain: ${report.chain.verified ? 'verified against ca.pem' : report.chain.error}\n`,
+          );
         if (report.fix) ctx.output.out(`fix: ${report.fix.command}\n`);
         ctx.flushDiagnostics();
         return ok ? EXIT_OK : EXIT_ERROR;

@@ -16,14 +16,24 @@ interface TraceOpts extends ProofOptions {
 }
 
 /** `ADDR:PORT/proto`, `[v6]:PORT/proto`, `ADDR/icmp`. */
-export function parseDestination(text: string): { address: string; port?: number; proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' } {
-  const m = /^(?:\[([^\]]+)\]|([^/:]+|[0-9a-fA-F:]+?))(?::(\d+))?(?:\/(tcp|udp|icmp|icmpv6))?$/.exec(text.trim());
+export function parseDestination(text: string): {
+  address: string;
+  port?: number;
+  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+} {
+  const m = /^(?:\[([^\]]+)\]|([^/:]+|[0-9a-fA-F:]+?))(?::(\d+))?(?:\/(tcp|udp|icmp|icmpv6))?$/.exec(
+    text.trim(),
+  );
   const address = m?.[1] ?? m?.[2];
-  if (!m || !address) throw new CliError(`--to wants ADDR:PORT[/tcp|udp] (IPv6 as [ADDR]:PORT/tcp), got ${text}`);
-  const proto = (m[4] as 'tcp' | 'udp' | 'icmp' | 'icmpv6' | undefined) ?? (m[3] ? 'tcp' : address.includes(':') ? 'icmpv6' : 'icmp');
+  if (!m || !address)
+    throw new CliError(`--to wants ADDR:PORT[/tcp|udp] (IPv6 as [ADDR]:PORT/tcp), got ${text}`);
+  const proto =
+    (m[4] as 'tcp' | 'udp' | 'icmp' | 'icmpv6' | undefined) ??
+    (m[3] ? 'tcp' : address.includes(':') ? 'icmpv6' : 'icmp');
   const port = m[3] !== undefined ? Number(m[3]) : undefined;
   if (port !== undefined && (port < 1 || port > 65535)) throw new CliError(`port ${port} is outside 1-65535`);
-  if ((proto === 'tcp' || proto === 'udp') && port === undefined) throw new CliError(`${proto} needs a port: ${text}`);
+  if ((proto === 'tcp' || proto === 'udp') && port === undefined)
+    throw new CliError(`${proto} needs a port: ${text}`);
   return port !== undefined ? { address, port, proto } : { address, proto };
 }
 
@@ -32,12 +42,22 @@ export function registerTrace(program: Command, run: Run): void {
     .command('trace')
     .description('walk a packet through raw/mangle/nat/filter as the kernel would and say which rule decides')
     .requiredOption('--from <addr>', 'source address')
-    .requiredOption('--to <addr:port/proto>', 'destination, e.g. 192.168.122.190:8000/tcp or [fd00::1]:80/tcp')
+    .requiredOption(
+      '--to <addr:port/proto>',
+      'destination, e.g. 192.168.122.190:8000/tcp or [fd00::1]:80/tcp',
+    )
     .option('--in <iface>', 'interface the packet arrives on (default: from the host model)')
     .option('--ct-state <state>', 'conntrack state: NEW, ESTABLISHED, RELATED or INVALID', 'NEW')
-    .option('--state <dump>', 'trace through a saved dump instead of the live host (repeatable)', collectRepeatable)
+    .option(
+      '--state <dump>',
+      'trace through a saved dump instead of the live host (repeatable)',
+      collectRepeatable,
+    )
     .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
-    .option('-f, --file <policy>', "trace through the rules this policy would produce (and use its host: block)")
+    .option(
+      '-f, --file <policy>',
+      'trace through the rules this policy would produce (and use its host: block)',
+    )
     .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
     .option('--docker-state <json>', 'Docker inventory JSON')
     .option('--all', 'also list the rules that did not match')
@@ -45,15 +65,28 @@ export function registerTrace(program: Command, run: Run): void {
     .action((opts: TraceOpts) =>
       run(async (ctx: CliContext) => {
         const state = opts.ctState.toUpperCase();
-        if (!['NEW', 'ESTABLISHED', 'RELATED', 'INVALID'].includes(state)) throw new CliError(`--ct-state is NEW, ESTABLISHED, RELATED or INVALID, not ${opts.ctState}`);
+        if (!['NEW', 'ESTABLISHED', 'RELATED', 'INVALID'].includes(state))
+          throw new CliError(`--ct-state is NEW, ESTABLISHED, RELATED or INVALID, not ${opts.ctState}`);
         const to = parseDestination(opts.to);
         const family = to.address.includes(':') ? 'ipv6' : 'ipv4';
-        if (opts.from.includes(':') !== (family === 'ipv6')) throw new CliError('--from and --to must be of the same family');
+        if (opts.from.includes(':') !== (family === 'ipv6'))
+          throw new CliError('--from and --to must be of the same family');
         const inputs = await loadProofInputs(ctx, opts);
-        const packet: Packet = { family, src: opts.from, dst: to.address, proto: to.proto, state: state as PacketState };
+        const packet: Packet = {
+          family,
+          src: opts.from,
+          dst: to.address,
+          proto: to.proto,
+          state: state as PacketState,
+        };
         if (to.port !== undefined) packet.dport = to.port;
         if (opts.in) packet.in = opts.in;
-        const trace = createSimulator({ rulesets: inputs.state.rulesets, sets: inputs.state.sets, host: inputs.host, ...(inputs.docker ? { docker: inputs.docker } : {}) }).simulate(packet);
+        const trace = createSimulator({
+          rulesets: inputs.state.rulesets,
+          sets: inputs.state.sets,
+          host: inputs.host,
+          ...(inputs.docker ? { docker: inputs.docker } : {}),
+        }).simulate(packet);
         if (opts.json) {
           ctx.output.out(JSON.stringify(trace, null, 2) + '\n');
           return EXIT_OK;
@@ -62,7 +95,10 @@ export function registerTrace(program: Command, run: Run): void {
         const p = ctx.output.paint;
         const lines = renderTrace(trace, { all: !!opts.all });
         const paintVerdict = (l: string) =>
-          l.replace(/\b(accept|ACCEPT)\b/g, p.add('$1')).replace(/\b(drop|reject|DROP|REJECT)\b/g, p.remove('$1')).replace(/\bunknown\b/g, p.change('unknown'));
+          l
+            .replace(/\b(accept|ACCEPT)\b/g, p.add('$1'))
+            .replace(/\b(drop|reject|DROP|REJECT)\b/g, p.remove('$1'))
+            .replace(/\bunknown\b/g, p.change('unknown'));
         ctx.output.out(lines.map(paintVerdict).join('\n') + '\n');
         return EXIT_OK;
       }),

@@ -17,7 +17,10 @@ export function registerValidate(program: Command, run: Run): void {
       run(async (ctx) => {
         if (opts.json) {
           const res = loadPolicy(readText(ctx, opts.file), opts.file);
-          const diagnostics = [...res.diagnostics, ...(res.value ? compileDesired(res.value).diagnostics : [])];
+          const diagnostics = [
+            ...res.diagnostics,
+            ...(res.value ? compileDesired(res.value).diagnostics : []),
+          ];
           const valid = !!res.value && !diagnostics.some((d) => d.severity === 'error');
           ctx.output.out(JSON.stringify({ valid, format: res.value?.format, diagnostics }, null, 2) + '\n');
           return valid ? EXIT_OK : 1;
@@ -25,7 +28,9 @@ export function registerValidate(program: Command, run: Run): void {
         const policy = readPolicy(ctx, opts.file);
         ctx.collect(compileDesired(policy).diagnostics);
         ctx.flushDiagnostics();
-        ctx.output.out(`${opts.file}: valid ${policy.format === 'pyfw' ? 'pyfw wishes file' : 'dockwall policy'}\n`);
+        ctx.output.out(
+          `${opts.file}: valid ${policy.format === 'pyfw' ? 'pyfw wishes file' : 'dockwall policy'}\n`,
+        );
         return EXIT_OK;
       }),
     );

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { dockwall, tempFile } from './run-cli.js';
 
-const EXAMPLE = ['-f', 'examples/firewalling-docker.yaml', '--state', 'examples/state/seed-host.iptables-save'];
+const EXAMPLE = [
+  '-f',
+  'examples/firewalling-docker.yaml',
+  '--state',
+  'examples/state/seed-host.iptables-save',
+];
 const SEED = 'test/fixtures/docker-20.10';
 
 describe('dockwall plan', () => {
@@ -26,11 +31,26 @@ describe('dockwall plan', () => {
   });
 
   it("the seed's pyfw wishes against 07 plan nothing (exit 0), against 08 the move and the re-insert (exit 2)", () => {
-    const wishes = ['-f', 'examples/pyfw-wishes-firewalling-docker.yaml', '--ipset-state', `${SEED}/07-seed003-wishes-applied.ipset-save`];
-    const applied = dockwall(['plan', ...wishes, '--state', `${SEED}/07-seed003-wishes-applied.iptables-save`]);
+    const wishes = [
+      '-f',
+      'examples/pyfw-wishes-firewalling-docker.yaml',
+      '--ipset-state',
+      `${SEED}/07-seed003-wishes-applied.ipset-save`,
+    ];
+    const applied = dockwall([
+      'plan',
+      ...wishes,
+      '--state',
+      `${SEED}/07-seed003-wishes-applied.iptables-save`,
+    ]);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toBe('No changes. The host matches the policy.\n');
-    const restarted = dockwall(['plan', ...wishes, '--state', `${SEED}/08-seed003-after-docker-restart.iptables-save`]);
+    const restarted = dockwall([
+      'plan',
+      ...wishes,
+      '--state',
+      `${SEED}/08-seed003-after-docker-restart.iptables-save`,
+    ]);
     expect(restarted.code).toBe(2);
     expect(restarted.stdout).toContain('~ 7→1');
     expect(restarted.stdout).toContain('Plan: 1 to add, 1 to change, 0 to remove.');
@@ -38,8 +58,12 @@ describe('dockwall plan', () => {
 
   it('colours only when asked for (FORCE_COLOR) and never with NO_COLOR', () => {
     expect(dockwall(['plan', ...EXAMPLE]).stdout).not.toContain('\u001b[');
-    expect(dockwall(['plan', ...EXAMPLE], { NO_COLOR: '', FORCE_COLOR: '1' }).stdout).toContain('\u001b[32m+');
-    expect(dockwall(['plan', ...EXAMPLE], { NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).not.toContain('\u001b[');
+    expect(dockwall(['plan', ...EXAMPLE], { NO_COLOR: '', FORCE_COLOR: '1' }).stdout).toContain(
+      '\u001b[32m+',
+    );
+    expect(dockwall(['plan', ...EXAMPLE], { NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).not.toContain(
+      '\u001b[',
+    );
   });
 });
 
@@ -53,27 +77,56 @@ describe('bad input: positioned message, exit 1, nothing planned', () => {
 
   it('malformed YAML', () => {
     const f = tempFile('bad.yaml', 'dockwall: 1\nipv4:\n  filter: [\n');
-    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:\\d+:\\d+`), /error/);
+    expectRefused(
+      dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']),
+      new RegExp(`${f}:\\d+:\\d+`),
+      /error/,
+    );
   });
 
   it('an unknown key', () => {
     const f = tempFile('bad.yaml', 'dockwall: 1\nfilters:\n  interfaces: [eth0]\n');
-    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:2:1`), /filters/);
+    expectRefused(
+      dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']),
+      new RegExp(`${f}:2:1`),
+      /filters/,
+    );
   });
 
   it('a rule with a COMMIT line smuggled inside it', () => {
-    const f = tempFile('bad.yaml', 'dockwall: 1\nipv4:\n  filter:\n    INPUT:\n      rules:\n        - sneaky: "-j ACCEPT\\nCOMMIT\\n*nat"\n');
-    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:6:\\d+`), /spans 3 lines.*COMMIT/);
+    const f = tempFile(
+      'bad.yaml',
+      'dockwall: 1\nipv4:\n  filter:\n    INPUT:\n      rules:\n        - sneaky: "-j ACCEPT\\nCOMMIT\\n*nat"\n',
+    );
+    expectRefused(
+      dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']),
+      new RegExp(`${f}:6:\\d+`),
+      /spans 3 lines.*COMMIT/,
+    );
   });
 
   it('an ipset member of the wrong family', () => {
-    const f = tempFile('bad.yaml', 'dockwall: 1\nipsets:\n  hosts:\n    type: hash:ip\n    members: [192.168.1.1, "fd00::1"]\n');
-    expectRefused(dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']), new RegExp(`${f}:5:\\d+`), /fd00::1/);
+    const f = tempFile(
+      'bad.yaml',
+      'dockwall: 1\nipsets:\n  hosts:\n    type: hash:ip\n    members: [192.168.1.1, "fd00::1"]\n',
+    );
+    expectRefused(
+      dockwall(['plan', '-f', f, '--state', 'examples/state/seed-host.iptables-save']),
+      new RegExp(`${f}:5:\\d+`),
+      /fd00::1/,
+    );
   });
 
   it('a dump with junk lines', () => {
-    const dump = tempFile('junk.save', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nthis is not iptables\nCOMMIT\n');
-    expectRefused(dockwall(['plan', ...EXAMPLE.slice(0, 2), '--state', dump]), new RegExp(`${dump}:4:1`), /error/);
+    const dump = tempFile(
+      'junk.save',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nthis is not iptables\nCOMMIT\n',
+    );
+    expectRefused(
+      dockwall(['plan', ...EXAMPLE.slice(0, 2), '--state', dump]),
+      new RegExp(`${dump}:4:1`),
+      /error/,
+    );
   });
 
   it('validate --json reports the same problems as data', () => {
@@ -89,7 +142,10 @@ describe('bad input: positioned message, exit 1, nothing planned', () => {
 describe('dockwall show', () => {
   it('prints a parsed dump back line for line', async () => {
     const { readFileSync } = await import('node:fs');
-    for (const f of ['05-port-range-with-counters.iptables-save', '07-seed003-wishes-applied.iptables-save']) {
+    for (const f of [
+      '05-port-range-with-counters.iptables-save',
+      '07-seed003-wishes-applied.iptables-save',
+    ]) {
       const r = dockwall(['show', '--state', `${SEED}/${f}`]);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(readFileSync(`${SEED}/${f}`, 'utf8'));

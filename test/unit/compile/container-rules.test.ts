@@ -24,7 +24,8 @@ ${extra}`);
 
 const rules = (p: ReturnType<typeof policy>) => {
   const d = compileDesired(p, { inventory });
-  const chain = (name: string) => d.chains.find((c) => c.family === 'ipv4' && c.chain === name)!.rules.map((r) => formatRule(r.rule));
+  const chain = (name: string) =>
+    d.chains.find((c) => c.family === 'ipv4' && c.chain === name)!.rules.map((r) => formatRule(r.rule));
   return { d, chain };
 };
 
@@ -35,16 +36,24 @@ describe('container-aware rules', () => {
     expect(c[0]).toMatch(/--ctstate RELATED,ESTABLISHED .*-j RETURN$/);
     // Traffic from Docker's own bridges is left to Docker.
     expect(c.filter((r) => /^-i (docker0|br-)/.test(r))).toHaveLength(3);
-    expect(c).toContain('-s 10.0.0.0/8 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 8000 -m comment --comment "dockwall:containers/web-office" -j RETURN');
-    expect(c).toContain('-p udp -m conntrack --ctstate DNAT --ctorigdstport 5353 -m comment --comment "dockwall:containers/es-dns" -j RETURN');
+    expect(c).toContain(
+      '-s 10.0.0.0/8 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 8000 -m comment --comment "dockwall:containers/web-office" -j RETURN',
+    );
+    expect(c).toContain(
+      '-p udp -m conntrack --ctstate DNAT --ctorigdstport 5353 -m comment --comment "dockwall:containers/es-dns" -j RETURN',
+    );
     expect(c.join('\n')).not.toMatch(/172\.1[78]\./);
     expect(c.at(-1)).toMatch(/--ctstate DNAT .*deny-unlisted.* -j REJECT/);
-    expect(chain('DOCKER-USER')).toEqual(['-m comment --comment "dockwall:containers/jump" -j DOCKWALL-CONTAINERS']);
+    expect(chain('DOCKER-USER')).toEqual([
+      '-m comment --comment "dockwall:containers/jump" -j DOCKWALL-CONTAINERS',
+    ]);
   });
 
   it('keep a rule for a container that is not running ready, with a note, and deny its port meanwhile', () => {
     const { d, chain } = rules(policy('  - name: later\n    container: not-yet\n    sources: [192.0.2.1]\n'));
-    expect(d.diagnostics.some((x) => x.code === 'compile.container-not-running' && x.message.includes('"later"'))).toBe(true);
+    expect(
+      d.diagnostics.some((x) => x.code === 'compile.container-not-running' && x.message.includes('"later"')),
+    ).toBe(true);
     expect(chain('DOCKWALL-CONTAINERS').some((r) => r.includes('192.0.2.1'))).toBe(false);
   });
 

@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Plan } from '../../../src/model/index.js';
 import { Reconciler, type Trigger } from '../../../src/watch/reconciler.js';
 
-const emptyPlan: Plan = { formatVersion: 1, operations: [], summary: { add: 0, change: 0, remove: 0 }, diagnostics: [] };
+const emptyPlan: Plan = {
+  formatVersion: 1,
+  operations: [],
+  summary: { add: 0, change: 0, remove: 0 },
+  diagnostics: [],
+};
 
 function setup(impl: (t: Trigger, full: boolean) => Promise<void>) {
   const calls: Array<{ t: Trigger; full: boolean }> = [];
