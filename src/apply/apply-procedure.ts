@@ -116,7 +116,13 @@ export async function executePlan(
       throw new ApplyError(`ipset refused the new sets, nothing was changed: ${(e as Error).message}`);
     }
   }
-  for (const f of families) {
+  // One table in one family is a single transaction already: it is all or nothing by itself. With
+  // more (families, tables, or new sets) check everything before changing anything.
+  const single =
+    families.length === 1 &&
+    (scripts.iptables[families[0]!]!.match(/^\*/gm) ?? []).length === 1 &&
+    !scripts.ipsetCreate;
+  for (const f of single ? [] : families) {
     try {
       await ports.testIptables(f, scripts.iptables[f]!);
     } catch (e) {

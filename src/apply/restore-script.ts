@@ -85,7 +85,7 @@ function tableLines(
     case 'create-chain':
       return [`:${op.chain} - [0:0]`];
     case 'insert-rule':
-      return [`-I ${op.chain} ${op.position} ${op.rule}`];
+      return [op.append ? `-A ${op.chain} ${op.rule}` : `-I ${op.chain} ${op.position} ${op.rule}`];
     case 'move-rule':
       return [`-D ${op.chain} ${op.rule}`, `-I ${op.chain} ${op.to} ${op.rule}`];
     case 'delete-rule':

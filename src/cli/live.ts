@@ -78,12 +78,14 @@ export async function readLiveState(
         tables.push(await readWholeTable(ctx, runner, family, table, variant));
         continue;
       }
+      // Which chains exist, from one cheap listing: asking iptables-nft for a chain that does not
+      // exist costs a read of the whole table.
+      const existing = await listNftChainNames(runner, family, table);
       const names = new Set(chains);
-      for (const n of await listNftChainNames(runner, family, table)) {
-        if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
-      }
+      for (const n of existing) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
       const read: Chain[] = [];
       for (const name of names) {
+        if (existing.length > 0 && !existing.includes(name)) continue;
         const got = await readChainRules(runner, family, table, name, { variant });
         if (!got.exists) continue;
         const res = parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table });

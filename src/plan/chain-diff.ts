@@ -63,22 +63,30 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   const stayIds = new Set(stay.map((x) => x.id));
   const liveByKey = new Map(cur.filter((x) => x.ours).map((x) => [x.key, x] as const));
 
+  // `last` is the index in `cur` of the rule placed just before (−1 at the top). Rules are placed
+  // top-down, so it only moves forward: finding each position is not a scan of the chain.
   const placed: number[] = [];
-  desired.rules.forEach((d, i) => {
-    const prevPos = i === 0 ? 0 : cur.findIndex((x) => x.id === placed[i - 1]) + 1;
+  let last = -1;
+  const indexOf = (id: number, from: number) => {
+    for (let k = Math.max(0, from); k < cur.length; k++) if (cur[k]!.id === id) return k;
+    return cur.findIndex((x) => x.id === id);
+  };
+  desired.rules.forEach((d) => {
     const existing = liveByKey.get(d.key);
     if (existing && stayIds.has(existing.id)) {
+      last = indexOf(existing.id, last + 1);
       placed.push(existing.id);
       return;
     }
     if (existing) {
-      const from = cur.findIndex((x) => x.id === existing.id);
+      const from = indexOf(existing.id, 0);
       cur.splice(from, 1);
-      const after = i === 0 ? 0 : cur.findIndex((x) => x.id === placed[i - 1]) + 1;
-      cur.splice(after, 0, existing);
+      if (from < last) last--;
+      cur.splice(last + 1, 0, existing);
+      last++;
       liveByKey.delete(d.key);
       ops.push(
-        withName({ op: 'move-rule', ...ref, from: from + 1, to: after + 1, rule: existing.text }, d.name),
+        withName({ op: 'move-rule', ...ref, from: from + 1, to: last + 1, rule: existing.text }, d.name),
       );
       placed.push(existing.id);
       return;
@@ -90,8 +98,11 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
       ours: true,
       name: d.name,
     };
-    cur.splice(prevPos, 0, item);
-    ops.push(withName({ op: 'insert-rule', ...ref, position: prevPos + 1, rule: item.text }, d.name));
+    cur.splice(last + 1, 0, item);
+    last++;
+    const op: Operation = { op: 'insert-rule', ...ref, position: last + 1, rule: item.text };
+    if (last === cur.length - 1) op.append = true;
+    ops.push(withName(op, d.name));
     placed.push(item.id);
   });
 
