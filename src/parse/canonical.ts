@@ -4,6 +4,7 @@ import { MATCH_SPECS } from './match-specs.js';
 import type { CanonContext, CompiledSpec } from './module-spec.js';
 import { protocolName, protocolNumber } from './names.js';
 import { formatToken, isBareValue, needsQuoting } from './quote.js';
+import { byGenericOrder } from './rule-syntax.js';
 import { TARGET_SPECS } from './target-specs.js';
 
 /**
@@ -12,8 +13,6 @@ import { TARGET_SPECS } from './target-specs.js';
  * same canonical form, so `ruleKey` compares them. Parts dockwall does not understand (unknown
  * modules, host names) are kept as written.
  */
-
-const GENERIC_ORDER: Record<string, number> = { '-s': 0, '-d': 1, '-i': 2, '-o': 3, '-p': 4, '-f': 5 };
 
 /** Modules whose matches iptables-nft folds into one when they sit in the same rule (`-m tcp … -m tcp`). */
 const MERGED_BY_NFT = new Set(['tcp', 'udp']);
@@ -95,9 +94,13 @@ function mergeMatches(matches: MatchModule[]): MatchModule[] {
   const out: MatchModule[] = [];
   for (const m of matches) {
     if (MERGED_BY_NFT.has(m.name) && m.options.length > 0) {
-      const into = out.find((p) => p.name === m.name && p.options.length > 0);
+      const at = out.findIndex((p) => p.name === m.name && p.options.length > 0);
+      const into = out[at];
       if (into && !m.options.some((o) => into.options.some((p) => p.name === o.name))) {
-        into.options = sortOptions(MATCH_SPECS.get(m.name)!, [...into.options, ...m.options]);
+        out[at] = {
+          name: m.name,
+          options: sortOptions(MATCH_SPECS.get(m.name)!, [...into.options, ...m.options]),
+        };
         continue;
       }
     }
@@ -106,59 +109,110 @@ function mergeMatches(matches: MatchModule[]): MatchModule[] {
   return out;
 }
 
+// Parsed dumps share frozen options, matches and targets between rules; their canonical forms are
+// made once per context and shared (frozen) too.
+interface Memo {
+  key: string;
+  value: object | null;
+}
+// One entry per shared object: it is nearly always canonicalized in one family and protocol.
+const canonMemo = new WeakMap<object, Memo>();
+
+function memo<T extends object>(source: object, key: string, make: () => T | null): T | null {
+  if (!Object.isFrozen(source)) return make();
+  const hit = canonMemo.get(source);
+  if (hit && hit.key === key) return hit.value as T | null;
+  const made = make();
+  if (made) freezeCanonical(made);
+  canonMemo.set(source, { key, value: made });
+  return made;
+}
+
+/** Freezes a canonical option, match or target (and its arrays and tokens). */
+function freezeCanonical(o: object): void {
+  if (Object.isFrozen(o)) return;
+  const options = (o as { options?: RuleOption[] }).options;
+  if (options) {
+    for (const x of options) freezeCanonical(x);
+    Object.freeze(options);
+  }
+  const args = (o as { args?: Token[] }).args;
+  if (args) {
+    for (const a of args) Object.freeze(a);
+    Object.freeze(args);
+  }
+  Object.freeze(o);
+}
+
 /** The rule as iptables-save would print it back (counters and position dropped). */
 export function canonicalRule(rule: Rule, family: Family): Rule {
   const generic: RuleOption[] = [];
   for (const o of rule.generic) {
-    const c = canonGeneric(o, family);
+    const c = memo(o, family, () => canonGeneric(o, family));
     if (c) generic.push(c);
   }
-  generic.sort((a, b) => (GENERIC_ORDER[a.name] ?? 9) - (GENERIC_ORDER[b.name] ?? 9));
+  generic.sort(byGenericOrder);
   const protoOpt = generic.find((o) => o.name === '-p');
   const ctx: CanonContext = { family };
   if (protoOpt && !protoOpt.negated && protoOpt.args[0]) ctx.proto = protoOpt.args[0].text;
+  const key = `${family} ${ctx.proto ?? ''}`;
   const matches = mergeMatches(
-    rule.matches.map((m) => ({
-      name: m.name,
-      options: canonOptions(MATCH_SPECS.get(m.name), m.options, ctx),
-    })),
+    rule.matches.map((m) =>
+      memo(m, key, () => ({ name: m.name, options: canonOptions(MATCH_SPECS.get(m.name), m.options, ctx) }))!,
+    ),
   );
   let target: RuleTarget | null = null;
-  if (rule.target) {
-    const spec = rule.target.kind === 'jump' ? TARGET_SPECS.get(rule.target.name) : undefined;
-    target = {
-      kind: rule.target.kind,
-      name: rule.target.name,
-      options: canonOptions(spec, rule.target.options, ctx),
-    };
+  const t = rule.target;
+  if (t) {
+    const spec = t.kind === 'jump' ? TARGET_SPECS.get(t.name) : undefined;
+    target = memo(t, key, () => ({
+      kind: t.kind,
+      name: t.name,
+      options: canonOptions(spec, t.options, ctx),
+    }))!;
   }
   return { generic, matches, target };
 }
 
 function word(text: string): string {
-  return formatToken({ text, quoted: false });
+  return needsQuoting(text) ? formatToken({ text, quoted: false }) : text;
 }
 
+// Parsed dumps share frozen options, matches and targets between rules: their text is made once.
+const printed = new WeakMap<object, string>();
+
 function formatOption(o: RuleOption): string {
+  const frozen = Object.isFrozen(o);
+  if (frozen) {
+    const hit = printed.get(o);
+    if (hit !== undefined) return hit;
+  }
   let s = o.negated ? `! ${word(o.name)}` : word(o.name);
   for (const a of o.args) s += ' ' + formatToken(a);
+  if (frozen) printed.set(o, s);
+  return s;
+}
+
+function formatPart(head: string, name: string, options: readonly RuleOption[], owner: object): string {
+  const frozen = Object.isFrozen(owner);
+  if (frozen) {
+    const hit = printed.get(owner);
+    if (hit !== undefined) return hit;
+  }
+  let s = `${head} ${word(name)}`;
+  for (const o of options) s += ' ' + formatOption(o);
+  if (frozen) printed.set(owner, s);
   return s;
 }
 
 /** A rule in iptables-save spelling, without `-A CHAIN` and counters. Never contains a line break. */
 export function formatRule(rule: Rule): string {
-  const parts: string[] = [];
-  for (const o of rule.generic) parts.push(formatOption(o));
-  for (const m of rule.matches) {
-    parts.push(`-m ${word(m.name)}`);
-    for (const o of m.options) parts.push(formatOption(o));
-  }
+  let s = '';
+  for (const o of rule.generic) s += (s === '' ? '' : ' ') + formatOption(o);
+  for (const m of rule.matches) s += (s === '' ? '' : ' ') + formatPart('-m', m.name, m.options, m);
   const t = rule.target;
-  if (t) {
-    parts.push(`${t.kind === 'goto' ? '-g' : '-j'} ${word(t.name)}`);
-    for (const o of t.options) parts.push(formatOption(o));
-  }
-  return parts.join(' ');
+  if (t) s += (s === '' ? '' : ' ') + formatPart(t.kind === 'goto' ? '-g' : '-j', t.name, t.options, t);
+  return s;
 }
 
 /** A string equal for two rules exactly when iptables would print them the same. */

@@ -5,7 +5,6 @@ import {
   TABLES,
   type Chain,
   type ChainPolicy,
-  type Counters,
   type Diagnostic,
   type Family,
   type Rule,
@@ -13,7 +12,7 @@ import {
   type TableName,
 } from '../model/index.js';
 import type { Interner } from './intern.js';
-import { RuleParser } from './rule-parser.js';
+import { RuleParser } from './body-parser.js';
 import type { Lexer } from './tokenize.js';
 
 /** Pieces shared by the iptables-save and `iptables -S` readers. */
@@ -26,6 +25,8 @@ export interface LineContext {
   family: Family;
   diagnostics: Diagnostic[];
   intern?: Interner;
+  /** Dumps may carry `-c PKTS BYTES` in rule bodies. */
+  allowCounters: true;
   /** Reused for every rule line. */
   parser?: RuleParser;
 }
@@ -133,14 +134,7 @@ export function parseRuleCommand(lx: Lexer, at: number, ctx: LineContext): RuleC
     }
   }
   const parser = (ctx.parser ??= new RuleParser());
-  const rule = parser.parse(lx, bodyStart, {
-    family: ctx.family,
-    file: ctx.file,
-    line: ctx.line,
-    allowCounters: true,
-    diagnostics: ctx.diagnostics,
-    intern: ctx.intern,
-  });
+  const rule = parser.parse(lx, bodyStart, ctx);
   if (!rule) return undefined;
   rule.pos = { file: ctx.file, line: ctx.line, column: cmdCol };
   return { insert, position, chain, rule };

@@ -1,4 +1,4 @@
-export { tokenizeLine, type LexToken, type TokenizeOptions, type TokenizeResult } from './tokenize.js';
+export { Lexer, tokenizeLine, type LexToken, type TokenizeOptions, type TokenizeResult } from './tokenize.js';
 export { isBareValue, quoteValue, saveString, needsQuoting, formatToken } from './quote.js';
 export {
   parseRuleText,

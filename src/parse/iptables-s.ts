@@ -32,6 +32,7 @@ export function parseIptablesS(text: string, opts: ListRulesOptions): Result<Tab
     family: opts.family,
     diagnostics,
     intern: new Interner(),
+    allowCounters: true,
   };
   const lines = text.split('\n');
   const lx = new Lexer(true);

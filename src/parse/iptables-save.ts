@@ -8,7 +8,6 @@ import type {
   Ruleset,
   Table,
 } from '../model/index.js';
-import { formatRule } from './canonical.js';
 import {
   applyRuleCommand,
   ChainIndex,
@@ -36,8 +35,6 @@ export interface SaveParseOptions {
   family?: Family;
 }
 
-const LEGACY_WARNING = `${LEGACY_WARNING_PREFIX}, use iptables-legacy-save to see them`;
-
 function headerInfo(line: string): { variant?: IptablesVariant; family?: Family } {
   const out: { variant?: IptablesVariant; family?: Family } = {};
   if (line.includes('ip6tables')) out.family = 'ipv6';
@@ -62,7 +59,14 @@ class SaveParser {
   private readonly lx = new Lexer(true);
 
   constructor(file: string, family: Family) {
-    this.ctx = { file, line: 0, family, diagnostics: this.diagnostics, intern: new Interner() };
+    this.ctx = {
+      file,
+      line: 0,
+      family,
+      diagnostics: this.diagnostics,
+      intern: new Interner(),
+      allowCounters: true,
+    };
   }
 
   parse(text: string): void {
@@ -432,32 +436,4 @@ export function parseIptablesSave(text: string, opts: SaveParseOptions): Result<
   return { value: rs, diagnostics: p.diagnostics };
 }
 
-function counterText(c: { packets: string; bytes: string } | undefined): string {
-  return c ? `[${c.packets}:${c.bytes}]` : '[0:0]';
-}
-
-/** The rule set in iptables-save format (rules carry `[p:b]` when they have counters). */
-export function printIptablesSave(rs: Ruleset): string {
-  const out: string[] = [];
-  if (rs.legacyTablesPresent) out.push(LEGACY_WARNING);
-  for (const t of rs.tables) {
-    if (t.commentsBefore) for (const c of t.commentsBefore) out.push(oneLine(c));
-    out.push(`*${t.name}`);
-    for (const c of t.chains) out.push(`:${c.name} ${c.policy ?? '-'} ${counterText(c.counters)}`);
-    for (const c of t.chains) {
-      const prefix = `-A ${c.name}`;
-      for (const r of c.rules) {
-        const body = formatRule(r);
-        const line = body === '' ? prefix : `${prefix} ${body}`;
-        out.push(r.counters ? `${counterText(r.counters)} ${line}` : line);
-      }
-    }
-    out.push('COMMIT');
-    if (t.commentsAfter) for (const c of t.commentsAfter) out.push(oneLine(c));
-  }
-  return out.length > 0 ? out.join('\n') + '\n' : '';
-}
-
-function oneLine(comment: string): string {
-  return /[\r\n]/.test(comment) ? comment.replace(/[\r\n]/g, ' ') : comment;
-}
+export { printIptablesSave } from './iptables-save-print.js';

@@ -50,22 +50,22 @@ function canonReject(options: RuleOption[], ctx: CanonContext): RuleOption[] {
   ];
 }
 
-const LOG_LEVELS: Record<string, number> = {
-  alert: 1,
-  crit: 2,
-  debug: 7,
-  emerg: 0,
-  error: 3,
-  info: 6,
-  notice: 5,
-  panic: 0,
-  warning: 4,
-};
+const LOG_LEVELS: ReadonlyMap<string, number> = new Map([
+  ['alert', 1],
+  ['crit', 2],
+  ['debug', 7],
+  ['emerg', 0],
+  ['error', 3],
+  ['info', 6],
+  ['notice', 5],
+  ['panic', 0],
+  ['warning', 4],
+]);
 
 function logLevel(text: string): string | null {
   const n = parseNumber(text, 7);
   if (n !== null) return String(n);
-  const named = LOG_LEVELS[text.toLowerCase()];
+  const named = LOG_LEVELS.get(text.toLowerCase());
   return named === undefined ? null : String(named);
 }
 
