@@ -83,10 +83,17 @@ export async function readLiveState(
       const existing = await listNftChainNames(runner, family, table);
       const names = new Set(chains);
       for (const n of existing) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
+      // Reads take no lock: run them side by side.
+      const reads = await Promise.all(
+        [...names]
+          .filter((name) => existing.length === 0 || existing.includes(name))
+          .map(async (name) => ({
+            name,
+            got: await readChainRules(runner, family, table, name, { variant }),
+          })),
+      );
       const read: Chain[] = [];
-      for (const name of names) {
-        if (existing.length > 0 && !existing.includes(name)) continue;
-        const got = await readChainRules(runner, family, table, name, { variant });
+      for (const { name, got } of reads) {
         if (!got.exists) continue;
         const res = parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table });
         ctx.collect(res.diagnostics);

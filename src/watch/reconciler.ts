@@ -43,10 +43,14 @@ export interface ReconcilerEvents {
  */
 export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private timer: unknown;
+  /** When the scheduled run is due (deps.now() clock). */
+  private dueAt = 0;
   private running = false;
   private pending: Trigger | undefined;
   private pendingFull = false;
   private failures = 0;
+  /** The scheduled run is a retry after a failure: ordinary triggers do not bring it forward. */
+  private retrying = false;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -63,7 +67,12 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.pending = mergeTrigger(this.pending, t);
     this.pendingFull ||= !!opts.full;
     if (this.running) return;
-    this.schedule(opts.immediate ? 0 : this.opts.debounceMs);
+    // Periodic checks would otherwise defeat the back-off; a reload or Docker's return still runs at once.
+    if (this.retrying && !opts.immediate) return;
+    const ms = opts.immediate ? 0 : this.opts.debounceMs;
+    // A run already due sooner serves this trigger too: a steady stream of events cannot postpone it.
+    if (this.timer !== undefined && this.dueAt <= this.deps.now() + ms) return;
+    this.schedule(ms);
   }
 
   stop(): void {
@@ -81,6 +90,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private schedule(ms: number): void {
     if (this.timer !== undefined) this.deps.clearTimeout(this.timer);
+    this.retrying = false;
+    this.dueAt = this.deps.now() + ms;
     this.timer = this.deps.setTimeout(() => {
       this.timer = undefined;
       void this.runOnce();
@@ -106,7 +117,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       this.pendingFull ||= full;
       this.emit('failed', { trigger, error: e instanceof Error ? e : new Error(String(e)), retryInMs });
       this.running = false;
-      if (!this.stopped) this.schedule(retryInMs);
+      if (this.stopped) return this.resolveIdle();
+      this.schedule(retryInMs);
+      this.retrying = true;
       return;
     }
     this.running = false;
@@ -125,6 +138,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 /** The more urgent trigger wins the description (a reconnect says more than a periodic check). */
 function mergeTrigger(a: Trigger | undefined, b: Trigger): Trigger {
   if (!a) return b;
-  const rank = (t: Trigger) => ({ 'docker-reconnected': 4, reload: 3, 'docker-event': 2, start: 2, check: 1 })[t.kind];
+  const rank = (t: Trigger) =>
+    ({ 'docker-reconnected': 4, reload: 3, 'docker-event': 2, start: 2, check: 1 })[t.kind];
   return rank(b) > rank(a) ? b : a;
 }

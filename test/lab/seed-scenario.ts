@@ -53,8 +53,19 @@ export async function createSeedLab(): Promise<SeedLab> {
   });
   const gateway = await networkGateway(dockerd);
   // Services on the host itself: "ssh" on 22 and a database on 3306 (busybox httpd stands in for both).
+  // Started with nsenter (network namespace only): `ip netns exec` would give them a mount namespace
+  // holding copies of the containers' namespace mounts, which outlive a dockerd restart.
   for (const port of ['22', '3306']) {
-    await lab.execChecked(docker, ['busybox', 'sh', '-c', `busybox httpd -p ${port} -h /tmp`]);
+    await lab.root.run([
+      'nsenter',
+      `--net=/run/netns/${docker.netns}`,
+      'busybox',
+      'httpd',
+      '-p',
+      port,
+      '-h',
+      '/tmp',
+    ]);
   }
   const stateDir = join(lab.dir, 'state');
   // Without the timestamp comments, so two dumps of the same rules compare equal.

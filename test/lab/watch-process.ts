@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { commandEnv } from '../../src/host/runner.js';
-import { DOCKWALL_BUNDLE, type Dockerd, type Lab, type LabHost } from './helpers/index.js';
+import { DOCKWALL_BUNDLE, findBinary, type Dockerd, type Lab, type LabHost } from './helpers/index.js';
 
 /**
- * `dockwall watch` as a background process inside a lab host's namespace, with its JSON log lines
- * collected as they come. `ip netns exec` and `env` exec in place, so the spawned pid is node's:
+ * `dockwall watch` as a background process inside a lab host's network namespace, with its JSON log
+ * lines collected as they come. `nsenter` and `env` exec in place, so the spawned pid is node's:
  * signals reach watch itself.
  */
 
@@ -28,7 +29,10 @@ export interface WatchProcess {
   readonly lines: WatchLine[];
   stderr(): string;
   /** The first line at index `from` or later that matches; rejects after `timeoutMs`. */
-  waitForLine(match: (l: WatchLine) => boolean, opts?: { from?: number; timeoutMs?: number }): Promise<WatchLine>;
+  waitForLine(
+    match: (l: WatchLine) => boolean,
+    opts?: { from?: number; timeoutMs?: number },
+  ): Promise<WatchLine>;
   signal(sig: NodeJS.Signals): void;
   running(): boolean;
   readonly exited: Promise<WatchExit>;
@@ -45,17 +49,21 @@ export interface WatchStart {
   /** Milliseconds between cheap drift checks (default 500). */
   intervalMs?: number;
   extraArgs?: string[];
+  /** Environment variables for watch (e.g. a PATH that starts with {@link slowTools}' directory). */
+  env?: Record<string, string>;
 }
 
 export function startWatch(o: WatchStart): WatchProcess {
+  // nsenter (like the lab's dockerd), not `ip netns exec`: the latter gives watch a mount namespace of
+  // its own holding copies of the containers' network-namespace mounts, which keeps those namespaces
+  // (and their veths on docker0) alive after dockerd removes them.
   const argv = [
-    'ip',
-    'netns',
-    'exec',
-    o.host.netns,
+    'nsenter',
+    `--net=/run/netns/${o.host.netns}`,
     'env',
     `DOCKER_HOST=unix://${o.dockerd.socketPath}`,
     'NO_COLOR=1',
+    ...Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`),
     process.execPath,
     DOCKWALL_BUNDLE,
     'watch',
@@ -185,26 +193,57 @@ export function seedWatchPolicy(native: string): string {
 /** Child processes of `pid` with their command lines (read from /proc, every thread's children). */
 export function childCommands(pid: number): string[] {
   const out: string[] = [];
-  let tasks: string[] = [];
+  const read = (path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined; // Exited meanwhile.
+    }
+  };
+  let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return out;
   }
   for (const t of tasks) {
-    let kids: string[] = [];
-    try {
-      kids = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {
-      continue;
-    }
+    const kids = (read(`/proc/${pid}/task/${t}/children`) ?? '').trim().split(/\s+/).filter(Boolean);
     for (const k of kids) {
-      try {
-        out.push(readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').join(' ').trim());
-      } catch {
-        // Exited meanwhile.
-      }
+      const cmd = read(`/proc/${k}/cmdline`);
+      if (cmd !== undefined) out.push(cmd.split('\0').join(' ').trim());
     }
   }
   return out;
+}
+
+export interface SlowTools {
+  /** PATH for watch: the wrappers' directory first. */
+  path: string;
+  /** While on, every wrapped tool waits `delayMs` before it runs, so a test can catch watch in it. */
+  on(): void;
+  off(): void;
+}
+
+/**
+ * Wrappers for host tools that wait a moment before running the real tool, while a marker file
+ * exists. A test can then see which tool watch is running and kill watch right there.
+ */
+export function slowTools(lab: Lab, tools: string[], delayMs = 300): SlowTools {
+  const dir = join(lab.dir, 'slow-bin');
+  const marker = join(lab.dir, 'slow-tools.on');
+  mkdirSync(dir, { recursive: true });
+  for (const tool of tools) {
+    const real = findBinary(tool);
+    if (!real) throw new Error(`${tool} not found`);
+    const script = `#!/bin/sh\n[ -e '${marker}' ] && sleep ${delayMs / 1000}\nexec '${real}' "$@"\n`;
+    writeFileSync(join(dir, tool), script);
+    chmodSync(join(dir, tool), 0o755);
+  }
+  return {
+    path: `${dir}:${commandEnv().PATH ?? ''}`,
+    on: () => writeFileSync(marker, ''),
+    off: () => {
+      if (existsSync(marker)) rmSync(marker);
+    },
+  };
 }

@@ -19,7 +19,8 @@ describe.skipIf(gate.skip)('watch keeps the policy across a dockerd restart', ()
   const whole = async () => (await status()) === 0;
   const forwardTop = async () => (await chainRules(s.lab, s.docker, 'FORWARD'))[0] ?? '';
   const containersRunning = async () =>
-    (await s.dockerd.docker(['inspect', '-f', '{{.State.Running}}', 'web', 'client'])).stdout.trim() === 'true\ntrue';
+    (await s.dockerd.docker(['inspect', '-f', '{{.State.Running}}', 'web', 'client'])).stdout.trim() ===
+    'true\ntrue';
 
   beforeAll(async () => {
     gate.assertAvailable();
@@ -45,12 +46,18 @@ describe.skipIf(gate.skip)('watch keeps the policy across a dockerd restart', ()
     const from = watch.lines.length;
     await s.dockerd.restart();
     const t0 = Date.now();
-    const ms = await pollUntil('policy whole after the restart', whole, { timeoutMs: 5_000, everyMs: 100 }).catch((e: Error) => {
+    const ms = await pollUntil('policy whole after the restart', whole, {
+      timeoutMs: 5_000,
+      everyMs: 100,
+    }).catch((e: Error) => {
       throw new Error(`${e.message}\n${watch.dump()}`);
     });
     expect(Date.now() - t0, `whole again after ${ms} ms`).toBeLessThan(2_000);
     // watch found the FORWARD rule out of place (Docker's jumps above it) and moved it back.
-    const restored = await watch.waitForLine((l) => l.msg.startsWith('restored the policy'), { from, timeoutMs: 1_000 });
+    const restored = await watch.waitForLine((l) => l.msg.startsWith('restored the policy'), {
+      from,
+      timeoutMs: 1_000,
+    });
     expect(JSON.stringify(restored.found)).toMatch(/FORWARD \(forward_established\)/);
     expect(await forwardTop()).toContain('dockwall:forward_established');
     await pollUntil('web and client running again', containersRunning, { timeoutMs: 20_000, everyMs: 200 });
@@ -86,7 +93,10 @@ describe.skipIf(gate.skip)('watch keeps the policy across a dockerd restart', ()
 
   it('SIGTERM: watch exits 0', async () => {
     watch.signal('SIGTERM');
-    const exit = await Promise.race([watch.exited, new Promise((r) => setTimeout(() => r('still running'), 3_000))]);
+    const exit = await Promise.race([
+      watch.exited,
+      new Promise((r) => setTimeout(() => r('still running'), 3_000)),
+    ]);
     expect(exit).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { audit, renderAudit, type ListeningPort } from '../../sim/index.js';
+import { renderAuditHtml } from '../../audit-html/index.js';
+import { audit, renderAudit, type AuditReport, type ListeningPort } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
@@ -11,6 +13,7 @@ interface AuditOpts extends ProofOptions {
   listen?: string[];
   interface?: string[];
   json?: boolean;
+  html?: string;
 }
 
 export function parseListen(text: string): ListeningPort {
@@ -41,6 +44,25 @@ async function liveListening(): Promise<ListeningPort[]> {
   return out;
 }
 
+function writeHtml(
+  ctx: CliContext,
+  opts: AuditOpts,
+  report: AuditReport,
+  rulesets: Parameters<typeof renderAuditHtml>[1]['rulesets'],
+  offline: boolean,
+): void {
+  const file = opts.html!;
+  const what = offline ? (opts.state ?? []).join(', ') : 'the live host';
+  const subject = opts.file ? `${what} as ${opts.file} would leave it` : what;
+  const page = renderAuditHtml(report, { rulesets, subject, generatedAt: new Date().toISOString() });
+  try {
+    writeFileSync(file, page);
+  } catch (e) {
+    throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  ctx.output.err(`wrote ${file}\n`);
+}
+
 export function registerAudit(program: Command, run: Run): void {
   program
     .command('audit')
@@ -53,6 +75,7 @@ export function registerAudit(program: Command, run: Run): void {
     .option('--listen <[addr:]port/proto>', 'a port the host listens on (repeatable; live: read with ss)', collectRepeatable)
     .option('--interface <iface>', 'outside interface to probe from (repeatable; default: all but lo and bridges)', collectRepeatable)
     .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'also write the report as a self-contained HTML page (matrix, findings, chain graph)')
     .action((opts: AuditOpts) =>
       run(async (ctx: CliContext) => {
         const inputs = await loadProofInputs(ctx, opts);
@@ -65,6 +88,7 @@ export function registerAudit(program: Command, run: Run): void {
           listening,
           ...(opts.interface ? { interfaces: opts.interface } : {}),
         });
+        if (opts.html) writeHtml(ctx, opts, report, inputs.state.rulesets, inputs.offline);
         if (opts.json) {
           ctx.output.out(JSON.stringify(report, null, 2) + '\n');
           return EXIT_OK;

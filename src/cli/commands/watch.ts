@@ -15,7 +15,7 @@ import { CliError, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
 import { chooseVariant, hostRunner, readLiveState } from '../live.js';
 import { diagnosticLine } from '../render-diagnostics.js';
-import { DEFAULT_STATE_DIR } from '../state-dir.js';
+import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
 import { requirePrivileges } from './apply.js';
 import type { Run } from './index.js';
 
@@ -35,7 +35,7 @@ export function registerWatch(program: Command, run: Run): void {
     .description("keep the policy in place: follow Docker's events and drift, reconcile within a second")
     .requiredOption('-f, --file <policy>', 'policy file (reloaded on SIGHUP)')
     .option('--log-format <format>', 'text or json (JSON lines)', 'text')
-    .option('--interval <ms>', 'cheap drift check: read dockwall\'s chains and plan, every MS', '1000')
+    .option('--interval <ms>', "cheap drift check: read dockwall's chains and plan, every MS", '1000')
     .option('--full-interval <ms>', 'full comparison of whole tables, every MS', '30000')
     .option('--debounce <ms>', 'events within this window cost one reconcile', '100')
     .option('--metrics <addr>', 'serve Prometheus metrics on HOST:PORT')
@@ -44,11 +44,16 @@ export function registerWatch(program: Command, run: Run): void {
 }
 
 async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
-  if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new CliError('--log-format is text or json');
+  if (opts.logFormat !== 'text' && opts.logFormat !== 'json')
+    throw new CliError('--log-format is text or json');
   await requirePrivileges();
   const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) => {
-    if (opts.logFormat === 'json') ctx.output.out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
-    else ctx.output.out(`${new Date().toISOString()} ${level.padEnd(5)} ${msg}${Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}\n`);
+    if (opts.logFormat === 'json')
+      ctx.output.out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
+    else
+      ctx.output.out(
+        `${new Date().toISOString()} ${level.padEnd(5)} ${msg}${Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}\n`,
+      );
   };
 
   let policy = loadOrThrow(opts.file);
@@ -57,6 +62,8 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   for (const d of ctx.diagnostics.splice(0)) log('warn', diagnosticLine(d));
   const docker = new DockerEngineClient({ timeoutMs: 5000 }, ctx.env);
   const metrics = new WatchMetrics();
+  // Each repair is snapshotted like an apply, so `dockwall rollback` can undo the last one.
+  const stateDir = new StateDir(opts.stateDir);
   let inventory: DockerInventory | undefined;
 
   // How long the last read of each kind took. Reading whole tables finds more (stale rules anywhere)
@@ -81,16 +88,24 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
     for (const d of ctx.diagnostics.splice(0)) if (d.severity !== 'info') log('warn', diagnosticLine(d));
     const result = await applyDesired(ports, desired, {
+      policyFile: opts.file,
+      saveSnapshot: async (snap) => void stateDir.saveSnapshot(snap),
       first: { state, plan: planChanges(state, desired, { families: desired.families }) },
       onEvent: (e) => {
-        if (e.type === 'drift-after-apply') log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
+        if (e.type === 'drift-after-apply')
+          log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
       },
     });
     return { applied: result.applied ? result.plan.operations : [], plan: result.plan };
   };
 
   const reconciler = new Reconciler(
-    { reconcile, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), now: () => Date.now() },
+    {
+      reconcile,
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      now: () => Date.now(),
+    },
     { debounceMs: Number(opts.debounce), minBackoffMs: 250, maxBackoffMs: 30_000 },
   );
   reconciler.on('reconciled', ({ trigger, outcome, durationMs }) => {
@@ -103,7 +118,11 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     log('info', `restored the policy: ${outcome.applied.length} change(s)`, {
       trigger: trigger.kind,
       durationMs,
-      found: outcome.applied.map((o) => ('family' in o ? `${o.op} ${o.family} ${o.table} ${o.chain}${'name' in o && o.name ? ` (${o.name})` : ''}` : `${o.op} ${'name' in o ? o.name : o.set.name}`)),
+      found: outcome.applied.map((o) =>
+        'family' in o
+          ? `${o.op} ${o.family} ${o.table} ${o.chain}${'name' in o && o.name ? ` (${o.name})` : ''}`
+          : `${o.op} ${'name' in o ? o.name : o.set.name}`,
+      ),
     });
   });
   reconciler.on('failed', ({ trigger, error, retryInMs }) => {
@@ -134,7 +153,10 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   }
 
   const fast = setInterval(() => reconciler.trigger({ kind: 'check', full: false }), Number(opts.interval));
-  const slow = setInterval(() => reconciler.trigger({ kind: 'check', full: true }, { full: true }), Number(opts.fullInterval));
+  const slow = setInterval(
+    () => reconciler.trigger({ kind: 'check', full: true }, { full: true }),
+    Number(opts.fullInterval),
+  );
   log('info', `watching ${opts.file}`, { pid: process.pid, interval: Number(opts.interval) });
   reconciler.trigger({ kind: 'start' }, { immediate: true, full: true });
   const followed = follower.start();
@@ -177,7 +199,12 @@ function loadOrThrow(file: string): Policy {
   }
   const res = loadPolicy(text, file);
   if (!res.value || hasErrors(res.diagnostics)) {
-    throw new CliError(`${file} is not a valid policy: ${res.diagnostics.filter((d) => d.severity === 'error').map(diagnosticLine).join('; ')}`);
+    throw new CliError(
+      `${file} is not a valid policy: ${res.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(diagnosticLine)
+        .join('; ')}`,
+    );
   }
   return res.value;
 }
