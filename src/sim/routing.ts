@@ -205,6 +205,32 @@ export function primaryAddress(idx: HostIndex, iface: string, family: Family): s
   return a?.text ?? idx.families[family].addrs.find((x) => x.iface === iface)?.text;
 }
 
+/**
+ * The source address MASQUERADE gives a packet leaving `iface` for `nexthop`, as the kernel picks it
+ * (IPv4: inet_select_addr with universe scope). Among the interface's primary addresses (a later
+ * address inside an earlier one's subnet is secondary) that are not loopback: the one whose subnet
+ * holds the next hop, else the first. An interface without one (lo: 127.0.0.1 has host scope)
+ * takes the first such address of any interface, in the host's interface order: a locally
+ * delivered packet masqueraded on its way out lo gets the first outside address, not 127.0.0.1.
+ */
+export function masqueradeAddress(
+  idx: HostIndex,
+  iface: string,
+  family: Family,
+  nexthop: Addr,
+): string | undefined {
+  if (family === 'ipv6') return primaryAddress(idx, iface, family);
+  const all = idx.families[family].addrs.filter((x) => !isLoopback(family, x.addr));
+  const primary = all.filter(
+    (x, i) =>
+      !all.slice(0, i).some((y) => y.iface === x.iface && x.addr >= y.cidr.start && x.addr <= y.cidr.end),
+  );
+  const own = primary.filter((x) => x.iface === iface);
+  const nh = addrToBig(nexthop);
+  const hit = own.find((x) => nh >= x.cidr.start && nh <= x.cidr.end);
+  return (hit ?? own[0] ?? primary[0])?.text;
+}
+
 function isLinkLocal(family: Family, v: bigint): boolean {
   return family === 'ipv6' && v >> 118n === 0x3fan;
 }

@@ -1,7 +1,7 @@
 import type { RuleOption, RuleTarget } from '../model/ruleset.js';
 import { formatAddr, parseAddr, parseCidr, type Addr } from './addr.js';
 import { parseMarkMask } from './match-values.js';
-import { primaryAddress, type HostIndex } from './routing.js';
+import { masqueradeAddress, primaryAddress, routeLookup, type HostIndex } from './routing.js';
 import type { CompiledChain, CompiledRule, CompiledTarget, NatKind, Thread } from './thread.js';
 
 export interface TargetCtx {
@@ -157,7 +157,9 @@ function natTarget(target: RuleTarget, ctx: TargetCtx): CompiledTarget {
         const from = t.srcSet ? '(source)' : hostPort(t.src, t.sport);
         let addr = spec.addr;
         if (!isSnat) {
-          const p = primaryAddress(ctx.host, t.outDev, fam);
+          const route = routeLookup(ctx.host, fam, t.dst);
+          const via = route.kind === 'forward' && route.via ? parseAddr(route.via, fam) : undefined;
+          const p = masqueradeAddress(ctx.host, t.outDev, fam, via ?? t.dst);
           if (!p)
             return { unknown: `MASQUERADE: interface ${t.outDev} has no ${fam} address in the host model` };
           addr = parseAddr(p, fam);

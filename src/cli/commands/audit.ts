@@ -38,7 +38,12 @@ async function liveListening(): Promise<ListeningPort[]> {
       const p: ListeningPort = { port: Number(m[2]), proto };
       if (addr !== '*' && addr !== '0.0.0.0' && addr !== '::') p.address = addr;
       else if (addr !== '*') p.family = addr === '::' ? 'ipv6' : 'ipv4';
-      if (!out.some((x) => x.port === p.port && x.proto === p.proto && x.address === p.address && x.family === p.family)) out.push(p);
+      if (
+        !out.some(
+          (x) => x.port === p.port && x.proto === p.proto && x.address === p.address && x.family === p.family,
+        )
+      )
+        out.push(p);
     }
   }
   return out;
@@ -72,10 +77,21 @@ export function registerAudit(program: Command, run: Run): void {
     .option('-f, --file <policy>', 'audit the rules this policy would produce (and use its host: block)')
     .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
     .option('--docker-state <json>', 'Docker inventory JSON (published ports); else read from the nat rules')
-    .option('--listen <[addr:]port/proto>', 'a port the host listens on (repeatable; live: read with ss)', collectRepeatable)
-    .option('--interface <iface>', 'outside interface to probe from (repeatable; default: all but lo and bridges)', collectRepeatable)
+    .option(
+      '--listen <[addr:]port/proto>',
+      'a port the host listens on (repeatable; live: read with ss)',
+      collectRepeatable,
+    )
+    .option(
+      '--interface <iface>',
+      'outside interface to probe from (repeatable; default: all but lo and bridges)',
+      collectRepeatable,
+    )
     .option('--json', 'print the report as JSON')
-    .option('--html <file>', 'also write the report as a self-contained HTML page (matrix, findings, chain graph)')
+    .option(
+      '--html <file>',
+      'also write the report as a self-contained HTML page (matrix, findings, chain graph)',
+    )
     .action((opts: AuditOpts) =>
       run(async (ctx: CliContext) => {
         const inputs = await loadProofInputs(ctx, opts);
