@@ -200,7 +200,13 @@ describe.skipIf(gate.skip)('doctor on real hosts', () => {
       expect(ids(run)).toEqual(['ipv6-unfiltered']);
       expect(run.findings[0]!.detail).toContain('network "v6net" (fd00:dead:1::/64)');
       // What the finding says, for real: port 80 was never published, yet another host reaches it.
-      expect(await probeTcp(lab, other, addr, 80)).toBe('open');
+      // IPv6 addresses stay tentative (duplicate address detection) for a moment after they appear.
+      let reached = await probeTcp(lab, other, addr, 80);
+      for (let i = 0; i < 10 && reached !== 'open'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        reached = await probeTcp(lab, other, addr, 80);
+      }
+      expect(reached).toBe('open');
 
       // A rule in ip6tables DOCKER-USER, entered from FORWARD: the finding goes, and so does the access.
       for (const argv of [
