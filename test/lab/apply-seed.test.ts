@@ -86,15 +86,29 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     const before = await s.save();
     const lockout = s.file(
       'lockout.yaml',
-      ['dockwall: 1', 'ipv4:', '  filter:', '    INPUT:', '      policy: DROP', '      rules:', '        - web-only: -p tcp --dport 8080 -j ACCEPT', ''].join('\n'),
+      [
+        'dockwall: 1',
+        'ipv4:',
+        '  filter:',
+        '    INPUT:',
+        '      policy: DROP',
+        '      rules:',
+        '        - web-only: -p tcp --dport 8080 -j ACCEPT',
+        '',
+      ].join('\n'),
     );
     // sshd on 2222 here: the seed's pyfw rules from the test before still allow 22.
     const ssh = { SSH_CONNECTION: `${s.host3.address} 50022 ${s.docker.address} 2222` };
     const refused = await s.dockwall(['apply', '-f', lockout, '--yes', '--state-dir', s.stateDir], ssh);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refusing to apply: a new SSH connection from this client would be dropped.*--force/);
+    expect(refused.stderr).toMatch(
+      /refusing to apply: a new SSH connection from this client would be dropped.*--force/,
+    );
     expect(await s.save()).toBe(before);
-    const forced = await s.dockwall(['apply', '-f', lockout, '--yes', '--force', '--state-dir', s.stateDir], ssh);
+    const forced = await s.dockwall(
+      ['apply', '-f', lockout, '--yes', '--force', '--state-dir', s.stateDir],
+      ssh,
+    );
     expect(forced.code, forced.stderr).toBe(0);
     expect(await probeTcp(s.lab, s.host3, s.docker.address, 2222)).toBe('timeout');
     const back = await s.dockwall(['rollback', '--yes', '--state-dir', s.stateDir]);

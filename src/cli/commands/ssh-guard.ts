@@ -32,7 +32,9 @@ export async function guardSshSession(ctx: CliContext, planned: Planned): Promis
   const { results } = checkExpectations(probes, after, host, planned.inventory);
   const cut = results.filter((r) => r.trace.verdict === 'drop' || r.trace.verdict === 'reject');
   if (cut.length === 0) return;
-  const what = cut.map((r) => `${r.expectation.name} would be ${r.trace.verdict === 'drop' ? 'dropped' : 'rejected'}`).join(' and ');
+  const what = cut
+    .map((r) => `${r.expectation.name} would be ${r.trace.verdict === 'drop' ? 'dropped' : 'rejected'}`)
+    .join(' and ');
   throw new CliError(
     `refusing to apply: ${what} (from ${client} to ${server}:${port}); pass --force to apply anyway, ideally with --confirm`,
   );
