@@ -1,5 +1,6 @@
 import type { Family, TableName } from '../model/index.js';
 import { isBuiltinChain } from '../model/index.js';
+import { isDockerOwnedChain } from '../policy/docker-chains.js';
 
 /** The comment prefix dockwall tags its rules with: `-m comment --comment dockwall:NAME`. */
 export const TAG_PREFIX = 'dockwall:';
@@ -16,20 +17,8 @@ export const CONTAINERS_CHAIN = 'DOCKWALL-CONTAINERS';
 export const DOCKER_USER = 'DOCKER-USER';
 
 /** Chains Docker creates, flushes and rebuilds; dockwall never changes their rules. DOCKER-USER is apart. */
-const DOCKER_CHAINS = new Set([
-  'DOCKER',
-  'DOCKER-ISOLATION',
-  'DOCKER-ISOLATION-STAGE-1',
-  'DOCKER-ISOLATION-STAGE-2',
-  'DOCKER-FORWARD',
-  'DOCKER-BRIDGE',
-  'DOCKER-CT',
-  'DOCKER-INTERNAL',
-  'DOCKER-INGRESS',
-]);
-
 export function isDockerChain(chain: string): boolean {
-  return DOCKER_CHAINS.has(chain);
+  return isDockerOwnedChain(chain);
 }
 
 export function tagFor(name: string): string {
