@@ -61,7 +61,7 @@ export class RuleParser {
   private readonly owners = new OptionOwners();
   private targetKind: RuleTarget['kind'] = 'jump';
   // Result of takeArgs.
-  private args: Token[] = [];
+  private readonly args: Token[] = [];
   private argsNegated = false;
 
   parse(lx: Lexer, start: number, ctx: RuleParseContext): Rule | undefined {
@@ -133,9 +133,9 @@ export class RuleParser {
       if (k === owners.targetIndex) {
         target = intern
           ? intern.target(this.targetKind, name, options)
-          : { kind: this.targetKind, name, options };
+          : { kind: this.targetKind, name, options: options.slice() };
       } else {
-        matches.push(intern ? intern.module(name, options) : { name, options });
+        matches.push(intern ? intern.module(name, options) : { name, options: options.slice() });
       }
     }
     const rule: Rule = { generic, matches, target };
@@ -153,7 +153,9 @@ export class RuleParser {
   }
 
   private option(name: string, negated: boolean, args: Token[]): RuleOption {
-    return this.ctx.intern ? this.ctx.intern.option(name, negated, args) : { name, negated, args };
+    return this.ctx.intern
+      ? this.ctx.intern.option(name, negated, args)
+      : { name, negated, args: args.slice() };
   }
 
   private error(code: string, message: string, at: number, hint?: string): void {
@@ -239,7 +241,9 @@ export class RuleParser {
     expects: string | undefined,
     inline: Token | undefined,
   ): boolean {
-    const args: Token[] = [];
+    // One buffer serves every option: `option()` copies what it keeps.
+    const args = this.args;
+    args.length = 0;
     let negated = false;
     if (inline) args.push(inline);
     const lx = this.lx;
@@ -267,7 +271,6 @@ export class RuleParser {
       args.push(this.tok(next));
       this.i++;
     }
-    this.args = args;
     this.argsNegated = negated;
     return true;
   }

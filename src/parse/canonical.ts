@@ -51,7 +51,10 @@ function canonGeneric(o: RuleOption, family: Family): RuleOption | null {
       break;
     }
   }
-  return { name: o.name, negated: o.negated, args: [canonToken(text, false)] };
+  const quoted = needsQuoting(text);
+  // A frozen (shared) option already in canonical spelling is its own canonical form.
+  if (o.args.length === 1 && text === arg.text && quoted === arg.quoted && Object.isFrozen(o)) return o;
+  return { name: o.name, negated: o.negated, args: [{ text, quoted }] };
 }
 
 function canonOptions(
@@ -87,6 +90,25 @@ function sortOptions(spec: CompiledSpec, options: RuleOption[]): RuleOption[] {
     .map((o, i) => ({ o, i, k: order.get(o.name) ?? 1000 }))
     .sort((a, b) => a.k - b.k || a.i - b.i)
     .map((e) => e.o);
+}
+
+function deepFrozen(options: readonly RuleOption[]): boolean {
+  if (!Object.isFrozen(options)) return false;
+  for (const o of options) if (!Object.isFrozen(o) || !Object.isFrozen(o.args)) return false;
+  return true;
+}
+
+function sameOptions(a: readonly RuleOption[], b: readonly RuleOption[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.negated !== y.negated || x.args.length !== y.args.length) return false;
+    for (let j = 0; j < x.args.length; j++) {
+      if (x.args[j]!.text !== y.args[j]!.text || x.args[j]!.quoted !== y.args[j]!.quoted) return false;
+    }
+  }
+  return true;
 }
 
 /** iptables-nft stores port matches natively and prints a rule's `-m tcp` options as one match. */
@@ -147,8 +169,9 @@ function freezeCanonical(o: object): void {
 /** The rule as iptables-save would print it back (counters and position dropped). */
 export function canonicalRule(rule: Rule, family: Family): Rule {
   const generic: RuleOption[] = [];
+  // Generic options are cheap to canonicalize and mostly unique (addresses): no memo for them.
   for (const o of rule.generic) {
-    const c = memo(o, family, () => canonGeneric(o, family));
+    const c = canonGeneric(o, family);
     if (c) generic.push(c);
   }
   generic.sort(byGenericOrder);
@@ -158,7 +181,11 @@ export function canonicalRule(rule: Rule, family: Family): Rule {
   const key = `${family} ${ctx.proto ?? ''}`;
   const matches = mergeMatches(
     rule.matches.map((m) =>
-      memo(m, key, () => ({ name: m.name, options: canonOptions(MATCH_SPECS.get(m.name), m.options, ctx) }))!,
+      memo(m, key, () => {
+        const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx);
+        // A shared match already in canonical spelling is its own canonical form.
+        return sameOptions(options, m.options) && deepFrozen(m.options) ? m : { name: m.name, options };
+      })!,
     ),
   );
   let target: RuleTarget | null = null;
@@ -182,14 +209,8 @@ function word(text: string): string {
 const printed = new WeakMap<object, string>();
 
 function formatOption(o: RuleOption): string {
-  const frozen = Object.isFrozen(o);
-  if (frozen) {
-    const hit = printed.get(o);
-    if (hit !== undefined) return hit;
-  }
-  let s = o.negated ? `! ${word(o.name)}` : word(o.name);
+  let s = o.negated ? '! ' + word(o.name) : word(o.name);
   for (const a of o.args) s += ' ' + formatToken(a);
-  if (frozen) printed.set(o, s);
   return s;
 }
 
@@ -215,7 +236,55 @@ export function formatRule(rule: Rule): string {
   return s;
 }
 
+// The key of a rule whose parts are all frozen (every rule of a parsed dump), with the parts it was
+// made from: while the rule still holds exactly those parts, the key stands.
+interface KeyMemo {
+  family: Family;
+  genericCount: number;
+  parts: readonly (object | null)[];
+  key: string;
+}
+// Kept on the rule itself under a non-enumerable symbol (invisible to equality, JSON and spreads):
+// a WeakMap with one entry per rule of a large dump costs more than computing the key.
+const KEY_MEMO = Symbol('dockwall.ruleKey');
+type WithKeyMemo = Rule & { [KEY_MEMO]?: KeyMemo };
+
+function sameParts(rule: Rule, m: KeyMemo): boolean {
+  const { generic, matches } = rule;
+  const parts = m.parts;
+  if (generic.length !== m.genericCount || parts.length !== generic.length + matches.length + 1) return false;
+  let k = 0;
+  for (let i = 0; i < generic.length; i++) if (generic[i] !== parts[k++]) return false;
+  for (let i = 0; i < matches.length; i++) if (matches[i] !== parts[k++]) return false;
+  return rule.target === parts[k];
+}
+
+/** The rule's parts when all are frozen (so they cannot change under a cached key), else null. */
+function frozenParts(rule: Rule): (object | null)[] | null {
+  const parts: (object | null)[] = [];
+  for (const o of rule.generic) {
+    if (!Object.isFrozen(o)) return null;
+    parts.push(o);
+  }
+  for (const m of rule.matches) {
+    if (!Object.isFrozen(m)) return null;
+    parts.push(m);
+  }
+  if (rule.target && !Object.isFrozen(rule.target)) return null;
+  parts.push(rule.target);
+  return parts;
+}
+
 /** A string equal for two rules exactly when iptables would print them the same. */
 export function ruleKey(rule: Rule, family: Family): string {
-  return formatRule(canonicalRule(rule, family));
+  const hit = (rule as WithKeyMemo)[KEY_MEMO];
+  if (hit && hit.family === family && sameParts(rule, hit)) return hit.key;
+  const key = formatRule(canonicalRule(rule, family));
+  const parts = frozenParts(rule);
+  if (parts && Object.isExtensible(rule)) {
+    const value: KeyMemo = { family, genericCount: rule.generic.length, parts, key };
+    if (hit) (rule as WithKeyMemo)[KEY_MEMO] = value;
+    else Object.defineProperty(rule, KEY_MEMO, { value, writable: true, configurable: true });
+  }
+  return key;
 }

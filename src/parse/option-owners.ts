@@ -24,7 +24,10 @@ export class OptionOwners {
     const k = this.count++;
     this.names[k] = name;
     this.specs[k] = spec;
-    this.options[k] = [];
+    // The arrays are reused from rule to rule: whoever keeps the options copies them.
+    const options = this.options[k];
+    if (options) options.length = 0;
+    else this.options[k] = [];
     return k;
   }
 
