@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labGate, probeTcp } from './helpers/index.js';
+import { DOCKWALL_BUNDLE, labGate, probeTcp } from './helpers/index.js';
 import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
 
 const gate = await labGate();
@@ -40,6 +40,30 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     const again = await s.dockwall(['plan', '-f', wishes]);
     expect(again.stdout).toContain('No changes');
     expect(again.code).toBe(0);
+  });
+
+  it('without the privileges it needs, apply says so in one line and changes nothing', async () => {
+    const before = await s.save();
+    const policy = s.file('nobody.yaml', 'dockwall: 1\nipv4:\n  filter:\n    INPUT:\n      policy: DROP\n');
+    const r = await s.lab.exec(s.docker, [
+      'setpriv',
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      process.execPath,
+      DOCKWALL_BUNDLE,
+      'apply',
+      '-f',
+      policy,
+      '--yes',
+      '--state-dir',
+      `${s.stateDir}-nobody`,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/root or with CAP_NET_ADMIN.*nothing was changed/);
+    expect(await s.save()).toBe(before);
   });
 
   it('atomicity: a policy with a rule the kernel rejects fails whole with the kernel message, and changes nothing', async () => {
