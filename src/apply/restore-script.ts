@@ -1,4 +1,4 @@
-import type { Family, IpSet, Operation, Plan, TableName } from '../model/index.js';
+import type { Family, IpSet, Operation, Plan } from '../model/index.js';
 import { TABLES } from '../model/index.js';
 
 /** What `apply` feeds to the kernel: ipset first, then one iptables-restore transaction per family. */
@@ -112,5 +112,3 @@ function checkLines(lines: string[]): string[] {
   }
   return lines;
 }
-
-export type { TableName };

@@ -21,7 +21,7 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
       const live = current.rulesets[c.family]
         ? findChain(current.rulesets[c.family]!, c.table, c.chain)
         : undefined;
-      if (live) extra.push(...deleteOwnedRules(ref, live, c.family), { op: 'delete-chain', ...ref });
+      if (live) extra.push(...deleteOwnedRules(ref, live), { op: 'delete-chain', ...ref });
       continue;
     }
     const rules = c.rules.map((text, i) => {

@@ -1,4 +1,4 @@
-import type { Family, TableName } from '../model/index.js';
+import type { TableName } from '../model/index.js';
 import { isBuiltinChain } from '../model/index.js';
 import { isDockerOwnedChain } from '../policy/docker-chains.js';
 
@@ -48,12 +48,6 @@ export function isDeletableOwnedChain(chain: string): boolean {
 }
 
 /** Docker sets the FORWARD policy itself; dockwall leaves it alone on a host where Docker's chains exist. */
-export function isDockerOwnedPolicy(
-  family: Family,
-  table: TableName,
-  chain: string,
-  dockerPresent: boolean,
-): boolean {
-  void family;
+export function isDockerOwnedPolicy(table: TableName, chain: string, dockerPresent: boolean): boolean {
   return dockerPresent && table === 'filter' && chain === 'FORWARD';
 }

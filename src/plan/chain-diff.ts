@@ -1,6 +1,6 @@
-import type { Chain, ChainRef, Family, Operation, Rule } from '../model/index.js';
+import type { Chain, ChainRef, Operation, Rule } from '../model/index.js';
 import { canonicalRule, commentOf, formatRule, ruleKey } from '../parse/index.js';
-import type { DesiredChain, DesiredRule } from '../compile/desired-state.js';
+import type { DesiredChain } from '../compile/desired-state.js';
 import { TAG_PREFIX, nameFromTag } from '../compile/ownership.js';
 
 interface Item {
@@ -126,8 +126,7 @@ export function ownedRules(desired: DesiredChain, live: Chain): Rule[] {
 }
 
 /** Every rule in a chain dockwall is removing wholly (it must hold only dockwall's rules). */
-export function deleteOwnedRules(ref: ChainRef, live: Chain, family: Family): Operation[] {
-  void family;
+export function deleteOwnedRules(ref: ChainRef, live: Chain): Operation[] {
   const ops: Operation[] = [];
   for (const r of live.rules) {
     ops.push(withName({ op: 'delete-rule', ...ref, position: 1, rule: formatRule(r) }, nameOf(r)));
@@ -177,5 +176,3 @@ export function longestIncreasing<T>(items: T[], rank: (x: T) => number): T[] {
   for (let i = tailIdx[tails.length - 1] ?? -1; i >= 0; i = prev[i]!) out.push(items[i]!);
   return out.reverse();
 }
-
-export type { DesiredRule };

@@ -8,7 +8,6 @@ import type {
   Plan,
   PlanSummary,
   Ruleset,
-  TableName,
 } from '../model/index.js';
 import { diag, findChain, isBuiltinChain } from '../model/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
@@ -72,7 +71,7 @@ export function planChanges(state: HostState, desired: DesiredState, opts: PlanO
       deletes.push(...ops.slice(cut));
       if (want.policy) {
         const current = have?.policy ?? (isBuiltinChain(want.table, want.chain) ? 'ACCEPT' : null);
-        if (isDockerOwnedPolicy(family, want.table, want.chain, dockerPresent)) {
+        if (isDockerOwnedPolicy(want.table, want.chain, dockerPresent)) {
           if (current !== want.policy) {
             diagnostics.push(
               diag(
@@ -94,7 +93,7 @@ export function planChanges(state: HostState, desired: DesiredState, opts: PlanO
         if (chains.some((c) => c.table === table.name && c.chain === chain.name)) continue;
         const ref: ChainRef = { family, table: table.name, chain: chain.name };
         if (isDeletableOwnedChain(chain.name)) {
-          deletes.push(...deleteOwnedRules(ref, chain, family));
+          deletes.push(...deleteOwnedRules(ref, chain));
           chainDeletes.push({ op: 'delete-chain', ...ref });
         } else {
           deletes.push(...staleTagged(ref, chain));
@@ -147,5 +146,3 @@ export function summarize(ops: Operation[]): PlanSummary {
 export function isEmptyPlan(plan: Plan): boolean {
   return plan.operations.length === 0;
 }
-
-export type { TableName };
