@@ -137,9 +137,19 @@ async function startListeners(lab: Lab, host: LabHost, specs: HostListener[]): P
   child.unref();
 }
 
-/** ICMP errors are rate-limited per peer (1/s after a burst of 6): many REJECTs in a row would look like drops. */
+/**
+ * ICMP errors are rate-limited per peer (1/s after a burst of 6) and by a budget for the whole
+ * namespace (1000/s, burst 50): many REJECTs in a row would look like drops. Both are lifted.
+ */
 async function noIcmpRateLimit(argvPrefix: string[]): Promise<void> {
-  await runChecked(createRunner(), [...argvPrefix, 'sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+  await runChecked(createRunner(), [
+    ...argvPrefix,
+    'sysctl',
+    '-qw',
+    'net.ipv4.icmp_ratelimit=0',
+    'net.ipv4.icmp_msgs_per_sec=100000',
+    'net.ipv4.icmp_msgs_burst=100000',
+  ]);
 }
 
 export async function createDiffLab(opts: DiffLabOptions = {}): Promise<DiffLab> {
