@@ -1,32 +1,16 @@
-import { request } from 'node:http';
 import { compileDesired } from '../src/compile/index.js';
 import { createRunner, detectVariant, readSets, readTable } from '../src/host/index.js';
 import type { HostState } from '../src/model/index.js';
 import { parseIpsetSave, parseIptablesSave } from '../src/parse/index.js';
 import { planChanges } from '../src/plan/index.js';
 import { loadPolicy } from '../src/policy/index.js';
-import { labAvailable } from '../test/lab/helpers/index.js';
+import { labAvailable, ping } from '../test/lab/helpers/index.js';
 import { createSeedLab, repoText } from '../test/lab/seed-scenario.js';
 import { seedWatchPolicy, startWatch, type WatchLine } from '../test/lab/watch-process.js';
 import { fmt, type Row } from './timing.js';
 
 const RESTARTS = 10;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', timeout: 500 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -101,8 +85,8 @@ export async function watchBench(): Promise<Row[]> {
       })();
       const restarting = s.dockerd.restart();
       // Down first (the graceful stop), then up: the moment it answers again is the reference.
-      while (await ping(s.dockerd.socketPath)) await sleep(5);
-      while (!(await ping(s.dockerd.socketPath))) await sleep(5);
+      while (await ping(s.dockerd.socketPath, 500)) await sleep(5);
+      while (!(await ping(s.dockerd.socketPath, 500))) await sleep(5);
       const tPing = performance.now();
       await restarting;
       const deadline = performance.now() + 30_000;

@@ -93,9 +93,10 @@ async function stopDaemon(d: Daemon | undefined, graceMs: number): Promise<void>
   }
 }
 
-function ping(socketPath: string): Promise<boolean> {
+/** Whether a dockerd answers `GET /_ping` on its socket within `timeoutMs`. */
+export function ping(socketPath: string, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', timeout: 1_000 }, (res) => {
+    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
