@@ -1,5 +1,5 @@
 import type { DesiredState } from '../compile/index.js';
-import { DOCKER_USER, OWNED_CHAIN_PREFIX } from '../compile/index.js';
+import { DOCKER_USER, OWNED_CHAIN_PREFIX, detectDockerLayout } from '../compile/index.js';
 import { DockerEngineClient, readInventory } from '../docker/index.js';
 import {
   createRunner,
@@ -67,6 +67,7 @@ export async function readLiveState(
   const runner = opts.runner ?? hostRunner();
   const variant = opts.variant ?? (await chooseVariant(ctx, runner));
   const rulesets: Partial<Record<Family, Ruleset>> = {};
+  const dockerChainsPresent: Partial<Record<Family, boolean>> = {};
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
@@ -81,6 +82,9 @@ export async function readLiveState(
       // Which chains exist, from one cheap listing: asking iptables-nft for a chain that does not
       // exist costs a read of the whole table.
       const existing = await listNftChainNames(runner, family, table);
+      if (table === 'filter' && existing.length > 0) {
+        dockerChainsPresent[family] = detectDockerLayout(existing).kind === 'iptables';
+      }
       const names = new Set(chains);
       for (const n of existing) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
       // Reads take no lock: run them side by side.
@@ -116,7 +120,7 @@ export async function readLiveState(
       sets.sets.push(...(res.value?.sets ?? []));
     }
   }
-  return { rulesets, sets };
+  return { rulesets, sets, dockerChainsPresent };
 }
 
 async function readWholeTable(

@@ -9,4 +9,9 @@ import type { Family, Ruleset } from './ruleset.js';
 export interface HostState {
   rulesets: Partial<Record<Family, Ruleset>>;
   sets: IpSetState;
+  /**
+   * Whether Docker's chains exist in each family's filter table, when the reader knows it without
+   * having read them (a live read takes only dockwall's chains); otherwise told from `rulesets`.
+   */
+  dockerChainsPresent?: Partial<Record<Family, boolean>>;
 }

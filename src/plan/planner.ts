@@ -11,6 +11,7 @@ import type {
 } from '../model/index.js';
 import { diag, findChain, isBuiltinChain } from '../model/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
+import { detectDockerLayout } from '../compile/docker-layout.js';
 import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
 import { deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
@@ -56,7 +57,7 @@ export function planChanges(state: HostState, desired: DesiredState, opts: PlanO
       );
       continue;
     }
-    const dockerPresent = hasDockerChains(live);
+    const dockerPresent = state.dockerChainsPresent?.[family] ?? hasDockerChains(live);
     for (const want of chains) {
       const ref: ChainRef = { family, table: want.table, chain: want.chain };
       const have = findChain(live, want.table, want.chain);
@@ -127,10 +128,8 @@ function staleTagged(ref: ChainRef, chain: Chain): Operation[] {
 }
 
 export function hasDockerChains(rs: Ruleset): boolean {
-  const filter = rs.tables.find((t) => t.name === 'filter');
-  return !!filter?.chains.some(
-    (c) => c.name === 'DOCKER' || c.name === 'DOCKER-FORWARD' || c.name.startsWith('DOCKER-ISOLATION'),
-  );
+  const names = rs.tables.find((t) => t.name === 'filter')?.chains.map((c) => c.name) ?? [];
+  return detectDockerLayout(names).kind === 'iptables';
 }
 
 export function summarize(ops: Operation[]): PlanSummary {
