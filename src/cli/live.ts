@@ -39,10 +39,15 @@ export function hostRunner(): Runner {
 }
 
 let variantCache: VariantReport | undefined;
+/** The iptables variant report, detected once per run (it costs three commands). */
+export async function variantReport(runner: Runner): Promise<VariantReport> {
+  variantCache ??= await detectVariant(runner);
+  return variantCache;
+}
+
 /** Which iptables to use: the variant Docker's chains are in, else the `iptables` command's. */
 export async function chooseVariant(ctx: CliContext, runner: Runner): Promise<IptablesVariant> {
-  variantCache ??= await detectVariant(runner);
-  const v = variantCache;
+  const v = await variantReport(runner);
   if (v.mismatch && v.message) ctx.collect([diag('warning', 'host.variant-mismatch', v.message)]);
   return v.docker !== 'none' ? v.docker : v.command;
 }

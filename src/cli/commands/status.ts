@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { detectDockerLayout } from '../../compile/index.js';
 import { DockerEngineClient } from '../../docker/index.js';
-import { detectVariant } from '../../host/index.js';
 import { renderPlanText } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
-import { listChainNames, listNftTables, hostRunner } from '../live.js';
+import { listChainNames, listNftTables, hostRunner, variantReport } from '../live.js';
 import { planFromOptions } from '../pipeline.js';
 import { requirePrivileges } from './apply.js';
 import type { Run } from './index.js';
@@ -28,7 +27,7 @@ async function statusCommand(
 ): Promise<number> {
   await requirePrivileges();
   const runner = hostRunner();
-  const variant = await detectVariant(runner);
+  const variant = await variantReport(runner);
   const planned = await planFromOptions(ctx, opts);
   const layout = detectDockerLayout(
     await listChainNames(
