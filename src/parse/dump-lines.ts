@@ -65,7 +65,11 @@ export function parsePolicy(text: string): ChainPolicy | null | undefined {
 /** A table's chains by name, creating built-in chains on first use as iptables-restore does. */
 export class ChainIndex {
   private readonly byName = new Map<string, Chain>();
-  constructor(readonly table: Table) {
+  constructor(
+    readonly table: Table,
+    /** Makes the chain objects this index creates (iptables-save's reader builds rules lazily). */
+    private readonly make: (chain: Omit<Chain, 'rules'>) => Chain = (c) => ({ ...c, rules: [] }),
+  ) {
     for (const c of table.chains) this.byName.set(c.name, c);
   }
   get(name: string): Chain | undefined {
@@ -79,7 +83,7 @@ export class ChainIndex {
   resolve(name: string, implicitUserChains = false): Chain | undefined {
     let c = this.byName.get(name);
     if (!c && (implicitUserChains || isBuiltinChain(this.table.name, name))) {
-      c = { name, policy: null, rules: [] };
+      c = this.make({ name, policy: null });
       this.add(c);
     }
     return c;

@@ -44,8 +44,10 @@ const NO_ARGS: readonly Token[] = Object.freeze([]);
 export class Interner {
   private readonly tokens = new Map<string, Token>();
   private readonly quoted = new Map<string, Token>();
-  /** name → negated(0/1) → first arg (or null) → second arg → option */
-  private readonly options = new Map<string, Map<Token | null, RuleOption | Map<Token, RuleOption>>[]>();
+  /** name → one-argument options by negated(0/1) → arg (or null for none) → option */
+  private readonly options1 = new Map<string, Map<Token | null, RuleOption>[]>();
+  /** name → two-argument options by negated(0/1) → first arg → second arg → option */
+  private readonly options2 = new Map<string, Map<Token, Map<Token, RuleOption>>[]>();
   private readonly modules = new Map<string, ListNode<MatchModule>>();
   private readonly targets = new Map<string, ListNode<RuleTarget>>();
   private readonly counters = new Map<string, Counters>();
@@ -62,26 +64,29 @@ export class Interner {
 
   /** `args` must hold tokens from `token()`. */
   option(name: string, negated: boolean, args: readonly Token[]): RuleOption {
-    let byNeg = this.options.get(name);
-    if (!byNeg) this.options.set(name, (byNeg = [new Map(), new Map()]));
-    const byFirst = byNeg[negated ? 1 : 0]!;
+    if (args.length > 2)
+      return Object.freeze({ name, negated, args: Object.freeze(args.slice()) as Token[] });
     const first = args.length > 0 ? args[0]! : null;
     if (args.length <= 1) {
-      let o = byFirst.get(first) as RuleOption | undefined;
+      let byNeg = this.options1.get(name);
+      if (!byNeg) this.options1.set(name, (byNeg = [new Map(), new Map()]));
+      const byArg = byNeg[negated ? 1 : 0]!;
+      let o = byArg.get(first);
       if (!o) {
         o = Object.freeze({
           name,
           negated,
           args: args.length === 0 ? (NO_ARGS as Token[]) : (Object.freeze([first!]) as Token[]),
         });
-        byFirst.set(first, o);
+        byArg.set(first, o);
       }
       return o;
     }
-    if (args.length > 2)
-      return Object.freeze({ name, negated, args: Object.freeze(args.slice()) as Token[] });
-    let bySecond = byFirst.get(first) as Map<Token, RuleOption> | undefined;
-    if (!bySecond) byFirst.set(first, (bySecond = new Map()));
+    let byNeg = this.options2.get(name);
+    if (!byNeg) this.options2.set(name, (byNeg = [new Map(), new Map()]));
+    const byFirst = byNeg[negated ? 1 : 0]!;
+    let bySecond = byFirst.get(first!);
+    if (!bySecond) byFirst.set(first!, (bySecond = new Map()));
     let o = bySecond.get(args[1]!);
     if (!o) {
       o = Object.freeze({ name, negated, args: Object.freeze(args.slice()) as Token[] });

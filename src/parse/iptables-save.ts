@@ -20,6 +20,7 @@ import {
   parseRuleCommand,
   type LineContext,
 } from './dump-lines.js';
+import { DumpRuleLines } from './dump-rule-lines.js';
 import { Interner } from './intern.js';
 import { Lexer } from './tokenize.js';
 
@@ -57,16 +58,25 @@ class SaveParser {
   private afterCommit: Table | undefined;
   private readonly ctx: LineContext;
   private readonly lx = new Lexer(true);
+  private readonly lines: DumpRuleLines;
+  private readonly makeChain = (c: Omit<Chain, 'rules'>): Chain => this.lines.chain(c);
+  private readonly lookup = (name: string): Chain | undefined => this.chains?.resolve(name);
+  // The command line being read by the full parser.
+  private text = '';
+  private start = 0;
+  private stop = 0;
 
-  constructor(file: string, family: Family) {
+  constructor(file: string, family: Family, text: string) {
+    const intern = new Interner();
     this.ctx = {
       file,
       line: 0,
       family,
       diagnostics: this.diagnostics,
-      intern: new Interner(),
+      intern,
       allowCounters: true,
     };
+    this.lines = new DumpRuleLines(text, { file, family, intern });
   }
 
   parse(text: string): void {
@@ -126,6 +136,10 @@ class SaveParser {
 
   /** A command line (`-A …`, `[p:b] -A …`, `-N`, `-P`) held in text[start, stop). */
   private command(text: string, start: number, stop: number): void {
+    if (this.table && this.lines.append(text, start, stop, this.ctx.line, this.lookup)) return;
+    this.text = text;
+    this.start = start;
+    this.stop = stop;
     const lx = this.lx;
     if (!lx.lex(text, start, stop)) {
       this.diagnostics.push(lx.error(this.ctx.file, this.ctx.line));
@@ -249,7 +263,8 @@ class SaveParser {
     this.pending = [];
     this.afterCommit = undefined;
     this.table = table;
-    this.chains = new ChainIndex(table);
+    this.chains = new ChainIndex(table, this.makeChain);
+    this.lines.newTable();
     this.tableLine = this.ctx.line;
     this.tables.push(table);
   }
@@ -292,12 +307,11 @@ class SaveParser {
       );
       return;
     }
-    const chain: Chain = {
+    const chain = this.makeChain({
       name,
       policy,
-      rules: [],
       pos: { file: this.ctx.file, line: this.ctx.line, column: 1 },
-    };
+    });
     if (countersText !== undefined) {
       const counters = parseBracketCounters(countersText);
       if (!counters) {
@@ -327,6 +341,7 @@ class SaveParser {
 
   private ruleLine(at: number, counters: Rule['counters']): void {
     const lx = this.lx;
+    const before = this.diagnostics.length;
     const cmd = parseRuleCommand(lx, at, this.ctx);
     if (!cmd) return;
     const chain = this.chains!.resolve(cmd.chain);
@@ -340,6 +355,9 @@ class SaveParser {
       );
       return;
     }
+    const clean = this.diagnostics.length === before;
+    if (!cmd.insert && this.lines.accept(chain, this.text, this.start, this.stop, this.ctx.line, clean))
+      return;
     if (counters) cmd.rule.counters = counters;
     applyRuleCommand(chain, cmd, this.ctx, lx.columns[at]!);
   }
@@ -361,12 +379,9 @@ class SaveParser {
       );
       return;
     }
-    this.chains!.add({
-      name,
-      policy: null,
-      rules: [],
-      pos: { file: this.ctx.file, line: this.ctx.line, column: 1 },
-    });
+    this.chains!.add(
+      this.makeChain({ name, policy: null, pos: { file: this.ctx.file, line: this.ctx.line, column: 1 } }),
+    );
   }
 
   private policy(): void {
@@ -426,7 +441,7 @@ class SaveParser {
 }
 
 export function parseIptablesSave(text: string, opts: SaveParseOptions): Result<Ruleset> {
-  const p = new SaveParser(opts.file, opts.family ?? 'ipv4');
+  const p = new SaveParser(opts.file, opts.family ?? 'ipv4', text);
   p.parse(text);
   if (p.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: p.diagnostics };
   const family = opts.family ?? p.headerFamily ?? guessFamily(p.tables);

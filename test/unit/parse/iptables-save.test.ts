@@ -153,4 +153,46 @@ describe('parseIptablesSave / printIptablesSave', () => {
     const r = parse('*filter\r\n:INPUT ACCEPT [0:0]\r\n-A INPUT -j ACCEPT\r\nCOMMIT\r\n');
     expect(findChain(r.value!, 'filter', 'INPUT')!.rules.map(formatRule)).toEqual(['-j ACCEPT']);
   });
+
+  it('keeps an unknown option that takes one value in one rule and two in another', () => {
+    // The interner once kept both forms in one map and crashed on the second.
+    const r = parse(
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j FROB --frob a\n-A INPUT -j FROB --frob a b\nCOMMIT\n',
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(findChain(r.value!, 'filter', 'INPUT')!.rules.map(formatRule)).toEqual([
+      '-j FROB --frob a',
+      '-j FROB --frob a b',
+    ]);
+  });
+
+  it('validates repeated rule shapes without building rules, and builds them when a chain is read', () => {
+    const rules = Array.from(
+      { length: 50 },
+      (_, i) => `-A X -s 10.0.0.${i}/32 -p tcp -m tcp --dport ${i + 1} -j ACCEPT`,
+    );
+    const text = [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':X - [0:0]',
+      ...rules,
+      '-A X -s 10.0.0.1,10.0.0.2 -p tcp -m tcp --dport 5 -j ACCEPT',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const bad = parse(text);
+    // The comma list has the same words as the others but a value of another kind: it is read fully.
+    expect(bad.diagnostics.map((d) => [d.code, d.pos?.line])).toEqual([['parse.address-list', 54]]);
+    const good = parse(text.replace('-A X -s 10.0.0.1,10.0.0.2 -p tcp -m tcp --dport 5 -j ACCEPT\n', ''));
+    const x = findChain(good.value!, 'filter', 'X')!;
+    expect(x.rules).toHaveLength(50);
+    expect(x.rules[49]!.pos).toEqual({ file: 'rules.v4', line: 53, column: 1 });
+    expect(printIptablesSave(good.value!)).toBe(
+      text.replace('-A X -s 10.0.0.1,10.0.0.2 -p tcp -m tcp --dport 5 -j ACCEPT\n', ''),
+    );
+    // The chain is an ordinary object to copies and JSON.
+    expect({ ...x }.rules).toBe(x.rules);
+    expect(JSON.parse(JSON.stringify(x)).rules).toHaveLength(50);
+    expect(structuredClone(x).rules[0]).toEqual(x.rules[0]);
+  });
 });

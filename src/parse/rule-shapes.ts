@@ -1,0 +1,287 @@
+import { GENERIC_LONG } from './rule-syntax.js';
+
+/**
+ * Shapes of rule bodies that are known to parse cleanly, so that a dump's 100,000 rules need not all
+ * go through the full parser to be validated.
+ *
+ * A body's shape is its word sequence with the values abstracted: a word is kept literally when the
+ * rule parser's decisions can depend on it — every word that starts with `-` (options), `!`, and the
+ * word after an option that names something (`-m`, `-j`, `-g`, `-p` and every long spelling or prefix
+ * of them). Any other word is a value, and the parser reads a value only to check that `-c` counters
+ * are digits and that `-s`/`-d` hold no comma list, so a value is recorded by its class (digits only,
+ * has a comma, other). Two bodies of one shape therefore take the same path through the parser, and
+ * a shape whose first body parsed with no diagnostic at all validates every later body of that shape.
+ *
+ * Bodies with a double quote, or a word opening with a single quote, are never matched: their word
+ * boundaries need the full lexer.
+ */
+
+const LITERAL = 0;
+const DIGITS = 1;
+const COMMA = 2;
+const OTHER = 3;
+
+/** Long options (and their prefixes) whose value the parser reads: --match, --jump, --goto, --protocol. */
+const NAMING_LONG = [...GENERIC_LONG]
+  .filter(([, short]) => short === '-m' || short === '-j' || short === '-g' || short === '-p')
+  .map(([long]) => long);
+
+interface Shape {
+  /** Per word: LITERAL or a value class. */
+  codes: Uint8Array;
+  /** The literal words (undefined for values). */
+  literals: (string | undefined)[];
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 11 || c === 12;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** A literal word's part of the shape hash: its length and last two characters (matching compares it all). */
+function wordHash(hash: number, text: string, start: number, end: number): number {
+  const len = end - start;
+  let h = Math.imul(hash ^ len, 0x01000193);
+  h = Math.imul(h ^ text.charCodeAt(end - 1), 0x01000193);
+  if (len > 1) h = Math.imul(h ^ text.charCodeAt(end - 2), 0x01000193);
+  return h;
+}
+
+/** Whether text[start, end) (a word starting with `-`) is an option whose next word names something. */
+function takesName(text: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len === 2) {
+    const c = text.charCodeAt(start + 1);
+    return c === 109 /* m */ || c === 106 /* j */ || c === 103 /* g */ || c === 112; /* p */
+  }
+  if (len < 2 || text.charCodeAt(start + 1) !== 45) return false;
+  for (const long of NAMING_LONG) {
+    if (len <= long.length && long.startsWith(text.slice(start, end))) return true;
+  }
+  return false;
+}
+
+export class RuleShapes {
+  private readonly byHash = new Map<number, Shape[]>();
+  // The words of the last scanned body.
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private codes: number[] = [];
+  private count = 0;
+  private hash = 0;
+  private last: Shape | undefined;
+
+  /** Number of distinct shapes known. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.byHash.values()) n += list.length;
+    return n;
+  }
+
+  // Next positions (at or after the last scanned body) of a comma and of a character that needs the
+  // careful scan (tab, vertical tab, form feed, quotes), so that plain bodies are split with indexOf.
+  private scanText = '';
+  private commaAt = -1;
+  private specialAt = -1;
+  private readonly special = /[\t\v\f"']/g;
+
+  private nextSpecial(text: string, from: number): number {
+    this.special.lastIndex = from;
+    const m = this.special.exec(text);
+    return m ? m.index : text.length;
+  }
+
+  /** Splits text[start, stop) into words and abstracts them; false when the body has quotes. */
+  private scan(text: string, start: number, stop: number): boolean {
+    if (text !== this.scanText) {
+      this.scanText = text;
+      this.commaAt = -1;
+      this.specialAt = -1;
+    }
+    if (this.specialAt < start) this.specialAt = this.nextSpecial(text, start);
+    if (this.specialAt < stop) return this.scanCarefully(text, start, stop);
+    if (this.commaAt < start) {
+      const c = text.indexOf(',', start);
+      this.commaAt = c < 0 ? text.length : c;
+    }
+    const starts = this.starts;
+    const ends = this.ends;
+    const codes = this.codes;
+    let count = 0;
+    let hash = 0x811c9dc5;
+    let naming = false;
+    let i = start;
+    while (i < stop) {
+      const c = text.charCodeAt(i);
+      if (c === 32) {
+        i++;
+        continue;
+      }
+      let end = text.indexOf(' ', i);
+      if (end < 0 || end > stop) end = stop;
+      let code: number;
+      if (naming || c === 45 /* - */ || (c === 33 /* ! */ && end === i + 1)) {
+        code = LITERAL;
+        hash = wordHash(hash, text, i, end);
+        naming = c === 45 && takesName(text, i, end);
+      } else {
+        code = OTHER;
+        if (this.commaAt < end) {
+          if (this.commaAt < i) {
+            const k = text.indexOf(',', i);
+            this.commaAt = k < 0 ? text.length : k;
+          }
+          if (this.commaAt < end) code = COMMA;
+        }
+        if (code === OTHER) {
+          let k = i;
+          while (k < end && isDigit(text.charCodeAt(k))) k++;
+          if (k === end) code = DIGITS;
+        }
+        naming = false;
+      }
+      hash = Math.imul(hash ^ (256 + code), 0x01000193);
+      starts[count] = i;
+      ends[count] = end;
+      codes[count] = code;
+      count++;
+      i = end;
+    }
+    this.count = count;
+    this.hash = hash;
+    return true;
+  }
+
+  /** The same as `scan`, character by character, for bodies with tabs or quotes. */
+  private scanCarefully(text: string, start: number, stop: number): boolean {
+    const starts = this.starts;
+    const ends = this.ends;
+    const codes = this.codes;
+    let count = 0;
+    let hash = 0x811c9dc5;
+    let naming = false;
+    let i = start;
+    while (i < stop) {
+      let c = text.charCodeAt(i);
+      if (isSpace(c)) {
+        i++;
+        continue;
+      }
+      if (c === 39 /* ' */) return false;
+      const wordStart = i;
+      let digits = true;
+      let comma = false;
+      for (;;) {
+        if (c === 34 /* " */) return false;
+        if (!isDigit(c)) {
+          digits = false;
+          if (c === 44 /* , */) comma = true;
+        }
+        if (++i >= stop) break;
+        c = text.charCodeAt(i);
+        if (isSpace(c)) break;
+      }
+      const first = text.charCodeAt(wordStart);
+      let code: number;
+      if (naming || first === 45 || (first === 33 && i === wordStart + 1)) {
+        code = LITERAL;
+        hash = wordHash(hash, text, wordStart, i);
+        naming = first === 45 && takesName(text, wordStart, i);
+      } else {
+        code = digits ? DIGITS : comma ? COMMA : OTHER;
+        naming = false;
+      }
+      hash = Math.imul(hash ^ (256 + code), 0x01000193);
+      starts[count] = wordStart;
+      ends[count] = i;
+      codes[count] = code;
+      count++;
+    }
+    this.count = count;
+    this.hash = hash;
+    return true;
+  }
+
+  /** True when text[start, stop) has the shape of a body that parsed cleanly before. */
+  match(text: string, start: number, stop: number): boolean {
+    // Neighbouring rules mostly share a shape: try the last one before splitting the body.
+    if (this.last && fits(this.last, text, start, stop)) return true;
+    if (!this.scan(text, start, stop)) return false;
+    const list = this.byHash.get(this.hash);
+    if (!list) return false;
+    const n = this.count;
+    outer: for (const shape of list) {
+      if (shape.codes.length !== n) continue;
+      for (let k = 0; k < n; k++) {
+        const code = shape.codes[k]!;
+        if (code !== this.codes[k]) continue outer;
+        if (code === LITERAL) {
+          const lit = shape.literals[k]!;
+          if (lit.length !== this.ends[k]! - this.starts[k]! || !text.startsWith(lit, this.starts[k]!)) {
+            continue outer;
+          }
+        }
+      }
+      this.last = shape;
+      return true;
+    }
+    return false;
+  }
+
+  /** Records the shape of text[start, stop), a body that the full parser accepted without a word. */
+  remember(text: string, start: number, stop: number): void {
+    if (!this.scan(text, start, stop)) return;
+    const n = this.count;
+    const codes = new Uint8Array(n);
+    const literals: (string | undefined)[] = new Array<string | undefined>(n);
+    for (let k = 0; k < n; k++) {
+      codes[k] = this.codes[k]!;
+      literals[k] = codes[k] === LITERAL ? text.slice(this.starts[k], this.ends[k]) : undefined;
+    }
+    const list = this.byHash.get(this.hash);
+    if (list) list.push({ codes, literals });
+    else this.byHash.set(this.hash, [{ codes, literals }]);
+  }
+}
+
+/**
+ * Whether text[start, stop) has the given shape, checked word by word without splitting the body
+ * first. False also for anything unusual (blanks other than spaces, quotes): `scan` decides those.
+ */
+function fits(shape: Shape, text: string, start: number, stop: number): boolean {
+  const n = shape.codes.length;
+  let p = start;
+  for (let k = 0; k < n; k++) {
+    while (p < stop && text.charCodeAt(p) === 32) p++;
+    if (p >= stop) return false;
+    const code = shape.codes[k];
+    if (code === LITERAL) {
+      const lit = shape.literals[k]!;
+      if (!text.startsWith(lit, p)) return false;
+      p += lit.length;
+      if (p > stop || (p < stop && text.charCodeAt(p) !== 32)) return false;
+      continue;
+    }
+    let c = text.charCodeAt(p);
+    if (c === 45 /* - */ || c === 39 /* ' */) return false;
+    if (c === 33 /* ! */ && (p + 1 >= stop || text.charCodeAt(p + 1) === 32)) return false;
+    let digits = true;
+    let comma = false;
+    for (; p < stop; p++) {
+      c = text.charCodeAt(p);
+      if (c <= 57) {
+        if (c >= 48) continue;
+        if (c === 32) break;
+        if (c === 34 || c === 9 || c === 11 || c === 12) return false;
+        if (c === 44) comma = true;
+      }
+      digits = false;
+    }
+    if ((digits ? DIGITS : comma ? COMMA : OTHER) !== code) return false;
+  }
+  while (p < stop && text.charCodeAt(p) === 32) p++;
+  return p === stop;
+}
