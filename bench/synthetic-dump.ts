@@ -26,12 +26,12 @@ export function syntheticDump(
 }
 
 export function ownedRuleBody(i: number): string {
-  return `-s 172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m tcp --dport ${1 + (i % 60000)} -m comment --comment dockwall:r${i} -j ACCEPT`;
+  return `-s 172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m tcp --dport ${1 + (i % 60000)} -m comment --comment "dockwall:r${i}" -j ACCEPT`;
 }
 
 export function ownedPolicyYaml(n: number): string {
   const rules = Array.from({ length: n }, (_, i) => {
-    const b = ownedRuleBody(i).replace(/ -m comment --comment dockwall:r\d+/, '');
+    const b = ownedRuleBody(i).replace(/ -m comment --comment "dockwall:r\d+"/, '');
     return `        - r${i}: ${b}`;
   });
   return ['dockwall: 1', 'ipv4:', '  filter:', '    INPUT:', '      rules:', ...rules, ''].join('\n');

@@ -18,6 +18,31 @@ import { Lexer } from './tokenize.js';
 /** Per pending rule: start and stop offsets of its line in the dump text, and its line number. */
 const REF_SIZE = 3;
 
+interface Unbuilt {
+  /** The rule bodies as written, while the chain's rules are not built; undefined after. */
+  bodies(): readonly string[] | undefined;
+  /** Rule `i`, parsed alone (the chain stays unbuilt). */
+  rule(i: number): Rule;
+}
+
+const UNBUILT = new WeakMap<Chain, Unbuilt>();
+
+/**
+ * The bodies of a chain's rules exactly as the dump wrote them (`-p tcp -m tcp --dport 22 -j ACCEPT`),
+ * when the chain was read from text and its rules have not been built: a planner can then compare
+ * rules by text and build only those it must look into (`unbuiltRule`). Undefined otherwise.
+ */
+export function unbuiltRuleBodies(chain: Chain): readonly string[] | undefined {
+  return UNBUILT.get(chain)?.bodies();
+}
+
+/** Rule `i` of a chain whose bodies `unbuiltRuleBodies` gave, without building the others. */
+export function unbuiltRule(chain: Chain, i: number): Rule {
+  const u = UNBUILT.get(chain);
+  if (!u) throw new Error(`chain ${chain.name} has no unbuilt rules`);
+  return u.rule(i);
+}
+
 export interface DumpRuleContext {
   file: string;
   family: Family;
@@ -71,7 +96,37 @@ export class DumpRuleLines {
       },
     });
     this.pending.set(chain, refs);
+    let bodies: string[] | undefined;
+    UNBUILT.set(chain, {
+      bodies: () => {
+        if (rules.length > 0) return undefined;
+        if (!bodies || bodies.length * REF_SIZE !== refs.length) bodies = this.bodies(refs);
+        return bodies;
+      },
+      rule: (i) => {
+        const one: Rule[] = [];
+        this.build(refs.slice(i * REF_SIZE, (i + 1) * REF_SIZE), one);
+        return one[0]!;
+      },
+    });
     return chain;
+  }
+
+  /** The body of each referenced `[p:b] -A CHAIN body` line. */
+  private bodies(refs: readonly number[]): string[] {
+    const text = this.text;
+    const out: string[] = [];
+    for (let k = 0; k < refs.length; k += REF_SIZE) {
+      let p = refs[k]!;
+      const stop = refs[k + 1]!;
+      // Skip three words (counters, when present, make it four): [p:b] -A CHAIN.
+      for (let words = text.charCodeAt(p) === 91 ? 3 : 2; words > 0; words--) {
+        while (p < stop && !isBlank(text.charCodeAt(p))) p++;
+        while (p < stop && isBlank(text.charCodeAt(p))) p++;
+      }
+      out.push(text.slice(p, stop));
+    }
+    return out;
   }
 
   /**

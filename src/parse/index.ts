@@ -8,6 +8,7 @@ export {
 } from './rule-parser.js';
 export { canonicalRule, formatRule, ruleKey } from './canonical.js';
 export { parseIptablesSave, printIptablesSave, type SaveParseOptions } from './iptables-save.js';
+export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';
 export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
 export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
 export { commentOf, withComment } from './rule-query.js';

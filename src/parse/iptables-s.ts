@@ -8,6 +8,7 @@ import {
   parseRuleCommand,
   type LineContext,
 } from './dump-lines.js';
+import { DumpRuleLines } from './dump-rule-lines.js';
 import { Interner } from './intern.js';
 import { Lexer } from './tokenize.js';
 
@@ -25,21 +26,30 @@ export interface ListRulesOptions {
 export function parseIptablesS(text: string, opts: ListRulesOptions): Result<Table> {
   const diagnostics: Diagnostic[] = [];
   const table: Table = { name: opts.table, chains: [] };
-  const chains = new ChainIndex(table);
+  const intern = new Interner();
+  const ruleLines = new DumpRuleLines(text, { file: opts.file, family: opts.family, intern });
+  const chains = new ChainIndex(table, (c) => ruleLines.chain(c));
   const ctx: LineContext = {
     file: opts.file,
     line: 0,
     family: opts.family,
     diagnostics,
-    intern: new Interner(),
+    intern,
     allowCounters: true,
   };
-  const lines = text.split('\n');
+  const lookup = (name: string) => chains.resolve(name, true);
   const lx = new Lexer(true);
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    ctx.line = i + 1;
+  let lineNo = 0;
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let stop = end;
+    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+    ctx.line = ++lineNo;
+    const at = start;
+    start = end + 1;
+    if (ruleLines.append(text, at, stop, ctx.line, lookup)) continue;
+    const line = text.slice(at, stop);
     if (line.trim() === '') continue;
     if (line.startsWith('#')) {
       if (!line.startsWith(LEGACY_WARNING_PREFIX)) {
@@ -56,16 +66,19 @@ export function parseIptablesS(text: string, opts: ListRulesOptions): Result<Tab
       );
       continue;
     }
-    if (!lx.lex(line)) {
+    if (!lx.lex(text, at, stop)) {
       diagnostics.push(lx.error(opts.file, ctx.line));
       continue;
     }
     const tokens = Array.from({ length: Math.min(lx.count, 4) }, (_, k) => lx.token(k));
     const cmd = tokens[0]!;
     if (cmd.text === '-A' || cmd.text === '-I') {
+      const before = diagnostics.length;
       const rc = parseRuleCommand(lx, 0, ctx);
       if (!rc) continue;
       const chain = chains.resolve(rc.chain, true)!;
+      const clean = diagnostics.length === before;
+      if (!rc.insert && ruleLines.accept(chain, text, at, stop, ctx.line, clean)) continue;
       applyRuleCommand(chain, rc, ctx, cmd.column);
       continue;
     }
@@ -80,12 +93,13 @@ export function parseIptablesS(text: string, opts: ListRulesOptions): Result<Tab
           name.text.length,
         );
       } else {
-        chains.add({
-          name: name.text,
-          policy: null,
-          rules: [],
-          pos: { file: opts.file, line: ctx.line, column: 1 },
-        });
+        chains.add(
+          ruleLines.chain({
+            name: name.text,
+            policy: null,
+            pos: { file: opts.file, line: ctx.line, column: 1 },
+          }),
+        );
       }
       continue;
     }

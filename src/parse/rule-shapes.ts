@@ -20,6 +20,8 @@ const LITERAL = 0;
 const DIGITS = 1;
 const COMMA = 2;
 const OTHER = 3;
+/** Added to a value's class when the value was written in double quotes. */
+const QUOTED = 3;
 
 /** Long options (and their prefixes) whose value the parser reads: --match, --jump, --goto, --protocol. */
 const NAMING_LONG = [...GENERIC_LONG]
@@ -172,26 +174,50 @@ export class RuleShapes {
       }
       if (c === 39 /* ' */) return false;
       const wordStart = i;
+      let contentStart = i;
+      let contentEnd: number;
+      let quoted = false;
       let digits = true;
       let comma = false;
-      for (;;) {
-        if (c === 34 /* " */) return false;
-        if (!isDigit(c)) {
-          digits = false;
-          if (c === 44 /* , */) comma = true;
+      if (c === 34 /* " */) {
+        // A whole word in double quotes with no escapes; anything fancier goes to the full lexer.
+        quoted = true;
+        contentStart = ++i;
+        for (;;) {
+          if (i >= stop) return false;
+          c = text.charCodeAt(i);
+          if (c === 34) break;
+          if (c === 92 /* \ */) return false;
+          if (!isDigit(c)) {
+            digits = false;
+            if (c === 44 /* , */) comma = true;
+          }
+          i++;
         }
-        if (++i >= stop) break;
-        c = text.charCodeAt(i);
-        if (isSpace(c)) break;
+        contentEnd = i++;
+        if (i < stop && !isSpace(text.charCodeAt(i))) return false;
+        if (contentEnd === contentStart) digits = false;
+      } else {
+        for (;;) {
+          if (c === 34 /* " */) return false;
+          if (!isDigit(c)) {
+            digits = false;
+            if (c === 44 /* , */) comma = true;
+          }
+          if (++i >= stop) break;
+          c = text.charCodeAt(i);
+          if (isSpace(c)) break;
+        }
+        contentEnd = i;
       }
-      const first = text.charCodeAt(wordStart);
+      const first = contentEnd > contentStart ? text.charCodeAt(contentStart) : 0;
       let code: number;
-      if (naming || first === 45 || (first === 33 && i === wordStart + 1)) {
+      if (naming || first === 45 || (first === 33 && contentEnd === contentStart + 1)) {
         code = LITERAL;
         hash = wordHash(hash, text, wordStart, i);
-        naming = first === 45 && takesName(text, wordStart, i);
+        naming = first === 45 && takesName(text, contentStart, contentEnd);
       } else {
-        code = digits ? DIGITS : comma ? COMMA : OTHER;
+        code = (digits ? DIGITS : comma ? COMMA : OTHER) + (quoted ? QUOTED : 0);
         naming = false;
       }
       hash = Math.imul(hash ^ (256 + code), 0x01000193);
@@ -257,7 +283,7 @@ function fits(shape: Shape, text: string, start: number, stop: number): boolean 
   for (let k = 0; k < n; k++) {
     while (p < stop && text.charCodeAt(p) === 32) p++;
     if (p >= stop) return false;
-    const code = shape.codes[k];
+    const code = shape.codes[k]!;
     if (code === LITERAL) {
       const lit = shape.literals[k]!;
       if (!text.startsWith(lit, p)) return false;
@@ -266,10 +292,33 @@ function fits(shape: Shape, text: string, start: number, stop: number): boolean 
       continue;
     }
     let c = text.charCodeAt(p);
-    if (c === 45 /* - */ || c === 39 /* ' */) return false;
-    if (c === 33 /* ! */ && (p + 1 >= stop || text.charCodeAt(p + 1) === 32)) return false;
     let digits = true;
     let comma = false;
+    if (code > QUOTED) {
+      if (c !== 34) return false;
+      const contentStart = ++p;
+      for (;;) {
+        if (p >= stop) return false;
+        c = text.charCodeAt(p);
+        if (c === 34) break;
+        if (c === 92) return false;
+        if (c < 48 || c > 57) {
+          digits = false;
+          if (c === 44) comma = true;
+        }
+        p++;
+      }
+      const len = p - contentStart;
+      const first = text.charCodeAt(contentStart);
+      if (len === 0) digits = false;
+      else if (first === 45 || (first === 33 && len === 1)) return false;
+      p++;
+      if (p < stop && text.charCodeAt(p) !== 32) return false;
+      if ((digits ? DIGITS : comma ? COMMA : OTHER) + QUOTED !== code) return false;
+      continue;
+    }
+    if (c === 45 /* - */ || c === 39 /* ' */) return false;
+    if (c === 33 /* ! */ && (p + 1 >= stop || text.charCodeAt(p + 1) === 32)) return false;
     for (; p < stop; p++) {
       c = text.charCodeAt(p);
       if (c <= 57) {

@@ -1,5 +1,5 @@
 import type { Chain, ChainRef, Operation, Rule } from '../model/index.js';
-import { canonicalRule, commentOf, formatRule, ruleKey } from '../parse/index.js';
+import { commentOf, formatRule, ruleKey, unbuiltRule, unbuiltRuleBodies } from '../parse/index.js';
 import type { DesiredChain } from '../compile/desired-state.js';
 import { TAG_PREFIX, nameFromTag } from '../compile/ownership.js';
 
@@ -25,19 +25,35 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   const ref: ChainRef = { family: desired.family, table: desired.table, chain: desired.chain };
   const family = desired.family;
   const ops: Operation[] = [];
-  const liveRules = live?.rules ?? [];
-  const desiredKeys = new Set(desired.rules.map((r) => r.key));
+  const desiredByKey = new Map(desired.rules.map((r) => [r.key, r] as const));
+  const desiredKeys = new Set(desiredByKey.keys());
   const ownNames = new Set(desired.rules.filter((r) => r.identity === 'own-comment').map((r) => r.name));
 
   let nextId = 0;
-  const cur: Array<Item & { ours: boolean }> = liveRules.map((r) => {
+  const cur: Array<Item & { ours: boolean }> = [];
+  const bodies = live && unbuiltRuleBodies(live);
+  if (bodies) {
+    // Read from text and not built: a body spelled exactly as a wanted rule's key is that rule
+    // (a key is canonical text, and the key of a key is itself), so only the others are parsed.
+    bodies.forEach((body, i) => {
+      const d = desiredByKey.get(body);
+      if (!d) return cur.push(liveItem(unbuiltRule(live!, i)));
+      const item: Item & { ours: boolean } = { id: nextId++, key: body, text: body, ours: true };
+      const n = nameOf(d.rule);
+      if (n !== undefined) item.name = n;
+      cur.push(item);
+    });
+  } else {
+    for (const r of live?.rules ?? []) cur.push(liveItem(r));
+  }
+  function liveItem(r: Rule): Item & { ours: boolean } {
     const key = ruleKey(r, family);
     const ours = desired.kind === 'owned' || isOurs(r, key, desiredKeys, ownNames);
     const item: Item & { ours: boolean } = { id: nextId++, key, text: formatRule(r), ours };
     const n = nameOf(r);
     if (n !== undefined) item.name = n;
     return item;
-  });
+  }
 
   // Keys with several live copies: delete them all, re-insert below if wanted.
   const count = new Map<string, number>();
@@ -47,7 +63,7 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
     for (let i = 0; i < n; i++) {
       const at = cur.findIndex((x) => x.key === key && x.ours);
       const it = cur[at]!;
-      ops.push(withName({ op: 'delete-rule', ...ref, position: at + 1, rule: it.text }, it.name));
+      ops.push(deleteOp(ref, at + 1, it.text, it.name));
       cur.splice(at, 1);
     }
   }
@@ -85,24 +101,21 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
       cur.splice(last + 1, 0, existing);
       last++;
       liveByKey.delete(d.key);
-      ops.push(
-        withName({ op: 'move-rule', ...ref, from: from + 1, to: last + 1, rule: existing.text }, d.name),
-      );
+      ops.push(moveOp(ref, from + 1, last + 1, existing.text, d.name));
       placed.push(existing.id);
       return;
     }
     const item = {
       id: nextId++,
       key: d.key,
-      text: formatRule(canonicalRule(d.rule, family)),
+      // The key is the rule in canonical spelling (ruleKey = formatRule ∘ canonicalRule).
+      text: d.key,
       ours: true,
       name: d.name,
     };
     cur.splice(last + 1, 0, item);
     last++;
-    const op: Operation = { op: 'insert-rule', ...ref, position: last + 1, rule: item.text };
-    if (last === cur.length - 1) op.append = true;
-    ops.push(withName(op, d.name));
+    ops.push(insertOp(ref, last + 1, item.text, last === cur.length - 1, d.name));
     placed.push(item.id);
   });
 
@@ -110,7 +123,7 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   for (let at = 0; at < cur.length;) {
     const it = cur[at]!;
     if (it.ours && !keep.has(it.id)) {
-      ops.push(withName({ op: 'delete-rule', ...ref, position: at + 1, rule: it.text }, it.name));
+      ops.push(deleteOp(ref, at + 1, it.text, it.name));
       cur.splice(at, 1);
     } else at++;
   }
@@ -129,13 +142,16 @@ export function ownedRules(desired: DesiredChain, live: Chain): Rule[] {
 export function deleteOwnedRules(ref: ChainRef, live: Chain): Operation[] {
   const ops: Operation[] = [];
   for (const r of live.rules) {
-    ops.push(withName({ op: 'delete-rule', ...ref, position: 1, rule: formatRule(r) }, nameOf(r)));
+    ops.push(deleteOp(ref, 1, formatRule(r), nameOf(r)));
   }
   return ops;
 }
 
 /** Rules tagged `dockwall:` in a chain the policy no longer mentions. */
 export function taggedRules(live: Chain): Rule[] {
+  // Unless quotes split it, a tag is written as is: a chain read from text without it has none.
+  const bodies = unbuiltRuleBodies(live);
+  if (bodies && !bodies.some((b) => b.includes(TAG_PREFIX) || b.includes('"'))) return [];
   return live.rules.filter((r) => commentOf(r)?.startsWith(TAG_PREFIX));
 }
 
@@ -150,8 +166,54 @@ function nameOf(r: Rule): string | undefined {
   return nameFromTag(c) ?? c;
 }
 
-function withName<T extends Operation>(op: T, name: string | undefined): T {
-  return name !== undefined ? { ...op, name } : op;
+// Operations are built field by field (no spreads): a plan of 10,000 rules makes 10,000 of them.
+// Key order is the JSON view's: op, family, table, chain, then the rest.
+
+export function deleteOp(ref: ChainRef, position: number, rule: string, name: string | undefined): Operation {
+  const op: Operation = {
+    op: 'delete-rule',
+    family: ref.family,
+    table: ref.table,
+    chain: ref.chain,
+    position,
+    rule,
+  };
+  if (name !== undefined) op.name = name;
+  return op;
+}
+
+function insertOp(
+  ref: ChainRef,
+  position: number,
+  rule: string,
+  append: boolean,
+  name: string | undefined,
+): Operation {
+  const op: Operation = {
+    op: 'insert-rule',
+    family: ref.family,
+    table: ref.table,
+    chain: ref.chain,
+    position,
+    rule,
+  };
+  if (append) op.append = true;
+  if (name !== undefined) op.name = name;
+  return op;
+}
+
+function moveOp(ref: ChainRef, from: number, to: number, rule: string, name: string | undefined): Operation {
+  const op: Operation = {
+    op: 'move-rule',
+    family: ref.family,
+    table: ref.table,
+    chain: ref.chain,
+    from,
+    to,
+    rule,
+  };
+  if (name !== undefined) op.name = name;
+  return op;
 }
 
 /** Longest subsequence whose `rank` strictly increases (patience sorting, O(n log n)). */

@@ -14,7 +14,7 @@ import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { detectDockerLayout } from '../compile/docker-layout.js';
 import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
-import { deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
+import { deleteOp, deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
 import { diffSets } from './set-diff.js';
 
 export interface PlanOptions {
@@ -118,11 +118,10 @@ export function planChanges(state: HostState, desired: DesiredState, opts: PlanO
 function staleTagged(ref: ChainRef, chain: Chain): Operation[] {
   const stale = new Set(taggedRules(chain));
   const ops: Operation[] = [];
+  if (stale.size === 0) return ops;
   chain.rules.forEach((r, i) => {
     if (!stale.has(r)) return;
-    const name = nameFromTag(commentOf(r));
-    const op: Operation = { op: 'delete-rule', ...ref, position: i + 1 - ops.length, rule: formatRule(r) };
-    ops.push(name !== undefined ? { ...op, name } : op);
+    ops.push(deleteOp(ref, i + 1 - ops.length, formatRule(r), nameFromTag(commentOf(r))));
   });
   return ops;
 }
