@@ -25,9 +25,7 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   const ref: ChainRef = { family: desired.family, table: desired.table, chain: desired.chain };
   const family = desired.family;
   const ops: Operation[] = [];
-  const desiredByKey = new Map(desired.rules.map((r) => [r.key, r] as const));
-  const desiredKeys = new Set(desiredByKey.keys());
-  const ownNames = new Set(desired.rules.filter((r) => r.identity === 'own-comment').map((r) => r.name));
+  const { indexByKey: desiredIndex, ownNames, names } = desiredIndexOf(desired);
 
   let nextId = 0;
   const cur: Array<Item & { ours: boolean }> = [];
@@ -35,20 +33,24 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   if (bodies) {
     // Read from text and not built: a body spelled exactly as a wanted rule's key is that rule
     // (a key is canonical text, and the key of a key is itself), so only the others are parsed.
-    bodies.forEach((body, i) => {
-      const d = desiredByKey.get(body);
-      if (!d) return cur.push(liveItem(unbuiltRule(live!, i)));
+    for (let i = 0; i < bodies.length; i++) {
+      const body = bodies[i]!;
+      const d = desiredIndex.get(body);
+      if (d === undefined) {
+        cur.push(liveItem(unbuiltRule(live!, i)));
+        continue;
+      }
       const item: Item & { ours: boolean } = { id: nextId++, key: body, text: body, ours: true };
-      const n = nameOf(d.rule);
+      const n = names[d];
       if (n !== undefined) item.name = n;
       cur.push(item);
-    });
+    }
   } else {
     for (const r of live?.rules ?? []) cur.push(liveItem(r));
   }
   function liveItem(r: Rule): Item & { ours: boolean } {
     const key = ruleKey(r, family);
-    const ours = desired.kind === 'owned' || isOurs(r, key, desiredKeys, ownNames);
+    const ours = desired.kind === 'owned' || isOurs(r, key, desiredIndex, ownNames);
     const item: Item & { ours: boolean } = { id: nextId++, key, text: formatRule(r), ours };
     const n = nameOf(r);
     if (n !== undefined) item.name = n;
@@ -71,7 +73,6 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   // Live rules that can stay: owned, wanted, before the first foreign rule, in policy order (LIS).
   const firstForeign = cur.findIndex((x) => !x.ours);
   const prefix = firstForeign === -1 ? cur : cur.slice(0, firstForeign);
-  const desiredIndex = new Map(desired.rules.map((r, i) => [r.key, i] as const));
   const stay = longestIncreasing(
     prefix.filter((x) => desiredIndex.has(x.key)),
     (x) => desiredIndex.get(x.key)!,
@@ -133,9 +134,33 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
 /** The live rules of a chain that are dockwall's, by the same test the diff uses. */
 export function ownedRules(desired: DesiredChain, live: Chain): Rule[] {
   if (desired.kind === 'owned') return [...live.rules];
-  const desiredKeys = new Set(desired.rules.map((r) => r.key));
-  const ownNames = new Set(desired.rules.filter((r) => r.identity === 'own-comment').map((r) => r.name));
-  return live.rules.filter((r) => isOurs(r, ruleKey(r, desired.family), desiredKeys, ownNames));
+  const { indexByKey, ownNames } = desiredIndexOf(desired);
+  return live.rules.filter((r) => isOurs(r, ruleKey(r, desired.family), indexByKey, ownNames));
+}
+
+interface DesiredIndex {
+  /** Position of each wanted rule by key. */
+  indexByKey: ReadonlyMap<string, number>;
+  /** Names that identify rules by their own comment (pyfw style). */
+  ownNames: ReadonlySet<string>;
+  /** The name a live copy of each wanted rule carries (from its comment), by position. */
+  names: readonly (string | undefined)[];
+}
+
+// A desired state is planned again and again (apply's verification, every check of watch).
+const INDEXES = new WeakMap<DesiredChain, DesiredIndex>();
+
+function desiredIndexOf(desired: DesiredChain): DesiredIndex {
+  let ix = INDEXES.get(desired);
+  if (!ix) {
+    ix = {
+      indexByKey: new Map(desired.rules.map((r, i) => [r.key, i] as const)),
+      ownNames: new Set(desired.rules.filter((r) => r.identity === 'own-comment').map((r) => r.name)),
+      names: desired.rules.map((r) => nameOf(r.rule)),
+    };
+    INDEXES.set(desired, ix);
+  }
+  return ix;
 }
 
 /** Every rule in a chain dockwall is removing wholly (it must hold only dockwall's rules). */
@@ -155,7 +180,12 @@ export function taggedRules(live: Chain): Rule[] {
   return live.rules.filter((r) => commentOf(r)?.startsWith(TAG_PREFIX));
 }
 
-function isOurs(r: Rule, key: string, desiredKeys: Set<string>, ownNames: Set<string>): boolean {
+function isOurs(
+  r: Rule,
+  key: string,
+  desiredKeys: ReadonlyMap<string, number>,
+  ownNames: ReadonlySet<string>,
+): boolean {
   const c = commentOf(r);
   if (c !== undefined && (c.startsWith(TAG_PREFIX) || ownNames.has(c))) return true;
   return desiredKeys.has(key);
