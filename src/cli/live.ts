@@ -30,6 +30,11 @@ export interface LiveOptions {
   /** Read whole tables instead of only the chains dockwall manages (finds every stale dockwall rule). */
   full?: boolean;
   variant?: IptablesVariant;
+  /**
+   * Chains believed to exist (`family table chain`), e.g. those an apply just wrote: they are read
+   * while nft lists the table instead of after.
+   */
+  likely?: ReadonlySet<string>;
 }
 
 let sharedRunner: Runner | undefined;
@@ -85,22 +90,29 @@ export async function readLiveState(
         continue;
       }
       // Which chains exist, from one cheap listing: asking iptables-nft for a chain that does not
-      // exist costs a read of the whole table.
-      const existing = await listNftChainNames(runner, family, table);
+      // exist costs a read of the whole table. Reads take no lock, so chains known to exist are read
+      // meanwhile, and the rest side by side once the listing is in.
+      const readOne = async (name: string) => ({
+        name,
+        got: await readChainRules(runner, family, table, name, { variant }),
+      });
+      const early = [...chains].filter((n) => opts.likely?.has(`${family} ${table} ${n}`)).map(readOne);
+      // Failures surface through Promise.all below; until then they must not count as unhandled.
+      for (const r of early) r.catch(() => undefined);
+      const listed = await listNftChainNames(runner, family, table);
+      const existing = listed ?? [];
       if (table === 'filter' && existing.length > 0) {
         dockerChainsPresent[family] = detectDockerLayout(existing).kind === 'iptables';
       }
-      const names = new Set(chains);
+      const names = new Set([...chains].filter((n) => !opts.likely?.has(`${family} ${table} ${n}`)));
       for (const n of existing) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
-      // Reads take no lock: run them side by side.
-      const reads = await Promise.all(
-        [...names]
-          .filter((name) => existing.length === 0 || existing.includes(name))
-          .map(async (name) => ({
-            name,
-            got: await readChainRules(runner, family, table, name, { variant }),
-          })),
-      );
+      // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
+      // Without an answer (no nft), every wanted chain is asked for.
+      const late =
+        listed !== undefined && listed.length === 0
+          ? []
+          : [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
+      const reads = await Promise.all([...early, ...late]);
       const read: Chain[] = [];
       for (const { name, got } of reads) {
         if (!got.exists) continue;
@@ -159,7 +171,7 @@ export async function listChainNames(
       .filter((l) => l.startsWith(':'))
       .map((l) => l.slice(1).split(' ')[0]!);
   }
-  return listNftChainNames(runner, family, table);
+  return (await listNftChainNames(runner, family, table)) ?? [];
 }
 
 /** nftables table names as `family name` (e.g. `ip docker-bridges`); empty when nft is missing. */
@@ -172,9 +184,14 @@ export async function listNftTables(runner: Runner): Promise<string[]> {
     .filter((x): x is string => !!x);
 }
 
-async function listNftChainNames(runner: Runner, family: Family, table: TableName): Promise<string[]> {
+/** The chains nft lists for one table; undefined when nft cannot say (not installed, no rights). */
+async function listNftChainNames(
+  runner: Runner,
+  family: Family,
+  table: TableName,
+): Promise<string[] | undefined> {
   const res = await runner.run(['nft', 'list', 'chains', family === 'ipv6' ? 'ip6' : 'ip']);
-  if (res.code !== 0) return [];
+  if (res.code !== 0) return undefined;
   const names: string[] = [];
   let inTable = false;
   for (const line of res.stdout.split('\n')) {

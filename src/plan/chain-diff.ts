@@ -30,6 +30,7 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
   let nextId = 0;
   const cur: Array<Item & { ours: boolean }> = [];
   const bodies = live && unbuiltRuleBodies(live);
+  if (bodies && alreadyInPlace(desired, live!, bodies, desiredIndex, ownNames)) return ops;
   if (bodies) {
     // Read from text and not built: a body spelled exactly as a wanted rule's key is that rule
     // (a key is canonical text, and the key of a key is itself), so only the others are parsed.
@@ -129,6 +130,30 @@ export function diffChain(desired: DesiredChain, live: Chain | undefined): Opera
     } else at++;
   }
   return ops;
+}
+
+/**
+ * The common case of a chain read back after an apply, or checked by watch: its first rules are
+ * spelled exactly as the wanted rules, in order, and none of the others is dockwall's. Then there is
+ * nothing to do, and no item or index needs building.
+ */
+function alreadyInPlace(
+  desired: DesiredChain,
+  live: Chain,
+  bodies: readonly string[],
+  desiredIndex: ReadonlyMap<string, number>,
+  ownNames: ReadonlySet<string>,
+): boolean {
+  const want = desired.rules;
+  if (bodies.length < want.length || (desired.kind === 'owned' && bodies.length !== want.length))
+    return false;
+  for (let i = 0; i < want.length; i++) if (bodies[i] !== want[i]!.key) return false;
+  for (let i = want.length; i < bodies.length; i++) {
+    if (desiredIndex.has(bodies[i]!)) return false;
+    const r = unbuiltRule(live, i);
+    if (isOurs(r, ruleKey(r, desired.family), desiredIndex, ownNames)) return false;
+  }
+  return true;
 }
 
 /** The live rules of a chain that are dockwall's, by the same test the diff uses. */

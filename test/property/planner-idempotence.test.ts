@@ -159,7 +159,14 @@ describe('planner (property)', () => {
         const built = read();
         for (const c of built.rulesets.ipv4!.tables[0]!.chains) expect(c.rules).toBeDefined();
         expect(unbuilt.rulesets.ipv4!.tables[0]!.chains.every((c) => unbuiltRuleBodies(c))).toBe(true);
-        expect(planChanges(unbuilt, desired)).toEqual(planChanges(built, desired));
+        const plan = planChanges(built, desired);
+        expect(planChanges(unbuilt, desired)).toEqual(plan);
+        // Read back as text after the plan, the chains are in place: nothing left to do.
+        const after = applyPlanToState(built, plan).state.rulesets.ipv4!;
+        const reread = parseIptablesSave(printIptablesSave(after), { file: 'd', family: 'ipv4' }).value!;
+        expect(planChanges({ rulesets: { ipv4: reread }, sets: { sets: [] } }, desired).operations).toEqual(
+          [],
+        );
       }),
       { numRuns: 300 },
     );
