@@ -1,11 +1,11 @@
-import type { HostState, Operation, Plan } from '../model/index.js';
+import type { Chain, HostState, Operation, Plan } from '../model/index.js';
 import { findChain } from '../model/index.js';
-import { commentOf, parseRuleText, ruleKey } from '../parse/index.js';
+import { commentOf, formatRule, parseRuleText, ruleKey } from '../parse/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { chainKind, nameFromTag } from '../compile/ownership.js';
-import { deleteOwnedRules } from '../plan/chain-diff.js';
+import { deleteOp, deleteOwnedRules, ownedRules } from '../plan/chain-diff.js';
 import { planChanges, summarize } from '../plan/planner.js';
-import type { Snapshot } from './snapshot.js';
+import type { ChainSnapshot, Snapshot } from './snapshot.js';
 
 /**
  * The plan that puts back what a snapshot recorded: dockwall's rules and policies in the chains the
@@ -14,6 +14,7 @@ import type { Snapshot } from './snapshot.js';
  */
 export function planRollback(current: HostState, snap: Snapshot): Plan {
   const chains: DesiredChain[] = [];
+  const exact: Operation[] = [];
   const extra: Operation[] = [];
   for (const c of snap.chains) {
     const ref = { family: c.family, table: c.table, chain: c.chain };
@@ -33,7 +34,15 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
     });
     const want: DesiredChain = { ...ref, kind: chainKind(c.table, c.chain), rules };
     if (c.policy) want.policy = c.policy;
-    chains.push(want);
+    const live = current.rulesets[c.family]
+      ? findChain(current.rulesets[c.family]!, c.table, c.chain)
+      : undefined;
+    const put = live && exactly(want, c, live);
+    if (put) {
+      exact.push(...put);
+      if (c.policy && live.policy !== c.policy)
+        exact.push({ op: 'set-policy', ...ref, from: live.policy, to: c.policy });
+    } else chains.push(want);
   }
   const desired: DesiredState = {
     chains,
@@ -45,6 +54,55 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
   const destroy: Operation[] = snap.sets
     .filter((s) => !s.existed)
     .map((s) => ({ op: 'destroy-set', name: s.name }));
-  const operations = [...plan.operations, ...extra, ...destroy];
+  // Chains put back exactly come after the sets and chains they may refer to are back.
+  let head = 0;
+  while (head < plan.operations.length && PREPARE.has(plan.operations[head]!.op)) head++;
+  const operations = [
+    ...plan.operations.slice(0, head),
+    ...exact,
+    ...plan.operations.slice(head),
+    ...extra,
+    ...destroy,
+  ];
   return { ...plan, operations, summary: summarize(operations) };
+}
+
+const PREPARE = new Set<Operation['op']>(['create-set', 'update-set', 'replace-set', 'create-chain']);
+
+/**
+ * When a shared chain's other rules are as the snapshot saw them, the operations that put dockwall's
+ * rules back at their exact former positions (below Docker's jumps, if that is where they were):
+ * remove the ones there now, bottom up, then insert the snapshot's, top down. Undefined otherwise
+ * (the planner then puts them back on top, in order).
+ */
+function exactly(want: DesiredChain, c: ChainSnapshot, live: Chain): Operation[] | undefined {
+  if (!c.positions || !c.others || c.positions.length !== c.rules.length) return undefined;
+  const ours = new Set(ownedRules(want, live));
+  const others = live.rules.filter((r) => !ours.has(r));
+  if (others.length !== c.others.length) return undefined;
+  for (let i = 0; i < others.length; i++) {
+    const was = parseRuleText(c.others[i]!, { family: c.family, file: '<snapshot>', line: 1, column: 1 });
+    if (!was.value || ruleKey(was.value, c.family) !== ruleKey(others[i]!, c.family)) return undefined;
+  }
+  const ref = { family: c.family, table: c.table, chain: c.chain };
+  const ops: Operation[] = [];
+  for (let i = live.rules.length - 1; i >= 0; i--) {
+    const r = live.rules[i]!;
+    if (ours.has(r)) ops.push(deleteOp(ref, i + 1, formatRule(r), nameFromTag(commentOf(r)) ?? commentOf(r)));
+  }
+  let length = others.length;
+  c.positions.forEach((position, k) => {
+    const op: Operation = { op: 'insert-rule', ...ref, position, rule: c.rules[k]! };
+    if (position === length + 1) op.append = true;
+    const name = want.rules[k]!.name;
+    ops.push({ ...op, name });
+    length++;
+  });
+  // Nothing to do when the chain is already as it was.
+  const same =
+    live.rules.length === c.rules.length + others.length &&
+    c.positions.every(
+      (p, k) => ours.has(live.rules[p - 1]!) && ruleKey(live.rules[p - 1]!, c.family) === want.rules[k]!.key,
+    );
+  return same ? [] : ops;
 }

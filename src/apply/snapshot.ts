@@ -14,6 +14,10 @@ export interface ChainSnapshot {
   policy: ChainPolicy | null;
   /** dockwall's rules in the chain, in order, as iptables printed them. */
   rules: string[];
+  /** Where each of them was in the chain (1-based), so a rollback can put them back exactly. */
+  positions?: number[];
+  /** The chain's other rules, in order: exact positions only mean something while these are unchanged. */
+  others?: string[];
 }
 
 export interface SetSnapshot {
@@ -57,14 +61,24 @@ export function takeSnapshot(
       kind: chainKind(op.table, op.chain),
       rules: [],
     };
-    chains.set(id, {
+    const owned = live ? ownedRules(want, live) : [];
+    const snap: ChainSnapshot = {
       family: op.family,
       table: op.table,
       chain: op.chain,
       existed: !!live || isBuiltinChain(op.table, op.chain),
       policy: live?.policy ?? (isBuiltinChain(op.table, op.chain) ? 'ACCEPT' : null),
-      rules: live ? ownedRules(want, live).map((r: Rule) => formatRule(r)) : [],
-    });
+      rules: owned.map((r: Rule) => formatRule(r)),
+    };
+    if (live && want.kind === 'shared') {
+      const mine = new Set(owned);
+      snap.positions = [];
+      snap.others = [];
+      live.rules.forEach((r, i) =>
+        mine.has(r) ? snap.positions!.push(i + 1) : snap.others!.push(formatRule(r)),
+      );
+    }
+    chains.set(id, snap);
   }
   const sets: SetSnapshot[] = [];
   for (const op of plan.operations) {

@@ -9,9 +9,9 @@ import {
 } from '../../../src/apply/index.js';
 import { compileDesired } from '../../../src/compile/index.js';
 import type { Family, HostState } from '../../../src/model/index.js';
-import { parseIptablesSave } from '../../../src/parse/index.js';
+import { formatRule, parseIptablesSave, parseRuleText } from '../../../src/parse/index.js';
 import { applyPlanToState, planChanges } from '../../../src/plan/index.js';
-import { fixtureState, policyText } from '../../helpers/fixtures.js';
+import { fixtureState, policyFrom, policyText } from '../../helpers/fixtures.js';
 import { runIpsetScript, runRestoreScript } from '../../helpers/restore-interpreter.js';
 
 const POLICY = `dockwall: 1
@@ -135,6 +135,49 @@ describe('snapshot and rollback', () => {
       filter(before).chains.find((c) => c.name === 'INPUT'),
     );
     expect(restored.sets.sets.map((s) => s.name)).toEqual(before.sets.sets.map((s) => s.name));
+  });
+});
+
+describe('rollback to exact positions', () => {
+  const before = () =>
+    fixtureState(
+      'docker-20.10/08-seed003-after-docker-restart.iptables-save',
+      'docker-20.10/07-seed003-wishes-applied.ipset-save',
+    );
+  const forward = (s: HostState) =>
+    s.rulesets.ipv4!.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'FORWARD')!;
+
+  it("puts dockwall's rules back where they were, below Docker's jumps, while the other rules are unchanged", () => {
+    const start = before();
+    const desired = compileDesired(policyFrom('examples/pyfw-wishes-firewalling-docker.yaml'));
+    const plan = planChanges(start, desired);
+    // The apply moves allow_established from below Docker's jumps to the top.
+    expect(plan.operations.some((o) => o.op === 'move-rule' && o.chain === 'FORWARD')).toBe(true);
+    const snap = takeSnapshot(start, desired, plan, 'p.yaml', new Date(0));
+    const after = applyPlanToState(start, plan).state;
+    const back = planRollback(after, snap);
+    const restored = applyPlanToState(after, back).state;
+    expect(forward(restored).rules.map(formatRule)).toEqual(forward(start).rules.map(formatRule));
+    // Once back, rolling back again changes nothing.
+    expect(
+      planRollback(restored, snap).operations.filter((o) => 'chain' in o && o.chain === 'FORWARD'),
+    ).toEqual([]);
+  });
+
+  it('puts them on top, in order, when the other rules changed meanwhile', () => {
+    const start = before();
+    const desired = compileDesired(policyFrom('examples/pyfw-wishes-firewalling-docker.yaml'));
+    const plan = planChanges(start, desired);
+    const snap = takeSnapshot(start, desired, plan, 'p.yaml', new Date(0));
+    const after = applyPlanToState(start, plan).state;
+    forward(after).rules.push(
+      parseRuleText('-o br-x -j DROP', { family: 'ipv4', file: 't', line: 1, column: 1 }).value!,
+    );
+    const restored = applyPlanToState(after, planRollback(after, snap)).state;
+    const texts = forward(restored).rules.map(formatRule);
+    const owned = snap.chains.find((c) => c.chain === 'FORWARD')!.rules;
+    expect(texts.slice(0, owned.length)).toEqual(owned);
+    expect(texts.at(-1)).toBe('-o br-x -j DROP');
   });
 });
 
