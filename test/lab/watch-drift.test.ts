@@ -225,6 +225,8 @@ describe.skipIf(gate.skip)('watch repairs drift and survives signals and crashes
   }
 
   it('dockerd killed with SIGKILL and started again: watch logs the loss and the return, and the policy is whole', async () => {
+    // The watch started by the test before may not have subscribed to Docker's events yet.
+    await watch.waitForLine((l) => l.msg === 'following Docker events', { timeoutMs: 10_000 });
     const from = watch.lines.length;
     await s.dockerd.kill();
     const lost = await watch.waitForLine((l) => l.msg.startsWith('Docker event stream lost'), {
