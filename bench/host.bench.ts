@@ -156,12 +156,12 @@ async function readRows(dump: string): Promise<Row[]> {
   return rows;
 }
 
-export async function hostBench(dump: string): Promise<Row[]> {
+export async function hostBench(): Promise<Row[]> {
   if (process.getuid?.() !== 0)
     return [{ what: 'host benchmarks', value: 'skipped', note: 'need root (network namespaces)' }];
   try {
     return [
-      ...(await readRows(dump)),
+      ...(await readRows(syntheticDump(100_000, 1_000))),
       ...(await applyRows(1000, 'nf_tables')),
       ...(await applyRows(10_000, 'nf_tables')),
       ...(await applyRows(1000, 'legacy')),

@@ -1,21 +1,58 @@
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { coreBench } from './core.bench.js';
-import { hostBench } from './host.bench.js';
-import { simBench } from './sim.bench.js';
+import { fileURLToPath } from 'node:url';
 import { table } from './timing.js';
 
-const only = process.argv.slice(2);
-const want = (s: string) => only.length === 0 || only.includes(s);
-const out: string[] = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
-  '',
-];
-const { rows, dump } = await coreBench();
-if (want('core')) out.push(table('Parse and plan', rows));
-if (want('sim')) out.push(table('Simulator', await simBench()));
-if (want('host')) out.push(table('Host (network namespace, real iptables)', await hostBench(dump)));
-if (want('watch')) {
-  const { watchBench } = await import('./watch.bench.js');
-  out.push(table('watch: dockerd restart → policy whole again', await watchBench()));
+/**
+ * `npm run bench [section…]`. Each section runs in a process of its own, so that one section's
+ * memory (the core section holds a 100,000-rule dump) does not slow another's process starts: a
+ * larger process takes longer to fork, and the host section starts hundreds of processes.
+ */
+const SECTIONS = ['core', 'sim', 'host', 'watch'] as const;
+type Section = (typeof SECTIONS)[number];
+
+async function runOne(section: Section): Promise<string> {
+  switch (section) {
+    case 'core': {
+      const { coreBench } = await import('./core.bench.js');
+      return table('Parse and plan', (await coreBench()).rows);
+    }
+    case 'sim': {
+      const { simBench } = await import('./sim.bench.js');
+      return table('Simulator', await simBench());
+    }
+    case 'host': {
+      const { hostBench } = await import('./host.bench.js');
+      return table('Host (network namespace, real iptables)', await hostBench());
+    }
+    case 'watch': {
+      const { watchBench } = await import('./watch.bench.js');
+      return table('watch: dockerd restart → policy whole again', await watchBench());
+    }
+  }
 }
-process.stdout.write(out.join('\n') + '\n');
+
+const args = process.argv.slice(2);
+if (args[0] === '--one') {
+  process.stdout.write(await runOne(args[1] as Section));
+} else {
+  const unknown = args.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (unknown.length > 0)
+    throw new Error(`unknown bench section(s): ${unknown.join(', ')}; expected ${SECTIONS.join(', ')}`);
+  const wanted = SECTIONS.filter((s) => args.length === 0 || args.includes(s));
+  const out: string[] = [
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
+    '',
+  ];
+  const self = fileURLToPath(import.meta.url);
+  for (const section of wanted) {
+    out.push(
+      execFileSync(process.execPath, [...process.execArgv, self, '--one', section], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 26,
+      }),
+    );
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
