@@ -74,6 +74,7 @@ export class RuleShapes {
   private codes: number[] = [];
   private count = 0;
   private hash = 0;
+  private naming = false;
   private last: Shape | undefined;
 
   /** Number of distinct shapes known. */
@@ -96,6 +97,41 @@ export class RuleShapes {
     return m ? m.index : text.length;
   }
 
+  /** Starts a scan of a body. */
+  private begin(): void {
+    this.count = 0;
+    this.hash = 0x811c9dc5;
+    this.naming = false;
+  }
+
+  /**
+   * Records one word, text[wordStart, wordEnd), whose content (without quotes) is
+   * text[contentStart, contentEnd): literal when the parser's path can depend on it, else `valueCode`.
+   */
+  private word(
+    text: string,
+    wordStart: number,
+    wordEnd: number,
+    contentStart: number,
+    contentEnd: number,
+    valueCode: number,
+  ): void {
+    const first = contentEnd > contentStart ? text.charCodeAt(contentStart) : 0;
+    let code = valueCode;
+    if (this.naming || first === 45 /* - */ || (first === 33 /* ! */ && contentEnd === contentStart + 1)) {
+      code = LITERAL;
+      this.hash = wordHash(this.hash, text, wordStart, wordEnd);
+      this.naming = first === 45 && takesName(text, contentStart, contentEnd);
+    } else {
+      this.naming = false;
+    }
+    this.hash = Math.imul(this.hash ^ (256 + code), 0x01000193);
+    const k = this.count++;
+    this.starts[k] = wordStart;
+    this.ends[k] = wordEnd;
+    this.codes[k] = code;
+  }
+
   /** Splits text[start, stop) into words and abstracts them; false when the body has quotes. */
   private scan(text: string, start: number, stop: number): boolean {
     if (text !== this.scanText) {
@@ -105,66 +141,36 @@ export class RuleShapes {
     }
     if (this.specialAt < start) this.specialAt = this.nextSpecial(text, start);
     if (this.specialAt < stop) return this.scanCarefully(text, start, stop);
-    if (this.commaAt < start) {
-      const c = text.indexOf(',', start);
-      this.commaAt = c < 0 ? text.length : c;
-    }
-    const starts = this.starts;
-    const ends = this.ends;
-    const codes = this.codes;
-    let count = 0;
-    let hash = 0x811c9dc5;
-    let naming = false;
+    this.begin();
     let i = start;
     while (i < stop) {
-      const c = text.charCodeAt(i);
-      if (c === 32) {
+      if (text.charCodeAt(i) === 32) {
         i++;
         continue;
       }
       let end = text.indexOf(' ', i);
       if (end < 0 || end > stop) end = stop;
-      let code: number;
-      if (naming || c === 45 /* - */ || (c === 33 /* ! */ && end === i + 1)) {
-        code = LITERAL;
-        hash = wordHash(hash, text, i, end);
-        naming = c === 45 && takesName(text, i, end);
-      } else {
-        code = OTHER;
-        if (this.commaAt < end) {
-          if (this.commaAt < i) {
-            const k = text.indexOf(',', i);
-            this.commaAt = k < 0 ? text.length : k;
-          }
-          if (this.commaAt < end) code = COMMA;
-        }
-        if (code === OTHER) {
-          let k = i;
-          while (k < end && isDigit(text.charCodeAt(k))) k++;
-          if (k === end) code = DIGITS;
-        }
-        naming = false;
-      }
-      hash = Math.imul(hash ^ (256 + code), 0x01000193);
-      starts[count] = i;
-      ends[count] = end;
-      codes[count] = code;
-      count++;
+      this.word(text, i, end, i, end, this.classify(text, i, end));
       i = end;
     }
-    this.count = count;
-    this.hash = hash;
     return true;
+  }
+
+  /** The class of the plain word text[start, end) as a value. */
+  private classify(text: string, start: number, end: number): number {
+    if (this.commaAt < start) {
+      const k = text.indexOf(',', start);
+      this.commaAt = k < 0 ? text.length : k;
+    }
+    if (this.commaAt < end) return COMMA;
+    let k = start;
+    while (k < end && isDigit(text.charCodeAt(k))) k++;
+    return k === end ? DIGITS : OTHER;
   }
 
   /** The same as `scan`, character by character, for bodies with tabs or quotes. */
   private scanCarefully(text: string, start: number, stop: number): boolean {
-    const starts = this.starts;
-    const ends = this.ends;
-    const codes = this.codes;
-    let count = 0;
-    let hash = 0x811c9dc5;
-    let naming = false;
+    this.begin();
     let i = start;
     while (i < stop) {
       let c = text.charCodeAt(i);
@@ -210,24 +216,9 @@ export class RuleShapes {
         }
         contentEnd = i;
       }
-      const first = contentEnd > contentStart ? text.charCodeAt(contentStart) : 0;
-      let code: number;
-      if (naming || first === 45 || (first === 33 && contentEnd === contentStart + 1)) {
-        code = LITERAL;
-        hash = wordHash(hash, text, wordStart, i);
-        naming = first === 45 && takesName(text, contentStart, contentEnd);
-      } else {
-        code = (digits ? DIGITS : comma ? COMMA : OTHER) + (quoted ? QUOTED : 0);
-        naming = false;
-      }
-      hash = Math.imul(hash ^ (256 + code), 0x01000193);
-      starts[count] = wordStart;
-      ends[count] = i;
-      codes[count] = code;
-      count++;
+      const value = (digits ? DIGITS : comma ? COMMA : OTHER) + (quoted ? QUOTED : 0);
+      this.word(text, wordStart, i, contentStart, contentEnd, value);
     }
-    this.count = count;
-    this.hash = hash;
     return true;
   }
 

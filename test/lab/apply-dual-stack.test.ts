@@ -1,34 +1,40 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, DOCKWALL_BUNDLE, labGate, probeTcp, type Lab, type LabHost } from './helpers/index.js';
+import {
+  createLab,
+  DOCKWALL_BUNDLE,
+  labGate,
+  probeTcp,
+  startHostServices,
+  type Lab,
+  type LabHost,
+} from './helpers/index.js';
 
 const gate = await labGate();
 
 /** One policy for both families: SSH from anywhere, port 8080 from host 2 only, the rest refused. */
-const POLICY = `dockwall: 1
-ipv4:
-  filter:
-    INPUT:
-      policy: DROP
-      rules:
-        - loopback: -i lo -j ACCEPT
-        - established: -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-        - ssh: -p tcp --dport 22 -j ACCEPT
-        - web_host2: -s 10.77.0.2 -p tcp --dport 8080 -j ACCEPT
-        - refuse: -p tcp -j REJECT --reject-with tcp-reset
-ipv6:
-  filter:
-    INPUT:
-      policy: DROP
-      rules:
-        - loopback: -i lo -j ACCEPT
-        - established: -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-        - neighbours: -p ipv6-icmp -j ACCEPT
-        - ssh: -p tcp --dport 22 -j ACCEPT
-        - web_host2: -s fd77::2 -p tcp --dport 8080 -j ACCEPT
-        - refuse: -p tcp -j REJECT --reject-with tcp-reset
-`;
+const family = (name: string, host2: string, extra: string[]) =>
+  [
+    `${name}:`,
+    '  filter:',
+    '    INPUT:',
+    '      policy: DROP',
+    '      rules:',
+    '        - loopback: -i lo -j ACCEPT',
+    '        - established: -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    ...extra,
+    '        - ssh: -p tcp --dport 22 -j ACCEPT',
+    `        - web_host2: -s ${host2} -p tcp --dport 8080 -j ACCEPT`,
+    '        - refuse: -p tcp -j REJECT --reject-with tcp-reset',
+  ].join('\n');
+const POLICY = [
+  'dockwall: 1',
+  family('ipv4', '10.77.0.2', []),
+  // IPv6 needs neighbour discovery.
+  family('ipv6', 'fd77::2', ['        - neighbours: -p ipv6-icmp -j ACCEPT']),
+  '',
+].join('\n');
 
 describe.skipIf(gate.skip)('apply of a dual-stack policy, with real IPv4 and IPv6 traffic', () => {
   let lab: Lab;
@@ -61,19 +67,7 @@ describe.skipIf(gate.skip)('apply of a dual-stack policy, with real IPv4 and IPv
     fw = await lab.addHost('fw', { address: '10.77.0.1/24', extraAddresses: ['fd77::1/64'] });
     host2 = await lab.addHost('host2', { address: '10.77.0.2/24', extraAddresses: ['fd77::2/64'] });
     host3 = await lab.addHost('host3', { address: '10.77.0.3/24', extraAddresses: ['fd77::3/64'] });
-    // busybox httpd listens on both families; nsenter keeps it out of a mount namespace of its own.
-    for (const port of ['22', '8080']) {
-      await lab.root.run([
-        'nsenter',
-        `--net=/run/netns/${fw.netns}`,
-        'busybox',
-        'httpd',
-        '-p',
-        port,
-        '-h',
-        '/tmp',
-      ]);
-    }
+    await startHostServices(lab, fw, [22, 8080]);
     policy = join(lab.dir, 'dual.yaml');
     writeFileSync(policy, POLICY);
   });

@@ -8,6 +8,7 @@ import {
   probeTcp,
   runContainer,
   startDockerd,
+  startHostServices,
   DOCKWALL_BUNDLE,
   REPO_ROOT,
   type Container,
@@ -52,21 +53,8 @@ export async function createSeedLab(): Promise<SeedLab> {
     extraArgs: ['--restart', 'always'],
   });
   const gateway = await networkGateway(dockerd);
-  // Services on the host itself: "ssh" on 22 and a database on 3306 (busybox httpd stands in for both).
-  // Started with nsenter (network namespace only): `ip netns exec` would give them a mount namespace
-  // holding copies of the containers' namespace mounts, which outlive a dockerd restart.
-  for (const port of ['22', '3306']) {
-    await lab.root.run([
-      'nsenter',
-      `--net=/run/netns/${docker.netns}`,
-      'busybox',
-      'httpd',
-      '-p',
-      port,
-      '-h',
-      '/tmp',
-    ]);
-  }
+  // Services on the host itself: "ssh" on 22 and a database on 3306.
+  await startHostServices(lab, docker, [22, 3306]);
   const stateDir = join(lab.dir, 'state');
   // Without the timestamp comments, so two dumps of the same rules compare equal.
   const save = async () =>

@@ -4,3 +4,4 @@ export * from './containers.js';
 export * from './probes.js';
 export * from './requirements.js';
 export { labLeftovers, mountsUnder, LAB_ROOT, type Leftovers } from './cleanup.js';
+export * from './services.js';
