@@ -3,7 +3,7 @@ import type { DesiredState } from '../compile/index.js';
 import { restore, restoreOutcome, type Runner } from '../host/index.js';
 import type { HostState, IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
-import { readLiveState, type LiveOptions } from './live.js';
+import { readLiveStateDetailed, type LiveOptions } from './live.js';
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
 export function hostApplyPorts(
@@ -15,13 +15,22 @@ export function hostApplyPorts(
   /** A state already read (the plan shown to the user), if any. */
   seen?: HostState,
 ): ApplyPorts {
-  // After a read, the chains it saw and the ones the apply creates are known to exist.
+  // After a read, the chains it saw and the ones the apply creates are known to exist, and tables
+  // that held only dockwall's chains can be read whole.
   let likely = seen && likelyChains(desired, seen);
+  let wholeTables: Set<string> | undefined;
   return {
     async readState() {
-      const state = await readLiveState(ctx, desired, { ...live, runner, variant, likely });
-      likely = likelyChains(desired, state);
-      return state;
+      const read = await readLiveStateDetailed(ctx, desired, {
+        ...live,
+        runner,
+        variant,
+        likely,
+        wholeTables,
+      });
+      likely = likelyChains(desired, read.state);
+      wholeTables = read.small;
+      return read.state;
     },
     async testIptables(family, script) {
       const r = await restore(runner, family, script, { variant, test: true });

@@ -5,6 +5,7 @@ import {
   createRunner,
   detectVariant,
   readChainRules,
+  readTableRules,
   readSets,
   readTable,
   type Runner,
@@ -35,6 +36,11 @@ export interface LiveOptions {
    * while nft lists the table instead of after.
    */
   likely?: ReadonlySet<string>;
+  /**
+   * Tables (`family table`) known to hold only the chains dockwall reads: read whole, in one
+   * `iptables -S`, which also shows every chain that appeared since.
+   */
+  wholeTables?: ReadonlySet<string>;
 }
 
 let sharedRunner: Runner | undefined;
@@ -74,10 +80,23 @@ export async function readLiveState(
   desired: DesiredState,
   opts: LiveOptions = {},
 ): Promise<HostState> {
+  return (await readLiveStateDetailed(ctx, desired, opts)).state;
+}
+
+/**
+ * `readLiveState`, also saying which tables (`family table`) hold no chain but the ones it reads:
+ * the next read of such a table can take it whole, in one process (`wholeTables`).
+ */
+export async function readLiveStateDetailed(
+  ctx: CliContext,
+  desired: DesiredState,
+  opts: LiveOptions = {},
+): Promise<{ state: HostState; small: Set<string> }> {
   const runner = opts.runner ?? hostRunner();
   const variant = opts.variant ?? (await chooseVariant(ctx, runner));
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   const dockerChainsPresent: Partial<Record<Family, boolean>> = {};
+  const small = new Set<string>();
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
@@ -89,39 +108,15 @@ export async function readLiveState(
         tables.push(await readWholeTable(ctx, runner, family, table, variant));
         continue;
       }
-      // Which chains exist, from one cheap listing: asking iptables-nft for a chain that does not
-      // exist costs a read of the whole table. Reads take no lock, so chains known to exist are read
-      // meanwhile, and the rest side by side once the listing is in.
-      const readOne = async (name: string) => ({
-        name,
-        got: await readChainRules(runner, family, table, name, { variant }),
-      });
-      const early = [...chains].filter((n) => opts.likely?.has(`${family} ${table} ${n}`)).map(readOne);
-      // Failures surface through Promise.all below; until then they must not count as unhandled.
-      for (const r of early) r.catch(() => undefined);
-      const listed = await listNftChainNames(runner, family, table);
-      const existing = listed ?? [];
-      if (table === 'filter' && existing.length > 0) {
-        dockerChainsPresent[family] = detectDockerLayout(existing).kind === 'iptables';
+      const key = `${family} ${table}`;
+      const got = opts.wholeTables?.has(key)
+        ? await readSmallTable(ctx, runner, family, table, chains, variant)
+        : await readTableChains(ctx, runner, family, table, chains, variant, opts.likely);
+      if (table === 'filter' && got.existing.length > 0) {
+        dockerChainsPresent[family] = detectDockerLayout(got.existing).kind === 'iptables';
       }
-      const names = new Set([...chains].filter((n) => !opts.likely?.has(`${family} ${table} ${n}`)));
-      for (const n of existing) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
-      // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
-      // Without an answer (no nft), every wanted chain is asked for.
-      const late =
-        listed !== undefined && listed.length === 0
-          ? []
-          : [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
-      const reads = await Promise.all([...early, ...late]);
-      const read: Chain[] = [];
-      for (const { name, got } of reads) {
-        if (!got.exists) continue;
-        const res = parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table });
-        ctx.collect(res.diagnostics);
-        ctx.failOnErrors(`could not read ${family} ${table} ${name}`);
-        read.push(...res.value!.chains.filter((c) => c.name === name));
-      }
-      tables.push({ name: table, chains: read });
+      if (got.small) small.add(key);
+      tables.push({ name: table, chains: got.chains });
     }
     rulesets[family] = { family, tables, variant };
   }
@@ -137,7 +132,83 @@ export async function readLiveState(
       sets.sets.push(...(res.value?.sets ?? []));
     }
   }
-  return { rulesets, sets, dockerChainsPresent };
+  return { state: { rulesets, sets, dockerChainsPresent }, small };
+}
+
+interface TableRead {
+  chains: Chain[];
+  /** The table's chain names, when known. */
+  existing: string[];
+  /** Every chain of the table is one that was read. */
+  small: boolean;
+}
+
+const isManaged = (wanted: Set<string>, name: string) =>
+  wanted.has(name) || name.startsWith(OWNED_CHAIN_PREFIX);
+
+/**
+ * The wanted chains and every DOCKWALL-* chain. Which chains exist comes from one cheap listing:
+ * asking iptables-nft for a chain that does not exist costs a read of the whole table. Reads take no
+ * lock, so chains known to exist are read meanwhile, and the rest side by side once the listing is in.
+ */
+async function readTableChains(
+  ctx: CliContext,
+  runner: Runner,
+  family: Family,
+  table: TableName,
+  wanted: Set<string>,
+  variant: IptablesVariant,
+  likely: ReadonlySet<string> | undefined,
+): Promise<TableRead> {
+  const isLikely = (n: string) => likely?.has(`${family} ${table} ${n}`) ?? false;
+  const readOne = async (name: string) => ({
+    name,
+    got: await readChainRules(runner, family, table, name, { variant }),
+  });
+  const early = [...wanted].filter(isLikely).map(readOne);
+  // Failures surface through Promise.all below; until then they must not count as unhandled.
+  for (const r of early) r.catch(() => undefined);
+  const listed = await listNftChainNames(runner, family, table);
+  const names = new Set([...wanted]);
+  for (const n of listed ?? []) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
+  for (const n of names) if (isLikely(n)) names.delete(n);
+  // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
+  // Without an answer (no nft), every wanted chain is asked for.
+  const late =
+    listed !== undefined && listed.length === 0
+      ? []
+      : [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
+  const chains: Chain[] = [];
+  for (const { name, got } of await Promise.all([...early, ...late])) {
+    if (!got.exists) continue;
+    const res = parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table });
+    ctx.collect(res.diagnostics);
+    ctx.failOnErrors(`could not read ${family} ${table} ${name}`);
+    chains.push(...res.value!.chains.filter((c) => c.name === name));
+  }
+  const small = listed !== undefined && listed.every((n) => isManaged(wanted, n));
+  return { chains, existing: listed ?? [], small };
+}
+
+/** A table that held only dockwall's chains when last read: all of it, in one `iptables -S`. */
+async function readSmallTable(
+  ctx: CliContext,
+  runner: Runner,
+  family: Family,
+  table: TableName,
+  wanted: Set<string>,
+  variant: IptablesVariant,
+): Promise<TableRead> {
+  const text = await readTableRules(runner, family, table, { variant });
+  const res = parseIptablesS(text, { file: `iptables -t ${table} -S`, family, table });
+  ctx.collect(res.diagnostics);
+  ctx.failOnErrors(`could not read the ${family} ${table} table`);
+  const all = res.value!.chains;
+  return {
+    chains: all.filter((c) => isManaged(wanted, c.name)),
+    existing: all.map((c) => c.name),
+    small: all.every((c) => isManaged(wanted, c.name)),
+  };
 }
 
 async function readWholeTable(

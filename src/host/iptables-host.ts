@@ -43,6 +43,17 @@ export async function readChainRules(
   throw new HostCommandError([...runner.wrap, ...argv], result);
 }
 
+/** `iptables -t TABLE -S`: every chain of one table (`-P`, `-N`, `-A` lines), in one process. */
+export async function readTableRules(
+  runner: Runner,
+  family: Family,
+  table: TableName,
+  opts: VariantOption = {},
+): Promise<string> {
+  const argv = iptablesArgv(family, table, ['-S'], opts.variant);
+  return checkedStdout(runner, argv, await runner.run(argv));
+}
+
 /** `iptables-save -t TABLE`: one table as iptables-save prints it. */
 export async function readTable(
   runner: Runner,
