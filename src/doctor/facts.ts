@@ -12,7 +12,7 @@ import type {
  * a pure function of these facts.
  */
 
-/** One route of the main table, from `ip -j route` / `ip -6 -j route`. */
+/** One route, from `ip -j route show table all` (and `ip -6 …`), the local table left out. */
 export interface RouteFact {
   family: Family;
   /** Destination prefix with its length (`10.9.9.9/32`); the default route is `0.0.0.0/0` / `::/0`. */
@@ -24,6 +24,8 @@ export interface RouteFact {
   type?: string;
   protocol?: string;
   metric?: number;
+  /** The routing table, when not `main` (used when an `ip rule` selects it, as VPNs set up). */
+  table?: string;
 }
 
 export type DockerFact =

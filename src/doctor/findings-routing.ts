@@ -26,6 +26,7 @@ function describeRoute(r: RouteFact): string {
   if (r.via) parts.push(`via ${r.via}`);
   if (r.device) parts.push(`dev ${r.device}`);
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
+  if (r.table !== undefined) parts.push(`table ${r.table}`);
   return parts.join(' ');
 }
 

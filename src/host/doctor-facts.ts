@@ -57,8 +57,11 @@ export interface DoctorFactsOptions {
 
 export const FIREWALLD_PID_FILE = '/run/firewalld/firewalld.pid';
 
+const NOT_PATHS = new Set(['local', 'broadcast', 'anycast', 'multicast']);
+
 interface IpRouteJson {
   dst?: string;
+  table?: string | number;
   dev?: string;
   gateway?: string;
   type?: string;
@@ -78,7 +81,8 @@ async function readRoutes(runner: Runner, unread: string[]): Promise<RouteFact[]
   const routes: RouteFact[] = [];
   let ok = false;
   for (const family of ['ipv4', 'ipv6'] as Family[]) {
-    const argv = family === 'ipv4' ? ['ip', '-j', 'route'] : ['ip', '-6', '-j', 'route'];
+    // Every table: VPNs put their routes in tables of their own (strongSwan 220, wg-quick 51820).
+    const argv = ['ip', ...(family === 'ipv4' ? [] : ['-6']), '-j', 'route', 'show', 'table', 'all'];
     const r = await runner.run(argv);
     let list: IpRouteJson[];
     try {
@@ -92,6 +96,8 @@ async function readRoutes(runner: Runner, unread: string[]): Promise<RouteFact[]
     ok = true;
     for (const x of list) {
       if (typeof x.dst !== 'string') continue;
+      // The local table holds the host's own addresses; these route types are not paths elsewhere.
+      if (x.table === 'local' || (x.type !== undefined && NOT_PATHS.has(x.type))) continue;
       let destination = x.dst;
       if (destination === 'default') destination = family === 'ipv4' ? '0.0.0.0/0' : '::/0';
       else if (!destination.includes('/')) destination += family === 'ipv4' ? '/32' : '/128';
@@ -101,6 +107,7 @@ async function readRoutes(runner: Runner, unread: string[]): Promise<RouteFact[]
       if (x.type && x.type !== 'unicast') route.type = x.type;
       if (x.protocol) route.protocol = x.protocol;
       if (typeof x.metric === 'number') route.metric = x.metric;
+      if (x.table !== undefined && x.table !== 'main') route.table = String(x.table);
       routes.push(route);
     }
   }

@@ -157,6 +157,26 @@ describe.skipIf(gate.skip)('doctor on real hosts', () => {
     expect((await doctor(docker, ['--json', '--daemon-json', daemonJson])).findings).toEqual([]);
   });
 
+  it("a VPN's routes in a table of its own (strongSwan's 220) are read too", async () => {
+    await lab.execChecked(docker, ['ip', 'link', 'add', 'vpn1', 'type', 'veth', 'peer', 'name', 'vpn1p']);
+    await lab.execChecked(docker, ['ip', 'link', 'set', 'vpn1', 'up']);
+    await lab.execChecked(docker, ['ip', 'route', 'add', '172.17.0.0/17', 'dev', 'vpn1', 'table', '220']);
+    try {
+      const run = await doctor(docker, ['--json', '--daemon-json', daemonJson]);
+      expect(run.facts.routes).toContainEqual({
+        family: 'ipv4',
+        destination: '172.17.0.0/17',
+        device: 'vpn1',
+        table: '220',
+      });
+      const found = run.findings.filter((f) => f.id === 'subnet-overlap');
+      expect(found.map((f) => [f.subject, f.severity])).toEqual([['bridge', 'error']]);
+      expect(found[0]!.detail).toContain('172.17.0.0/17 dev vpn1 table 220');
+    } finally {
+      await lab.execChecked(docker, ['ip', 'link', 'del', 'vpn1']);
+    }
+  });
+
   it('"iptables": false in daemon.json, and a daemon.json that is not JSON', async () => {
     const off = file('iptables-off.json', `${JSON.stringify({ iptables: false }, null, 2)}\n`);
     const run = await doctor(docker, ['--json', '--daemon-json', off]);

@@ -41,6 +41,10 @@ const ROUTES_V4 = JSON.stringify([
     flags: ['linkdown'],
   },
   { type: 'blackhole', dst: '192.168.99.0/24', flags: [] },
+  // A VPN's own table, and the local table (the host's own addresses), which is left out.
+  { dst: '172.20.0.0/16', dev: 'ipsec0', table: '220', flags: [] },
+  { type: 'local', dst: '127.0.0.1', dev: 'lo', table: 'local', protocol: 'kernel', flags: [] },
+  { type: 'broadcast', dst: '172.17.255.255', dev: 'docker0', table: 'local', flags: [] },
 ]);
 const ROUTES_V6 = JSON.stringify([
   { dst: 'fe80::/64', dev: 'eth0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
@@ -50,8 +54,8 @@ const ROUTES_V6 = JSON.stringify([
 /** A Docker 20.10 host on nf_tables, with ufw and firewall-cmd missing. */
 function hostReplies(extra: Record<string, Parameters<typeof fakeRunner>[0][string]> = {}) {
   return {
-    'ip -j route': { stdout: ROUTES_V4 },
-    'ip -6 -j route': { stdout: ROUTES_V6 },
+    'ip -j route show table all': { stdout: ROUTES_V4 },
+    'ip -6 -j route show table all': { stdout: ROUTES_V6 },
     'iptables --version': { stdout: 'iptables v1.8.9 (nf_tables)\n' },
     'iptables-save': { stdout: DOCKER_SAVE },
     'iptables-legacy-save': { stdout: '' },
@@ -75,6 +79,7 @@ describe('gatherDoctorFacts', () => {
       { family: 'ipv4', destination: '172.16.0.0/12', device: 'tun0' },
       { family: 'ipv4', destination: '172.17.0.0/16', device: 'docker0', protocol: 'kernel' },
       { family: 'ipv4', destination: '192.168.99.0/24', type: 'blackhole' },
+      { family: 'ipv4', destination: '172.20.0.0/16', device: 'ipsec0', table: '220' },
       { family: 'ipv6', destination: 'fe80::/64', device: 'eth0', protocol: 'kernel', metric: 256 },
       { family: 'ipv6', destination: 'fd00:9::/64', device: 'lo', type: 'unreachable', metric: 1024 },
     ]);
@@ -129,7 +134,9 @@ describe('gatherDoctorFacts', () => {
     expect(facts.ip6Filter).toBeUndefined();
     expect(facts.nftTables).toBeUndefined();
     expect(facts.forwarding).toEqual({});
-    expect(facts.unread.join('\n')).toMatch(/ipv4 routes \(`ip -j route`: ip: command not found\)/);
+    expect(facts.unread.join('\n')).toMatch(
+      /ipv4 routes \(`ip -j route show table all`: ip: command not found\)/,
+    );
     expect(facts.unread.join('\n')).toMatch(/the iptables variants/);
     expect(facts.unread.join('\n')).toMatch(/ip6tables/);
     const report = diagnose(facts);

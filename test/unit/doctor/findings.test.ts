@@ -61,6 +61,14 @@ describe('Docker subnets overlapping other routes', () => {
     expect(found[0]!.fix).not.toContain('docker network rm');
   });
 
+  it("a VPN's route in a table of its own (strongSwan's 220) is found too, and named with its table", () => {
+    const facts = cleanFacts();
+    facts.routes!.push({ family: 'ipv4', destination: '172.18.0.0/16', device: 'ipsec0', table: '220' });
+    const found = only(facts, 'subnet-overlap');
+    expect(found.map((f) => f.subject)).toEqual(['shop_default']);
+    expect(found[0]!.detail).toContain('172.18.0.0/16 dev ipsec0 table 220');
+  });
+
   it('a more specific route wins: an error, and only the affected network is named', () => {
     const facts = cleanFacts();
     facts.routes!.push({ family: 'ipv4', destination: '172.18.5.0/24', device: 'wg0', via: '10.8.0.1' });
