@@ -3,3 +3,4 @@ export * from './desired-state.js';
 export * from './container-select.js';
 export { generatedRule, familyOfAddress } from './rule-builder.js';
 export * from './docker-layout.js';
+export * from './docker-user-jump.js';

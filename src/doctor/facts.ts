@@ -66,8 +66,11 @@ export interface ServiceFact {
 export interface Ip6FilterFact {
   /** Docker's own chains (DOCKER, DOCKER-FORWARD) exist in ip6tables: Docker manages ip6tables. */
   dockerChains: boolean;
-  /** DOCKER-USER in ip6tables: absent, only `-j RETURN` (or nothing), or holding rules. */
-  dockerUser: 'missing' | 'empty' | 'rules';
+  /**
+   * DOCKER-USER in ip6tables: absent, only `-j RETURN` (or nothing), holding rules, or holding rules
+   * that nothing reaches (FORWARD never jumps there, as with Docker 20.10's ip6tables).
+   */
+  dockerUser: 'missing' | 'empty' | 'rules' | 'unreached';
   /** The FORWARD policy; absent when ip6tables has no filter table (the kernel then accepts). */
   forwardPolicy?: 'ACCEPT' | 'DROP';
   /** Rules in FORWARD that filter and are not Docker's (DROP/REJECT, or a jump to a non-Docker chain). */

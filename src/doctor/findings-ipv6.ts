@@ -74,6 +74,25 @@ export function ipv6Findings(facts: DoctorFacts): Finding[] {
       },
     ];
   }
+  if (f.dockerUser === 'unreached') {
+    return [
+      {
+        id: 'ipv6-no-docker-user',
+        severity: 'warning',
+        category: 'ipv6',
+        title: 'ip6tables DOCKER-USER holds rules, but FORWARD never jumps to it',
+        detail:
+          `IPv6 is enabled on ${on} and Docker manages ip6tables, but no FORWARD rule jumps to DOCKER-USER ` +
+          '(Docker before 23 writes none for IPv6): the rules there are skipped, and every published port is ' +
+          'open over IPv6 to every source.',
+        fix:
+          '`dockwall apply` adds the jump (`-A FORWARD -j DOCKER-USER`, tagged dockwall:docker-user) when its ' +
+          'policy filters IPv6 in DOCKER-USER, and `dockwall watch` keeps it on top when dockerd restarts; by ' +
+          'hand: `ip6tables -I FORWARD -j DOCKER-USER`, again after every dockerd start. Docker 23 and later ' +
+          'write the jump themselves.',
+      },
+    ];
+  }
   const missing = f.dockerUser === 'missing';
   return [
     {

@@ -49,7 +49,8 @@ export function summarizeIp6Filter(saveText: string, bridges: readonly string[])
   };
   if (chains.has('DOCKER-USER')) {
     const own = (rules.get('DOCKER-USER') ?? []).filter((r) => optionValue(r, '-j') !== 'RETURN');
-    fact.dockerUser = own.length > 0 ? 'rules' : 'empty';
+    const reached = (rules.get('FORWARD') ?? []).some((r) => optionValue(r, '-j') === 'DOCKER-USER');
+    fact.dockerUser = own.length === 0 ? 'empty' : reached ? 'rules' : 'unreached';
   }
   const policy = chains.get('FORWARD');
   if (policy === 'ACCEPT' || policy === 'DROP') fact.forwardPolicy = policy;

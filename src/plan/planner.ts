@@ -12,6 +12,7 @@ import type {
 import { diag, findChain, isBuiltinChain } from '../model/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { detectDockerLayout } from '../compile/docker-layout.js';
+import { withDockerUserJumps } from '../compile/docker-user-jump.js';
 import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
 import { deleteOp, deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
@@ -33,7 +34,9 @@ export interface PlanOptions {
  *   chains deleted → sets destroyed.
  * Nothing outside dockwall's ownership appears in a plan.
  */
-export function planChanges(state: HostState, desired: DesiredState, opts: PlanOptions = {}): Plan {
+export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOptions = {}): Plan {
+  // A FORWARD → DOCKER-USER jump where Docker did not write one (Docker 20.10's ip6tables).
+  const desired = withDockerUserJumps(state, wanted);
   const diagnostics: Diagnostic[] = [...desired.diagnostics];
   const creates: Operation[] = [];
   const rules: Operation[] = [];

@@ -235,7 +235,8 @@ describe('gatherDoctorFacts', () => {
         'iptables-save': { stdout: fixture('09-legacy-backend.iptables-nft-save-with-warning') },
         'iptables-legacy-save': { stdout: fixture('09-legacy-backend.iptables-legacy-save') },
         'ip6tables-legacy-save': {
-          stdout: '*filter\n:FORWARD DROP [0:0]\n:DOCKER-USER - [0:0]\n-A DOCKER-USER -j DROP\nCOMMIT\n',
+          stdout:
+            '*filter\n:FORWARD DROP [0:0]\n:DOCKER-USER - [0:0]\n-A FORWARD -j DOCKER-USER\n-A DOCKER-USER -j DROP\nCOMMIT\n',
         },
       }),
     );

@@ -295,6 +295,20 @@ describe('IPv6', () => {
     expect(only(facts, 'ipv6-no-docker-user')[0]!.title).toContain('filters nothing');
   });
 
+  it('rules in ip6tables DOCKER-USER that FORWARD never reaches do not count, and the finding says why', () => {
+    const facts = v6Facts();
+    facts.ip6Filter = {
+      dockerChains: true,
+      dockerUser: 'unreached',
+      forwardPolicy: 'DROP',
+      forwardFilters: 0,
+      forwardAccepts: 0,
+    };
+    const [f] = only(facts, 'ipv6-no-docker-user');
+    expect(f!.title).toContain('FORWARD never jumps to it');
+    expect(f!.fix).toContain('ip6tables -I FORWARD -j DOCKER-USER');
+  });
+
   it('rules in ip6tables DOCKER-USER or FORWARD count as protection', () => {
     const facts = v6Facts();
     facts.ip6Filter = {

@@ -23,6 +23,16 @@ describe('summarizeIp6Filter', () => {
     expect(summarizeIp6Filter(readFileSync(FIXTURE, 'utf8'), []).forwardFilters).toBe(1);
   });
 
+  it('DOCKER-USER with rules that FORWARD never jumps to is unreached (Docker 20.10 with --ip6tables)', () => {
+    const text = readFileSync(FIXTURE, 'utf8').replace(
+      'COMMIT',
+      ':DOCKER-USER - [0:0]\n-A DOCKER-USER -i eth0 -j DROP\nCOMMIT',
+    );
+    expect(summarizeIp6Filter(text, ['docker0']).dockerUser).toBe('unreached');
+    const jumped = text.replace(':DOCKER-USER - [0:0]', ':DOCKER-USER - [0:0]\n-A FORWARD -j DOCKER-USER');
+    expect(summarizeIp6Filter(jumped, ['docker0']).dockerUser).toBe('rules');
+  });
+
   it('an empty dump (no ip6tables tables): nothing at all', () => {
     expect(summarizeIp6Filter('', ['docker0'])).toEqual({
       dockerChains: false,
