@@ -104,8 +104,18 @@ function familyFile(source: ExportSource, fam: ExportFamily, diagnostics: Diagno
         lines.push(body === '' ? `-A ${c.name}` : `-A ${c.name} ${body}`);
       }
       // Docker (17.06–27) creates DOCKER-USER holding `-j RETURN`; the file leaves it that way.
-      if (source.origin === 'policy' && c.name === DOCKER_USER && table === 'filter')
+      if (source.origin === 'policy' && c.name === DOCKER_USER && table === 'filter') {
         lines.push(`-A ${DOCKER_USER} -j RETURN`);
+        if (fam.family === 'ipv6' && c.rules.length > 0) {
+          diagnostics.push(
+            diag(
+              'warning',
+              'export.ipv6-docker-user-jump',
+              'ip6tables DOCKER-USER is reached only if FORWARD jumps to it, and Docker before 23 writes no such jump for IPv6: on such a host these rules are skipped. `dockwall apply` and `watch` add the jump where it is missing; a file cannot know',
+            ),
+          );
+        }
+      }
     }
     lines.push('COMMIT');
     blocks.push(...lines);

@@ -99,6 +99,24 @@ describe('export --format restore from a policy', () => {
   });
 });
 
+describe('export --format restore of an IPv6 filter in DOCKER-USER', () => {
+  it('warns that Docker before 23 does not jump to ip6tables DOCKER-USER, and only for IPv6', () => {
+    const policy = `dockwall: 1
+filter:
+  interfaces: [eth0]
+  allow:
+    - name: web
+      ports: [8000]
+      sources: [192.168.122.193, "fd77::193"]
+`;
+    const res = exportRestore(sourceFromDesired(compileDesired(policyText(policy)), 'v6.yaml'));
+    expect(res.diagnostics.map((d) => [d.severity, d.code])).toEqual([
+      ['warning', 'export.ipv6-docker-user-jump'],
+    ]);
+    expect(part(res, 'ip6tables.rules')).toContain('-A DOCKER-USER -i eth0');
+  });
+});
+
 describe('export --format restore from a dump', () => {
   it("leaves Docker's chains and FORWARD out, and says which non-Docker rules go with them", () => {
     const state = fixtureState(`${SEED07}.iptables-save`, `${SEED07}.ipset-save`);
