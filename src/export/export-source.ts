@@ -1,6 +1,7 @@
 import type { DesiredState } from '../compile/index.js';
-import { isDockerChain } from '../compile/index.js';
-import type { HostState, TableName } from '../model/index.js';
+import { DOCKER_USER, isDockerChain } from '../compile/index.js';
+import type { Diagnostic, HostState, TableName } from '../model/index.js';
+import { diag } from '../model/index.js';
 import { FAMILIES, TABLES, isBuiltinChain } from '../model/index.js';
 import { canonicalRule, commentOf } from '../parse/index.js';
 import type { ExportChain, ExportFamily, ExportSource } from './export-types.js';
@@ -108,4 +109,23 @@ export function chainNames(fam: ExportFamily, table: TableName): Set<string> {
 
 export function tablesOf(fam: ExportFamily): TableName[] {
   return TABLES.filter((t) => fam.chains.some((c) => c.table === t));
+}
+
+/**
+ * Rules a policy puts in ip6tables DOCKER-USER run only if FORWARD jumps there, and Docker before 23
+ * writes no such jump for IPv6. `apply` and `watch` add one; a file written for iptables cannot know
+ * whether it will be needed, so it says so.
+ */
+export function ipv6DockerUserWarnings(source: ExportSource): Diagnostic[] {
+  if (source.origin !== 'policy') return [];
+  const v6 = source.families.find((f) => f.family === 'ipv6');
+  const user = v6?.chains.find((c) => c.table === 'filter' && c.name === DOCKER_USER);
+  if (!user || user.rules.length === 0) return [];
+  return [
+    diag(
+      'warning',
+      'export.ipv6-docker-user-jump',
+      'ip6tables DOCKER-USER is reached only if FORWARD jumps to it, and Docker before 23 writes no such jump for IPv6: on such a host these rules are skipped. `dockwall apply` and `watch` add the jump where it is missing; a file cannot know',
+    ),
+  ];
 }

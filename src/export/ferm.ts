@@ -2,7 +2,7 @@ import { DOCKER_USER } from '../compile/index.js';
 import type { Diagnostic, TableName } from '../model/index.js';
 import { TABLES, diag, hasErrors } from '../model/index.js';
 import { commentOf } from '../parse/index.js';
-import { dockerOwns, isDockerBuiltin } from './export-source.js';
+import { dockerOwns, ipv6DockerUserWarnings, isDockerBuiltin } from './export-source.js';
 import type { ExportChain, ExportFamily, ExportResult, ExportSource } from './export-types.js';
 import { INSTALL_PATHS, ruleWhere } from './export-types.js';
 import { fermRule, fermWord } from './ferm-rule.js';
@@ -46,7 +46,7 @@ export function dockerPreserveList(gen: DockerGeneration): Partial<Record<TableN
  * commands. A rule ferm has no keyword for is an error naming the rule.
  */
 export function exportFerm(source: ExportSource, opts: FermExportOptions = {}): ExportResult {
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = ipv6DockerUserWarnings(source);
   const gen = opts.dockerLayout ?? '17.06-27';
   const out: string[] = [
     `# ferm configuration from ${source.file}, exported by dockwall.`,

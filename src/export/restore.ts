@@ -2,7 +2,7 @@ import { DOCKER_USER } from '../compile/index.js';
 import type { Diagnostic, Family, TableName } from '../model/index.js';
 import { diag, hasErrors } from '../model/index.js';
 import { commentOf, formatRule } from '../parse/index.js';
-import { dockerOwns, tablesOf } from './export-source.js';
+import { dockerOwns, ipv6DockerUserWarnings, tablesOf } from './export-source.js';
 import type { ExportChain, ExportFamily, ExportPart, ExportResult, ExportSource } from './export-types.js';
 import { INSTALL_PATHS, familyLabel, ruleWhere } from './export-types.js';
 import { ipsetSyncLines } from './ipset-lines.js';
@@ -23,7 +23,7 @@ const STANDARD_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
  * PREROUTING/OUTPUT/POSTROUTING), are never named: a rule the source puts there cannot be expressed.
  */
 export function exportRestore(source: ExportSource, opts: RestoreExportOptions = {}): ExportResult {
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = ipv6DockerUserWarnings(source);
   const parts: ExportPart[] = [];
   const files: Partial<Record<Family, string>> = {};
   for (const fam of source.families) {
@@ -104,18 +104,8 @@ function familyFile(source: ExportSource, fam: ExportFamily, diagnostics: Diagno
         lines.push(body === '' ? `-A ${c.name}` : `-A ${c.name} ${body}`);
       }
       // Docker (17.06–27) creates DOCKER-USER holding `-j RETURN`; the file leaves it that way.
-      if (source.origin === 'policy' && c.name === DOCKER_USER && table === 'filter') {
+      if (source.origin === 'policy' && c.name === DOCKER_USER && table === 'filter')
         lines.push(`-A ${DOCKER_USER} -j RETURN`);
-        if (fam.family === 'ipv6' && c.rules.length > 0) {
-          diagnostics.push(
-            diag(
-              'warning',
-              'export.ipv6-docker-user-jump',
-              'ip6tables DOCKER-USER is reached only if FORWARD jumps to it, and Docker before 23 writes no such jump for IPv6: on such a host these rules are skipped. `dockwall apply` and `watch` add the jump where it is missing; a file cannot know',
-            ),
-          );
-        }
-      }
     }
     lines.push('COMMIT');
     blocks.push(...lines);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDesired } from '../../../src/compile/index.js';
-import { exportRestore, sourceFromDesired, sourceFromState } from '../../../src/export/index.js';
+import {
+  exportFerm,
+  exportNft,
+  exportRestore,
+  sourceFromDesired,
+  sourceFromState,
+} from '../../../src/export/index.js';
 import { fixtureState, policyFrom, policyText, repoFile } from '../../helpers/fixtures.js';
 import { Netns, cleanSave, netnsUnavailable } from './netns.js';
 import { desiredKeys, parseSave, rulesetKeys } from './rule-keys.js';
@@ -114,6 +120,10 @@ filter:
       ['warning', 'export.ipv6-docker-user-jump'],
     ]);
     expect(part(res, 'ip6tables.rules')).toContain('-A DOCKER-USER -i eth0');
+    // ferm writes iptables rules too and says the same; nft puts DOCKER-USER on the forward hook itself.
+    const source = sourceFromDesired(compileDesired(policyText(policy)), 'v6.yaml');
+    expect(exportFerm(source).diagnostics.map((d) => d.code)).toContain('export.ipv6-docker-user-jump');
+    expect(exportNft(source).diagnostics.map((d) => d.code)).not.toContain('export.ipv6-docker-user-jump');
   });
 });
 
