@@ -3,7 +3,7 @@ import { findChain } from '../model/index.js';
 import { commentOf, formatRule, parseRuleText, ruleKey } from '../parse/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { chainKind, nameFromTag } from '../compile/ownership.js';
-import { deleteOp, deleteOwnedRules, ownedRules } from '../plan/chain-diff.js';
+import { deleteOp, deleteOwnedRules, insertOp, nameOf, ownedRules } from '../plan/chain-diff.js';
 import { planChanges, summarize } from '../plan/planner.js';
 import type { ChainSnapshot, Snapshot } from './snapshot.js';
 
@@ -84,25 +84,22 @@ function exactly(want: DesiredChain, c: ChainSnapshot, live: Chain): Operation[]
     const was = parseRuleText(c.others[i]!, { family: c.family, file: '<snapshot>', line: 1, column: 1 });
     if (!was.value || ruleKey(was.value, c.family) !== ruleKey(others[i]!, c.family)) return undefined;
   }
-  const ref = { family: c.family, table: c.table, chain: c.chain };
-  const ops: Operation[] = [];
-  for (let i = live.rules.length - 1; i >= 0; i--) {
-    const r = live.rules[i]!;
-    if (ours.has(r)) ops.push(deleteOp(ref, i + 1, formatRule(r), nameFromTag(commentOf(r)) ?? commentOf(r)));
-  }
-  let length = others.length;
-  c.positions.forEach((position, k) => {
-    const op: Operation = { op: 'insert-rule', ...ref, position, rule: c.rules[k]! };
-    if (position === length + 1) op.append = true;
-    const name = want.rules[k]!.name;
-    ops.push({ ...op, name });
-    length++;
-  });
   // Nothing to do when the chain is already as it was.
   const same =
     live.rules.length === c.rules.length + others.length &&
     c.positions.every(
       (p, k) => ours.has(live.rules[p - 1]!) && ruleKey(live.rules[p - 1]!, c.family) === want.rules[k]!.key,
     );
-  return same ? [] : ops;
+  if (same) return [];
+  const ref = { family: c.family, table: c.table, chain: c.chain };
+  const ops: Operation[] = [];
+  for (let i = live.rules.length - 1; i >= 0; i--) {
+    const r = live.rules[i]!;
+    if (ours.has(r)) ops.push(deleteOp(ref, i + 1, formatRule(r), nameOf(r)));
+  }
+  c.positions.forEach((position, k) => {
+    const length = others.length + k;
+    ops.push(insertOp(ref, position, c.rules[k]!, position === length + 1, want.rules[k]!.name));
+  });
+  return ops;
 }

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../model/index.js';
+import type { Diagnostic, Result } from '../model/index.js';
 import { hasErrors } from '../model/index.js';
 import { CliError } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -35,5 +35,13 @@ export class CliContext {
     const n = this.diagnostics.filter((d) => d.severity === 'error').length;
     this.flushDiagnostics();
     throw new CliError(`${what}: ${n} error${n === 1 ? '' : 's'}; nothing was changed`);
+  }
+
+  /** The value of a parse or load: its diagnostics collected, and exit 1 (`what`) on any error. */
+  valueOf<T>(res: Result<T>, what: string): T {
+    this.collect(res.diagnostics);
+    this.failOnErrors(what);
+    if (res.value === undefined) throw new CliError(what);
+    return res.value;
   }
 }

@@ -18,31 +18,28 @@ export function readText(ctx: CliContext, file: string): string {
 
 /** Reads and validates a policy file; stops (exit 1) on any error, printing positioned messages. */
 export function readPolicy(ctx: CliContext, file: string): Policy {
-  const res = loadPolicy(readText(ctx, file), file);
-  ctx.collect(res.diagnostics);
-  ctx.failOnErrors(`${file} is not a valid policy`);
-  if (!res.value) throw new CliError(`${file} is not a valid policy`);
-  return res.value;
+  return ctx.valueOf(loadPolicy(readText(ctx, file), file), `${file} is not a valid policy`);
 }
 
 /** Reads saved dumps (iptables-save / ip6tables-save output, ipset save output) into a host state. */
 export function readStateFiles(ctx: CliContext, files: string[], ipsetFiles: string[]): HostState {
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const file of files) {
-    const res = parseIptablesSave(readText(ctx, file), { file });
-    ctx.collect(res.diagnostics);
-    ctx.failOnErrors(`${file} is not a valid rule dump`);
-    const rs = res.value!;
+    const rs = ctx.valueOf(
+      parseIptablesSave(readText(ctx, file), { file }),
+      `${file} is not a valid rule dump`,
+    );
     if (rulesets[rs.family])
       throw new CliError(`two ${rs.family} dumps given (${file}); give one per family`);
     rulesets[rs.family] = rs;
   }
   const state: HostState = { rulesets, sets: { sets: [] } };
   for (const file of ipsetFiles) {
-    const res = parseIpsetSave(readText(ctx, file), { file });
-    ctx.collect(res.diagnostics);
-    ctx.failOnErrors(`${file} is not a valid ipset dump`);
-    state.sets.sets.push(...res.value!.sets);
+    const sets = ctx.valueOf(
+      parseIpsetSave(readText(ctx, file), { file }),
+      `${file} is not a valid ipset dump`,
+    );
+    state.sets.sets.push(...sets.sets);
   }
   return state;
 }

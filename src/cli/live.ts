@@ -174,17 +174,15 @@ async function readTableChains(
   for (const n of names) if (isLikely(n)) names.delete(n);
   // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
   // Without an answer (no nft), every wanted chain is asked for.
-  const late =
-    listed !== undefined && listed.length === 0
-      ? []
-      : [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
+  const late = [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
   const chains: Chain[] = [];
   for (const { name, got } of await Promise.all([...early, ...late])) {
     if (!got.exists) continue;
-    const res = parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table });
-    ctx.collect(res.diagnostics);
-    ctx.failOnErrors(`could not read ${family} ${table} ${name}`);
-    chains.push(...res.value!.chains.filter((c) => c.name === name));
+    const read = ctx.valueOf(
+      parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table }),
+      `could not read ${family} ${table} ${name}`,
+    );
+    chains.push(...read.chains.filter((c) => c.name === name));
   }
   const small = listed !== undefined && listed.every((n) => isManaged(wanted, n));
   return { chains, existing: listed ?? [], small };
@@ -200,10 +198,10 @@ async function readSmallTable(
   variant: IptablesVariant,
 ): Promise<TableRead> {
   const text = await readTableRules(runner, family, table, { variant });
-  const res = parseIptablesS(text, { file: `iptables -t ${table} -S`, family, table });
-  ctx.collect(res.diagnostics);
-  ctx.failOnErrors(`could not read the ${family} ${table} table`);
-  const all = res.value!.chains;
+  const all = ctx.valueOf(
+    parseIptablesS(text, { file: `iptables -t ${table} -S`, family, table }),
+    `could not read the ${family} ${table} table`,
+  ).chains;
   return {
     chains: all.filter((c) => isManaged(wanted, c.name)),
     existing: all.map((c) => c.name),
@@ -219,13 +217,11 @@ async function readWholeTable(
   variant: IptablesVariant,
 ): Promise<Table> {
   const text = await readTable(runner, family, table, { variant });
-  const res = parseIptablesSave(text, {
-    file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`,
-    family,
-  });
-  ctx.collect(res.diagnostics);
-  ctx.failOnErrors(`could not read the ${family} ${table} table`);
-  return res.value!.tables.find((t) => t.name === table) ?? { name: table, chains: [] };
+  const rs = ctx.valueOf(
+    parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`, family }),
+    `could not read the ${family} ${table} table`,
+  );
+  return rs.tables.find((t) => t.name === table) ?? { name: table, chains: [] };
 }
 
 /** Chain names of one table: from `nft list chains` (cheap: no rules), or the table's dump for legacy. */

@@ -72,10 +72,10 @@ async function readWholeHost(ctx: CliContext): Promise<HostState> {
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const family of ['ipv4', 'ipv6'] as const) {
     const text = await readAllTables(runner, family, { variant });
-    const res = parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save`, family });
-    ctx.collect(res.diagnostics);
-    ctx.failOnErrors('could not read the live rules');
-    rulesets[family] = res.value!;
+    rulesets[family] = ctx.valueOf(
+      parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save`, family }),
+      'could not read the live rules',
+    );
   }
   const sets = parseIpsetSave(await readAllSets(runner).catch(() => ''), { file: 'ipset save' });
   ctx.collect(sets.diagnostics);

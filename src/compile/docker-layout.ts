@@ -1,3 +1,5 @@
+import type { Family, HostState, Ruleset } from '../model/index.js';
+
 /** Which of Docker's rule layouts a host shows, told from the chain names Docker created. */
 export type DockerLayout =
   | { kind: 'none'; description: string }
@@ -56,4 +58,19 @@ export function detectDockerLayout(
     description:
       'no Docker chains: dockerd is not running with iptables here, or uses the other iptables variant',
   };
+}
+
+/** Docker's iptables chains are in this rule set's filter table. */
+export function hasDockerChains(rs: Ruleset): boolean {
+  const names = rs.tables.find((t) => t.name === 'filter')?.chains.map((c) => c.name) ?? [];
+  return detectDockerLayout(names).kind === 'iptables';
+}
+
+/**
+ * Whether Docker's chains are in a family's filter table: as the live reader's chain listing saw it
+ * (it reads only some chains), else from the chains the state holds.
+ */
+export function dockerChainsIn(state: HostState, family: Family): boolean {
+  const rs = state.rulesets[family];
+  return state.dockerChainsPresent?.[family] ?? (rs !== undefined && hasDockerChains(rs));
 }

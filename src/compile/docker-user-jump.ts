@@ -2,7 +2,7 @@ import type { Chain, HostState, Rule } from '../model/index.js';
 import { findChain } from '../model/index.js';
 import { unbuiltRuleBodies } from '../parse/index.js';
 import { desiredRule, type DesiredChain, type DesiredState } from './desired-state.js';
-import { detectDockerLayout } from './docker-layout.js';
+import { dockerChainsIn } from './docker-layout.js';
 import { DOCKER_USER } from './ownership.js';
 import { generatedRule } from './rule-builder.js';
 
@@ -27,12 +27,9 @@ export function withDockerUserJumps(state: HostState, desired: DesiredState): De
       (c) => c.family === family && c.table === 'filter' && c.chain === DOCKER_USER && c.rules.length > 0,
     );
     const rs = state.rulesets[family];
-    if (!user || !rs) continue;
-    const filterChains = rs.tables.find((t) => t.name === 'filter')?.chains.map((c) => c.name) ?? [];
-    const docker =
-      state.dockerChainsPresent?.[family] ?? detectDockerLayout(filterChains).kind === 'iptables';
+    if (!user || !rs || !dockerChainsIn(state, family)) continue;
     const forward = findChain(rs, 'filter', 'FORWARD');
-    if (!docker || !forward || dockerJumps(forward)) continue;
+    if (!forward || dockerJumps(forward)) continue;
     const jump = desiredRule(family, DOCKER_USER_JUMP, generatedRule(JUMP_BODY, family), 'tag');
     const at = chains.findIndex((c) => c.family === family && c.table === 'filter' && c.chain === 'FORWARD');
     if (at < 0) {

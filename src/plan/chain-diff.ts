@@ -216,7 +216,8 @@ function isOurs(
   return desiredKeys.has(key);
 }
 
-function nameOf(r: Rule): string | undefined {
+/** The name a live rule carries: from its `dockwall:` tag, or its whole comment (pyfw's names). */
+export function nameOf(r: Rule): string | undefined {
   const c = commentOf(r);
   return nameFromTag(c) ?? c;
 }
@@ -237,7 +238,7 @@ export function deleteOp(ref: ChainRef, position: number, rule: string, name: st
   return op;
 }
 
-function insertOp(
+export function insertOp(
   ref: ChainRef,
   position: number,
   rule: string,

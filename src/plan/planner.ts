@@ -7,11 +7,10 @@ import type {
   Operation,
   Plan,
   PlanSummary,
-  Ruleset,
 } from '../model/index.js';
 import { diag, findChain, isBuiltinChain } from '../model/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
-import { detectDockerLayout } from '../compile/docker-layout.js';
+import { dockerChainsIn } from '../compile/docker-layout.js';
 import { withDockerUserJumps } from '../compile/docker-user-jump.js';
 import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
@@ -60,7 +59,7 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
       );
       continue;
     }
-    const dockerPresent = state.dockerChainsPresent?.[family] ?? hasDockerChains(live);
+    const dockerPresent = dockerChainsIn(state, family);
     for (const want of chains) {
       const ref: ChainRef = { family, table: want.table, chain: want.chain };
       const have = findChain(live, want.table, want.chain);
@@ -127,11 +126,6 @@ function staleTagged(ref: ChainRef, chain: Chain): Operation[] {
     ops.push(deleteOp(ref, i + 1 - ops.length, formatRule(r), nameFromTag(commentOf(r))));
   });
   return ops;
-}
-
-export function hasDockerChains(rs: Ruleset): boolean {
-  const names = rs.tables.find((t) => t.name === 'filter')?.chains.map((c) => c.name) ?? [];
-  return detectDockerLayout(names).kind === 'iptables';
 }
 
 export function summarize(ops: Operation[]): PlanSummary {

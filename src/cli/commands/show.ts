@@ -19,18 +19,20 @@ export function registerShow(
         if (!opts.state && !opts.ipsetState) throw new Error('give --state or --ipset-state');
         const out: Record<string, unknown> = {};
         if (opts.state) {
-          const res = parseIptablesSave(readText(ctx, opts.state), { file: opts.state });
-          ctx.collect(res.diagnostics);
-          ctx.failOnErrors(`${opts.state} is not a valid rule dump`);
-          if (opts.json) out.ruleset = res.value;
-          else ctx.output.out(printIptablesSave(res.value!));
+          const ruleset = ctx.valueOf(
+            parseIptablesSave(readText(ctx, opts.state), { file: opts.state }),
+            `${opts.state} is not a valid rule dump`,
+          );
+          if (opts.json) out.ruleset = ruleset;
+          else ctx.output.out(printIptablesSave(ruleset));
         }
         if (opts.ipsetState) {
-          const res = parseIpsetSave(readText(ctx, opts.ipsetState), { file: opts.ipsetState });
-          ctx.collect(res.diagnostics);
-          ctx.failOnErrors(`${opts.ipsetState} is not a valid ipset dump`);
-          if (opts.json) out.ipsets = res.value;
-          else ctx.output.out(printIpsetSave(res.value!));
+          const ipsets = ctx.valueOf(
+            parseIpsetSave(readText(ctx, opts.ipsetState), { file: opts.ipsetState }),
+            `${opts.ipsetState} is not a valid ipset dump`,
+          );
+          if (opts.json) out.ipsets = ipsets;
+          else ctx.output.out(printIpsetSave(ipsets));
         }
         if (opts.json) ctx.output.out(JSON.stringify(out, null, 2) + '\n');
         ctx.flushDiagnostics();

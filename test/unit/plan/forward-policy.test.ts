@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../../src/compile/index.js';
 import type { HostState } from '../../../src/model/index.js';
-import { hasDockerChains, planChanges } from '../../../src/plan/index.js';
+import { hasDockerChains } from '../../../src/compile/index.js';
+import { planChanges } from '../../../src/plan/index.js';
 import { fixtureRuleset, policyText } from '../../helpers/fixtures.js';
 
 const desired = () =>
