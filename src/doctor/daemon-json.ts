@@ -99,6 +99,22 @@ export function locateJsonError(text: string): { offset: number; message: string
       i = NUMBER.lastIndex;
     } else fail(`unexpected ${describe()}: expected a value`);
   };
+  /** After a member: true at `,` (another follows), false at the closing bracket (consumed). */
+  const more = (close: '}' | ']'): boolean => {
+    ws();
+    if (text[i] === ',') {
+      const comma = i;
+      i++;
+      ws();
+      if (text[i] === close) fail(`trailing comma before ${close}`, comma);
+      return true;
+    }
+    if (text[i] === close) {
+      i++;
+      return false;
+    }
+    return fail(`unexpected ${describe()}: expected ',' or '${close}'`);
+  };
   const object = (): void => {
     i++;
     ws();
@@ -106,7 +122,7 @@ export function locateJsonError(text: string): { offset: number; message: string
       i++;
       return;
     }
-    for (;;) {
+    do {
       ws();
       if (text[i] !== '"') fail(`unexpected ${describe()}: expected a double-quoted property name`);
       string();
@@ -114,20 +130,7 @@ export function locateJsonError(text: string): { offset: number; message: string
       if (text[i] !== ':') fail(`unexpected ${describe()}: expected ':' after the property name`);
       i++;
       value();
-      ws();
-      if (text[i] === ',') {
-        const comma = i;
-        i++;
-        ws();
-        if (text[i] === '}') fail('trailing comma before }', comma);
-        continue;
-      }
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      fail(`unexpected ${describe()}: expected ',' or '}'`);
-    }
+    } while (more('}'));
   };
   const array = (): void => {
     i++;
@@ -136,22 +139,8 @@ export function locateJsonError(text: string): { offset: number; message: string
       i++;
       return;
     }
-    for (;;) {
-      value();
-      ws();
-      if (text[i] === ',') {
-        const comma = i;
-        i++;
-        ws();
-        if (text[i] === ']') fail('trailing comma before ]', comma);
-        continue;
-      }
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      fail(`unexpected ${describe()}: expected ',' or ']'`);
-    }
+    do value();
+    while (more(']'));
   };
   try {
     value();

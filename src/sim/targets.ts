@@ -103,15 +103,20 @@ function natTarget(target: RuleTarget, ctx: TargetCtx): CompiledTarget {
   const portsOf = (text: string | undefined): NatSpec | undefined =>
     text === undefined ? { port: -1, range: false } : parseNatSpec(`:${text}`, 'ipv4');
   const rangeNote = (s: NatSpec) => (s.range ? ' (first of the range)' : '');
-
-  if (name === 'DNAT' || name === 'REDIRECT') {
-    const isDnat = name === 'DNAT';
-    const text = isDnat ? opt(target.options, '--to-destination') : undefined;
-    const spec = isDnat
+  /** A NAT target's spec: address and port from `addressOption` (DNAT, SNAT), else ports only. */
+  const natSpec = (addressOption: string | undefined) => {
+    const text = addressOption ? opt(target.options, addressOption) : undefined;
+    const spec = addressOption
       ? text === undefined
         ? undefined
         : parseNatSpec(text, fam)
       : portsOf(opt(target.options, '--to-ports'));
+    return { text, spec };
+  };
+
+  if (name === 'DNAT' || name === 'REDIRECT') {
+    const isDnat = name === 'DNAT';
+    const { text, spec } = natSpec(isDnat ? '--to-destination' : undefined);
     if (!spec) return unknown(`${name} ${text ?? ''} is not modelled`);
     return {
       kind: 'nat',
@@ -143,12 +148,7 @@ function natTarget(target: RuleTarget, ctx: TargetCtx): CompiledTarget {
   }
   if (name === 'SNAT' || name === 'MASQUERADE') {
     const isSnat = name === 'SNAT';
-    const text = isSnat ? opt(target.options, '--to-source') : undefined;
-    const spec = isSnat
-      ? text === undefined
-        ? undefined
-        : parseNatSpec(text, fam)
-      : portsOf(opt(target.options, '--to-ports'));
+    const { text, spec } = natSpec(isSnat ? '--to-source' : undefined);
     if (!spec) return unknown(`${name} ${text ?? ''} is not modelled`);
     return {
       kind: 'nat',
