@@ -14,6 +14,7 @@ import {
   type NetworkAttachment,
   type RunContainerOptions,
 } from '../helpers/index.js';
+import { untilReady } from '../helpers/procs.js';
 import { createSeedLab } from '../seed-scenario.js';
 
 /**
@@ -117,24 +118,7 @@ async function startListeners(lab: Lab, host: LabHost, specs: HostListener[]): P
   );
   if (!child.pid) throw new Error('could not start the host listeners');
   lab.trackPid(child.pid);
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('host listeners did not start in 10 s')), 10_000);
-    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-    child.stdout?.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`host listeners exited (${code}): ${err.trim()}`));
-    });
-  });
-  child.stdout?.destroy();
-  child.stderr?.destroy();
-  child.unref();
+  await untilReady(child, 'host listeners');
 }
 
 /**

@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { commandEnv, runChecked } from '../../../src/host/runner.js';
 import type { Dockerd } from './dockerd.js';
+import { untilReady } from './procs.js';
 import { busyboxPath } from './requirements.js';
 
 /** Images without a registry, containers, and a UDP echo service inside a container's network. */
@@ -166,23 +167,6 @@ export async function startUdpEcho(dockerd: Dockerd, container: Container, port:
   if (!child.pid) throw new Error('could not start the UDP echo server (nsenter)');
   lab.trackPid(child.pid);
   const pid = child.pid;
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('UDP echo server did not start in 10 s')), 10_000);
-    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-    child.stdout?.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`UDP echo server exited (${code}): ${err.trim()}`));
-    });
-  });
-  child.stdout?.destroy();
-  child.stderr?.destroy();
-  child.unref();
+  await untilReady(child, 'UDP echo server');
   return pid;
 }

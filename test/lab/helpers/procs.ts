@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 /** Reading /proc: which processes exist, their parents, command lines and network namespaces. */
@@ -124,4 +125,29 @@ export function killAllSync(pids: Iterable<number>, waitMs = 5_000): number[] {
     alive = alive.filter((p) => isAlive(p));
   }
   return alive;
+}
+
+/**
+ * Waits until a background helper prints `ready` on stdout (10 s at most), then lets it run on
+ * unwatched: its pipes are closed and it no longer keeps the test process alive.
+ */
+export async function untilReady(child: ChildProcess, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in 10 s`)), 10_000);
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout?.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}): ${err.trim()}`));
+    });
+  });
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  child.unref();
 }
