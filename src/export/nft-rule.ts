@@ -1,3 +1,4 @@
+import { memberOptions } from '../parse/index.js';
 import type { Family, IpSet, MatchModule, Rule, RuleOption } from '../model/index.js';
 import { nftTarget } from './nft-target.js';
 import { Untranslatable, fail, nftString } from './nft-words.js';
@@ -312,6 +313,8 @@ function setMatch(o: RuleOption, ctx: NftContext, sets: string[]): string {
   const set = ctx.sets.get(name) ?? fail(`set ${name} is not declared (give its \`ipset save\` output)`);
   if (set.type !== 'hash:ip' && set.type !== 'hash:net')
     fail(`set ${name} (${set.type}) is not translated: only hash:ip and hash:net sets are`);
+  if (set.members.some((m) => memberOptions(m).some(([k]) => k !== 'comment')))
+    fail(`set ${name} has members with nomatch or skb values, which an nftables set cannot hold`);
   if (flags !== 'src' && flags !== 'dst')
     fail(`set ${name} matched with ${flags}: only src or dst is translated`);
   const ip = set.family === 'inet6' ? 'ip6' : 'ip';

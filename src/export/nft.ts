@@ -1,3 +1,4 @@
+import { memberComment, memberElement } from '../parse/index.js';
 import { DOCKER_USER, isDockerChain } from '../compile/index.js';
 import type { Diagnostic, IpSet, TableName } from '../model/index.js';
 import { diag, hasErrors } from '../model/index.js';
@@ -161,8 +162,13 @@ function isBaseChain(source: ExportSource, c: ExportChain): boolean {
 function setText(set: IpSet, fam: ExportFamily, diagnostics: Diagnostic[]): string[] {
   const type = set.family === 'inet6' ? 'ipv6_addr' : 'ipv4_addr';
   const lines = [`\tset ${set.name} {`, `\t\ttype ${type}`];
-  if (set.type === 'hash:net') lines.push('\t\tflags interval');
-  const members = set.members.map((m) => m.replace(/\/(32|128)$/, ''));
+  // ipset's networks may overlap; an nft interval set refuses that unless it merges them.
+  if (set.type === 'hash:net') lines.push('\t\tflags interval', '\t\tauto-merge');
+  const members = set.members.map((m) => {
+    const comment = memberComment(m);
+    const element = memberElement(m).replace(/\/(32|128)$/, '');
+    return comment === undefined ? element : `${element} comment "${comment}"`;
+  });
   if (members.length > 0) lines.push(`\t\telements = { ${members.join(', ')} }`);
   lines.push('\t}');
   try {

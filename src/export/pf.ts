@@ -1,6 +1,6 @@
 import type { Diagnostic, IpSet, Policy, SharedAllow } from '../model/index.js';
 import { diag, hasErrors } from '../model/index.js';
-import { canonicalNetwork } from '../parse/index.js';
+import { canonicalNetwork, isNomatch, memberElement, memberOptions } from '../parse/index.js';
 import type { ExportPart, ExportResult } from './export-types.js';
 import { INSTALL_PATHS } from './export-types.js';
 import { launchdPlist } from './launchd.js';
@@ -162,7 +162,9 @@ function policyRules(policy: Policy, tables: string[], diagnostics: Diagnostic[]
   const rules: string[] = [];
   const usable = new Map<string, IpSet>();
   for (const s of policy.ipsets) {
-    if (s.type === 'hash:ip' || s.type === 'hash:net') usable.set(s.name, s);
+    // pf tables hold addresses and networks, a `nomatch` one as `!NET`; skb values have no pf form.
+    const plain = s.members.every((m) => memberOptions(m).every(([k]) => k === 'nomatch' || k === 'comment'));
+    if ((s.type === 'hash:ip' || s.type === 'hash:net') && plain) usable.set(s.name, s);
   }
   const used = new Set<string>();
   for (const a of sf?.allow ?? []) {
@@ -172,7 +174,7 @@ function policyRules(policy: Policy, tables: string[], diagnostics: Diagnostic[]
         diag(
           'warning',
           'export.pf-set',
-          `filter entry "${a.name}" is left out: the set ${bad.join(', ')} is not a set of addresses or networks`,
+          `filter entry "${a.name}" is left out: the set ${bad.join(', ')} is not a set of addresses or networks that pf can hold`,
           a.pos,
         ),
       );
@@ -183,7 +185,8 @@ function policyRules(policy: Policy, tables: string[], diagnostics: Diagnostic[]
   }
   for (const name of used) {
     const s = usable.get(name)!;
-    tables.push(`table <${name}> const { ${s.members.join(', ')} }`);
+    const entries = s.members.map((m) => `${isNomatch(m) ? '!' : ''}${memberElement(m)}`);
+    tables.push(`table <${name}> const { ${entries.join(', ')} }`);
   }
   if (sf && sf.interfaces.length > 0) {
     diagnostics.push(

@@ -11,6 +11,17 @@ export { parseIptablesSave, printIptablesSave, type SaveParseOptions } from './i
 export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';
 export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
 export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
+export {
+  MAX_MEMBER_COMMENT,
+  isNomatch,
+  joinMember,
+  memberComment,
+  memberElement,
+  memberOptions,
+  splitMember,
+  type MemberOptions,
+  type SplitMember,
+} from './ipset-member.js';
 export { commentOf, withComment } from './rule-query.js';
 export {
   canonicalAddress,

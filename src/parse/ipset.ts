@@ -11,10 +11,12 @@ import { addressFamily, canonicalAddress, canonicalNetwork } from './address.js'
 import { parsePort } from './names.js';
 import { formatToken } from './quote.js';
 import { tokenizeLine } from './tokenize.js';
+import { joinMember, readMemberOptions, splitMember } from './ipset-member.js';
 
 /**
  * `ipset save` output: `create NAME TYPE [options]` and `add NAME MEMBER [options]` lines. Members
- * are kept in canonical spelling; per-member options (timeout, counters, comment) are not kept.
+ * are kept in canonical spelling with the options that belong to them (`nomatch`, `comment`, skb
+ * values); a member's remaining timeout and its counters change by themselves and are not kept.
  */
 
 /** Creation options that take no value. */
@@ -185,8 +187,20 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
         );
         continue;
       }
-      set.members.push(canonicalMember(set.type, third.text, familyOf(set.family)));
-      if (rest.length > 0) withMemberOptions.add(set.name);
+      const read = readMemberOptions(third.text, rest);
+      if (!read.value) {
+        error(
+          lineNo,
+          read.problem!.offset + 1,
+          read.problem!.message,
+          'parse.ipset-member',
+          read.problem!.length,
+        );
+        continue;
+      }
+      const element = canonicalMember(set.type, third.text, familyOf(set.family));
+      set.members.push(joinMember(element, read.value.options));
+      if (read.value.dynamic) withMemberOptions.add(set.name);
       continue;
     }
     error(
@@ -203,7 +217,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
       diag(
         'info',
         'parse.ipset-member-options',
-        `set ${name}: member options (timeout, counters, comment) are not kept`,
+        `set ${name}: the members' remaining timeouts and counters are not kept`,
         set.pos,
       ),
     );
@@ -224,7 +238,10 @@ export function printIpsetSave(state: IpSetState): string {
     if (s.family) line += ` family ${s.family}`;
     for (const [k, v] of s.options) line += v === true ? ` ${word(k)}` : ` ${word(k)} ${word(v)}`;
     out.push(line);
-    for (const m of s.members) out.push(`add ${word(s.name)} ${word(m)}`);
+    for (const m of s.members) {
+      const { element, options } = splitMember(m).value ?? { element: m, options: [] };
+      out.push(`add ${word(s.name)} ${joinMember(word(element), options)}`);
+    }
   }
   return out.length > 0 ? out.join('\n') + '\n' : '';
 }

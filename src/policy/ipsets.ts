@@ -1,9 +1,9 @@
 import type { IpSet, IpSetFamily } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
-import { canonicalMember } from '../parse/index.js';
+import { canonicalMember, joinMember, splitMember } from '../parse/index.js';
 import type { BuildContext } from './context.js';
 import type { NativeIpsetInput } from './schema.js';
-import { memberProblem } from './set-members.js';
+import { memberOptionProblem, memberProblem } from './set-members.js';
 import type { Path } from './yaml-source.js';
 
 /** Types whose members carry no address family: ipset prints no `family` for them. */
@@ -52,7 +52,10 @@ export function nativeIpset(
     );
   }
 
-  const members = readMembers(ctx, name, input.type, family, input.members ?? [], [...path, 'members']);
+  const members = readMembers(ctx, name, input.type, family, options, input.members ?? [], [
+    ...path,
+    'members',
+  ]);
   const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
   if (family) set.family = family;
   return set;
@@ -101,7 +104,7 @@ export function pyfwIpset(ctx: BuildContext, name: string, input: PyfwIpsetInput
     }
   }
   if (!family && !FAMILYLESS.has(input.type)) family = 'inet';
-  const members = readMembers(ctx, name, input.type, family, input.members_equal ?? [], [
+  const members = readMembers(ctx, name, input.type, family, options, input.members_equal ?? [], [
     ...path,
     'members_equal',
   ]);
@@ -115,6 +118,7 @@ function readMembers(
   setName: string,
   type: string,
   family: IpSetFamily | undefined,
+  setOptions: ReadonlyArray<readonly [string, string | true]>,
   raw: ReadonlyArray<string | number>,
   path: Path,
 ): string[] {
@@ -122,12 +126,17 @@ function readMembers(
   const seen = new Set<string>();
   raw.forEach((value, i) => {
     const text = String(value).trim();
-    const problem = memberProblem(setName, type, toFamily(family ?? 'inet'), text);
+    const split = splitMember(text);
+    const problem =
+      split.problem?.message ??
+      memberProblem(setName, type, toFamily(family ?? 'inet'), split.value!.element) ??
+      memberOptionProblem(type, setOptions, split.value!);
     if (problem !== undefined) {
       ctx.error('policy.bad-member', problem, ctx.at([...path, i]));
       return;
     }
-    const canonical = canonicalMember(type, text, toFamily(family ?? 'inet'));
+    const canonical = canonicalMember(type, split.value!.element, toFamily(family ?? 'inet'));
+    // One element is one member, whatever its options: ipset keeps only one of them.
     if (seen.has(canonical)) {
       ctx.warn(
         'policy.duplicate-member',
@@ -137,7 +146,7 @@ function readMembers(
       return;
     }
     seen.add(canonical);
-    members.push(canonical);
+    members.push(joinMember(canonical, split.value!.options));
   });
   return members;
 }

@@ -1,5 +1,12 @@
 import type { Family } from '../model/ruleset.js';
-import { addressFamily, canonicalAddress, canonicalNetwork, parsePort } from '../parse/index.js';
+import {
+  MAX_MEMBER_COMMENT,
+  addressFamily,
+  canonicalAddress,
+  canonicalNetwork,
+  parsePort,
+  type SplitMember,
+} from '../parse/index.js';
 import { familyName } from './values.js';
 
 /**
@@ -87,4 +94,44 @@ function isPortPart(text: string, withProto: boolean): boolean {
   );
   if (ports.some((p) => p === null || p > 65535)) return false;
   return ports.length === 1 || ports[0]! <= ports[1]!;
+}
+
+/**
+ * Checks a member's options against its set: `nomatch` needs a network in the type, a comment needs
+ * the set's `comment` option, skb values its `skbinfo` option. Remaining timeouts and counters are
+ * refused: members are kept exactly, so they cannot expire one by one.
+ */
+export function memberOptionProblem(
+  type: string,
+  setOptions: ReadonlyArray<readonly [string, string | true]>,
+  split: SplitMember,
+): string | undefined {
+  const has = (k: string) => setOptions.some(([o]) => o === k);
+  if (split.dynamic)
+    return "a member cannot carry its own timeout or counters: dockwall keeps the members exactly (use the set's `options.timeout`)";
+  for (const [k, v] of split.options) {
+    if (k === 'nomatch') {
+      const kinds = type.slice(type.indexOf(':') + 1).split(',');
+      if (!type.startsWith('hash:') || !kinds.includes('net'))
+        return `\`nomatch\` needs a set type with a network (hash:net, hash:net,port, hash:ip,port,net, …), not ${type}`;
+    } else if (k === 'comment') {
+      if (!has('comment')) return 'a member comment needs the set option `comment: true`';
+      const text = String(v);
+      if (/["\\]/.test(text) || [...text].some((c) => c.charCodeAt(0) < 32))
+        return 'a member comment cannot hold `"`, a backslash or a control character';
+      if (new TextEncoder().encode(text).length > MAX_MEMBER_COMMENT)
+        return `a member comment is at most ${MAX_MEMBER_COMMENT} bytes`;
+    } else {
+      if (!has('skbinfo')) return `\`${k}\` needs the set option \`skbinfo: true\``;
+      const ok =
+        k === 'skbmark'
+          ? /^0x[0-9a-f]{1,8}(\/0x[0-9a-f]{1,8})?$/i.test(String(v))
+          : k === 'skbprio'
+            ? /^[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i.test(String(v))
+            : /^(0|[1-9]\d{0,4})$/.test(String(v)) && Number(v) <= 65535;
+      if (!ok)
+        return `\`${k} ${v}\` is not ${k === 'skbmark' ? 'MARK[/MASK] in hexadecimal (0x10/0xff)' : k === 'skbprio' ? 'MAJOR:MINOR in hexadecimal (1:10)' : 'a decimal queue number (0-65535, no leading zeros)'}`;
+    }
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import type { IpSet } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
+import { isNomatch, memberElement } from '../parse/ipset-member.js';
 import { addrToBig, familyBits, parseAddrRange, parseCidr, type Addr } from './addr.js';
 import { PROTO_NUMBERS } from './packet.js';
 import type { Thread, Tri } from './thread.js';
@@ -50,8 +51,7 @@ export interface SetMatcher {
 export type SetCompileResult = { matcher: SetMatcher } | { unknown: string };
 
 function parseEntry(member: string, dims: Dim[], family: Family): Entry | string {
-  const words = member.trim().split(/\s+/);
-  const parts = words[0]!.split(',');
+  const parts = memberElement(member).split(',');
   if (parts.length !== dims.length) return `member ${JSON.stringify(member)} does not fit the set type`;
   const out: EntryDim[] = [];
   let prefixLen = 0;
@@ -81,7 +81,7 @@ function parseEntry(member: string, dims: Dim[], family: Family): Entry | string
       } else out.push({ kind: 'port', proto, lo, hi: m[3] === undefined ? lo : Number(m[3]) });
     }
   }
-  return { dims: out, nomatch: words.includes('nomatch'), prefixLen };
+  return { dims: out, nomatch: isNomatch(member), prefixLen };
 }
 
 function setFamily(s: IpSet): Family {
@@ -103,7 +103,7 @@ export function compileSetMatch(
     seen.add(name);
     const subs: SetMatcher[] = [];
     for (const m of set.members) {
-      const r = compileSetMatch(m.trim().split(/\s+/)[0]!, dirs, sets, family, seen);
+      const r = compileSetMatch(memberElement(m), dirs, sets, family, seen);
       if ('unknown' in r) return r;
       subs.push(r.matcher);
     }

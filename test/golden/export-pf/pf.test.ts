@@ -74,6 +74,36 @@ describe('export --format pf (pinned output; pf cannot run on Linux)', () => {
     golden('filter-entries.pf.conf', pf);
   });
 
+  it('a nomatch member is a negated table entry; a set with skb values is left out', () => {
+    const p = policyText(
+      [
+        'dockwall: 1',
+        'ipsets:',
+        '  nets:',
+        '    type: hash:net',
+        '    options: { comment: true }',
+        '    members: [10.0.0.0/8, 10.1.0.0/16 nomatch, \'10.2.0.0/16 comment "lab"\']',
+        '  marked:',
+        '    type: hash:net',
+        '    options: { skbinfo: true }',
+        '    members: [10.0.0.0/8 skbmark 0x1]',
+        'filter:',
+        '  interfaces: [eth0]',
+        '  allow:',
+        '    - { name: web, ports: [80], sets: [nets] }',
+        '    - { name: admin, ports: [22], sets: [marked] }',
+        '',
+      ].join('\n'),
+    );
+    const res = exportPf(p, {});
+    const pf = res.parts![0]!.text;
+    expect(pf).toContain('table <nets> const { 10.0.0.0/8, !10.1.0.0/16, 10.2.0.0/16 }');
+    expect(pf).not.toContain('<marked>');
+    expect(res.diagnostics.map((d) => d.message)).toContain(
+      'filter entry "admin" is left out: the set marked is not a set of addresses or networks that pf can hold',
+    );
+  });
+
   it('bad options are errors', () => {
     const res = exportPf(undefined, {
       vmInterfaces: ['vbox net'],

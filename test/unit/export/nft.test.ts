@@ -11,6 +11,10 @@ const SEED07 = 'docker-20.10/07-seed003-wishes-applied';
 
 const SETS = new Map<string, IpSet>([
   ['allowed', { name: 'allowed', type: 'hash:ip', options: [], members: [] }],
+  [
+    'carved',
+    { name: 'carved', type: 'hash:net', options: [], members: ['10.0.0.0/8', '10.1.0.0/16 nomatch'] },
+  ],
   ['pairs', { name: 'pairs', type: 'hash:ip,port', options: [], members: [] }],
 ]);
 
@@ -89,6 +93,9 @@ describe('iptables rules in nftables words', () => {
       /^PROBLEM: set pairs \(hash:ip,port\) is not translated/,
     );
     expect(nft('-m set --match-set nosuch src -j ACCEPT')).toMatch(/^PROBLEM: set nosuch is not declared/);
+    expect(nft('-m set --match-set carved src -j ACCEPT')).toBe(
+      'PROBLEM: set carved has members with nomatch or skb values, which an nftables set cannot hold',
+    );
     expect(nft('-j DOCKER')).toBe(
       'PROBLEM: -j DOCKER: neither a chain of the exported table nor a target translated here',
     );
@@ -182,6 +189,35 @@ describe.skipIf(skip)('the real nft accepts the scripts', () => {
       'counter reject comment "dockwall:filter/otherwise"',
     ]);
     expect(chains.get('INPUT')).toHaveLength(5);
+    ns.run(['nft', 'delete', 'table', 'ip', 'dockwall']);
+  });
+
+  it('member comments become element comments; overlapping networks load (auto-merge)', () => {
+    const p = policyText(
+      [
+        'dockwall: 1',
+        'ipsets:',
+        '  nets:',
+        '    type: hash:net',
+        '    options: { comment: true }',
+        '    members: [10.0.0.0/8, 10.1.0.0/16, \'192.168.2.0/24 comment "lab hosts"\', 192.168.3.1]',
+        'filter:',
+        '  interfaces: [eth0]',
+        '  allow:',
+        '    - { name: web, ports: [80], sets: [nets] }',
+        '',
+      ].join('\n'),
+    );
+    const res = exportNft(sourceFromDesired(compileDesired(p), 'p.yaml'));
+    expect(res.diagnostics).toEqual([]);
+    const text = res.parts![0]!.text;
+    expect(text).toContain(
+      'elements = { 10.0.0.0/8, 10.1.0.0/16, 192.168.2.0/24 comment "lab hosts", 192.168.3.1 }',
+    );
+    ns.run(['nft', '-f', '-'], text);
+    const listedSet = ns.run(['nft', 'list', 'set', 'ip', 'dockwall', 'nets']);
+    expect(listedSet).toContain('192.168.2.0/24 comment "lab hosts"');
+    expect(listedSet).not.toContain('10.1.0.0/16');
     ns.run(['nft', 'delete', 'table', 'ip', 'dockwall']);
   });
 

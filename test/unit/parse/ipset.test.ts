@@ -51,7 +51,7 @@ describe('ipset save', () => {
       ['bucketsize', '12'],
       ['initval', '0xd6ed31e5'],
     ]);
-    expect(b!.members).toEqual(['fd00::1', 'fd00:dead::/48']);
+    expect(b!.members).toEqual(['fd00::1 comment "hello world"', 'fd00:dead::/48']);
     expect(h!.members).toEqual(['22']);
     expect(f!.members).toEqual(['h']);
     expect(r.diagnostics.map((d) => [d.severity, d.code])).toEqual([['info', 'parse.ipset-member-options']]);
@@ -72,6 +72,49 @@ describe('ipset save', () => {
     expect(canonicalMember('hash:net,iface', '10.0.0.0/8,eth0', 'ipv4')).toBe('10.0.0.0/8,eth0');
     expect(canonicalMember('bitmap:port', 'http', 'ipv4')).toBe('80');
     expect(canonicalMember('list:set', 'other', 'ipv4')).toBe('other');
+  });
+
+  it('keeps the member options that change what a member is, in the order ipset prints them', () => {
+    const text = [
+      'create a hash:net family inet hashsize 1024 maxelem 65536 timeout 300 counters comment skbinfo',
+      'add a 10.0.0.0/8 timeout 299 nomatch packets 0 bytes 0 comment "hello world" skbmark 0x10',
+      'add a 10.1.0.0/16 timeout 0 packets 5 bytes 7',
+      'add a 10.2.0.0/16 skbprio 1:A skbqueue 03 skbmark 0x010/0xffffffff comment ""',
+      '',
+    ].join('\n');
+    const r = parseIpsetSave(text, { file: 'ipset' });
+    expect(r.value!.sets[0]!.members).toEqual([
+      '10.0.0.0/8 nomatch comment "hello world" skbmark 0x10',
+      '10.1.0.0/16',
+      '10.2.0.0/16 skbmark 0x10 skbprio 1:a skbqueue 3',
+    ]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      "set a: the members' remaining timeouts and counters are not kept",
+    ]);
+    // What it prints, ipset restore reads back to the same members.
+    const again = parseIpsetSave(printIpsetSave(r.value!), { file: 'again' });
+    expect(again.value!.sets[0]!.members).toEqual(r.value!.sets[0]!.members);
+    expect(printIpsetSave(r.value!)).toContain(
+      'add a 10.0.0.0/8 nomatch comment "hello world" skbmark 0x10\n',
+    );
+  });
+
+  it('refuses an unknown member option, a repeated one and one without its value, with a column', () => {
+    const r = parseIpsetSave(
+      'create a hash:net\nadd a 10.0.0.0/8 frob\nadd a 10.0.0.0/8 nomatch nomatch\nadd a 10.0.0.0/8 skbmark\n',
+      { file: 'ipset' },
+    );
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.code, d.pos?.line, d.pos?.column, d.message])).toEqual([
+      [
+        'parse.ipset-member',
+        2,
+        18,
+        'unknown member option "frob": expected nomatch, comment, skbmark, skbprio, skbqueue, timeout, packets or bytes',
+      ],
+      ['parse.ipset-member', 3, 26, 'member option "nomatch" given twice'],
+      ['parse.ipset-member', 4, 18, 'member option "skbmark" needs a value'],
+    ]);
   });
 
   it('reports junk with a position', () => {

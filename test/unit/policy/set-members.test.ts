@@ -50,6 +50,94 @@ describe('set members', () => {
     ]);
   });
 
+  it('keeps nomatch, comments and skb values with a member, in canonical spelling and order', () => {
+    const r = loadPolicy(
+      yaml(
+        'dockwall: 1',
+        'ipsets:',
+        '  nets:',
+        '    type: hash:net',
+        '    options: { comment: true, skbinfo: true }',
+        '    members:',
+        '      - 10.0.0.0/8',
+        '      - 10.1.2.3/16 nomatch',
+        '      - \'10.2.0.0/16 comment "db hosts" nomatch\'',
+        '      - 10.3.0.0/16 skbmark 0x0010/0xffffffff skbprio 1:A',
+        '      - 10.1.0.0/16',
+      ),
+      'p.yaml',
+    );
+    expect(r.value!.ipsets[0]!.members).toEqual([
+      '10.0.0.0/8',
+      '10.1.0.0/16 nomatch',
+      '10.2.0.0/16 nomatch comment "db hosts"',
+      '10.3.0.0/16 skbmark 0x10 skbprio 1:a',
+    ]);
+    // The same network with and without nomatch is one element to ipset: the second is a duplicate.
+    expect(r.diagnostics.map((d) => [d.code, d.pos?.line])).toEqual([['policy.duplicate-member', 11]]);
+  });
+
+  it('says which member option does not fit its set', () => {
+    const errors = errorsOf(
+      yaml(
+        'dockwall: 1',
+        'ipsets:',
+        '  hosts:',
+        '    type: hash:ip',
+        '    members:',
+        '      - 10.0.0.1 nomatch',
+        '      - \'10.0.0.2 comment "web"\'',
+        '      - 10.0.0.3 skbmark 0x1',
+        '      - 10.0.0.4 timeout 60',
+        '      - 10.0.0.5 frob',
+        '  nets:',
+        '    type: hash:net',
+        '    options: { comment: true, skbinfo: true }',
+        '    members:',
+        '      - \'10.0.0.0/8 comment "a\\"b"\'',
+        '      - 10.1.0.0/16 skbmark 16',
+      ),
+    );
+    expect(errors.map((e) => [e.line, e.message])).toEqual([
+      [
+        6,
+        '`nomatch` needs a set type with a network (hash:net, hash:net,port, hash:ip,port,net, …), not hash:ip',
+      ],
+      [7, 'a member comment needs the set option `comment: true`'],
+      [8, '`skbmark` needs the set option `skbinfo: true`'],
+      [
+        9,
+        "a member cannot carry its own timeout or counters: dockwall keeps the members exactly (use the set's `options.timeout`)",
+      ],
+      [
+        10,
+        'unknown member option "frob": expected nomatch, comment, skbmark, skbprio, skbqueue, timeout, packets or bytes',
+      ],
+      [15, 'a member comment cannot hold `"`, a backslash or a control character'],
+      [16, '`skbmark 16` is not MARK[/MASK] in hexadecimal (0x10/0xff)'],
+    ]);
+  });
+
+  it('takes pyfw members with options as they are written for ipset', () => {
+    const r = loadPolicy(
+      yaml(
+        'pyfw_wishes:',
+        '  ipsets:',
+        '    nets:',
+        '      type: hash:net',
+        '      header: family inet comment',
+        '      members_equal: [10.0.0.0/8, 10.9.0.0/16 nomatch, \'10.8.0.0/16 comment "lab"\']',
+      ),
+      'p.yaml',
+    );
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.value!.ipsets[0]!.members).toEqual([
+      '10.0.0.0/8',
+      '10.9.0.0/16 nomatch',
+      '10.8.0.0/16 comment "lab"',
+    ]);
+  });
+
   it('asks bitmap sets for their range, and rejects a family on a type without one', () => {
     expect(
       errorsOf(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IpSetState } from '../../../src/model/index.js';
+import { parseIpsetSave } from '../../../src/parse/index.js';
 import { input, pkt, sim } from './sim-helpers.js';
 
 const v = (rules: string[], over = {}) => input(rules, pkt(over)).verdict;
@@ -325,6 +326,21 @@ describe('ipset matches', () => {
   it('nomatch entries carve holes', () => {
     expect(sv(['-m set --match-set carve src -j ACCEPT'])).toBe('drop');
     expect(sv(['-m set --match-set carve src -j ACCEPT'], { src: '203.0.113.9' })).toBe('accept');
+  });
+
+  it('nomatch read from ipset save carves its hole; a comment that says nomatch does not', () => {
+    const saved = parseIpsetSave(
+      [
+        'create c hash:net family inet comment',
+        'add c 203.0.113.0/24 comment "nomatch here"',
+        'add c 203.0.113.0/29 nomatch',
+        '',
+      ].join('\n'),
+      { file: 'ipset save' },
+    ).value!;
+    const v = (src: string) => input(['-m set --match-set c src -j ACCEPT'], pkt({ src }), saved).verdict;
+    expect(v('203.0.113.1')).toBe('drop');
+    expect(v('203.0.113.9')).toBe('accept');
   });
 
   it('hash:ip,port and hash:net,port with src,dst', () => {
