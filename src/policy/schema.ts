@@ -105,7 +105,9 @@ const ipset = z
     members: z
       .array(z.union([z.string(), z.number()]))
       .optional()
-      .describe('The exact member list: members not listed here are removed. Default: no members.'),
+      .describe(
+        'The exact member list: members not listed here are removed. A member may carry ipset\'s options after it: `10.66.0.0/16 nomatch`, `10.1.2.0/24 comment "build farm"`, skbmark/skbprio/skbqueue. Default: no members.',
+      ),
   })
   .describe('An ipset that dockwall creates and keeps in sync.');
 
