@@ -28,6 +28,27 @@ export interface RouteFact {
   table?: string;
 }
 
+/** One `ip rule`: which packets it selects and the table it looks up (or what it does instead). */
+export interface RuleFact {
+  priority: number;
+  /** The table looked up (`main`, `220`, a name from rt_tables); absent for other actions. */
+  table?: string;
+  /** `unreachable`, `blackhole`, `prohibit`, `goto`, `nop`: what the rule does when not a lookup. */
+  action?: string;
+  /** Selectors, as prefixes with their length (`10.9.0.0/16`); absent means any. */
+  from?: string;
+  to?: string;
+  fwmark?: string;
+  iif?: string;
+  oif?: string;
+  /** `not`: the rule selects the packets its selectors do not. */
+  not?: boolean;
+  /** Routes of this length or shorter found by the lookup are ignored (wg-quick's `suppress_prefixlength 0`). */
+  suppressPrefixLength?: number;
+  /** Selectors dockwall does not judge (`ipproto`, `dport`, `uidrange`, …): the rule selects some packets. */
+  otherSelectors?: string[];
+}
+
 export type DockerFact =
   | {
       reachable: true;
@@ -89,6 +110,8 @@ export interface ForwardingFact {
 export interface DoctorFacts {
   /** Routes of both families; absent when `ip` could not be run. */
   routes?: RouteFact[];
+  /** `ip rule` per family, in the kernel's order; a family is absent when its rules could not be read. */
+  rules?: Partial<Record<Family, RuleFact[]>>;
   docker: DockerFact;
   daemonJson: DaemonJsonFact;
   iptables?: VariantFact;

@@ -1,8 +1,9 @@
 import type { DockerNetwork } from '../model/index.js';
 import { planAddresses } from './address-pools.js';
-import { contains, formatPrefix, parsePrefix, type Prefix } from './cidr.js';
+import { contains, formatPrefix, overlaps, parsePrefix, type Prefix } from './cidr.js';
 import { daemonConfig } from './daemon-json.js';
-import type { DoctorFacts, Finding, RouteFact } from './facts.js';
+import type { DoctorFacts, Finding, RouteFact, RuleFact } from './facts.js';
+import { describeRule, routeReach } from './rule-reach.js';
 
 /**
  * Docker's bridge subnets against the host's other routes. A route that is not via a Docker bridge
@@ -17,8 +18,12 @@ const MULTICAST_V6 = parsePrefix('ff00::/8')!;
 interface Conflict {
   route: RouteFact;
   prefix: Prefix;
-  /** The route is as specific as the Docker subnet or more: it wins for the addresses it covers. */
+  /** The route wins for the addresses it covers: more specific, or in a table looked up first. */
   wins: boolean;
+  /** The `ip rule` that has its table looked up before `main` (for every packet, or for some). */
+  rule?: RuleFact;
+  /** Only the packets `rule` selects are affected. */
+  some?: boolean;
 }
 
 function describeRoute(r: RouteFact): string {
@@ -62,6 +67,35 @@ function takenPrefixes(facts: DoctorFacts, networks: readonly DockerNetwork[]): 
   return taken;
 }
 
+function conflictLine(c: Conflict, subnet: string, network: DockerNetwork): string {
+  const route = describeRoute(c.route);
+  const exit = c.route.device ?? `the ${c.route.type ?? ''} route`;
+  const bridge = network.bridge ?? 'the bridge';
+  const part = contains(c.prefix, parsePrefix(subnet)!)
+    ? subnet
+    : `${formatPrefix(c.prefix)} (part of ${subnet})`;
+  if (c.rule && c.some)
+    return (
+      `- ${route}: packets selected by \`ip rule ${describeRule(c.rule)}\` look up table ${c.rule.table} before main, ` +
+      `so those of them to ${part} leave by ${exit} instead of ${bridge}.`
+    );
+  if (c.rule)
+    return (
+      `- ${route}: \`ip rule ${describeRule(c.rule)}\` has table ${c.rule.table} looked up before main, so every ` +
+      `packet to ${part} leaves by ${exit} instead of ${bridge}, however specific Docker's route is: the ` +
+      'containers there are unreachable from the host and published ports to them fail.'
+    );
+  return c.wins
+    ? `- ${route} is as specific as ${subnet} or more: packets to those container ` +
+        `addresses leave by ${exit} instead of ${bridge}` +
+        (c.prefix.length === parsePrefix(subnet)!.length
+          ? ' (or by the bridge, whichever route has the lower metric)'
+          : '') +
+        ', so the containers are unreachable from the host and published ports to them fail.'
+    : `- ${route} covers ${subnet}: Docker's more specific route takes that part of it, so ` +
+        `the hosts of ${subnet} behind ${c.route.device ?? 'that route'} are unreachable from this host and its containers.`;
+}
+
 function isDefaultBridge(n: DockerNetwork): boolean {
   return n.name === 'bridge' || n.bridge === 'docker0';
 }
@@ -78,10 +112,19 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
       const subnet = parsePrefix(s);
       if (!subnet) continue;
       const conflicts: Conflict[] = [];
+      const rules = facts.rules?.[subnet.family];
+      const sameFamily = facts.routes.filter((r) => r.family === subnet.family);
       for (const [route, prefix] of foreign) {
-        if (contains(prefix, subnet) && prefix.length < subnet.length)
+        if (!overlaps(prefix, subnet)) continue;
+        // Without the rules, every table is judged like main.
+        const reach = rules ? routeReach(rules, sameFamily, route, subnet) : ({ kind: 'main' } as const);
+        if (reach.kind === 'unused') continue;
+        if (reach.kind === 'before-main') conflicts.push({ route, prefix, wins: true, rule: reach.rule });
+        else if (reach.kind === 'some')
+          conflicts.push({ route, prefix, wins: false, rule: reach.rule, some: true });
+        else if (contains(prefix, subnet) && prefix.length < subnet.length)
           conflicts.push({ route, prefix, wins: false });
-        else if (contains(subnet, prefix)) conflicts.push({ route, prefix, wins: true });
+        else conflicts.push({ route, prefix, wins: true });
       }
       if (conflicts.length > 0) hits.push({ network, subnet, conflicts });
     }
@@ -112,17 +155,7 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
     for (const h of list) {
       for (const c of h.conflicts) {
         const subnet = formatPrefix(h.subnet);
-        lines.push(
-          c.wins
-            ? `- ${describeRoute(c.route)} is as specific as ${subnet} or more: packets to those container ` +
-                `addresses leave by ${c.route.device ?? `the ${c.route.type ?? ''} route`} instead of ${network.bridge ?? 'the bridge'}` +
-                (c.prefix.length === h.subnet.length
-                  ? ' (or by the bridge, whichever route has the lower metric)'
-                  : '') +
-                ', so the containers are unreachable from the host and published ports to them fail.'
-            : `- ${describeRoute(c.route)} covers ${subnet}: Docker's more specific route takes that part of it, so ` +
-                `the hosts of ${subnet} behind ${c.route.device ?? 'that route'} are unreachable from this host and its containers.`,
-        );
+        lines.push(conflictLine(c, formatPrefix(h.subnet), network));
       }
     }
     const subnets = list.map((h) => formatPrefix(h.subnet)).join(', ');

@@ -4,6 +4,7 @@ export * from './daemon-json.js';
 export * from './ip6-filter.js';
 export * from './address-pools.js';
 export * from './findings-routing.js';
+export * from './rule-reach.js';
 export * from './findings-iptables.js';
 export * from './findings-managers.js';
 export * from './findings-ipv6.js';

@@ -10,6 +10,7 @@ import {
   type DoctorFacts,
   type ForwardingFact,
   type RouteFact,
+  type RuleFact,
   type ServiceFact,
 } from '../doctor/index.js';
 import type { DockerNetwork, Family } from '../model/index.js';
@@ -114,6 +115,74 @@ async function readRoutes(runner: Runner, unread: string[]): Promise<RouteFact[]
   return ok ? routes : undefined;
 }
 
+/** `ip -j rule show` keys that are not selectors (or are judged on their own). */
+const RULE_KEYS = new Set([
+  'priority',
+  'src',
+  'srclen',
+  'dst',
+  'dstlen',
+  'fwmark',
+  'fwmask',
+  'iif',
+  'oif',
+  'table',
+  'action',
+  'not',
+  'suppress_prefixlen',
+  'iif_detached',
+  'oif_detached',
+  'protocol',
+  'flags',
+]);
+
+type IpRuleJson = Record<string, unknown>;
+
+function ruleFact(x: IpRuleJson, family: Family): RuleFact | undefined {
+  if (typeof x.priority !== 'number') return undefined;
+  const r: RuleFact = { priority: x.priority };
+  const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const prefix = (addr: unknown, len: unknown) => {
+    const a = str(addr);
+    if (a === undefined || a === 'all') return undefined;
+    return `${a}/${typeof len === 'number' ? len : family === 'ipv4' ? 32 : 128}`;
+  };
+  const table = str(x.table);
+  if (table !== undefined) r.table = table;
+  else r.action = str(x.action) ?? 'lookup';
+  const from = prefix(x.src, x.srclen);
+  if (from) r.from = from;
+  const to = prefix(x.dst, x.dstlen);
+  if (to) r.to = to;
+  const fwmark = str(x.fwmark);
+  if (fwmark !== undefined) r.fwmark = x.fwmask !== undefined ? `${fwmark}/${str(x.fwmask)}` : fwmark;
+  if (str(x.iif)) r.iif = str(x.iif)!;
+  if (str(x.oif)) r.oif = str(x.oif)!;
+  if ('not' in x) r.not = true;
+  if (typeof x.suppress_prefixlen === 'number') r.suppressPrefixLength = x.suppress_prefixlen;
+  const other = Object.keys(x).filter((k) => !RULE_KEYS.has(k));
+  if (other.length > 0) r.otherSelectors = other.map((k) => `${k} ${str(x[k]) ?? ''}`.trim());
+  return r;
+}
+
+/** `ip rule` of both families; a family whose rules cannot be read is left out (and named in unread). */
+async function readRules(runner: Runner, unread: string[]): Promise<DoctorFacts['rules']> {
+  const out: NonNullable<DoctorFacts['rules']> = {};
+  for (const family of ['ipv4', 'ipv6'] as Family[]) {
+    const argv = ['ip', ...(family === 'ipv4' ? [] : ['-6']), '-j', 'rule', 'show'];
+    const r = await runner.run(argv);
+    try {
+      if (r.code !== 0) throw new Error(firstLine(r.stderr) || `exit status ${r.code}`);
+      const list = JSON.parse(r.stdout.trim() || '[]') as IpRuleJson[];
+      if (!Array.isArray(list)) throw new Error('not a JSON array');
+      out[family] = list.map((x) => ruleFact(x, family)).filter((x): x is RuleFact => x !== undefined);
+    } catch (e) {
+      unread.push(`${family} routing rules (\`${argv.join(' ')}\`: ${message(e)})`);
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 async function readDocker(docker: DoctorDockerSource | undefined): Promise<DockerFact> {
   if (!docker) return { reachable: false, error: 'no Docker endpoint given' };
   try {
@@ -215,13 +284,15 @@ export async function gatherDoctorFacts(opts: DoctorFactsOptions): Promise<Docto
   const { runner } = opts;
   const files = opts.files ?? nodeFileReader;
   const unread: string[] = [];
-  const [docker, routes, daemonJson] = await Promise.all([
+  const [docker, routes, rules, daemonJson] = await Promise.all([
     readDocker(opts.docker),
     readRoutes(runner, unread),
+    readRules(runner, unread),
     readDaemonJson(files, opts.daemonJsonPath ?? DEFAULT_DAEMON_JSON),
   ]);
   const facts: DoctorFacts = { docker, daemonJson, unread };
   if (routes) facts.routes = routes;
+  if (rules) facts.rules = rules;
 
   try {
     const v = await detectVariant(runner);

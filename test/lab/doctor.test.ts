@@ -157,22 +157,35 @@ describe.skipIf(gate.skip)('doctor on real hosts', () => {
     expect((await doctor(docker, ['--json', '--daemon-json', daemonJson])).findings).toEqual([]);
   });
 
-  it("a VPN's routes in a table of its own (strongSwan's 220) are read too", async () => {
+  it("a VPN's routes in a table of its own (strongSwan's 220) count once an ip rule looks that table up", async () => {
     await lab.execChecked(docker, ['ip', 'link', 'add', 'vpn1', 'type', 'veth', 'peer', 'name', 'vpn1p']);
     await lab.execChecked(docker, ['ip', 'link', 'set', 'vpn1', 'up']);
-    await lab.execChecked(docker, ['ip', 'route', 'add', '172.17.0.0/17', 'dev', 'vpn1', 'table', '220']);
+    // Wider than docker0's 172.17.0.0/16: in main it would lose to Docker's route.
+    await lab.execChecked(docker, ['ip', 'route', 'add', '172.16.0.0/12', 'dev', 'vpn1', 'table', '220']);
     try {
-      const run = await doctor(docker, ['--json', '--daemon-json', daemonJson]);
-      expect(run.facts.routes).toContainEqual({
+      // No rule looks table 220 up yet: the kernel never uses that route.
+      const before = await doctor(docker, ['--json', '--daemon-json', daemonJson]);
+      expect(before.facts.routes).toContainEqual({
         family: 'ipv4',
-        destination: '172.17.0.0/17',
+        destination: '172.16.0.0/12',
         device: 'vpn1',
         table: '220',
       });
+      expect(before.findings.filter((f) => f.id === 'subnet-overlap')).toEqual([]);
+      // What strongSwan sets up: table 220 before main. Now the VPN takes the containers' addresses.
+      await lab.execChecked(docker, ['ip', 'rule', 'add', 'pref', '220', 'table', '220']);
+      const run = await doctor(docker, ['--json', '--daemon-json', daemonJson]);
+      expect(run.facts.rules?.ipv4).toContainEqual({ priority: 220, table: '220' });
       const found = run.findings.filter((f) => f.id === 'subnet-overlap');
       expect(found.map((f) => [f.subject, f.severity])).toEqual([['bridge', 'error']]);
-      expect(found[0]!.detail).toContain('172.17.0.0/17 dev vpn1 table 220');
+      expect(found[0]!.detail).toContain(
+        '`ip rule pref 220 from all lookup 220` has table 220 looked up before main',
+      );
+      // The kernel agrees: a container address is routed into the VPN.
+      const got = await lab.execChecked(docker, ['ip', 'route', 'get', '172.17.0.2']);
+      expect(got.stdout).toContain('dev vpn1');
     } finally {
+      await lab.exec(docker, ['ip', 'rule', 'del', 'pref', '220']);
       await lab.execChecked(docker, ['ip', 'link', 'del', 'vpn1']);
     }
   });

@@ -51,11 +51,29 @@ const ROUTES_V6 = JSON.stringify([
   { type: 'unreachable', dst: 'fd00:9::/64', dev: 'lo', metric: 1024, flags: [], pref: 'medium' },
 ]);
 
+// strongSwan's table 220 before main, and wg-quick's pair of rules (as `ip -j rule show` prints them).
+const RULES_V4 = JSON.stringify([
+  { priority: 0, src: 'all', table: 'local' },
+  { priority: 220, src: 'all', table: '220' },
+  { priority: 32764, src: 'all', table: 'main', suppress_prefixlen: 0 },
+  { priority: 32765, not: null, src: 'all', fwmark: '0xca6c', table: '51820' },
+  { priority: 32766, src: 'all', table: 'main' },
+  { priority: 32767, src: 'all', table: 'default' },
+]);
+const RULES_V6 = JSON.stringify([
+  { priority: 0, src: 'all', table: 'local' },
+  { priority: 100, src: 'fd00:1::', srclen: 64, ipproto: 'tcp', table: '7' },
+  { priority: 200, src: 'all', dst: 'fd00:9::', dstlen: 64, action: 'unreachable' },
+  { priority: 32766, src: 'all', table: 'main' },
+]);
+
 /** A Docker 20.10 host on nf_tables, with ufw and firewall-cmd missing. */
 function hostReplies(extra: Record<string, Parameters<typeof fakeRunner>[0][string]> = {}) {
   return {
     'ip -j route show table all': { stdout: ROUTES_V4 },
     'ip -6 -j route show table all': { stdout: ROUTES_V6 },
+    'ip -j rule show': { stdout: RULES_V4 },
+    'ip -6 -j rule show': { stdout: RULES_V6 },
     'iptables --version': { stdout: 'iptables v1.8.9 (nf_tables)\n' },
     'iptables-save': { stdout: DOCKER_SAVE },
     'iptables-legacy-save': { stdout: '' },
@@ -83,6 +101,22 @@ describe('gatherDoctorFacts', () => {
       { family: 'ipv6', destination: 'fe80::/64', device: 'eth0', protocol: 'kernel', metric: 256 },
       { family: 'ipv6', destination: 'fd00:9::/64', device: 'lo', type: 'unreachable', metric: 1024 },
     ]);
+    expect(facts.rules).toEqual({
+      ipv4: [
+        { priority: 0, table: 'local' },
+        { priority: 220, table: '220' },
+        { priority: 32764, table: 'main', suppressPrefixLength: 0 },
+        { priority: 32765, table: '51820', fwmark: '0xca6c', not: true },
+        { priority: 32766, table: 'main' },
+        { priority: 32767, table: 'default' },
+      ],
+      ipv6: [
+        { priority: 0, table: 'local' },
+        { priority: 100, table: '7', from: 'fd00:1::/64', otherSelectors: ['ipproto tcp'] },
+        { priority: 200, action: 'unreachable', to: 'fd00:9::/64' },
+        { priority: 32766, table: 'main' },
+      ],
+    });
     expect(facts.docker).toMatchObject({ reachable: true, serverVersion: '20.10.24' });
     expect(facts.docker.reachable && facts.docker.networks.map((n) => [n.name, n.bridge, n.subnets])).toEqual(
       [
@@ -137,6 +171,8 @@ describe('gatherDoctorFacts', () => {
     expect(facts.unread.join('\n')).toMatch(
       /ipv4 routes \(`ip -j route show table all`: ip: command not found\)/,
     );
+    expect(facts.unread.join('\n')).toMatch(/ipv4 routing rules \(`ip -j rule show`/);
+    expect(facts.rules).toBeUndefined();
     expect(facts.unread.join('\n')).toMatch(/the iptables variants/);
     expect(facts.unread.join('\n')).toMatch(/ip6tables/);
     const report = diagnose(facts);

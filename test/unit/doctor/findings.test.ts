@@ -5,6 +5,7 @@ import {
   overlaps,
   type DoctorFacts,
   type Finding,
+  type RuleFact,
 } from '../../../src/doctor/index.js';
 import { cleanFacts, ids, SHOP } from './facts-builder.js';
 
@@ -67,6 +68,91 @@ describe('Docker subnets overlapping other routes', () => {
     const found = only(facts, 'subnet-overlap');
     expect(found.map((f) => f.subject)).toEqual(['shop_default']);
     expect(found[0]!.detail).toContain('172.18.0.0/16 dev ipsec0 table 220');
+  });
+
+  describe('with the `ip rule` list: which table the kernel looks up first decides', () => {
+    const DEFAULT_RULES: RuleFact[] = [
+      { priority: 0, table: 'local' },
+      { priority: 32766, table: 'main' },
+      { priority: 32767, table: 'default' },
+    ];
+    const withRules = (...rules: RuleFact[]) => {
+      const facts = cleanFacts();
+      facts.rules = { ipv4: [...DEFAULT_RULES, ...rules].sort((a, b) => a.priority - b.priority), ipv6: [] };
+      return facts;
+    };
+
+    it("strongSwan's table 220, looked up before main: even a less specific route takes the containers", () => {
+      const facts = withRules({ priority: 220, table: '220' });
+      facts.routes!.push({ family: 'ipv4', destination: '172.16.0.0/12', device: 'ipsec0', table: '220' });
+      const found = only(facts, 'subnet-overlap');
+      expect(found.map((f) => [f.subject, f.severity])).toEqual([
+        ['bridge', 'error'],
+        ['shop_default', 'error'],
+      ]);
+      expect(found[0]!.detail).toBe(
+        '- 172.16.0.0/12 dev ipsec0 table 220: `ip rule pref 220 from all lookup 220` has table 220 looked up ' +
+          'before main, so every packet to 172.17.0.0/16 leaves by ipsec0 instead of docker0, however specific ' +
+          "Docker's route is: the containers there are unreachable from the host and published ports to them fail.",
+      );
+    });
+
+    it('a part of a subnet is named as such', () => {
+      const facts = withRules({ priority: 220, table: '220' });
+      facts.routes!.push({ family: 'ipv4', destination: '172.17.0.0/17', device: 'ipsec0', table: '220' });
+      const [f] = only(facts, 'subnet-overlap');
+      expect(f!.detail).toContain('every packet to 172.17.0.0/17 (part of 172.17.0.0/16) leaves by ipsec0');
+    });
+
+    it('a table no rule looks up, or one looked up only after main, does not matter', () => {
+      const facts = withRules({ priority: 40000, table: '220' });
+      facts.routes!.push(
+        { family: 'ipv4', destination: '172.16.0.0/12', device: 'ipsec0', table: '220' },
+        { family: 'ipv4', destination: '172.18.0.0/24', device: 'tun9', table: '99' },
+      );
+      expect(only(facts, 'subnet-overlap')).toEqual([]);
+    });
+
+    it("wg-quick's rules: main (suppressing only default routes) comes first, so Docker's routes still win", () => {
+      const facts = withRules(
+        { priority: 32764, table: 'main', suppressPrefixLength: 0 },
+        { priority: 32765, table: '51820', fwmark: '0xca6c', not: true },
+      );
+      facts.routes!.push(
+        { family: 'ipv4', destination: '0.0.0.0/0', device: 'wg0', table: '51820' },
+        { family: 'ipv4', destination: '172.16.0.0/12', device: 'wg0', table: '51820' },
+      );
+      expect(only(facts, 'subnet-overlap')).toEqual([]);
+      // Without the suppressing rule, every unmarked packet looks up 51820 before main.
+      facts.rules!.ipv4 = facts.rules!.ipv4!.filter((r) => r.priority !== 32764);
+      expect(only(facts, 'subnet-overlap').map((f) => f.severity)).toEqual(['error', 'error']);
+    });
+
+    it('a rule that selects some packets only (by source) is a warning naming the rule', () => {
+      const facts = withRules({ priority: 300, table: '300', from: '10.9.0.0/16' });
+      facts.routes!.push({ family: 'ipv4', destination: '172.18.0.0/16', device: 'tun3', table: '300' });
+      const found = only(facts, 'subnet-overlap');
+      expect(found.map((f) => [f.subject, f.severity])).toEqual([['shop_default', 'warning']]);
+      expect(found[0]!.detail).toBe(
+        '- 172.18.0.0/16 dev tun3 table 300: packets selected by `ip rule pref 300 from 10.9.0.0/16 lookup 300` ' +
+          `look up table 300 before main, so those of them to 172.18.0.0/16 leave by tun3 instead of ${SHOP.bridge}.`,
+      );
+    });
+
+    it('a rule for other destinations, or an earlier table holding a route for the subnet, ends the walk first', () => {
+      const facts = withRules(
+        { priority: 100, table: '100', to: '10.0.0.0/8' },
+        { priority: 150, table: '150' },
+        { priority: 220, table: '220' },
+      );
+      facts.routes!.push(
+        { family: 'ipv4', destination: '172.16.0.0/12', device: 'tun1', table: '100' },
+        { family: 'ipv4', destination: '172.17.0.0/16', device: 'docker0', table: '150' },
+        { family: 'ipv4', destination: '172.17.0.0/16', device: 'ipsec0', table: '220' },
+      );
+      // 100 is for 10/8 only; 150 routes docker0's subnet to docker0 before 220 is reached.
+      expect(only(facts, 'subnet-overlap')).toEqual([]);
+    });
   });
 
   it('a more specific route wins: an error, and only the affected network is named', () => {
