@@ -67,13 +67,12 @@ function takenPrefixes(facts: DoctorFacts, networks: readonly DockerNetwork[]): 
   return taken;
 }
 
-function conflictLine(c: Conflict, subnet: string, network: DockerNetwork): string {
+function conflictLine(c: Conflict, net: Prefix, network: DockerNetwork): string {
+  const subnet = formatPrefix(net);
   const route = describeRoute(c.route);
   const exit = c.route.device ?? `the ${c.route.type ?? ''} route`;
   const bridge = network.bridge ?? 'the bridge';
-  const part = contains(c.prefix, parsePrefix(subnet)!)
-    ? subnet
-    : `${formatPrefix(c.prefix)} (part of ${subnet})`;
+  const part = contains(c.prefix, net) ? subnet : `${formatPrefix(c.prefix)} (part of ${subnet})`;
   if (c.rule && c.some)
     return (
       `- ${route}: packets selected by \`ip rule ${describeRule(c.rule)}\` look up table ${c.rule.table} before main, ` +
@@ -88,9 +87,7 @@ function conflictLine(c: Conflict, subnet: string, network: DockerNetwork): stri
   return c.wins
     ? `- ${route} is as specific as ${subnet} or more: packets to those container ` +
         `addresses leave by ${exit} instead of ${bridge}` +
-        (c.prefix.length === parsePrefix(subnet)!.length
-          ? ' (or by the bridge, whichever route has the lower metric)'
-          : '') +
+        (c.prefix.length === net.length ? ' (or by the bridge, whichever route has the lower metric)' : '') +
         ', so the containers are unreachable from the host and published ports to them fail.'
     : `- ${route} covers ${subnet}: Docker's more specific route takes that part of it, so ` +
         `the hosts of ${subnet} behind ${c.route.device ?? 'that route'} are unreachable from this host and its containers.`;
@@ -152,12 +149,7 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
   for (const [network, list] of byNetwork) {
     const wins = list.some((h) => h.conflicts.some((c) => c.wins));
     const lines: string[] = [];
-    for (const h of list) {
-      for (const c of h.conflicts) {
-        const subnet = formatPrefix(h.subnet);
-        lines.push(conflictLine(c, formatPrefix(h.subnet), network));
-      }
-    }
+    for (const h of list) for (const c of h.conflicts) lines.push(conflictLine(c, h.subnet, network));
     const subnets = list.map((h) => formatPrefix(h.subnet)).join(', ');
     const keys = Object.keys(change)
       .map((k) => `"${k}"`)
