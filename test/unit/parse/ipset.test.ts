@@ -79,7 +79,7 @@ describe('ipset save', () => {
       'create a hash:net family inet hashsize 1024 maxelem 65536 timeout 300 counters comment skbinfo',
       'add a 10.0.0.0/8 timeout 299 nomatch packets 0 bytes 0 comment "hello world" skbmark 0x10',
       'add a 10.1.0.0/16 timeout 0 packets 5 bytes 7',
-      'add a 10.2.0.0/16 skbprio 1:A skbqueue 03 skbmark 0x010/0xffffffff comment ""',
+      'add a 10.2.0.0/16 skbprio 1:A skbqueue 3 skbmark 0x010/0xffffffff comment ""',
       '',
     ].join('\n');
     const r = parseIpsetSave(text, { file: 'ipset' });
