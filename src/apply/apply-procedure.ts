@@ -1,13 +1,19 @@
-import type { Family, HostState, Operation, Plan } from '../model/index.js';
+import type { ChainRef, Family, HostState, Operation, Plan } from '../model/index.js';
 import type { DesiredState } from '../compile/desired-state.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
 import { buildRestoreScripts } from './restore-script.js';
+import { mergeReadBack, readBackScope } from './read-back.js';
 import { planRollback } from './rollback.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 
 /** What the apply procedure needs from the host; the shell provides it, tests provide fakes. */
 export interface ApplyPorts {
   readState(): Promise<HostState>;
+  /**
+   * Reads just these chains and sets (absent ones are left out of the result). Without it, the read
+   * back after a transaction reads the whole state again.
+   */
+  readChains?(chains: ChainRef[], sets: string[]): Promise<HostState>;
   /** Parses and checks an iptables-restore script without committing it (`iptables-restore --test`). */
   testIptables(family: Family, script: string): Promise<void>;
   restoreIptables(family: Family, script: string): Promise<void>;
@@ -79,7 +85,7 @@ export async function applyDesired(
     if (attempt === 1 && opts.saveSnapshot) await opts.saveSnapshot(snap);
     await executePlan(ports, snap, plan, emit);
     last = plan;
-    state = await ports.readState();
+    state = await readBack(ports, state, plan);
     plan = planChanges(state, desired, opts.planOptions);
     if (plan.operations.length === 0) return { applied: true, attempts: attempt, plan: last };
     emit({ type: 'drift-after-apply', attempt, remaining: plan.operations });
@@ -89,6 +95,17 @@ export async function applyDesired(
     plan.operations,
     true,
   );
+}
+
+/** The state a plan left: what it may share with other programs read again, the rest known. */
+async function readBack(ports: ApplyPorts, before: HostState, plan: Plan): Promise<HostState> {
+  if (!ports.readChains) return ports.readState();
+  const scope = readBackScope(plan);
+  const again =
+    scope.reread.length > 0 || scope.sets.length > 0
+      ? await ports.readChains(scope.reread, scope.sets)
+      : { rulesets: {}, sets: { sets: [] } };
+  return mergeReadBack(before, scope, again);
 }
 
 /** Runs one plan against the host, all or nothing across families. */

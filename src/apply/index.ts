@@ -2,3 +2,4 @@ export * from './restore-script.js';
 export * from './snapshot.js';
 export * from './rollback.js';
 export * from './apply-procedure.js';
+export * from './read-back.js';

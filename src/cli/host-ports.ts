@@ -3,7 +3,7 @@ import type { DesiredState } from '../compile/index.js';
 import { restore, restoreOutcome, type Runner } from '../host/index.js';
 import type { HostState, IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
-import { readLiveStateDetailed, type LiveOptions } from './live.js';
+import { readLiveChains, readLiveStateDetailed, type LiveOptions } from './live.js';
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
 export function hostApplyPorts(
@@ -31,6 +31,9 @@ export function hostApplyPorts(
       likely = likelyChains(desired, read.state);
       wholeTables = read.small;
       return read.state;
+    },
+    readChains(chains, sets) {
+      return readLiveChains(ctx, runner, variant, chains, sets);
     },
     async testIptables(family, script) {
       const r = await restore(runner, family, script, { variant, test: true });

@@ -13,6 +13,7 @@ import {
 } from '../host/index.js';
 import type {
   Chain,
+  ChainRef,
   DockerInventory,
   Family,
   HostState,
@@ -133,6 +134,48 @@ export async function readLiveStateDetailed(
     }
   }
   return { state: { rulesets, sets, dockerChainsPresent }, small };
+}
+
+/**
+ * Just these chains (`iptables -S CHAIN` each, side by side) and sets: what an apply reads back of the
+ * chains its transaction may share with other programs. A chain or set that does not exist is left out.
+ */
+export async function readLiveChains(
+  ctx: CliContext,
+  runner: Runner,
+  variant: IptablesVariant,
+  refs: readonly ChainRef[],
+  setNames: readonly string[],
+): Promise<HostState> {
+  const reads = refs.map(async (ref) => ({
+    ref,
+    got: await readChainRules(runner, ref.family, ref.table, ref.chain, { variant }),
+  }));
+  const setReads = setNames.length > 0 ? readSets(runner, setNames) : Promise.resolve([]);
+  const rulesets: Partial<Record<Family, Ruleset>> = {};
+  for (const { ref, got } of await Promise.all(reads)) {
+    if (!got.exists) continue;
+    const read = ctx.valueOf(
+      parseIptablesS(got.text, {
+        file: `iptables -t ${ref.table} -S ${ref.chain}`,
+        family: ref.family,
+        table: ref.table,
+      }),
+      `could not read ${ref.family} ${ref.table} ${ref.chain}`,
+    );
+    const rs = (rulesets[ref.family] ??= { family: ref.family, tables: [], variant });
+    let table = rs.tables.find((t) => t.name === ref.table);
+    if (!table) rs.tables.push((table = { name: ref.table, chains: [] }));
+    table.chains.push(...read.chains.filter((c) => c.name === ref.chain));
+  }
+  const sets: HostState['sets'] = { sets: [] };
+  for (const s of await setReads) {
+    if (!s.present) continue;
+    const res = parseIpsetSave(s.text, { file: `ipset save ${s.name}` });
+    ctx.collect(res.diagnostics);
+    sets.sets.push(...(res.value?.sets ?? []));
+  }
+  return { rulesets, sets };
 }
 
 interface TableRead {

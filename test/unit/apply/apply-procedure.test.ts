@@ -118,6 +118,87 @@ describe('applyDesired', () => {
   });
 });
 
+describe('the read back after a transaction', () => {
+  const NATIVE = `dockwall: 1
+filter:
+  interfaces: [eth0]
+  allow:
+    - { name: ssh, ports: [22] }
+    - { name: web, ports: [8000], sources: [192.168.122.193] }
+`;
+  /** fakeHost, able to read single chains; records what it was asked for. */
+  function readingHost(initial: HostState) {
+    const host = fakeHost(initial);
+    const asked: string[] = [];
+    let fullReads = 0;
+    const readState = host.ports.readState;
+    host.ports.readState = async () => {
+      fullReads++;
+      return readState();
+    };
+    host.ports.readChains = async (refs, sets) => {
+      asked.push(...refs.map((r) => `${r.family} ${r.table} ${r.chain}`), ...sets.map((n) => `set ${n}`));
+      const now = host.state;
+      const out: HostState = {
+        rulesets: {},
+        sets: { sets: now.sets.sets.filter((x) => sets.includes(x.name)) },
+      };
+      for (const r of refs) {
+        const c = now.rulesets[r.family]?.tables
+          .find((t) => t.name === r.table)
+          ?.chains.find((x) => x.name === r.chain);
+        if (!c) continue;
+        const rs = (out.rulesets[r.family] ??= { family: r.family, tables: [] });
+        let t = rs.tables.find((x) => x.name === r.table);
+        if (!t) rs.tables.push((t = { name: r.table, chains: [] }));
+        t.chains.push(structuredClone(c));
+      }
+      return out;
+    };
+    return { host, asked, fullReads: () => fullReads };
+  }
+
+  it('reads back only the chains other programs share (INPUT, FORWARD, DOCKER-USER), not the chains it declared', async () => {
+    const start = fixtureState('docker-20.10/02-one-published-port.iptables-save');
+    const { host, asked, fullReads } = readingHost(start);
+    const desired = compileDesired(policyText(NATIVE));
+    const plan = planChanges(start, desired);
+    expect(plan.operations.some((o) => o.op === 'create-chain' && o.chain === 'DOCKWALL-FILTER')).toBe(true);
+    const res = await applyDesired(host.ports, desired, { first: { state: start, plan } });
+    expect(res).toMatchObject({ applied: true, attempts: 1 });
+    expect(fullReads()).toBe(0);
+    expect(asked).toEqual(['ipv4 filter INPUT', 'ipv4 filter DOCKER-USER']);
+    expect(planChanges(host.state, desired).operations).toEqual([]);
+  });
+
+  it('another program changing a re-read chain meanwhile is seen, and the apply is retried', async () => {
+    const start = fixtureState('docker-20.10/02-one-published-port.iptables-save');
+    const { host } = readingHost(start);
+    const desired = compileDesired(policyText(NATIVE));
+    const plan = planChanges(start, desired);
+    // Right after dockwall's transaction, someone deletes the jump it put first in INPUT, once.
+    const restore = host.ports.restoreIptables;
+    let once = true;
+    host.ports.restoreIptables = async (family, script) => {
+      await restore(family, script);
+      if (!once) return;
+      once = false;
+      const input = host.state.rulesets
+        .ipv4!.tables.find((t) => t.name === 'filter')!
+        .chains.find((c) => c.name === 'INPUT')!;
+      await restore('ipv4', `*filter\n-D INPUT ${formatRule(input.rules[0]!)}\nCOMMIT\n`);
+    };
+    const events: string[] = [];
+    const res = await applyDesired(host.ports, desired, {
+      first: { state: start, plan },
+      onEvent: (e) => void events.push(e.type),
+    });
+    expect(res.attempts).toBe(2);
+    expect(events).toContain('drift-after-apply');
+    expect(planChanges(host.state, desired).operations).toEqual([]);
+  });
+});
+
 describe('snapshot and rollback', () => {
   it("puts back dockwall's rules and policy, and nothing else", () => {
     const before = fixtureState(
