@@ -29,6 +29,25 @@ export function ownedRuleBody(i: number): string {
   return `-s 172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m tcp --dport ${1 + (i % 60000)} -m comment --comment "dockwall:r${i}" -j ACCEPT`;
 }
 
+/** The same rules in a chain dockwall owns (DOCKWALL-BENCH), entered by one jump from INPUT. */
+export function ownedChainPolicyYaml(n: number): string {
+  const rules = ownedPolicyYaml(n)
+    .split('\n')
+    .filter((l) => l.startsWith('        - r'));
+  return [
+    'dockwall: 1',
+    'ipv4:',
+    '  filter:',
+    '    INPUT:',
+    '      rules:',
+    '        - bench: -j DOCKWALL-BENCH',
+    '    DOCKWALL-BENCH:',
+    '      rules:',
+    ...rules,
+    '',
+  ].join('\n');
+}
+
 export function ownedPolicyYaml(n: number): string {
   const rules = Array.from({ length: n }, (_, i) => {
     const b = ownedRuleBody(i).replace(/ -m comment --comment "dockwall:r\d+"/, '');
