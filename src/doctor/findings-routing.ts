@@ -3,7 +3,7 @@ import { planAddresses } from './address-pools.js';
 import { contains, formatPrefix, overlaps, parsePrefix, type Prefix } from './cidr.js';
 import { daemonConfig } from './daemon-json.js';
 import type { DoctorFacts, Finding, RouteFact, RuleFact } from './facts.js';
-import { describeRule, routeReach } from './rule-reach.js';
+import { blockingRules, describeRule, routeReach } from './rule-reach.js';
 
 /**
  * Docker's bridge subnets against the host's other routes. A route that is not via a Docker bridge
@@ -73,6 +73,16 @@ function conflictLine(c: Conflict, net: Prefix, network: DockerNetwork): string 
   const exit = c.route.device ?? `the ${c.route.type ?? ''} route`;
   const bridge = network.bridge ?? 'the bridge';
   const part = contains(c.prefix, net) ? subnet : `${formatPrefix(c.prefix)} (part of ${subnet})`;
+  if (c.rule && c.rule.table === undefined) {
+    const outcome = c.rule.action === 'blackhole' ? 'dropped' : 'refused';
+    return (
+      `- \`ip rule ${describeRule(c.rule)}\` comes before main: ${c.some ? 'the packets it selects' : 'every packet'} ` +
+      `to ${part} ${c.some ? 'are' : 'is'} ${outcome} instead of reaching ${bridge}` +
+      (c.some
+        ? '.'
+        : ', so the containers there are unreachable from the host and published ports to them fail.')
+    );
+  }
   if (c.rule && c.some)
     return (
       `- ${route}: packets selected by \`ip rule ${describeRule(c.rule)}\` look up table ${c.rule.table} before main, ` +
@@ -114,7 +124,9 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
       for (const [route, prefix] of foreign) {
         if (!overlaps(prefix, subnet)) continue;
         // Without the rules, every table is judged like main.
-        const reach = rules ? routeReach(rules, sameFamily, route, subnet) : ({ kind: 'main' } as const);
+        // The rules are judged for the part of the subnet the route is about.
+        const part = contains(subnet, prefix) ? prefix : subnet;
+        const reach = rules ? routeReach(rules, sameFamily, route, part) : ({ kind: 'main' } as const);
         if (reach.kind === 'unused') continue;
         if (reach.kind === 'before-main') conflicts.push({ route, prefix, wins: true, rule: reach.rule });
         else if (reach.kind === 'some')
@@ -122,6 +134,17 @@ export function subnetOverlapFindings(facts: DoctorFacts): Finding[] {
         else if (contains(prefix, subnet) && prefix.length < subnet.length)
           conflicts.push({ route, prefix, wins: false });
         else conflicts.push({ route, prefix, wins: true });
+      }
+      for (const b of rules ? blockingRules(rules, sameFamily, subnet) : []) {
+        const to = b.rule.to ?? formatPrefix(subnet);
+        const route: RouteFact = { family: subnet.family, destination: to, type: b.rule.action! };
+        conflicts.push({
+          route,
+          prefix: parsePrefix(to) ?? subnet,
+          wins: !b.some,
+          rule: b.rule,
+          some: b.some,
+        });
       }
       if (conflicts.length > 0) hits.push({ network, subnet, conflicts });
     }

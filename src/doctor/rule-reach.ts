@@ -55,15 +55,7 @@ export function routeReach(
 ): Reach {
   const table = route.table ?? 'main';
   const routeLength = parsePrefix(route.destination)?.length ?? 0;
-  const suppressed = (r: RuleFact, length: number) =>
-    r.suppressPrefixLength !== undefined && length <= r.suppressPrefixLength;
-  // A table ends the walk for the whole subnet when one of its routes covers it.
-  const decides = (r: RuleFact) =>
-    routes.some((x) => {
-      if ((x.table ?? 'main') !== r.table) return false;
-      const p = parsePrefix(x.destination);
-      return p !== undefined && contains(p, subnet) && !suppressed(r, p.length);
-    });
+  const decides = (r: RuleFact) => tableDecides(r, routes, subnet);
   let partial: RuleFact | undefined;
   const ended = (): Reach => (partial ? { kind: 'some', rule: partial } : { kind: 'unused' });
   for (const r of [...rules].sort((a, b) => a.priority - b.priority)) {
@@ -83,6 +75,47 @@ export function routeReach(
     if (selected === 'all' && decides(r)) return ended();
   }
   return ended();
+}
+
+const suppressed = (r: RuleFact, length: number) =>
+  r.suppressPrefixLength !== undefined && length <= r.suppressPrefixLength;
+
+/** The rule's table ends the walk for the whole subnet: one of its routes covers it. */
+function tableDecides(r: RuleFact, routes: readonly RouteFact[], subnet: Prefix): boolean {
+  return routes.some((x) => {
+    if ((x.table ?? 'main') !== r.table) return false;
+    const p = parsePrefix(x.destination);
+    return p !== undefined && contains(p, subnet) && !suppressed(r, p.length);
+  });
+}
+
+/**
+ * Rules that stop packets to `subnet` (`unreachable`, `blackhole`, `prohibit`) before a table routes
+ * them: each with whether it stops only some of them.
+ */
+export function blockingRules(
+  rules: readonly RuleFact[],
+  routes: readonly RouteFact[],
+  subnet: Prefix,
+): Array<{ rule: RuleFact; some: boolean }> {
+  const sorted = [...rules].sort((a, b) => a.priority - b.priority);
+  const out: Array<{ rule: RuleFact; some: boolean }> = [];
+  sorted.forEach((r, i) => {
+    if (r.table !== undefined || r.action === undefined || !TERMINAL.has(r.action)) return;
+    // Judged for the part of the subnet the rule is about.
+    const to = r.to ? parsePrefix(r.to) : undefined;
+    if (to && !overlaps(to, subnet)) return;
+    const target = to && contains(subnet, to) ? to : subnet;
+    const selected = ruleSelects(r, target);
+    if (selected === 'none') return;
+    // Not reached when an earlier rule routes (or stops) every packet to that part.
+    const earlier = sorted.slice(0, i).some((e) => {
+      if (ruleSelects(e, target) !== 'all') return false;
+      return e.table !== undefined ? tableDecides(e, routes, target) : TERMINAL.has(e.action ?? '');
+    });
+    if (!earlier) out.push({ rule: r, some: selected === 'some' });
+  });
+  return out;
 }
 
 /** A rule as `ip rule` prints it: `pref 220 from all lookup 220`. */

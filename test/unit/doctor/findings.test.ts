@@ -139,6 +139,26 @@ describe('Docker subnets overlapping other routes', () => {
       );
     });
 
+    it('an unreachable rule before main over a subnet is an error; one after main, or for other packets, is not', () => {
+      const facts = withRules({ priority: 50, action: 'unreachable', to: '172.17.0.0/17' });
+      const found = only(facts, 'subnet-overlap');
+      expect(found.map((f) => [f.subject, f.severity])).toEqual([['bridge', 'error']]);
+      expect(found[0]!.detail).toBe(
+        '- `ip rule pref 50 from all to 172.17.0.0/17 unreachable` comes before main: every packet to ' +
+          '172.17.0.0/17 (part of 172.17.0.0/16) is refused instead of reaching docker0, so the containers ' +
+          'there are unreachable from the host and published ports to them fail.',
+      );
+      facts.rules!.ipv4 = [
+        ...DEFAULT_RULES,
+        { priority: 40000, action: 'blackhole', to: '172.17.0.0/16' },
+        { priority: 60, action: 'blackhole', to: '10.0.0.0/8' },
+      ].sort((a, b) => a.priority - b.priority);
+      expect(only(facts, 'subnet-overlap')).toEqual([]);
+      facts.rules!.ipv4.push({ priority: 70, action: 'blackhole', from: '10.9.0.0/16' });
+      facts.rules!.ipv4.sort((a, b) => a.priority - b.priority);
+      expect(only(facts, 'subnet-overlap').map((f) => f.severity)).toEqual(['warning', 'warning']);
+    });
+
     it('a rule for other destinations, or an earlier table holding a route for the subnet, ends the walk first', () => {
       const facts = withRules(
         { priority: 100, table: '100', to: '10.0.0.0/8' },
