@@ -121,18 +121,11 @@ export async function readLiveStateDetailed(
     }
     rulesets[family] = { family, tables, variant };
   }
-  const sets = { sets: [] as HostState['sets']['sets'] };
-  if (desired.sets.length > 0) {
-    for (const s of await readSets(
-      runner,
-      desired.sets.map((x) => x.name),
-    )) {
-      if (!s.present) continue;
-      const res = parseIpsetSave(s.text, { file: `ipset save ${s.name}` });
-      ctx.collect(res.diagnostics);
-      sets.sets.push(...(res.value?.sets ?? []));
-    }
-  }
+  const sets = await readNamedSets(
+    ctx,
+    runner,
+    desired.sets.map((x) => x.name),
+  );
   return { state: { rulesets, sets, dockerChainsPresent }, small };
 }
 
@@ -151,7 +144,7 @@ export async function readLiveChains(
     ref,
     got: await readChainRules(runner, ref.family, ref.table, ref.chain, { variant }),
   }));
-  const setReads = setNames.length > 0 ? readSets(runner, setNames) : Promise.resolve([]);
+  const setReads = readNamedSets(ctx, runner, setNames);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const { ref, got } of await Promise.all(reads)) {
     if (!got.exists) continue;
@@ -168,14 +161,24 @@ export async function readLiveChains(
     if (!table) rs.tables.push((table = { name: ref.table, chains: [] }));
     table.chains.push(...read.chains.filter((c) => c.name === ref.chain));
   }
+  return { rulesets, sets: await setReads };
+}
+
+/** `ipset save NAME` of each set that exists, parsed (its notes collected). */
+async function readNamedSets(
+  ctx: CliContext,
+  runner: Runner,
+  names: readonly string[],
+): Promise<HostState['sets']> {
   const sets: HostState['sets'] = { sets: [] };
-  for (const s of await setReads) {
+  if (names.length === 0) return sets;
+  for (const s of await readSets(runner, names)) {
     if (!s.present) continue;
     const res = parseIpsetSave(s.text, { file: `ipset save ${s.name}` });
     ctx.collect(res.diagnostics);
     sets.sets.push(...(res.value?.sets ?? []));
   }
-  return { rulesets, sets };
+  return sets;
 }
 
 interface TableRead {
