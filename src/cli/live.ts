@@ -145,6 +145,8 @@ export async function readLiveChains(
     got: await readChainRules(runner, ref.family, ref.table, ref.chain, { variant }),
   }));
   const setReads = readNamedSets(ctx, runner, setNames);
+  // A failure surfaces at the await below; until then it must not count as unhandled.
+  setReads.catch(() => undefined);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const { ref, got } of await Promise.all(reads)) {
     if (!got.exists) continue;
