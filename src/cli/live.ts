@@ -8,6 +8,7 @@ import {
   readTableRules,
   readSets,
   readTable,
+  type ChainRead,
   type Runner,
   type VariantReport,
 } from '../host/index.js';
@@ -98,28 +99,49 @@ export async function readLiveStateDetailed(
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   const dockerChainsPresent: Partial<Record<Family, boolean>> = {};
   const small = new Set<string>();
+  // Every table's processes start at once (one nft listing per family); the answers are parsed in
+  // order, so diagnostics come out the same every time.
+  const listings = new Map<Family, Promise<Map<string, string[]> | undefined>>();
+  const listing = (family: Family) => {
+    let p = listings.get(family);
+    if (!p) listings.set(family, (p = listNftChains(runner, family)));
+    return p;
+  };
+  const jobs: Array<{ family: Family; table: TableName; wanted: Set<string>; fetch: Promise<TableFetch> }> =
+    [];
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
     for (const [t, c] of BASE_CHAINS) want(t, c);
     for (const c of desired.chains) if (c.family === family) want(c.table, c.chain);
-    const tables: Table[] = [];
     for (const [table, chains] of wanted) {
-      if (opts.full || variant === 'legacy') {
-        tables.push(await readWholeTable(ctx, runner, family, table, variant));
-        continue;
-      }
-      const key = `${family} ${table}`;
-      const got = opts.wholeTables?.has(key)
-        ? await readSmallTable(ctx, runner, family, table, chains, variant)
-        : await readTableChains(ctx, runner, family, table, chains, variant, opts.likely);
-      if (table === 'filter' && got.existing.length > 0) {
-        dockerChainsPresent[family] = detectDockerLayout(got.existing).kind === 'iptables';
-      }
-      if (got.small) small.add(key);
-      tables.push({ name: table, chains: got.chains });
+      const fetch: Promise<TableFetch> =
+        opts.full || variant === 'legacy'
+          ? readTable(runner, family, table, { variant }).then((text) => ({ kind: 'save', text }))
+          : opts.wholeTables?.has(`${family} ${table}`)
+            ? readTableRules(runner, family, table, { variant }).then((text) => ({ kind: 'table', text }))
+            : fetchTableChains(runner, family, table, chains, variant, opts.likely, listing(family));
+      // Failures surface when awaited below, in order; until then they must not count as unhandled.
+      fetch.catch(() => undefined);
+      jobs.push({ family, table, wanted: chains, fetch });
     }
-    rulesets[family] = { family, tables, variant };
+  }
+  for (const { family, table, wanted, fetch } of jobs) {
+    const fetched = await fetch;
+    const rs = (rulesets[family] ??= { family, tables: [], variant });
+    if (fetched.kind === 'save') {
+      rs.tables.push(parseWholeTable(ctx, fetched.text, family, table));
+      continue;
+    }
+    const got =
+      fetched.kind === 'table'
+        ? parseSmallTable(ctx, fetched.text, family, table, wanted)
+        : parseTableChains(ctx, fetched, family, table, wanted);
+    if (table === 'filter' && got.existing.length > 0) {
+      dockerChainsPresent[family] = detectDockerLayout(got.existing).kind === 'iptables';
+    }
+    if (got.small) small.add(`${family} ${table}`);
+    rs.tables.push({ name: table, chains: got.chains });
   }
   const sets = await readNamedSets(
     ctx,
@@ -194,20 +216,25 @@ interface TableRead {
 const isManaged = (wanted: Set<string>, name: string) =>
   wanted.has(name) || name.startsWith(OWNED_CHAIN_PREFIX);
 
+type TableFetch =
+  | { kind: 'save'; text: string }
+  | { kind: 'table'; text: string }
+  | { kind: 'chains'; reads: Array<{ name: string; got: ChainRead }>; listed: string[] | undefined };
+
 /**
  * The wanted chains and every DOCKWALL-* chain. Which chains exist comes from one cheap listing:
  * asking iptables-nft for a chain that does not exist costs a read of the whole table. Reads take no
  * lock, so chains known to exist are read meanwhile, and the rest side by side once the listing is in.
  */
-async function readTableChains(
-  ctx: CliContext,
+async function fetchTableChains(
   runner: Runner,
   family: Family,
   table: TableName,
   wanted: Set<string>,
   variant: IptablesVariant,
   likely: ReadonlySet<string> | undefined,
-): Promise<TableRead> {
+  listing: Promise<Map<string, string[]> | undefined>,
+): Promise<TableFetch> {
   const isLikely = (n: string) => likely?.has(`${family} ${table} ${n}`) ?? false;
   const readOne = async (name: string) => ({
     name,
@@ -216,15 +243,26 @@ async function readTableChains(
   const early = [...wanted].filter(isLikely).map(readOne);
   // Failures surface through Promise.all below; until then they must not count as unhandled.
   for (const r of early) r.catch(() => undefined);
-  const listed = await listNftChainNames(runner, family, table);
+  const all = await listing;
+  const listed = all ? (all.get(table) ?? []) : undefined;
   const names = new Set([...wanted]);
   for (const n of listed ?? []) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
   for (const n of names) if (isLikely(n)) names.delete(n);
   // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
   // Without an answer (no nft), every wanted chain is asked for.
   const late = [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
+  return { kind: 'chains', reads: await Promise.all([...early, ...late]), listed };
+}
+
+function parseTableChains(
+  ctx: CliContext,
+  fetched: Extract<TableFetch, { kind: 'chains' }>,
+  family: Family,
+  table: TableName,
+  wanted: Set<string>,
+): TableRead {
   const chains: Chain[] = [];
-  for (const { name, got } of await Promise.all([...early, ...late])) {
+  for (const { name, got } of fetched.reads) {
     if (!got.exists) continue;
     const read = ctx.valueOf(
       parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table }),
@@ -232,20 +270,19 @@ async function readTableChains(
     );
     chains.push(...read.chains.filter((c) => c.name === name));
   }
+  const { listed } = fetched;
   const small = listed !== undefined && listed.every((n) => isManaged(wanted, n));
   return { chains, existing: listed ?? [], small };
 }
 
-/** A table that held only dockwall's chains when last read: all of it, in one `iptables -S`. */
-async function readSmallTable(
+/** A table that held only dockwall's chains when last read: all of it, from one `iptables -S`. */
+function parseSmallTable(
   ctx: CliContext,
-  runner: Runner,
+  text: string,
   family: Family,
   table: TableName,
   wanted: Set<string>,
-  variant: IptablesVariant,
-): Promise<TableRead> {
-  const text = await readTableRules(runner, family, table, { variant });
+): TableRead {
   const all = ctx.valueOf(
     parseIptablesS(text, { file: `iptables -t ${table} -S`, family, table }),
     `could not read the ${family} ${table} table`,
@@ -257,14 +294,7 @@ async function readSmallTable(
   };
 }
 
-async function readWholeTable(
-  ctx: CliContext,
-  runner: Runner,
-  family: Family,
-  table: TableName,
-  variant: IptablesVariant,
-): Promise<Table> {
-  const text = await readTable(runner, family, table, { variant });
+function parseWholeTable(ctx: CliContext, text: string, family: Family, table: TableName): Table {
   const rs = ctx.valueOf(
     parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`, family }),
     `could not read the ${family} ${table} table`,
@@ -286,7 +316,7 @@ export async function listChainNames(
       .filter((l) => l.startsWith(':'))
       .map((l) => l.slice(1).split(' ')[0]!);
   }
-  return (await listNftChainNames(runner, family, table)) ?? [];
+  return (await listNftChains(runner, family))?.get(table) ?? [];
 }
 
 /** nftables table names as `family name` (e.g. `ip docker-bridges`); empty when nft is missing. */
@@ -299,23 +329,19 @@ export async function listNftTables(runner: Runner): Promise<string[]> {
     .filter((x): x is string => !!x);
 }
 
-/** The chains nft lists for one table; undefined when nft cannot say (not installed, no rights). */
-async function listNftChainNames(
-  runner: Runner,
-  family: Family,
-  table: TableName,
-): Promise<string[] | undefined> {
+/** The chains nft lists per table of one family; undefined when nft cannot say (not installed, no rights). */
+async function listNftChains(runner: Runner, family: Family): Promise<Map<string, string[]> | undefined> {
   const res = await runner.run(['nft', 'list', 'chains', family === 'ipv6' ? 'ip6' : 'ip']);
   if (res.code !== 0) return undefined;
-  const names: string[] = [];
-  let inTable = false;
+  const out = new Map<string, string[]>();
+  let names: string[] | undefined;
   for (const line of res.stdout.split('\n')) {
     const t = /^table (ip6?) (\S+) \{/.exec(line);
-    if (t) inTable = t[2] === table;
-    const c = inTable ? /^\s+chain (\S+) \{/.exec(line) : null;
-    if (c?.[1]) names.push(c[1]);
+    if (t) out.set(t[2]!, (names = out.get(t[2]!) ?? []));
+    const c = names ? /^\s+chain (\S+) \{/.exec(line) : null;
+    if (c?.[1]) names!.push(c[1]);
   }
-  return names;
+  return out;
 }
 
 export async function readLiveInventory(ctx: CliContext): Promise<DockerInventory> {
