@@ -139,6 +139,23 @@ async function applyRows(
   ];
 }
 
+const DUAL_STACK_POLICY = `dockwall: 1
+filter:
+  interfaces: [eth0]
+  allow:
+    - { name: ssh, ports: [22] }
+ipv4:
+  nat:
+    POSTROUTING:
+      rules:
+        - masq: -s 10.9.0.0/16 -o eth0 -j MASQUERADE
+ipv6:
+  nat:
+    POSTROUTING:
+      rules:
+        - masq: -s fd00::/64 -o eth0 -j MASQUERADE
+`;
+
 /** Reading only dockwall's chains on a host whose tables hold 100,000 other rules. */
 async function readRows(dump: string): Promise<Row[]> {
   const policy = loadPolicy(ownedPolicyYaml(1000), 'bench.yaml').value!;
@@ -159,6 +176,18 @@ async function readRows(dump: string): Promise<Row[]> {
       note: `full iptables-save: ${fmt(fullMs)}`,
     });
   }
+  // A dual-stack policy with nat rules: four tables, read side by side (one nft listing per family).
+  freshNs();
+  inNs(['iptables-nft-restore', '--noflush'], syntheticDump(0, 1000));
+  const dual = compileDesired(loadPolicy(DUAL_STACK_POLICY, 'dual.yaml').value!);
+  const dualRuns: number[] = [];
+  for (let k = 0; k < 7; k++)
+    dualRuns.push(await timeAsync(() => readLiveState(quietCtx(), dual, { runner, variant: 'nf_tables' })));
+  rows.push({
+    what: 'read a dual-stack policy (filter and nat in both families; 1,000 rules in ipv4 INPUT)',
+    value: fmt(median(dualRuns)),
+    note: 'median of 7; 4 tables, 2 nft listings',
+  });
   freshNs();
   inNs(['iptables-legacy-restore', '--noflush'], dump);
   const legacySaveMs = time(() => inNs(['iptables-legacy-save']));
