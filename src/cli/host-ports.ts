@@ -3,7 +3,7 @@ import type { DesiredState } from '../compile/index.js';
 import { restore, restoreOutcome, type Runner } from '../host/index.js';
 import type { HostState, IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
-import { readLiveChains, readLiveStateDetailed, type LiveOptions } from './live.js';
+import { readLiveChains, readLiveState, type LiveOptions } from './live.js';
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
 export function hostApplyPorts(
@@ -15,22 +15,14 @@ export function hostApplyPorts(
   /** A state already read (the plan shown to the user), if any. */
   seen?: HostState,
 ): ApplyPorts {
-  // After a read, the chains it saw and the ones the apply creates are known to exist, and tables
-  // that held only dockwall's chains can be read whole.
+  // After a read, the chains it saw and the ones the apply creates are known to exist: a later full
+  // read (before an undo) reads them while nft lists the tables.
   let likely = seen && likelyChains(desired, seen);
-  let wholeTables: Set<string> | undefined;
   return {
     async readState() {
-      const read = await readLiveStateDetailed(ctx, desired, {
-        ...live,
-        runner,
-        variant,
-        likely,
-        wholeTables,
-      });
-      likely = likelyChains(desired, read.state);
-      wholeTables = read.small;
-      return read.state;
+      const state = await readLiveState(ctx, desired, { ...live, runner, variant, likely });
+      likely = likelyChains(desired, state);
+      return state;
     },
     readChains(chains, sets) {
       return readLiveChains(ctx, runner, variant, chains, sets);

@@ -5,7 +5,6 @@ import {
   createRunner,
   detectVariant,
   readChainRules,
-  readTableRules,
   readSets,
   readTable,
   type ChainRead,
@@ -38,11 +37,6 @@ export interface LiveOptions {
    * while nft lists the table instead of after.
    */
   likely?: ReadonlySet<string>;
-  /**
-   * Tables (`family table`) known to hold only the chains dockwall reads: read whole, in one
-   * `iptables -S`, which also shows every chain that appeared since.
-   */
-  wholeTables?: ReadonlySet<string>;
 }
 
 let sharedRunner: Runner | undefined;
@@ -82,23 +76,10 @@ export async function readLiveState(
   desired: DesiredState,
   opts: LiveOptions = {},
 ): Promise<HostState> {
-  return (await readLiveStateDetailed(ctx, desired, opts)).state;
-}
-
-/**
- * `readLiveState`, also saying which tables (`family table`) hold no chain but the ones it reads:
- * the next read of such a table can take it whole, in one process (`wholeTables`).
- */
-export async function readLiveStateDetailed(
-  ctx: CliContext,
-  desired: DesiredState,
-  opts: LiveOptions = {},
-): Promise<{ state: HostState; small: Set<string> }> {
   const runner = opts.runner ?? hostRunner();
   const variant = opts.variant ?? (await chooseVariant(ctx, runner));
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   const dockerChainsPresent: Partial<Record<Family, boolean>> = {};
-  const small = new Set<string>();
   // Every table's processes start at once (one nft listing per family); the answers are parsed in
   // order, so diagnostics come out the same every time.
   const listings = new Map<Family, Promise<Map<string, string[]> | undefined>>();
@@ -118,29 +99,23 @@ export async function readLiveStateDetailed(
       const fetch: Promise<TableFetch> =
         opts.full || variant === 'legacy'
           ? readTable(runner, family, table, { variant }).then((text) => ({ kind: 'save', text }))
-          : opts.wholeTables?.has(`${family} ${table}`)
-            ? readTableRules(runner, family, table, { variant }).then((text) => ({ kind: 'table', text }))
-            : fetchTableChains(runner, family, table, chains, variant, opts.likely, listing(family));
+          : fetchTableChains(runner, family, table, chains, variant, opts.likely, listing(family));
       // Failures surface when awaited below, in order; until then they must not count as unhandled.
       fetch.catch(() => undefined);
       jobs.push({ family, table, wanted: chains, fetch });
     }
   }
-  for (const { family, table, wanted, fetch } of jobs) {
+  for (const { family, table, fetch } of jobs) {
     const fetched = await fetch;
     const rs = (rulesets[family] ??= { family, tables: [], variant });
     if (fetched.kind === 'save') {
       rs.tables.push(parseWholeTable(ctx, fetched.text, family, table));
       continue;
     }
-    const got =
-      fetched.kind === 'table'
-        ? parseSmallTable(ctx, fetched.text, family, table, wanted)
-        : parseTableChains(ctx, fetched, family, table, wanted);
+    const got = parseTableChains(ctx, fetched, family, table);
     if (table === 'filter' && got.existing.length > 0) {
       dockerChainsPresent[family] = detectDockerLayout(got.existing).kind === 'iptables';
     }
-    if (got.small) small.add(`${family} ${table}`);
     rs.tables.push({ name: table, chains: got.chains });
   }
   const sets = await readNamedSets(
@@ -148,7 +123,7 @@ export async function readLiveStateDetailed(
     runner,
     desired.sets.map((x) => x.name),
   );
-  return { state: { rulesets, sets, dockerChainsPresent }, small };
+  return { rulesets, sets, dockerChainsPresent };
 }
 
 /**
@@ -205,20 +180,8 @@ async function readNamedSets(
   return sets;
 }
 
-interface TableRead {
-  chains: Chain[];
-  /** The table's chain names, when known. */
-  existing: string[];
-  /** Every chain of the table is one that was read. */
-  small: boolean;
-}
-
-const isManaged = (wanted: Set<string>, name: string) =>
-  wanted.has(name) || name.startsWith(OWNED_CHAIN_PREFIX);
-
 type TableFetch =
   | { kind: 'save'; text: string }
-  | { kind: 'table'; text: string }
   | { kind: 'chains'; reads: Array<{ name: string; got: ChainRead }>; listed: string[] | undefined };
 
 /**
@@ -259,8 +222,7 @@ function parseTableChains(
   fetched: Extract<TableFetch, { kind: 'chains' }>,
   family: Family,
   table: TableName,
-  wanted: Set<string>,
-): TableRead {
+): { chains: Chain[]; existing: string[] } {
   const chains: Chain[] = [];
   for (const { name, got } of fetched.reads) {
     if (!got.exists) continue;
@@ -270,28 +232,7 @@ function parseTableChains(
     );
     chains.push(...read.chains.filter((c) => c.name === name));
   }
-  const { listed } = fetched;
-  const small = listed !== undefined && listed.every((n) => isManaged(wanted, n));
-  return { chains, existing: listed ?? [], small };
-}
-
-/** A table that held only dockwall's chains when last read: all of it, from one `iptables -S`. */
-function parseSmallTable(
-  ctx: CliContext,
-  text: string,
-  family: Family,
-  table: TableName,
-  wanted: Set<string>,
-): TableRead {
-  const all = ctx.valueOf(
-    parseIptablesS(text, { file: `iptables -t ${table} -S`, family, table }),
-    `could not read the ${family} ${table} table`,
-  ).chains;
-  return {
-    chains: all.filter((c) => isManaged(wanted, c.name)),
-    existing: all.map((c) => c.name),
-    small: all.every((c) => isManaged(wanted, c.name)),
-  };
+  return { chains, existing: fetched.listed ?? [] };
 }
 
 function parseWholeTable(ctx: CliContext, text: string, family: Family, table: TableName): Table {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliContext } from '../../src/cli/context.js';
-import { readLiveStateDetailed } from '../../src/cli/live.js';
+import { readLiveChains, readLiveState } from '../../src/cli/live.js';
 import { makePaint } from '../../src/cli/output.js';
 import { compileDesired } from '../../src/compile/index.js';
 import { isBuiltinChain, type HostState } from '../../src/model/index.js';
@@ -45,11 +45,10 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
   let fw: LabHost;
   const ctx = new CliContext({ out: () => {}, err: () => {}, color: false, paint: makePaint(false) });
   const desired = compileDesired(loadPolicy(POLICY, 'p.yaml').value!);
-  const read = (opts: { whole?: boolean; likely?: boolean } = {}) =>
-    readLiveStateDetailed(ctx, desired, {
+  const read = (opts: { likely?: boolean } = {}) =>
+    readLiveState(ctx, desired, {
       runner: fw.runner,
       variant: 'nf_tables',
-      ...(opts.whole ? { wholeTables: new Set(['ipv4 filter']) } : {}),
       ...(opts.likely ? { likely: new Set(['ipv4 filter INPUT', 'ipv4 filter DOCKWALL-EXTRA']) } : {}),
     });
 
@@ -62,13 +61,11 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
     await lab?.destroy();
   });
 
-  it('a table nothing created yet reads as empty, and as small', async () => {
-    const r = await read();
-    expect(chains(r.state)).toEqual([]);
-    expect([...r.small]).toEqual(['ipv4 filter']);
+  it('a table nothing created yet reads as empty', async () => {
+    expect(chains(await read())).toEqual([]);
   });
 
-  it('the same state whichever way it is read: chain by chain, chains known to exist first, or whole', async () => {
+  it('the same state whichever way it is read: chain by chain, chains known to exist first, or just the chains asked for', async () => {
     await lab.execChecked(fw, ['iptables-restore', '--noflush'], {
       stdin: [
         '*filter',
@@ -82,23 +79,29 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
         '',
       ].join('\n'),
     });
-    const byChain = await read();
-    expect(chains(byChain.state)).toContain('filter DOCKWALL-OLD null: -j RETURN');
-    expect(chains(byChain.state)).toContain(
+    const byChain = chains(await read());
+    expect(byChain).toContain('filter DOCKWALL-OLD null: -j RETURN');
+    expect(byChain).toContain(
       'filter INPUT ACCEPT: -p tcp -m tcp --dport 22 -m comment --comment "dockwall:ssh" -j ACCEPT | -s 10.0.0.1/32 -j DROP',
     );
-    expect(byChain.small.has('ipv4 filter')).toBe(true);
-    expect(chains((await read({ likely: true })).state)).toEqual(chains(byChain.state));
-    expect(chains((await read({ whole: true })).state)).toEqual(chains(byChain.state));
+    expect(chains(await read({ likely: true }))).toEqual(byChain);
+    // What apply reads back: only the chains asked for; one that does not exist is left out.
+    const asked = await readLiveChains(
+      ctx,
+      fw.runner,
+      'nf_tables',
+      ['INPUT', 'DOCKWALL-OLD', 'DOCKWALL-NOPE'].map((chain) => ({ family: 'ipv4', table: 'filter', chain })),
+      [],
+    );
+    expect(chains(asked)).toEqual(byChain.filter((c) => / (INPUT|DOCKWALL-OLD) /.test(c)));
   });
 
-  it('read whole, a table shows a chain that appeared since, and is no longer small when it is not ours', async () => {
+  it("a DOCKWALL chain that appeared since is read (nft lists it), another program's chain is not", async () => {
     await lab.execChecked(fw, ['iptables', '-N', 'DOCKWALL-NEW']);
     await lab.execChecked(fw, ['iptables', '-N', 'SOMEONE-ELSE']);
-    const whole = await read({ whole: true });
-    expect(chains(whole.state)).toContain('filter DOCKWALL-NEW null: ');
-    expect(chains(whole.state).some((c) => c.includes('SOMEONE-ELSE'))).toBe(false);
-    expect(whole.small.has('ipv4 filter')).toBe(false);
-    expect(chains(whole.state)).toEqual(chains((await read()).state));
+    const now = chains(await read({ likely: true }));
+    expect(now).toContain('filter DOCKWALL-NEW null: ');
+    expect(now.some((c) => c.includes('SOMEONE-ELSE'))).toBe(false);
+    expect(now).toEqual(chains(await read()));
   });
 });
