@@ -1,15 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLab,
-  DOCKWALL_BUNDLE,
-  labGate,
-  probeTcp,
-  startHostServices,
-  type Lab,
-  type LabHost,
-} from './helpers/index.js';
+import { createLab, labGate, probeTcp, startHostServices, type Lab, type LabHost } from './helpers/index.js';
 
 const gate = await labGate();
 
@@ -43,12 +35,7 @@ describe.skipIf(gate.skip)('apply of a dual-stack policy, with real IPv4 and IPv
   let host3: LabHost;
   let policy: string;
 
-  const dockwall = async (args: string[]) => {
-    const r = await lab.exec(fw, ['env', 'NO_COLOR=1', process.execPath, DOCKWALL_BUNDLE, ...args], {
-      timeoutMs: 120_000,
-    });
-    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-  };
+  const dockwall = (args: string[]) => lab.runDockwall(fw, args, { timeoutMs: 120_000 });
   const outcomes = async () => {
     const [v4ok, v4no, v4ssh, v6ok, v6no, v6ssh] = await Promise.all([
       probeTcp(lab, host2, '10.77.0.1', 8080),

@@ -1,15 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLab,
-  DOCKWALL_BUNDLE,
-  labGate,
-  probeTcp,
-  startHostServices,
-  type Lab,
-  type LabHost,
-} from './helpers/index.js';
+import { createLab, labGate, probeTcp, startHostServices, type Lab, type LabHost } from './helpers/index.js';
 
 const gate = await labGate();
 
@@ -50,12 +42,7 @@ describe.skipIf(gate.skip)(
     let host3: LabHost;
     let policy: string;
 
-    const dockwall = async (args: string[]) => {
-      const r = await lab.exec(fw, ['env', 'NO_COLOR=1', process.execPath, DOCKWALL_BUNDLE, ...args], {
-        timeoutMs: 120_000,
-      });
-      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-    };
+    const dockwall = (args: string[]) => lab.runDockwall(fw, args, { timeoutMs: 120_000 });
     const web = async () => ({
       host2: await probeTcp(lab, host2, '10.78.0.1', 8080),
       host3: await probeTcp(lab, host3, '10.78.0.1', 8080),
