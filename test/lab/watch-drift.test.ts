@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labGate, probeTcp } from './helpers/index.js';
 import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
@@ -276,5 +277,25 @@ describe.skipIf(gate.skip)('watch repairs drift and survives signals and crashes
     expect(exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(watch.lines.at(-1)?.msg).toBe('SIGTERM: stopping');
+  });
+
+  it("watch's last repair is snapshotted like an apply: `rollback` undoes it, `apply` redoes it", async () => {
+    // watch has stopped. Break the policy, let one watch pass repair it, stop that watch again.
+    await ipt(['-F', 'DOCKWALL-FILTER']);
+    const once = start();
+    await once.waitForLine(restoredLine, { timeoutMs: 20_000 });
+    once.signal('SIGTERM');
+    await once.exited;
+    expect(await whole()).toBe(true);
+    const snap = statSync(join(s.stateDir, 'last-snapshot.json'));
+    expect(snap.mode & 0o777).toBe(0o600);
+    // Rolling back that repair puts the flushed chain back as it was.
+    const back = await s.dockwall(['rollback', '--yes', '--state-dir', s.stateDir]);
+    expect(back.code).toBe(0);
+    expect(await filterRules()).toBe(0);
+    expect(await whole()).toBe(false);
+    expect((await s.dockwall(['apply', '-f', policy, '--yes', '--state-dir', s.stateDir])).code).toBe(0);
+    expect(await whole()).toBe(true);
+    expect(tagCounts(await s.save())).toEqual(baseline);
   });
 });
