@@ -31,6 +31,8 @@ export interface ApplyResult {
   attempts: number;
   /** The plan that was carried out on the last attempt. */
   plan: Plan;
+  /** Every operation carried out, over all attempts, in order (a retry adds its own). */
+  operations: Operation[];
 }
 
 /** An apply that could not be completed; nothing of it remains in the kernel unless `partial` says so. */
@@ -72,8 +74,10 @@ export async function applyDesired(
   let state = opts.first?.state ?? (await ports.readState());
   let plan = opts.first?.plan ?? planChanges(state, desired, opts.planOptions);
   let last = plan;
+  const done: Operation[] = [];
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (plan.operations.length === 0) return { applied: attempt > 1, attempts: attempt - 1, plan: last };
+    if (plan.operations.length === 0)
+      return { applied: attempt > 1, attempts: attempt - 1, plan: last, operations: done };
     emit({ type: 'attempt', attempt, operations: plan.operations.length });
     const snap = takeSnapshot(
       state,
@@ -85,9 +89,11 @@ export async function applyDesired(
     if (attempt === 1 && opts.saveSnapshot) await opts.saveSnapshot(snap);
     await executePlan(ports, snap, plan, emit);
     last = plan;
+    done.push(...plan.operations);
     state = await readBack(ports, state, plan);
     plan = planChanges(state, desired, opts.planOptions);
-    if (plan.operations.length === 0) return { applied: true, attempts: attempt, plan: last };
+    if (plan.operations.length === 0)
+      return { applied: true, attempts: attempt, plan: last, operations: done };
     emit({ type: 'drift-after-apply', attempt, remaining: plan.operations });
   }
   throw new ApplyError(

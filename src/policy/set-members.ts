@@ -119,6 +119,8 @@ export function memberOptionProblem(
       const text = String(v);
       if (/["\\]/.test(text) || [...text].some((c) => c.charCodeAt(0) < 32))
         return 'a member comment cannot hold `"`, a backslash or a control character';
+      // ipset takes a comment that looks like an option (`-n`) for the next option, and fails.
+      if (text.startsWith('-')) return 'a member comment cannot start with `-` (ipset reads it as an option)';
       if (new TextEncoder().encode(text).length > MAX_MEMBER_COMMENT)
         return `a member comment is at most ${MAX_MEMBER_COMMENT} bytes`;
     } else {

@@ -9,7 +9,7 @@ import {
 } from '../../apply/index.js';
 import { chainKind, type DesiredState } from '../../compile/index.js';
 import { checkPrivileges } from '../../host/index.js';
-import { renderPlanText } from '../../plan/index.js';
+import { renderPlanText, summarize } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
@@ -139,7 +139,8 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
         stateDir.saveSnapshot(s);
       },
     });
-    const s = result.plan.summary;
+    // Over every attempt: a retry after a concurrent change adds its own operations.
+    const s = summarize(result.operations);
     if (!opts.json) ctx.output.out(`Applied: ${s.add} added, ${s.change} changed, ${s.remove} removed.\n`);
   } catch (e) {
     if (e instanceof ApplyError) throw new CliError(e.message);

@@ -96,7 +96,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
           log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
       },
     });
-    return { applied: result.applied ? result.plan.operations : [], plan: result.plan };
+    return { applied: result.operations, plan: result.plan };
   };
 
   const reconciler = new Reconciler(

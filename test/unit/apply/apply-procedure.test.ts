@@ -195,6 +195,9 @@ filter:
     });
     expect(res.attempts).toBe(2);
     expect(events).toContain('drift-after-apply');
+    // Both attempts' operations are reported (watch logs them as what it found).
+    expect(res.operations).toEqual([...plan.operations, ...res.plan.operations]);
+    expect(res.plan.operations.map((o) => o.op)).toEqual(['insert-rule']);
     expect(planChanges(host.state, desired).operations).toEqual([]);
   });
 });

@@ -96,6 +96,7 @@ describe('set members', () => {
         '    members:',
         '      - \'10.0.0.0/8 comment "a\\"b"\'',
         '      - 10.1.0.0/16 skbmark 16',
+        '      - \'10.2.0.0/16 comment "-n"\'',
       ),
     );
     expect(errors.map((e) => [e.line, e.message])).toEqual([
@@ -115,6 +116,7 @@ describe('set members', () => {
       ],
       [15, 'a member comment cannot hold `"`, a backslash or a control character'],
       [16, '`skbmark 16` is not MARK[/MASK] in hexadecimal (0x10/0xff)'],
+      [17, 'a member comment cannot start with `-` (ipset reads it as an option)'],
     ]);
   });
 
