@@ -110,5 +110,5 @@ describe.skipIf(skip)('ipset members with options, through the real ipset', () =
         ],
       },
     );
-  });
+  }, 60_000);
 });
