@@ -57,7 +57,7 @@ export function splitMember(text: string): { value?: SplitMember; problem?: Memb
     return { problem: { message: 'unterminated quote', offset: Math.max(0, at), length: 1 } };
   }
   const [first, ...rest] = lexed.tokens;
-  return readMemberOptions(first!.text, rest);
+  return readMemberOptions(first!.text, trimmed.includes('\\') ? rawComments(trimmed, rest) : rest);
 }
 
 /** The element and the option words after it (as tokenized from an `add` line or a policy member). */
@@ -126,6 +126,22 @@ function canonicalValue(key: string, value: string): string | undefined {
     return value === '0' ? undefined : value;
   }
   return value;
+}
+
+/**
+ * ipset prints a comment between double quotes as it is: a backslash in it is a backslash (the
+ * tokenizer, made for iptables, reads it as an escape). A comment cannot hold a quote, so the text
+ * up to the next quote is the comment.
+ */
+export function rawComments(line: string, words: LexToken[]): LexToken[] {
+  return words.map((w, i) => {
+    const key = words[i - 1];
+    if (key?.text !== 'comment' || !w.quoted) return w;
+    // The opening quote is at column w.column (1-based), so the comment starts at that index.
+    const start = w.column;
+    const end = line.indexOf('"', start);
+    return end < 0 ? w : { ...w, text: line.slice(start, end) };
+  });
 }
 
 /** A member's text: the element, then its options in ipset's order (a comment always quoted). */

@@ -11,7 +11,7 @@ import { addressFamily, canonicalAddress, canonicalNetwork } from './address.js'
 import { parsePort } from './names.js';
 import { formatToken } from './quote.js';
 import { tokenizeLine } from './tokenize.js';
-import { joinMember, readMemberOptions, splitMember } from './ipset-member.js';
+import { joinMember, rawComments, readMemberOptions, splitMember } from './ipset-member.js';
 
 /**
  * `ipset save` output: `create NAME TYPE [options]` and `add NAME MEMBER [options]` lines. Members
@@ -187,7 +187,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
         );
         continue;
       }
-      const read = readMemberOptions(third.text, rest);
+      const read = readMemberOptions(third.text, line.includes('\\') ? rawComments(line, rest) : rest);
       if (!read.value) {
         error(
           lineNo,

@@ -99,6 +99,13 @@ describe('ipset save', () => {
     );
   });
 
+  it('reads a comment as ipset prints it: a backslash is a backslash', () => {
+    const text = 'create a hash:net comment\nadd a 10.0.0.0/8 comment "a\\b c" skbmark 0x1\n';
+    const r = parseIpsetSave(text, { file: 'ipset' });
+    expect(r.value!.sets[0]!.members).toEqual(['10.0.0.0/8 comment "a\\b c" skbmark 0x1']);
+    expect(printIpsetSave(r.value!)).toContain('add a 10.0.0.0/8 comment "a\\b c" skbmark 0x1\n');
+  });
+
   it('refuses an unknown member option, a repeated one and one without its value, with a column', () => {
     const r = parseIpsetSave(
       'create a hash:net\nadd a 10.0.0.0/8 frob\nadd a 10.0.0.0/8 nomatch nomatch\nadd a 10.0.0.0/8 skbmark\n',
