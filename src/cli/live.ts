@@ -32,11 +32,6 @@ export interface LiveOptions {
   /** Read whole tables instead of only the chains dockwall manages (finds every stale dockwall rule). */
   full?: boolean;
   variant?: IptablesVariant;
-  /**
-   * Chains believed to exist (`family table chain`), e.g. those an apply just wrote: they are read
-   * while nft lists the table instead of after.
-   */
-  likely?: ReadonlySet<string>;
 }
 
 let sharedRunner: Runner | undefined;
@@ -88,8 +83,7 @@ export async function readLiveState(
     if (!p) listings.set(family, (p = listNftChains(runner, family)));
     return p;
   };
-  const jobs: Array<{ family: Family; table: TableName; wanted: Set<string>; fetch: Promise<TableFetch> }> =
-    [];
+  const jobs: Array<{ family: Family; table: TableName; fetch: Promise<TableFetch> }> = [];
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
@@ -99,10 +93,10 @@ export async function readLiveState(
       const fetch: Promise<TableFetch> =
         opts.full || variant === 'legacy'
           ? readTable(runner, family, table, { variant }).then((text) => ({ kind: 'save', text }))
-          : fetchTableChains(runner, family, table, chains, variant, opts.likely, listing(family));
+          : fetchTableChains(runner, family, table, chains, variant, listing(family));
       // Failures surface when awaited below, in order; until then they must not count as unhandled.
       fetch.catch(() => undefined);
-      jobs.push({ family, table, wanted: chains, fetch });
+      jobs.push({ family, table, fetch });
     }
   }
   for (const { family, table, fetch } of jobs) {
@@ -147,18 +141,10 @@ export async function readLiveChains(
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const { ref, got } of await Promise.all(reads)) {
     if (!got.exists) continue;
-    const read = ctx.valueOf(
-      parseIptablesS(got.text, {
-        file: `iptables -t ${ref.table} -S ${ref.chain}`,
-        family: ref.family,
-        table: ref.table,
-      }),
-      `could not read ${ref.family} ${ref.table} ${ref.chain}`,
-    );
     const rs = (rulesets[ref.family] ??= { family: ref.family, tables: [], variant });
     let table = rs.tables.find((t) => t.name === ref.table);
     if (!table) rs.tables.push((table = { name: ref.table, chains: [] }));
-    table.chains.push(...read.chains.filter((c) => c.name === ref.chain));
+    table.chains.push(...parseChainRead(ctx, got.text, ref.family, ref.table, ref.chain));
   }
   return { rulesets, sets: await setReads };
 }
@@ -187,7 +173,7 @@ type TableFetch =
 /**
  * The wanted chains and every DOCKWALL-* chain. Which chains exist comes from one cheap listing:
  * asking iptables-nft for a chain that does not exist costs a read of the whole table. Reads take no
- * lock, so chains known to exist are read meanwhile, and the rest side by side once the listing is in.
+ * lock: they run side by side once the listing is in.
  */
 async function fetchTableChains(
   runner: Runner,
@@ -195,26 +181,18 @@ async function fetchTableChains(
   table: TableName,
   wanted: Set<string>,
   variant: IptablesVariant,
-  likely: ReadonlySet<string> | undefined,
   listing: Promise<Map<string, string[]> | undefined>,
 ): Promise<TableFetch> {
-  const isLikely = (n: string) => likely?.has(`${family} ${table} ${n}`) ?? false;
-  const readOne = async (name: string) => ({
-    name,
-    got: await readChainRules(runner, family, table, name, { variant }),
-  });
-  const early = [...wanted].filter(isLikely).map(readOne);
-  // Failures surface through Promise.all below; until then they must not count as unhandled.
-  for (const r of early) r.catch(() => undefined);
   const all = await listing;
   const listed = all ? (all.get(table) ?? []) : undefined;
   const names = new Set([...wanted]);
   for (const n of listed ?? []) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
-  for (const n of names) if (isLikely(n)) names.delete(n);
   // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
   // Without an answer (no nft), every wanted chain is asked for.
-  const late = [...names].filter((name) => listed === undefined || listed.includes(name)).map(readOne);
-  return { kind: 'chains', reads: await Promise.all([...early, ...late]), listed };
+  const reads = [...names]
+    .filter((name) => listed === undefined || listed.includes(name))
+    .map(async (name) => ({ name, got: await readChainRules(runner, family, table, name, { variant }) }));
+  return { kind: 'chains', reads: await Promise.all(reads), listed };
 }
 
 function parseTableChains(
@@ -225,14 +203,25 @@ function parseTableChains(
 ): { chains: Chain[]; existing: string[] } {
   const chains: Chain[] = [];
   for (const { name, got } of fetched.reads) {
-    if (!got.exists) continue;
-    const read = ctx.valueOf(
-      parseIptablesS(got.text, { file: `iptables -t ${table} -S ${name}`, family, table }),
-      `could not read ${family} ${table} ${name}`,
-    );
-    chains.push(...read.chains.filter((c) => c.name === name));
+    if (got.exists) chains.push(...parseChainRead(ctx, got.text, family, table, name));
   }
   return { chains, existing: fetched.listed ?? [] };
+}
+
+/** `iptables -S CHAIN` output: that chain (a chain that jumps elsewhere lists only itself). */
+function parseChainRead(
+  ctx: CliContext,
+  text: string,
+  family: Family,
+  table: TableName,
+  name: string,
+): Chain[] {
+  return ctx
+    .valueOf(
+      parseIptablesS(text, { file: `iptables -t ${table} -S ${name}`, family, table }),
+      `could not read ${family} ${table} ${name}`,
+    )
+    .chains.filter((c) => c.name === name);
 }
 
 function parseWholeTable(ctx: CliContext, text: string, family: Family, table: TableName): Table {

@@ -45,12 +45,7 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
   let fw: LabHost;
   const ctx = new CliContext({ out: () => {}, err: () => {}, color: false, paint: makePaint(false) });
   const desired = compileDesired(loadPolicy(POLICY, 'p.yaml').value!);
-  const read = (opts: { likely?: boolean } = {}) =>
-    readLiveState(ctx, desired, {
-      runner: fw.runner,
-      variant: 'nf_tables',
-      ...(opts.likely ? { likely: new Set(['ipv4 filter INPUT', 'ipv4 filter DOCKWALL-EXTRA']) } : {}),
-    });
+  const read = () => readLiveState(ctx, desired, { runner: fw.runner, variant: 'nf_tables' });
 
   beforeAll(async () => {
     gate.assertAvailable();
@@ -65,7 +60,7 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
     expect(chains(await read())).toEqual([]);
   });
 
-  it('the same state whichever way it is read: chain by chain, chains known to exist first, or just the chains asked for', async () => {
+  it('the same chains whether the tables are read or just the chains asked for', async () => {
     await lab.execChecked(fw, ['iptables-restore', '--noflush'], {
       stdin: [
         '*filter',
@@ -84,7 +79,6 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
     expect(byChain).toContain(
       'filter INPUT ACCEPT: -p tcp -m tcp --dport 22 -m comment --comment "dockwall:ssh" -j ACCEPT | -s 10.0.0.1/32 -j DROP',
     );
-    expect(chains(await read({ likely: true }))).toEqual(byChain);
     // What apply reads back: only the chains asked for; one that does not exist is left out.
     const asked = await readLiveChains(
       ctx,
@@ -99,9 +93,8 @@ describe.skipIf(gate.skip)('reading the live state (nf_tables, in a lab namespac
   it("a DOCKWALL chain that appeared since is read (nft lists it), another program's chain is not", async () => {
     await lab.execChecked(fw, ['iptables', '-N', 'DOCKWALL-NEW']);
     await lab.execChecked(fw, ['iptables', '-N', 'SOMEONE-ELSE']);
-    const now = chains(await read({ likely: true }));
+    const now = chains(await read());
     expect(now).toContain('filter DOCKWALL-NEW null: ');
     expect(now.some((c) => c.includes('SOMEONE-ELSE'))).toBe(false);
-    expect(now).toEqual(chains(await read()));
   });
 });

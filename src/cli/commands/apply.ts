@@ -127,7 +127,7 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
       );
     if (e.type === 'undo') ctx.output.err(`undoing the ${e.family} changes: ${e.reason}\n`);
   };
-  const ports = hostApplyPorts(ctx, runner, variant, planned.desired, {}, planned.state);
+  const ports = hostApplyPorts(ctx, runner, variant, planned.desired);
   try {
     const result = await applyDesired(ports, planned.desired, {
       first: { state: planned.state, plan: planned.plan },

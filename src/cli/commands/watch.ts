@@ -84,7 +84,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     const desired = compileDesired(policy, inventory ? { inventory } : {});
     const readStarted = performance.now();
     const state = await readLiveState(ctx, desired, { runner, variant, full });
-    const ports = hostApplyPorts(ctx, runner, variant, desired, { full }, state);
+    const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
     for (const d of ctx.diagnostics.splice(0)) if (d.severity !== 'info') log('warn', diagnosticLine(d));
     const result = await applyDesired(ports, desired, {
