@@ -78,22 +78,43 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
+/**
+ * `ip [-6] -j ARGS…` as a JSON array; undefined (and a line in `unread` naming `what`) when the
+ * command fails or prints something else.
+ */
+async function ipJson<T>(
+  runner: Runner,
+  family: Family,
+  args: string[],
+  what: string,
+  unread: string[],
+): Promise<T[] | undefined> {
+  const argv = ['ip', ...(family === 'ipv4' ? [] : ['-6']), '-j', ...args];
+  const r = await runner.run(argv);
+  try {
+    if (r.code !== 0) throw new Error(firstLine(r.stderr) || `exit status ${r.code}`);
+    const list = JSON.parse(r.stdout.trim() || '[]') as T[];
+    if (!Array.isArray(list)) throw new Error('not a JSON array');
+    return list;
+  } catch (e) {
+    unread.push(`${family} ${what} (\`${argv.join(' ')}\`: ${message(e)})`);
+    return undefined;
+  }
+}
+
 async function readRoutes(runner: Runner, unread: string[]): Promise<RouteFact[] | undefined> {
   const routes: RouteFact[] = [];
   let ok = false;
   for (const family of ['ipv4', 'ipv6'] as Family[]) {
     // Every table: VPNs put their routes in tables of their own (strongSwan 220, wg-quick 51820).
-    const argv = ['ip', ...(family === 'ipv4' ? [] : ['-6']), '-j', 'route', 'show', 'table', 'all'];
-    const r = await runner.run(argv);
-    let list: IpRouteJson[];
-    try {
-      if (r.code !== 0) throw new Error(firstLine(r.stderr) || `exit status ${r.code}`);
-      list = JSON.parse(r.stdout.trim() || '[]') as IpRouteJson[];
-      if (!Array.isArray(list)) throw new Error('not a JSON array');
-    } catch (e) {
-      unread.push(`${family} routes (\`${argv.join(' ')}\`: ${message(e)})`);
-      continue;
-    }
+    const list = await ipJson<IpRouteJson>(
+      runner,
+      family,
+      ['route', 'show', 'table', 'all'],
+      'routes',
+      unread,
+    );
+    if (!list) continue;
     ok = true;
     for (const x of list) {
       if (typeof x.dst !== 'string') continue;
@@ -169,16 +190,9 @@ function ruleFact(x: IpRuleJson, family: Family): RuleFact | undefined {
 async function readRules(runner: Runner, unread: string[]): Promise<DoctorFacts['rules']> {
   const out: NonNullable<DoctorFacts['rules']> = {};
   for (const family of ['ipv4', 'ipv6'] as Family[]) {
-    const argv = ['ip', ...(family === 'ipv4' ? [] : ['-6']), '-j', 'rule', 'show'];
-    const r = await runner.run(argv);
-    try {
-      if (r.code !== 0) throw new Error(firstLine(r.stderr) || `exit status ${r.code}`);
-      const list = JSON.parse(r.stdout.trim() || '[]') as IpRuleJson[];
-      if (!Array.isArray(list)) throw new Error('not a JSON array');
+    const list = await ipJson<IpRuleJson>(runner, family, ['rule', 'show'], 'routing rules', unread);
+    if (list)
       out[family] = list.map((x) => ruleFact(x, family)).filter((x): x is RuleFact => x !== undefined);
-    } catch (e) {
-      unread.push(`${family} routing rules (\`${argv.join(' ')}\`: ${message(e)})`);
-    }
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
