@@ -1,5 +1,11 @@
 import type { DesiredState } from '../compile/index.js';
-import { DOCKER_USER, OWNED_CHAIN_PREFIX, detectDockerLayout } from '../compile/index.js';
+import {
+  CONTAINERS_CHAIN,
+  DOCKER_USER,
+  FILTER_CHAIN,
+  OWNED_CHAIN_PREFIX,
+  detectDockerLayout,
+} from '../compile/index.js';
 import { DockerEngineClient, readInventory } from '../docker/index.js';
 import {
   createRunner,
@@ -14,6 +20,7 @@ import {
 import type {
   Chain,
   ChainRef,
+  Diagnostic,
   DockerInventory,
   Family,
   HostState,
@@ -32,6 +39,11 @@ export interface LiveOptions {
   /** Read whole tables instead of only the chains dockwall manages (finds every stale dockwall rule). */
   full?: boolean;
   variant?: IptablesVariant;
+  /**
+   * Families whose tables must be read (an error otherwise): those the policy names itself. Another
+   * family that cannot be read is left out with a warning. Default: every family.
+   */
+  requiredFamilies?: readonly Family[];
 }
 
 let sharedRunner: Runner | undefined;
@@ -99,8 +111,21 @@ export async function readLiveState(
       jobs.push({ family, table, fetch });
     }
   }
+  const unread = new Map<Family, unknown>();
   for (const { family, table, fetch } of jobs) {
-    const fetched = await fetch;
+    if (unread.has(family)) continue;
+    let fetched: TableFetch;
+    try {
+      fetched = await fetch;
+    } catch (e) {
+      // A family the policy does not name itself (the shared filter and containers: cover every
+      // family the host has) may be missing here: it is left out with a warning, not an error.
+      if (opts.requiredFamilies?.includes(family) ?? true) throw e;
+      unread.set(family, e);
+      delete rulesets[family];
+      delete dockerChainsPresent[family];
+      continue;
+    }
     const rs = (rulesets[family] ??= { family, tables: [], variant });
     if (fetched.kind === 'save') {
       rs.tables.push(parseWholeTable(ctx, fetched.text, family, table));
@@ -112,12 +137,29 @@ export async function readLiveState(
     }
     rs.tables.push({ name: table, chains: got.chains });
   }
+  if (unread.size > 0 && unread.size === desired.families.length) throw unread.values().next().value;
+  for (const [family, e] of unread) ctx.collect([unreadFamily(family, e, desired)]);
   const sets = await readNamedSets(
     ctx,
     runner,
     desired.sets.map((x) => x.name),
   );
   return { rulesets, sets, dockerChainsPresent };
+}
+
+/** A family whose tables could not be read: what of the policy then stays off, named. */
+export function unreadFamily(family: Family, e: unknown, desired: DesiredState): Diagnostic {
+  const has = (chain: string) => desired.chains.some((c) => c.family === family && c.chain === chain);
+  const off = [
+    ...(has(FILTER_CHAIN) ? ['the shared filter'] : []),
+    ...(has(CONTAINERS_CHAIN) ? ['the `containers:` rules'] : []),
+  ];
+  const what = off.length > 0 ? off.join(' and ') : "the policy's rules";
+  return diag(
+    'warning',
+    'host.family-unreadable',
+    `the ${family} tables could not be read (${(e as Error).message ?? String(e)}): ${what} ${off.length > 1 ? 'are' : 'is'} not applied to ${family}, so ${family} traffic stays unfiltered by dockwall`,
+  );
 }
 
 /**

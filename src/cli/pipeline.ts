@@ -1,5 +1,12 @@
 import type { DockerInventory, HostState, Plan, Policy } from '../model/index.js';
-import { compileDesired, type DesiredState } from '../compile/index.js';
+import {
+  compileDesired,
+  onlyFamilies,
+  policyFamilies,
+  stateFamilies,
+  type CompileContext,
+  type DesiredState,
+} from '../compile/index.js';
 import { planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { readInventoryFile, readPolicy, readStateFiles } from './inputs.js';
@@ -29,14 +36,18 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   if (opts.dockerState) inventory = readInventoryFile(ctx, opts.dockerState);
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);
 
-  const desired = compileDesired(policy, inventory ? { inventory } : {});
+  // The host's families: the dumps given (offline), else both, less any whose tables cannot be read.
+  const dumps = offline ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []) : undefined;
+  const compileCtx: CompileContext = {};
+  if (inventory) compileCtx.inventory = inventory;
+  if (dumps) compileCtx.hostFamilies = stateFamilies(dumps);
+  let desired = compileDesired(policy, compileCtx);
   ctx.collect(desired.diagnostics);
   desired.diagnostics = [];
   ctx.failOnErrors(`${opts.file} cannot be compiled`);
 
-  const state = offline
-    ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? [])
-    : await readLiveState(ctx, desired);
+  const state = dumps ?? (await readLiveState(ctx, desired, { requiredFamilies: policyFamilies(policy) }));
+  if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
   const out: Planned = { policy, state, desired, plan, offline };
   if (inventory) out.inventory = inventory;

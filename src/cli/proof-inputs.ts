@@ -1,6 +1,7 @@
-import { compileDesired } from '../compile/index.js';
+import { compileDesired, stateFamilies, type CompileContext } from '../compile/index.js';
 import { readAllSets, readAllTables, readHostModel } from '../host/index.js';
 import type { DockerInventory, Family, HostModel, HostState, Ruleset } from '../model/index.js';
+import { FAMILIES, diag } from '../model/index.js';
 import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
 import { applyPlanToState, planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
@@ -42,7 +43,9 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   else if (!offline) docker = await readLiveInventory(ctx).catch(() => undefined);
 
   if (policy) {
-    const desired = compileDesired(policy, docker ? { inventory: docker } : {});
+    const compileCtx: CompileContext = { hostFamilies: stateFamilies(state) };
+    if (docker) compileCtx.inventory = docker;
+    const desired = compileDesired(policy, compileCtx);
     ctx.collect(desired.diagnostics.filter((d) => d.severity !== 'info'));
     const plan = planChanges(state, desired);
     state = applyPlanToState(state, plan).state;
@@ -70,8 +73,21 @@ async function readWholeHost(ctx: CliContext): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const text = await readAllTables(runner, family, { variant });
+  for (const family of FAMILIES) {
+    let text: string;
+    try {
+      text = await readAllTables(runner, family, { variant });
+    } catch (e) {
+      if (family === 'ipv4') throw e;
+      ctx.collect([
+        diag(
+          'warning',
+          'host.family-unreadable',
+          `the ${family} tables could not be read (${(e as Error).message}): ${family} traffic is not traced or audited`,
+        ),
+      ]);
+      continue;
+    }
     rulesets[family] = ctx.valueOf(
       parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save`, family }),
       'could not read the live rules',

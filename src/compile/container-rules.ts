@@ -1,27 +1,50 @@
 import type { Diagnostic, DockerInventory, Family, Policy, PublishedPort } from '../model/index.js';
-import { FAMILIES } from '../model/index.js';
 import { describeSelector, selectContainers } from './container-select.js';
 import type { DesiredChains } from './desired-state.js';
 import { desiredRule } from './desired-state.js';
+import { coveredFamilies } from './families.js';
 import { CONTAINERS_CHAIN, DOCKER_USER } from './ownership.js';
 import { appliesToFamily, familyOfAddress, generatedRule, sourceFragments } from './rule-builder.js';
+import { filterJumps } from './shared-filter.js';
 
 /**
- * Container-aware rules. Each allowed published port becomes a DOCKER-USER rule (via the
- * DOCKWALL-CONTAINERS chain) that matches the connection's ORIGINAL destination port, so it does not
- * depend on the container's address and survives recreation. Traffic from Docker's own bridges
- * (containers reaching each other or the host's bridge address) is left to Docker's rules.
+ * Container-aware rules, for every family the host has. Each allowed published port becomes a rule
+ * in DOCKWALL-CONTAINERS (entered first from DOCKER-USER) that matches the connection's ORIGINAL
+ * destination port, so it does not depend on the container's address and survives recreation.
+ * Traffic from Docker's own bridges (containers reaching each other or the host's bridge address) is
+ * left to Docker's rules.
+ *
+ * Precedence: a grant is more specific than the shared filter, so it decides first; what no grant
+ * takes passes the shared filter next, then `deny_unlisted_published`:
+ *
+ *   DOCKER-USER:          -j DOCKWALL-CONTAINERS
+ *   DOCKWALL-CONTAINERS:  established → RETURN ; from Docker's bridges → RETURN ;
+ *                         each grant → RETURN (on to Docker's own rules) ;
+ *                         -i IF -j DOCKWALL-FILTER ; (deny unlisted) DNAT → REJECT
  */
 export function compileContainerRules(
   policy: Policy,
   chains: DesiredChains,
   inventory: DockerInventory | undefined,
+  hostFamilies: readonly Family[],
+  filterFamilies: readonly Family[],
   diagnostics: Diagnostic[],
 ): Family[] {
-  const families: Family[] = FAMILIES.filter((f) => f === 'ipv4' || policy.families[f] !== undefined);
+  const families = coveredFamilies(undefined, hostFamilies);
   const bridges = [
     ...new Set((inventory?.networks ?? []).map((n) => n.bridge).filter((b): b is string => !!b)),
   ].sort();
+  if (!inventory && policy.containers.length > 0) diagnostics.push(noInventory(policy));
+  for (const a of policy.containers) {
+    if (inventory && selectContainers(inventory, a.selector).length === 0) {
+      diagnostics.push({
+        severity: 'info',
+        code: 'compile.container-not-running',
+        message: `container rule "${a.name}" (${describeSelector(a.selector)}) matches no container now; it applies as soon as one starts`,
+        ...(a.pos ? { pos: a.pos } : {}),
+      });
+    }
+  }
 
   for (const family of families) {
     const chain = chains.get(family, 'filter', CONTAINERS_CHAIN);
@@ -32,32 +55,14 @@ export function compileContainerRules(
     for (const br of bridges) add(`containers/from-${br}`, `-i ${br} -j RETURN`);
 
     for (const a of policy.containers) {
+      if (!coveredFamilies(a.families, hostFamilies).includes(family)) continue;
       if (!appliesToFamily(family, a.sources, a.sets, policy.ipsets)) continue;
       const matched = inventory ? selectContainers(inventory, a.selector) : [];
-      if (inventory && matched.length === 0 && family === 'ipv4') {
-        diagnostics.push({
-          severity: 'info',
-          code: 'compile.container-not-running',
-          message: `container rule "${a.name}" (${describeSelector(a.selector)}) matches no container now; it applies as soon as one starts`,
-          ...(a.pos ? { pos: a.pos } : {}),
-        });
-      }
       const srcs =
         a.sources.length + a.sets.length > 0
           ? sourceFragments(family, a.sources, a.sets, policy.ipsets)
           : [''];
-      const ports = new Map<string, PublishedPort>();
-      for (const c of matched) {
-        for (const p of c.ports) {
-          if (a.ports.length > 0 && !a.ports.includes(p.containerPort)) continue;
-          if (a.proto && p.proto !== a.proto) continue;
-          if (!portInFamily(p, family)) continue;
-          ports.set(`${p.proto}/${p.hostIp}/${p.hostPort}`, p);
-        }
-      }
-      for (const p of [...ports.values()].sort(
-        (x, y) => x.hostPort - y.hostPort || x.proto.localeCompare(y.proto),
-      )) {
+      for (const p of grantedPorts(a, matched, family)) {
         const dst = isWildcard(p.hostIp) ? '' : ` --ctorigdst ${p.hostIp}`;
         for (const s of srcs) {
           add(
@@ -68,6 +73,7 @@ export function compileContainerRules(
         }
       }
     }
+    if (filterFamilies.includes(family)) filterJumps(policy, chains, family, CONTAINERS_CHAIN);
     if (policy.denyUnlistedPublished)
       add('containers/deny-unlisted', '-m conntrack --ctstate DNAT -j REJECT');
 
@@ -84,6 +90,39 @@ export function compileContainerRules(
       );
   }
   return families;
+}
+
+/** The published ports of the matched containers that an entry grants, in one family, sorted. */
+export function grantedPorts(
+  a: Policy['containers'][number],
+  matched: ReturnType<typeof selectContainers>,
+  family: Family,
+): PublishedPort[] {
+  const ports = new Map<string, PublishedPort>();
+  for (const c of matched) {
+    for (const p of c.ports) {
+      if (a.ports.length > 0 && !a.ports.includes(p.containerPort)) continue;
+      if (a.proto && p.proto !== a.proto) continue;
+      if (!portInFamily(p, family)) continue;
+      ports.set(`${p.proto}/${p.hostIp}/${p.hostPort}`, p);
+    }
+  }
+  return [...ports.values()].sort((x, y) => x.hostPort - y.hostPort || x.proto.localeCompare(y.proto));
+}
+
+/** Offline without `--docker-state`, no container is known: say what the compiled rules then mean. */
+function noInventory(policy: Policy): Diagnostic {
+  const n = policy.containers.length;
+  const what = policy.denyUnlistedPublished
+    ? 'every published port is refused (deny_unlisted_published), whatever the entries allow'
+    : 'published ports are left to the shared filter and to Docker';
+  return {
+    severity: 'warning',
+    code: 'compile.no-docker-inventory',
+    message: `no Docker inventory was given, so the ${n} \`containers:\` ${n === 1 ? 'entry grants' : 'entries grant'} nothing: ${what}`,
+    hint: 'plan with --docker-state FILE (the Docker inventory as JSON) to compile the grants, or against the live host',
+    ...(policy.containers[0]?.pos ? { pos: policy.containers[0].pos } : {}),
+  };
 }
 
 function isWildcard(ip: string): boolean {

@@ -14,7 +14,9 @@ import { FAMILIES, diag } from '../model/index.js';
 import { ruleKey, withComment } from '../parse/index.js';
 import { compileContainerRules } from './container-rules.js';
 import { chainKind, tagFor, type ChainKind } from './ownership.js';
-import { compileSharedFilter } from './shared-filter.js';
+import { DOCKER_USER } from './ownership.js';
+import { shadowedEntries } from './shadowing.js';
+import { compileSharedFilter, filterJumps } from './shared-filter.js';
 
 /** A rule as it must exist in the kernel, with the name that identifies it. */
 export interface DesiredRule {
@@ -47,6 +49,13 @@ export interface DesiredState {
 export interface CompileContext {
   /** Docker's networks and containers; needed for `containers:` rules. */
   inventory?: DockerInventory;
+  /**
+   * The families the host has: those whose tables were read (live), or whose dumps were given
+   * (offline). The shared filter and `containers:` cover each of them. Default: both.
+   */
+  hostFamilies?: readonly Family[];
+  /** `validate`: the policy alone, no host; notes that are about a missing host are not made. */
+  policyOnly?: boolean;
 }
 
 export function desiredRule(
@@ -102,12 +111,31 @@ export function compileDesired(policy: Policy, ctx: CompileContext = {}): Desire
     }
   }
 
-  if (policy.sharedFilter) {
-    for (const f of compileSharedFilter(policy, chains, diagnostics)) families.add(f);
-  }
+  const hostFamilies = ctx.hostFamilies ?? FAMILIES;
+  const filterFamilies = compileSharedFilter(policy, chains, hostFamilies, diagnostics);
+  filterFamilies.forEach((f) => families.add(f));
   if (policy.containers.length > 0) {
-    for (const f of compileContainerRules(policy, chains, ctx.inventory, diagnostics)) families.add(f);
+    const compileDiags: Diagnostic[] = [];
+    const inventory = ctx.inventory;
+    const containerFamilies = compileContainerRules(
+      policy,
+      chains,
+      inventory,
+      hostFamilies,
+      filterFamilies,
+      compileDiags,
+    );
+    diagnostics.push(
+      ...compileDiags.filter((d) => !ctx.policyOnly || d.code !== 'compile.no-docker-inventory'),
+    );
+    containerFamilies.forEach((f) => families.add(f));
+    // Where `containers:` does not reach, the filter is entered from DOCKER-USER itself.
+    for (const f of filterFamilies)
+      if (!containerFamilies.includes(f)) filterJumps(policy, chains, f, DOCKER_USER);
+  } else {
+    for (const f of filterFamilies) filterJumps(policy, chains, f, DOCKER_USER);
   }
+  diagnostics.push(...shadowedEntries(policy, ctx.inventory));
 
   for (const c of chains.list) checkDuplicateNames(c, diagnostics);
 
@@ -116,6 +144,16 @@ export function compileDesired(policy: Policy, ctx: CompileContext = {}): Desire
     sets: policy.ipsets,
     families: FAMILIES.filter((f) => families.has(f)),
     diagnostics,
+  };
+}
+
+/** The desired state limited to these families (those whose tables could be read). */
+export function onlyFamilies(desired: DesiredState, families: readonly Family[]): DesiredState {
+  if (desired.families.every((f) => families.includes(f))) return desired;
+  return {
+    ...desired,
+    chains: desired.chains.filter((c) => families.includes(c.family)),
+    families: desired.families.filter((f) => families.includes(f)),
   };
 }
 

@@ -20,6 +20,8 @@ export interface Diagnostic {
   /** Length of the offending text on that line, for the caret underline. */
   length?: number;
   hint?: string;
+  /** Other places the message names (the entry that shadows this one, say). */
+  related?: SourcePos[];
 }
 
 export function diag(

@@ -46,12 +46,34 @@ export interface SharedAllow {
   pos?: SourcePos;
 }
 
+/**
+ * What IPv6 needs to work that conntrack does not pass as ESTABLISHED/RELATED: ICMPv6 router and
+ * neighbour discovery (types 133–137), multicast listener discovery (130–132, 143) and DHCPv6
+ * replies to the client port.
+ */
+export type Ipv6Essential =
+  'neighbour-discovery' | 'router-discovery' | 'multicast-listener' | 'dhcpv6-client';
+
+export const IPV6_ESSENTIALS: readonly Ipv6Essential[] = [
+  'neighbour-discovery',
+  'router-discovery',
+  'multicast-listener',
+  'dhcpv6-client',
+];
+
 export interface SharedFilter {
   /** Packets entering on these interfaces are filtered; others (lo, bridges) are not. */
   interfaces: string[];
   allow: SharedAllow[];
   /** What happens to packets from the external interfaces that no entry allows. */
   otherwise: 'drop' | 'reject';
+  /**
+   * Families the filter covers when the policy says so (`families:`); absent means every family the
+   * host has. Leaving a family out is an explicit choice: its traffic is not filtered.
+   */
+  families?: Family[];
+  /** IPv6 traffic allowed before the allow list, so IPv6 keeps working (default: all of them). */
+  ipv6Essentials: Ipv6Essential[];
   pos?: SourcePos;
 }
 
@@ -71,6 +93,8 @@ export interface ContainerAllow {
   proto?: 'tcp' | 'udp';
   sources: string[];
   sets: string[];
+  /** Families the entry covers when the policy says so; absent means every family the host has. */
+  families?: Family[];
   pos?: SourcePos;
 }
 

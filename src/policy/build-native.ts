@@ -1,7 +1,9 @@
 import type { HostModel, HostRoute } from '../model/host.js';
 import type { IpSet } from '../model/ipset.js';
+import { IPV6_ESSENTIALS } from '../model/policy.js';
 import type {
   ContainerAllow,
+  Ipv6Essential,
   ContainerSelector,
   Policy,
   PolicyChain,
@@ -96,12 +98,30 @@ function readSharedFilter(ctx: BuildContext, input: FilterInput, declared: Set<s
     };
     allow.push(entry);
   });
-  return {
+  const filter: SharedFilter = {
     interfaces: input.interfaces,
     allow,
     otherwise: input.otherwise ?? 'drop',
+    ipv6Essentials: readIpv6Essentials(input.ipv6_essentials),
     pos: ctx.posOfKey(['filter']),
   };
+  if (input.families) filter.families = readFamilies(ctx, input.families, ['filter', 'families']);
+  return filter;
+}
+
+function readIpv6Essentials(input: FilterInput['ipv6_essentials']): Ipv6Essential[] {
+  if (input === undefined || input === true) return [...IPV6_ESSENTIALS];
+  if (input === false) return [];
+  return IPV6_ESSENTIALS.filter((e) => input.includes(e));
+}
+
+/** A `families:` list, each family once. */
+function readFamilies(ctx: BuildContext, input: Family[], path: Path): Family[] {
+  input.forEach((f, i) => {
+    if (input.indexOf(f) !== i)
+      ctx.error('policy.duplicate-family', `\`${f}\` is listed twice`, ctx.at([...path, i]));
+  });
+  return [...new Set(input)].sort();
 }
 
 function readContainers(ctx: BuildContext, input: ContainersInput, declared: Set<string>): ContainerAllow[] {
@@ -132,6 +152,7 @@ function readContainers(ctx: BuildContext, input: ContainersInput, declared: Set
       pos: ctx.posOf(path),
     };
     if (c.proto !== undefined) entry.proto = c.proto;
+    if (c.families) entry.families = readFamilies(ctx, c.families, [...path, 'families']);
     out.push(entry);
   });
   return out;

@@ -111,6 +111,24 @@ const ipset = z
   })
   .describe('An ipset that dockwall creates and keeps in sync.');
 
+const families = (description: string) =>
+  z
+    .array(z.enum(['ipv4', 'ipv6']))
+    .min(1, { error: 'list at least one family: `ipv4`, `ipv6`' })
+    .describe(description);
+
+const ipv6Essentials = z
+  .union([
+    z.boolean(),
+    z.array(z.enum(['neighbour-discovery', 'router-discovery', 'multicast-listener', 'dhcpv6-client'])),
+  ])
+  .describe(
+    'IPv6 traffic the filter lets in before its allow list, so IPv6 keeps working: ICMPv6 neighbour ' +
+      'discovery (135–137) and router discovery (133, 134) with hop limit 255, multicast listener ' +
+      'discovery (130–132, 143) from link-local addresses, DHCPv6 replies to udp/546 on link-local ' +
+      'addresses. Default `true` (all four); `false` or a shorter list turns them off.',
+  );
+
 const proto = z
   .enum(['tcp', 'udp', 'icmp', 'icmpv6', 'any'])
   .describe('Protocol. Default: `tcp` when `ports` are given, else `any`.');
@@ -144,6 +162,11 @@ const sharedFilter = z
       .optional()
       .describe('What happens to packets no entry allows: `drop` (default) or `reject`.'),
     allow: z.array(sharedAllow).optional().describe('What is allowed, first match wins.'),
+    families: families(
+      'Address families the shared filter covers. Default: every family the host has (both on a ' +
+        'dual-stack host). A family left out is not filtered at all: only do it on purpose.',
+    ).optional(),
+    ipv6_essentials: ipv6Essentials.optional(),
   })
   .describe(
     'The shared filter: one list of what may enter from outside, for the host and for containers alike.',
@@ -186,6 +209,10 @@ const containerAllow = z
       .optional()
       .describe('Allowed source addresses or networks. Default: any source.'),
     sets: z.array(setName).optional().describe('ipsets whose members are allowed sources.'),
+    families: families(
+      'Address families this grant applies to. Default: every family the host has. Over a family ' +
+        'left out, the grant allows nothing (published ports there are refused when unlisted ones are).',
+    ).optional(),
   })
   .describe('Allow access to the published ports of selected containers.');
 

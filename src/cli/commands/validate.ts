@@ -19,14 +19,14 @@ export function registerValidate(program: Command, run: Run): void {
           const res = loadPolicy(readText(ctx, opts.file), opts.file);
           const diagnostics = [
             ...res.diagnostics,
-            ...(res.value ? compileDesired(res.value).diagnostics : []),
+            ...(res.value ? compileDesired(res.value, { policyOnly: true }).diagnostics : []),
           ];
           const valid = !!res.value && !diagnostics.some((d) => d.severity === 'error');
           ctx.output.out(JSON.stringify({ valid, format: res.value?.format, diagnostics }, null, 2) + '\n');
           return valid ? EXIT_OK : 1;
         }
         const policy = readPolicy(ctx, opts.file);
-        ctx.collect(compileDesired(policy).diagnostics);
+        ctx.collect(compileDesired(policy, { policyOnly: true }).diagnostics);
         ctx.flushDiagnostics();
         ctx.output.out(
           `${opts.file}: valid ${policy.format === 'pyfw' ? 'pyfw wishes file' : 'dockwall policy'}\n`,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { applyDesired } from '../../apply/index.js';
-import { compileDesired } from '../../compile/index.js';
+import { compileDesired, onlyFamilies, policyFamilies, stateFamilies } from '../../compile/index.js';
 import { DockerEngineClient, EventFollower, readInventory } from '../../docker/index.js';
 import type { DockerInventory, Policy } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
@@ -81,9 +81,15 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         log('warn', `Docker not reachable, using its last known containers: ${(e as Error).message}`);
       }
     }
-    const desired = compileDesired(policy, inventory ? { inventory } : {});
+    const compiled = compileDesired(policy, inventory ? { inventory } : {});
     const readStarted = performance.now();
-    const state = await readLiveState(ctx, desired, { runner, variant, full });
+    const state = await readLiveState(ctx, compiled, {
+      runner,
+      variant,
+      full,
+      requiredFamilies: policyFamilies(policy),
+    });
+    const desired = onlyFamilies(compiled, stateFamilies(state));
     const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
     for (const d of ctx.diagnostics.splice(0)) if (d.severity !== 'info') log('warn', diagnosticLine(d));

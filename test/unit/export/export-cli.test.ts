@@ -62,7 +62,12 @@ describe('dockwall export', () => {
       dir,
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['dockwall-restore.service', 'ipsets.save', 'iptables.rules']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'dockwall-restore.service',
+      'ip6tables.rules',
+      'ipsets.save',
+      'iptables.rules',
+    ]);
     expect(readFileSync(join(dir, 'dockwall-restore.service'), 'utf8')).toContain(
       'ExecStart=/sbin/iptables-restore --wait -n /etc/dockwall/iptables.rules',
     );

@@ -31,8 +31,9 @@ function part(res: ReturnType<typeof exportRestore>, suffix: string): string {
 describe('export --format restore from a policy', () => {
   it("names only dockwall's chains, DOCKER-USER and INPUT, and holds exactly the compiled rules", () => {
     const { desired, res } = fromPolicy(EXAMPLE);
-    expect(res.diagnostics).toEqual([]);
-    const text = part(res, 'iptables.rules');
+    // The shared filter covers IPv6 too, where Docker before 23 writes no jump to DOCKER-USER.
+    expect(res.diagnostics.map((d) => d.code)).toEqual(['export.ipv6-docker-user-jump']);
+    const text = part(res, '/iptables.rules');
     const lines = text.split('\n');
     expect(lines).toContain(':DOCKWALL-FILTER - [0:0]');
     expect(lines).toContain(':DOCKER-USER - [0:0]');
@@ -45,12 +46,17 @@ describe('export --format restore from a policy', () => {
     want.set('filter DOCKER-USER', [...want.get('filter DOCKER-USER')!, '-j RETURN']);
     for (const [chain, rules] of want) expect(keys.get(chain), chain).toEqual(rules);
     expect([...keys.keys()].sort()).toEqual([...want.keys()].sort());
+    const keys6 = rulesetKeys(parseSave(part(res, 'ip6tables.rules'), 'ipv6'));
+    const want6 = desiredKeys(desired, 'ipv6');
+    want6.set('filter DOCKER-USER', [...want6.get('filter DOCKER-USER')!, '-j RETURN']);
+    for (const [chain, rules] of want6) expect(keys6.get(chain), chain).toEqual(rules);
   });
 
   it('creates the sets first and swaps their members in; the unit loads sets, then rules, with -n', () => {
     const { res } = fromPolicy(EXAMPLE, true);
     expect(res.parts!.map((p) => p.path)).toEqual([
       '/etc/dockwall/iptables.rules',
+      '/etc/dockwall/ip6tables.rules',
       '/etc/dockwall/ipsets.save',
       '/etc/systemd/system/dockwall-restore.service',
     ]);
@@ -65,6 +71,7 @@ describe('export --format restore from a policy', () => {
     expect(exec).toEqual([
       'ExecStartPre=/sbin/ipset -exist -file /etc/dockwall/ipsets.save restore',
       'ExecStart=/sbin/iptables-restore --wait -n /etc/dockwall/iptables.rules',
+      'ExecStart=/sbin/ip6tables-restore --wait -n /etc/dockwall/ip6tables.rules',
     ]);
     expect(unit).toMatch(/Before=network-pre.target docker.service/);
   });
