@@ -129,7 +129,7 @@ function isWildcard(ip: string): boolean {
   return ip === '' || ip === '0.0.0.0' || ip === '::';
 }
 
-function portInFamily(p: PublishedPort, family: Family): boolean {
+export function portInFamily(p: PublishedPort, family: Family): boolean {
   if (p.hostIp === '') return true;
   if (p.hostIp === '0.0.0.0') return family === 'ipv4';
   if (p.hostIp === '::') return family === 'ipv6';

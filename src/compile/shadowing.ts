@@ -10,10 +10,10 @@ import type {
   SourcePos,
 } from '../model/index.js';
 import { FAMILIES } from '../model/index.js';
-import { grantedPorts } from './container-rules.js';
+import { grantedPorts, portInFamily } from './container-rules.js';
 import { selectContainers } from './container-select.js';
 import { coveredFamilies } from './families.js';
-import { familyOfAddress } from './rule-builder.js';
+import { appliesToFamily, familyOfAddress } from './rule-builder.js';
 
 /**
  * Entries that another entry takes precedence over, each reported with both positions:
@@ -58,12 +58,13 @@ function acrossSections(policy: Policy, inventory: DockerInventory): Diagnostic[
   const sf = policy.sharedFilter;
   const allow = sf?.allow ?? [];
   const filterFamilies = sf ? coveredFamilies(sf.families, FAMILIES) : [];
-  const granted = new Set<string>();
+  const granted = new Map<string, ContainerAllow[]>();
   for (const g of policy.containers) {
     const matched = selectContainers(inventory, g.selector);
     for (const family of coveredFamilies(g.families, FAMILIES)) {
       for (const p of grantedPorts(g, matched, family)) {
-        granted.add(`${family}/${p.proto}/${p.hostPort}`);
+        const key = `${family}/${p.proto}/${p.hostPort}`;
+        granted.set(key, [...(granted.get(key) ?? []), g]);
         if (!sf || !filterFamilies.includes(family)) continue;
         if (allow.some((e) => filterAllows(e, p, g, family, policy))) continue;
         const d: Diagnostic = {
@@ -81,22 +82,26 @@ function acrossSections(policy: Policy, inventory: DockerInventory): Diagnostic[
     const published = inventory.containers.flatMap((c) => c.ports.map((p) => ({ c: c.name, p })));
     for (const e of allow) {
       for (const family of filterFamilies) {
-        const hit = published.find(
-          ({ p }) =>
-            protoCovers(e.proto, p.proto) &&
-            portsCover(e.ports, [`${p.hostPort}`]) &&
-            portFamily(p, family) &&
-            !granted.has(`${family}/${p.proto}/${p.hostPort}`),
-        );
+        if (!appliesToFamily(family, e.sources, e.sets, policy.ipsets)) continue;
+        let grants: ContainerAllow[] | undefined;
+        const hit = published.find(({ p }) => {
+          if (!protoCovers(e.proto, p.proto) || !portsCover(e.ports, [`${p.hostPort}`])) return false;
+          if (!portInFamily(p, family)) return false;
+          grants = granted.get(`${family}/${p.proto}/${p.hostPort}`);
+          return !grants?.some((g) => sourcesCover(g.sources, g.sets, e.sources, e.sets));
+        });
         if (!hit) continue;
-        const first = policy.containers[0]?.pos;
+        const gpos = grants?.[0]?.pos ?? policy.containers[0]?.pos;
+        const why = grants
+          ? `the \`containers:\` entry \`${grants[0]!.name}\`${at(gpos)} grants it to fewer sources, so deny_unlisted_published refuses the others`
+          : `no \`containers:\` entry${at(gpos)} grants it, so deny_unlisted_published refuses it`;
         const d: Diagnostic = {
           severity: 'warning',
           code: 'compile.filter-entry-overridden',
-          message: `filter entry \`${e.name}\` allows ${hit.p.hostPort}/${hit.p.proto}, but container ${hit.c.replace(/^\//, '')} publishes that port and no \`containers:\` entry${at(first)} grants it, so deny_unlisted_published refuses it (${family})`,
+          message: `filter entry \`${e.name}\` allows ${hit.p.hostPort}/${hit.p.proto}, but container ${hit.c.replace(/^\//, '')} publishes that port and ${why} (${family})`,
         };
         if (e.pos) d.pos = e.pos;
-        if (first) d.related = [first];
+        if (gpos) d.related = [gpos];
         out.push(d);
         break;
       }
@@ -192,13 +197,6 @@ function cidr(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
   const [addr, prefix] = text.split('/');
   const a = ipaddr.parse(addr!);
   return [a, prefix === undefined ? (a.kind() === 'ipv4' ? 32 : 128) : Number(prefix)];
-}
-
-function portFamily(p: PublishedPort, family: Family): boolean {
-  if (p.hostIp === '') return true;
-  if (p.hostIp === '0.0.0.0') return family === 'ipv4';
-  if (p.hostIp === '::') return family === 'ipv6';
-  return familyOfAddress(p.hostIp) === family;
 }
 
 function sourcesText(g: ContainerAllow): string {

@@ -69,3 +69,48 @@ describe('container-aware rules', () => {
     expect(planChanges(applyPlanToState(state, plan).state, d).operations).toEqual([]);
   });
 });
+
+describe('containers: with no Docker inventory', () => {
+  it('an offline plan without --docker-state warns that every published port is refused, and why', () => {
+    const d = compileDesired(policy());
+    const w = d.diagnostics.filter((x) => x.code === 'compile.no-docker-inventory');
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ severity: 'warning', pos: { line: 3 } });
+    expect(w[0]!.message).toBe(
+      'no Docker inventory was given, so the 2 `containers:` entries grant nothing: every published port is refused (deny_unlisted_published), whatever the entries allow',
+    );
+    expect(w[0]!.hint).toContain('--docker-state');
+    // What it says is what the rules do: no grant, the deny last.
+    const c = d.chains.find((x) => x.family === 'ipv4' && x.chain === 'DOCKWALL-CONTAINERS')!;
+    expect(c.rules.map((r) => r.name)).toEqual(['containers/established', 'containers/deny-unlisted']);
+    const open = compileDesired(policy('deny_unlisted_published: false\n'));
+    expect(open.diagnostics.find((x) => x.code === 'compile.no-docker-inventory')!.message).toContain(
+      'published ports are left to the shared filter and to Docker',
+    );
+  });
+
+  it('is not said with an inventory (even an empty one), nor by validate, which reads no host', () => {
+    const codes = (d: ReturnType<typeof compileDesired>) => d.diagnostics.map((x) => x.code);
+    expect(codes(compileDesired(policy(), { inventory }))).not.toContain('compile.no-docker-inventory');
+    expect(codes(compileDesired(policy(), { inventory: { networks: [], containers: [] } }))).not.toContain(
+      'compile.no-docker-inventory',
+    );
+    expect(codes(compileDesired(policy(), { policyOnly: true }))).not.toContain(
+      'compile.no-docker-inventory',
+    );
+  });
+
+  it('plan --state without --docker-state prints the warning', async () => {
+    const { dockwall, tempFile } = await import('../cli/run-cli.js');
+    const file = tempFile('containers.yaml', `dockwall: 1\ncontainers:\n  - name: web\n    container: web\n`);
+    const r = dockwall([
+      'plan',
+      '-f',
+      file,
+      '--state',
+      'test/fixtures/docker-20.10/05-port-range.iptables-save',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('warning[compile.no-docker-inventory]: no Docker inventory was given');
+  });
+});
