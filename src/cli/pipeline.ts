@@ -1,4 +1,5 @@
-import type { DockerInventory, HostState, Plan, Policy } from '../model/index.js';
+import type { Diagnostic, DockerInventory, Family, HostState, Plan, Policy } from '../model/index.js';
+import { FAMILIES, diag } from '../model/index.js';
 import {
   compileDesired,
   onlyFamilies,
@@ -40,7 +41,10 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   const dumps = offline ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []) : undefined;
   const compileCtx: CompileContext = {};
   if (inventory) compileCtx.inventory = inventory;
-  if (dumps) compileCtx.hostFamilies = stateFamilies(dumps);
+  if (dumps) {
+    compileCtx.hostFamilies = stateFamilies(dumps);
+    ctx.collect(familiesNotGiven(policy, compileCtx.hostFamilies));
+  }
   let desired = compileDesired(policy, compileCtx);
   ctx.collect(desired.diagnostics);
   desired.diagnostics = [];
@@ -52,4 +56,20 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   const out: Planned = { policy, state, desired, plan, offline };
   if (inventory) out.inventory = inventory;
   return out;
+}
+
+/** Against dumps, the families given are the host's: say which part of the policy is then not shown. */
+function familiesNotGiven(policy: Policy, given: readonly Family[]): Diagnostic[] {
+  const covers = [
+    ...(policy.sharedFilter ? ['the shared filter'] : []),
+    ...(policy.containers.length > 0 ? ['the `containers:` rules'] : []),
+  ];
+  if (covers.length === 0 || given.length === 0) return [];
+  return FAMILIES.filter((f) => !given.includes(f)).map((f) =>
+    diag(
+      'info',
+      'plan.family-not-given',
+      `no ${f} dump was given, so ${covers.join(' and ')} ${covers.length > 1 ? 'are' : 'is'} planned for ${given.join(' and ')} only (on a host with ${f}, give its ${f === 'ipv6' ? 'ip6tables-save' : 'iptables-save'} dump too)`,
+    ),
+  );
 }

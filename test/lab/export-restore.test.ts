@@ -31,7 +31,12 @@ describe.skipIf(gate.skip)(
             .replaceAll('/etc/dockwall/', `${dir}/`)
             .split(' '),
         );
-      expect(commands.map((c) => c[0])).toEqual(['/sbin/ipset', '/sbin/iptables-restore']);
+      // The shared filter covers IPv6 too: one restore file per family.
+      expect(commands.map((c) => c[0])).toEqual([
+        '/sbin/ipset',
+        '/sbin/iptables-restore',
+        '/sbin/ip6tables-restore',
+      ]);
       for (const argv of commands) await s.lab.execChecked(s.docker, argv);
     }
 

@@ -132,6 +132,10 @@ describe('IPv6 is not left open: the shared filter and containers: cover every f
     expect(r.code, r.stderr).toBe(2);
     const plan = JSON.parse(r.stdout) as { operations: Array<{ family?: string }> };
     expect(plan.operations.some((o) => o.family === 'ipv6')).toBe(false);
+    const text = dockwall(['plan', '-f', EXAMPLE, '--state', `${F06}.iptables-save`, '--no-check']);
+    expect(text.stderr).toContain(
+      'info[plan.family-not-given]: no ipv6 dump was given, so the shared filter is planned for ipv4 only',
+    );
     const both = JSON.parse(dockwall(['plan', '-f', EXAMPLE, ...DUAL, '--no-check', '--json']).stdout) as {
       operations: Array<{ family?: string; chain?: string }>;
     };
