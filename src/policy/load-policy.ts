@@ -5,6 +5,7 @@ import type { Policy } from '../model/policy.js';
 import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
 import { BuildContext } from './context.js';
+import { checkKeyNames } from './key-names.js';
 import { pyfwSchema } from './pyfw-schema.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
@@ -68,6 +69,9 @@ function load(text: string, file: string): Result<Policy> {
     );
     return { diagnostics };
   }
+
+  const keyProblems = checkKeyNames(src);
+  if (keyProblems.length > 0) return { diagnostics: sorted([...diagnostics, ...keyProblems]) };
 
   const data = toData(src);
   if (!data.ok) {

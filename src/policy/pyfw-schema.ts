@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chainName } from './schema.js';
+import { chainName, setName } from './schema.js';
 
 /**
  * The pyfw wishes format (`pyfw_wishes:` at the top), accepted as pyfw reads it:
@@ -34,7 +34,7 @@ const pyfwIpset = z.strictObject({
 
 export const pyfwSchema = z.object({
   pyfw_wishes: z.strictObject({
-    ipsets: z.record(z.string().min(1, { error: 'must not be empty' }), pyfwIpset).optional(),
+    ipsets: z.record(setName, pyfwIpset).optional(),
     iptables: pyfwTables.optional(),
     ip6tables: pyfwTables.optional(),
   }),

@@ -41,7 +41,7 @@ const name = (what: string) =>
     .regex(NAME_PATTERN, { error: NAME_MESSAGE })
     .describe(what);
 
-const setName = z
+export const setName = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,31}$/, {
     error: 'an ipset name is 1 to 31 letters, digits, `_`, `.`, `:` or `-`',
