@@ -6,6 +6,7 @@ import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
 import { BuildContext } from './context.js';
 import { checkKeyNames } from './key-names.js';
+import { checkRuleReferences } from './rule-references.js';
 import { pyfwSchema } from './pyfw-schema.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
@@ -89,6 +90,7 @@ function load(text: string, file: string): Result<Policy> {
       };
     }
     policy = buildPyfw(ctx, parsed.data);
+    checkRuleReferences(ctx, policy, parsed.data.extensions);
   } else {
     const parsed = policySchema.safeParse(data.value);
     if (!parsed.success) {
@@ -97,6 +99,7 @@ function load(text: string, file: string): Result<Policy> {
       };
     }
     policy = buildNative(ctx, parsed.data);
+    checkRuleReferences(ctx, policy, parsed.data.extensions);
   }
   diagnostics.push(...ctx.diagnostics);
   sorted(diagnostics);

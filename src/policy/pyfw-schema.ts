@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chainName, setName } from './schema.js';
+import { chainName, extensions, setName } from './schema.js';
 
 /**
  * The pyfw wishes format (`pyfw_wishes:` at the top), accepted as pyfw reads it:
@@ -38,6 +38,8 @@ export const pyfwSchema = z.object({
     iptables: pyfwTables.optional(),
     ip6tables: pyfwTables.optional(),
   }),
+  /** dockwall's own key beside `pyfw_wishes` (pyfw reads only `pyfw_wishes`). */
+  extensions: extensions.optional(),
 });
 
 export type PyfwInput = z.infer<typeof pyfwSchema>;
