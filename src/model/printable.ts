@@ -15,14 +15,16 @@ const NAMED: ReadonlyMap<string, string> = new Map([
   ['\t', '\\t'],
 ]);
 
+/** `\n`, `\t`, `\r`, else `\uXXXX` per UTF-16 unit: the escapes JSON uses, so JSON output stays JSON. */
 function escapeChar(c: string): string {
   const named = NAMED.get(c);
   if (named !== undefined) return named;
-  const code = c.codePointAt(0)!;
-  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  let out = '';
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
 }
 
-/** `text` with every non-printable character written as an escape (`\x1b`, `\n`, `\u{202e}`). */
+/** `text` with every non-printable character written as an escape (`\u001b`, `\n`, `\u202e`). */
 export function printable(text: string): string {
   NON_PRINTABLE.lastIndex = 0;
   return NON_PRINTABLE.test(text) ? text.replace(NON_PRINTABLE, escapeChar) : text;
@@ -38,7 +40,7 @@ export function hasNonPrintable(text: string): boolean {
 const OWN_SGR = /^\x1b\[(?:1|2|22|31|32|33|39)m/;
 
 /**
- * Human output as it goes to the terminal: line breaks stay, the CLI's own colour sequences stay,
+ * Human output as it goes to the terminal: line breaks and tabs stay, the CLI's own colour sequences stay,
  * every other non-printable character is escaped. A renderer that forgot `printable` still cannot
  * move the cursor or hide a line.
  */
@@ -50,7 +52,7 @@ export function terminalSafe(text: string): string {
   NON_PRINTABLE.lastIndex = 0;
   for (let m = NON_PRINTABLE.exec(text); m !== null; m = NON_PRINTABLE.exec(text)) {
     const c = m[0];
-    if (c === '\n') continue;
+    if (c === '\n' || c === '\t') continue;
     if (c === '\x1b') {
       const sgr = OWN_SGR.exec(text.slice(m.index, m.index + 6));
       if (sgr) {
@@ -62,4 +64,16 @@ export function terminalSafe(text: string): string {
     last = m.index + c.length;
   }
   return out + text.slice(last);
+}
+
+/** A deep copy of plain data (JSON-shaped) with every string passed through `printable`. */
+export function printableData<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
+    typeof v === 'string' ? printable(v) : v,
+  ) as T;
+}
+
+/** `printable` line by line: text that is meant to span lines keeps its line breaks. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }
