@@ -54,6 +54,8 @@ export async function variantReport(runner: Runner): Promise<VariantReport> {
 /** Which iptables to use: the variant Docker's chains are in, else the `iptables` command's. */
 export async function chooseVariant(ctx: CliContext, runner: Runner): Promise<IptablesVariant> {
   const v = await variantReport(runner);
+  // Docker's chains may be in tables dockwall cannot read: planning beside them would be a silent hole.
+  if (v.otherUnreadable && v.message) throw new CliError(v.message);
   if (v.mismatch && v.message) ctx.collect([diag('warning', 'host.variant-mismatch', v.message)]);
   return v.docker !== 'none' ? v.docker : v.command;
 }

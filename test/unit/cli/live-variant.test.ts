@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CliContext } from '../../../src/cli/context.js';
 import { readLiveState } from '../../../src/cli/live.js';
 import { makePaint } from '../../../src/cli/output.js';
@@ -59,5 +59,30 @@ describe("a live plan reads the iptables variant Docker's chains are in", () => 
     expect(state.rulesets.ipv4!.variant).toBe('legacy');
     expect(dockerChainsIn(state, 'ipv4')).toBe(true);
     expect(ctx.diagnostics.map((d) => d.code)).toContain('host.variant-mismatch');
+  });
+
+  it('refuses to plan when the legacy tables may hold Docker’s chains but cannot be read', async () => {
+    const nft = fixture('09-legacy-backend.iptables-nft-save-with-warning');
+    const runner = {
+      wrap: [],
+      run: async (argv: readonly string[]): Promise<RunResult> => {
+        const cmd = argv.join(' ');
+        if (cmd === 'iptables --version')
+          return { code: 0, stdout: 'iptables v1.8.9 (nf_tables)\n', stderr: '', durationMs: 1 };
+        if (cmd === 'iptables-save') return { code: 0, stdout: nft, stderr: '', durationMs: 1 };
+        return { code: 127, stdout: '', stderr: `${argv[0]}: not found`, durationMs: 1 };
+      },
+    };
+    // A fresh module, so the variant detected in the test above is not reused.
+    vi.resetModules();
+    const live = await import('../../../src/cli/live.js');
+    const ctx = new CliContext({ out: () => {}, err: () => {}, color: false, paint: makePaint(false) });
+    const policy = loadPolicy(
+      readFileSync(join(repoRoot, 'examples/firewalling-docker.yaml'), 'utf8'),
+      'p.yaml',
+    );
+    await expect(live.readLiveState(ctx, compileDesired(policy.value!), { runner })).rejects.toThrow(
+      /iptables-legacy tables are present .* `iptables-legacy-save` cannot be run here/,
+    );
   });
 });
