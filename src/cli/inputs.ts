@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DockerInventory, Family, HostState, Policy, Ruleset } from '../model/index.js';
-import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
+import { otherVariantWarning } from '../compile/index.js';
+import { LEGACY_WARNING_PREFIX, parseIpsetSave, parseIptablesSave } from '../parse/index.js';
 import { loadPolicy } from '../policy/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
@@ -25,10 +26,12 @@ export function readPolicy(ctx: CliContext, file: string): Policy {
 export function readStateFiles(ctx: CliContext, files: string[], ipsetFiles: string[]): HostState {
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const file of files) {
-    const rs = ctx.valueOf(
-      parseIptablesSave(readText(ctx, file), { file }),
-      `${file} is not a valid rule dump`,
-    );
+    const text = readText(ctx, file);
+    const rs = ctx.valueOf(parseIptablesSave(text, { file }), `${file} is not a valid rule dump`);
+    const at = text.indexOf(LEGACY_WARNING_PREFIX);
+    const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
+    const warning = otherVariantWarning(rs, { file, line, column: 1 });
+    if (warning) ctx.collect([warning]);
     if (rulesets[rs.family])
       throw new CliError(`two ${rs.family} dumps given (${file}); give one per family`);
     rulesets[rs.family] = rs;

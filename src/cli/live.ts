@@ -8,8 +8,10 @@ import {
 } from '../compile/index.js';
 import { DockerEngineClient, readInventory } from '../docker/index.js';
 import {
+  checkExtensions,
   createRunner,
   detectVariant,
+  iptablesCommand,
   readChainRules,
   readSets,
   readTable,
@@ -25,6 +27,7 @@ import type {
   Family,
   HostState,
   IptablesVariant,
+  Policy,
   Ruleset,
   Table,
   TableName,
@@ -62,6 +65,8 @@ export async function variantReport(runner: Runner): Promise<VariantReport> {
 /** Which iptables to use: the variant Docker's chains are in, else the `iptables` command's. */
 export async function chooseVariant(ctx: CliContext, runner: Runner): Promise<IptablesVariant> {
   const v = await variantReport(runner);
+  // Docker's chains may be in tables dockwall cannot read: planning beside them would be a silent hole.
+  if (v.otherUnreadable && v.message) throw new CliError(v.message);
   if (v.mismatch && v.message) ctx.collect([diag('warning', 'host.variant-mismatch', v.message)]);
   return v.docker !== 'none' ? v.docker : v.command;
 }
@@ -101,6 +106,8 @@ export async function readLiveState(
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
     for (const [t, c] of BASE_CHAINS) want(t, c);
     for (const c of desired.chains) if (c.family === family) want(c.table, c.chain);
+    // Chains the policy jumps to but does not make: the plan checks they exist.
+    for (const r of desired.references ?? []) if (r.family === family) want(r.table, r.target);
     for (const [table, chains] of wanted) {
       const fetch: Promise<TableFetch> =
         opts.full || variant === 'legacy'
@@ -312,6 +319,34 @@ async function listNftChains(runner: Runner, family: Family): Promise<Map<string
     if (t) out.set(t[2]!, (names = out.get(t[2]!) ?? []));
     const c = names ? /^\s+chain (\S+) \{/.exec(line) : null;
     if (c?.[1]) names!.push(c[1]);
+  }
+  return out;
+}
+
+/**
+ * The policy's `extensions`, checked with this host's iptables (the variant in use) for every
+ * family the policy manages: an extension iptables cannot load is an error on the `extensions` key.
+ */
+export async function liveExtensionProblems(
+  ctx: CliContext,
+  policy: Policy,
+  families: readonly Family[],
+): Promise<Diagnostic[]> {
+  const ext = policy.extensions;
+  if (!ext || ext.matches.length + ext.targets.length === 0) return [];
+  const runner = hostRunner();
+  const variant = await chooseVariant(ctx, runner);
+  const out: Diagnostic[] = [];
+  for (const family of families) {
+    for (const p of await checkExtensions(runner, family, ext, variant)) {
+      const tool = iptablesCommand(family, 'main', variant);
+      const what = p.kind === 'match' ? `-m ${p.name}` : `-j ${p.name}`;
+      const message =
+        p.problem === 'missing'
+          ? `\`${what}\` is listed under \`extensions\`, but ${tool} on this host cannot load it: install the extension (xtables-addons?) or correct the name`
+          : `\`${what}\` is listed under \`extensions\`, and ${tool} has it, but the kernel does not: load its kernel module`;
+      out.push(diag('error', 'host.extension-unavailable', message, ext.pos));
+    }
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { terminalSafe } from '../model/index.js';
 import type { Paint } from '../plan/render-text.js';
 
 /** Where the CLI writes, and whether it may colour: only on a terminal, never with NO_COLOR. */
@@ -20,11 +21,20 @@ export function makePaint(color: boolean): Paint {
   return { add: c.green, remove: c.red, change: c.yellow, dim: c.dim, bold: c.bold };
 }
 
+/**
+ * What goes to a terminal passes `terminalSafe`: the renderers escape outside text themselves, and
+ * this catches what one forgot, so nothing printed can move the cursor or hide a line. Output to a
+ * file or pipe is written as it is (an export must keep its bytes).
+ */
+export function terminalWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  return stream.isTTY ? (t) => void stream.write(terminalSafe(t)) : (t) => void stream.write(t);
+}
+
 export function processOutput(): Output {
   const color = colorAllowed(process.stdout);
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: terminalWriter(process.stdout),
+    err: terminalWriter(process.stderr),
     color,
     paint: makePaint(color),
   };

@@ -8,10 +8,10 @@ import {
   type CompileContext,
   type DesiredState,
 } from '../compile/index.js';
-import { planChanges } from '../plan/index.js';
+import { missingChainReferences, planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { readInventoryFile, readPolicy, readStateFiles } from './inputs.js';
-import { readLiveInventory, readLiveState } from './live.js';
+import { liveExtensionProblems, readLiveInventory, readLiveState } from './live.js';
 
 export interface StateOptions {
   file: string;
@@ -52,6 +52,12 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
 
   const state = dumps ?? (await readLiveState(ctx, desired, { requiredFamilies: policyFamilies(policy) }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
+  // What iptables-restore --test lets through and the commit refuses: jumps to chains that will not
+  // exist, extensions this host's iptables cannot load.
+  ctx.collect(missingChainReferences(state, desired));
+  if (!offline) ctx.collect(await liveExtensionProblems(ctx, policy, desired.families));
+  else if (policy.extensions) ctx.collect([extensionsNotChecked(policy)]);
+  ctx.failOnErrors(`${opts.file} cannot be applied to this host`);
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
   const out: Planned = { policy, state, desired, plan, offline };
   if (inventory) out.inventory = inventory;
@@ -71,5 +77,15 @@ function familiesNotGiven(policy: Policy, given: readonly Family[]): Diagnostic[
       'plan.family-not-given',
       `no ${f} dump was given, so ${covers.join(' and ')} ${covers.length > 1 ? 'are' : 'is'} planned for ${given.join(' and ')} only (on a host with ${f}, give its ${f === 'ipv6' ? 'ip6tables-save' : 'iptables-save'} dump too)`,
     ),
+  );
+}
+
+function extensionsNotChecked(policy: Policy): Diagnostic {
+  const names = [...(policy.extensions?.matches ?? []), ...(policy.extensions?.targets ?? [])];
+  return diag(
+    'info',
+    'plan.extensions-not-checked',
+    `a plan against saved dumps cannot tell whether this host's iptables loads ${names.map((n) => `\`${n}\``).join(', ')}: apply and a live plan check it`,
+    policy.extensions?.pos,
   );
 }

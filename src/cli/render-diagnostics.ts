@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../model/index.js';
+import { printable } from '../model/index.js';
 import type { Paint } from '../plan/render-text.js';
 
 /**
@@ -20,14 +21,14 @@ function renderOne(d: Diagnostic, sources: ReadonlyMap<string, string>, paint: P
       : d.severity === 'warning'
         ? paint.change('warning')
         : paint.dim('info');
-  const lines = [`${label}${paint.dim(`[${d.code}]`)}: ${d.message}`];
+  const lines = [`${label}${paint.dim(`[${d.code}]`)}: ${printable(d.message)}`];
   if (d.pos) {
-    lines.push(`  --> ${d.pos.file}:${d.pos.line}:${d.pos.column}`);
+    lines.push(`  --> ${printable(d.pos.file)}:${d.pos.line}:${d.pos.column}`);
     const text = sources.get(d.pos.file)?.split('\n')[d.pos.line - 1];
     if (text !== undefined) {
       const num = String(d.pos.line);
       const gutter = ' '.repeat(num.length);
-      const shown = text.replace(/\t/g, ' ');
+      const shown = printable(text.replace(/\t/g, ' '));
       lines.push(
         `   ${gutter}|`,
         `   ${num}| ${shown}`,
@@ -35,12 +36,12 @@ function renderOne(d: Diagnostic, sources: ReadonlyMap<string, string>, paint: P
       );
     }
   }
-  if (d.hint) lines.push(`   = hint: ${d.hint}`);
+  if (d.hint) lines.push(`   = hint: ${printable(d.hint)}`);
   return lines.join('\n') + '\n';
 }
 
 /** One line per diagnostic, for logs: `file:line:col: severity: message`. */
 export function diagnosticLine(d: Diagnostic): string {
   const at = d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.column}: ` : '';
-  return `${at}${d.severity}: ${d.message}`;
+  return printable(`${at}${d.severity}: ${d.message}`);
 }

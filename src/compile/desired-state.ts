@@ -1,5 +1,6 @@
 import type {
   ChainPolicy,
+  ChainReference,
   Diagnostic,
   DockerInventory,
   Family,
@@ -44,6 +45,8 @@ export interface DesiredState {
   /** Families the policy manages (the planner reads and plans only these). */
   families: Family[];
   diagnostics: Diagnostic[];
+  /** Jumps to chains the policy does not make: a plan checks that the host has them. */
+  references?: ChainReference[];
 }
 
 export interface CompileContext {
@@ -139,12 +142,14 @@ export function compileDesired(policy: Policy, ctx: CompileContext = {}): Desire
 
   for (const c of chains.list) checkDuplicateNames(c, diagnostics);
 
-  return {
+  const desired: DesiredState = {
     chains: chains.list,
     sets: policy.ipsets,
     families: FAMILIES.filter((f) => families.has(f)),
     diagnostics,
   };
+  if (policy.chainReferences) desired.references = policy.chainReferences;
+  return desired;
 }
 
 /** The desired state limited to these families (those whose tables could be read). */

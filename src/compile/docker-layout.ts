@@ -1,4 +1,5 @@
-import type { Family, HostState, Ruleset } from '../model/index.js';
+import type { Diagnostic, Family, HostState, Ruleset, SourcePos } from '../model/index.js';
+import { diag } from '../model/index.js';
 
 /** Which of Docker's rule layouts a host shows, told from the chain names Docker created. */
 export type DockerLayout =
@@ -73,4 +74,21 @@ export function hasDockerChains(rs: Ruleset): boolean {
 export function dockerChainsIn(state: HostState, family: Family): boolean {
   const rs = state.rulesets[family];
   return state.dockerChainsPresent?.[family] ?? (rs !== undefined && hasDockerChains(rs));
+}
+
+/**
+ * A dump from iptables-nft says "iptables-legacy tables present": the kernel runs a second set of
+ * tables the dump cannot show. When the dump has none of Docker's chains, Docker most likely writes
+ * to those (dockerd uses whichever iptables is first on its PATH), and a DOCKER-USER planned here
+ * would never see Docker's traffic: FORWARD of the legacy tables decides it.
+ */
+export function otherVariantWarning(rs: Ruleset, pos?: SourcePos): Diagnostic | undefined {
+  if (!rs.legacyTablesPresent) return undefined;
+  const save = rs.family === 'ipv6' ? 'ip6tables-legacy-save' : 'iptables-legacy-save';
+  const message = hasDockerChains(rs)
+    ? `this dump says iptables-legacy tables are present too: their rules run in the kernel as well, and this dump cannot show them (a leftover of an earlier Docker or firewall?)`
+    : `this dump says iptables-legacy tables are present and holds none of Docker's chains: Docker most likely writes its rules with iptables-legacy, where rules planned from this dump are never reached (a DOCKER-USER here does not filter Docker's traffic)`;
+  return diag('warning', 'state.other-variant-tables', message, pos, {
+    hint: `plan against \`${save}\` output, or run dockwall on the host, where it uses the variant Docker's chains are in`,
+  });
 }

@@ -1,3 +1,4 @@
+import { keyedRecord } from '../model/own-key.js';
 import type { IncomingMessage } from 'node:http';
 import type { ApiEvent } from './api-types.js';
 import type { CallOptions, DockerEngineClient } from './engine-client.js';
@@ -47,7 +48,7 @@ export function parseDockerEvent(raw: unknown): DockerEvent | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const e = raw as ApiEvent;
   if (typeof e.Type !== 'string' || typeof e.Action !== 'string') return undefined;
-  const attributes: Record<string, string> = {};
+  const attributes = keyedRecord<string>();
   for (const [key, value] of Object.entries(e.Actor?.Attributes ?? {})) {
     if (typeof value === 'string') attributes[key] = value;
   }

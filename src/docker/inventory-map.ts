@@ -1,3 +1,4 @@
+import { keyedRecord } from '../model/own-key.js';
 import type {
   ContainerEndpoint,
   DockerContainer,
@@ -33,7 +34,7 @@ function str(value: unknown): string | undefined {
 }
 
 function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = keyedRecord<string>();
   const record = obj(value);
   if (!record) return out;
   for (const [key, v] of Object.entries(record)) if (typeof v === 'string') out[key] = v;

@@ -1,3 +1,4 @@
+import { printable, printableLines } from '../model/printable.js';
 import type { Paint } from '../plan/render-text.js';
 import { CATEGORY_ORDER } from './diagnose.js';
 import type { DoctorReport, FindingCategory } from './facts.js';
@@ -52,10 +53,10 @@ export function renderDoctorText(report: DoctorReport, paint: Paint): string {
           : f.severity === 'warning'
             ? paint.change('warning')
             : paint.dim('info');
-      out.push(`  ${tag}: ${paint.bold(f.title)} ${paint.dim(`[${f.id}]`)}`);
-      out.push(indent(f.detail, '    '));
+      out.push(`  ${tag}: ${paint.bold(printable(f.title))} ${paint.dim(`[${printable(f.id)}]`)}`);
+      out.push(indent(printableLines(f.detail), '    '));
       out.push(`    ${paint.add('fix')}:`);
-      out.push(indent(f.fix, '      '));
+      out.push(indent(printableLines(f.fix), '      '));
       out.push('');
     }
   }

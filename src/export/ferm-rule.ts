@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import type { MatchModule, Rule, RuleOption } from '../model/index.js';
 import type { FermOption } from './ferm-keywords.js';
 import {
@@ -51,7 +52,7 @@ export function fermRule(rule: Rule): FermRuleResult {
       words.push(o.negated ? '! fragment' : 'fragment');
       continue;
     }
-    const kw = GENERIC[o.name];
+    const kw = ownValue(GENERIC, o.name);
     const arg = o.args[0];
     if (!kw || !arg) return { problem: `ferm has no keyword for ${o.name}` };
     if (o.name === '-p' && !o.negated) proto = arg.text;

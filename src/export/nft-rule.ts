@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import { memberOptions } from '../parse/index.js';
 import type { Family, IpSet, MatchModule, Rule, RuleOption } from '../model/index.js';
 import { nftTarget } from './nft-target.js';
@@ -222,7 +223,7 @@ function nftMatch(m: MatchModule, proto: string | undefined, ctx: NftContext, se
       case 'conntrack --ctstatus': {
         const names = arg(o)
           .split(',')
-          .map((n) => CT_STATUS[n] ?? fail(`conntrack status ${n} is not translated`));
+          .map((n) => ownValue(CT_STATUS, n) ?? fail(`conntrack status ${n} is not translated`));
         out.push(o.negated ? `ct status & (${names.join('|')}) == 0` : `ct status ${names.join(',')}`);
         break;
       }
@@ -251,7 +252,7 @@ function nftMatch(m: MatchModule, proto: string | undefined, ctx: NftContext, se
         break;
       case 'limit --limit': {
         const [n, unit] = arg(o).split('/');
-        const u = LIMIT_UNITS[unit ?? ''] ?? fail(`limit ${arg(o)} is not translated`);
+        const u = ownValue(LIMIT_UNITS, unit ?? '') ?? fail(`limit ${arg(o)} is not translated`);
         const burst = m.options.find((x) => x.name === '--limit-burst');
         out.push(`limit rate ${n}/${u}${burst ? ` burst ${arg(burst)} packets` : ''}`);
         break;

@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import type { RuleOption, RuleTarget } from '../model/index.js';
 import type { NftContext } from './nft-rule.js';
 import { fail, nftName, nftString } from './nft-words.js';
@@ -79,7 +80,7 @@ export function nftTarget(t: RuleTarget | null, ctx: NftContext): string | undef
         only(t, ['--reject-with']).get('--reject-with') ??
         (ctx.family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
       const map = ctx.family === 'ipv4' ? REJECT_V4 : REJECT_V6;
-      return map[how] ?? fail(`REJECT --reject-with ${how} has no nftables translation here`);
+      return ownValue(map, how) ?? fail(`REJECT --reject-with ${how} has no nftables translation here`);
     }
     case 'LOG': {
       const o = only(t, ['--log-prefix', '--log-level']);
@@ -88,7 +89,7 @@ export function nftTarget(t: RuleTarget | null, ctx: NftContext): string | undef
       const parts = ['log'];
       if (prefix !== undefined) parts.push(`prefix ${nftString(prefix)}`);
       if (level !== undefined)
-        parts.push(`level ${LOG_LEVELS[level] ?? fail(`log level ${level} is not translated`)}`);
+        parts.push(`level ${ownValue(LOG_LEVELS, level) ?? fail(`log level ${level} is not translated`)}`);
       return parts.join(' ');
     }
     case 'MASQUERADE':

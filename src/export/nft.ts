@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import { memberComment, memberElement } from '../parse/index.js';
 import { DOCKER_USER, isDockerChain } from '../compile/index.js';
 import type { Diagnostic, IpSet, TableName } from '../model/index.js';
@@ -123,7 +124,7 @@ function chainText(
     return [];
   }
   const lines = [`\tchain ${name} {`];
-  const hook = HOOKS[c.table][c.name];
+  const hook = ownValue(HOOKS[c.table], c.name);
   if (c.builtin && hook) {
     const [type, at, priority] = hook;
     const policy = c.policy === 'DROP' ? 'drop' : 'accept';
@@ -154,7 +155,7 @@ function chainText(
 
 function isBaseChain(source: ExportSource, c: ExportChain): boolean {
   return (
-    (c.builtin && HOOKS[c.table][c.name] !== undefined) ||
+    (c.builtin && ownValue(HOOKS[c.table], c.name) !== undefined) ||
     (source.origin === 'policy' && c.table === 'filter' && c.name === DOCKER_USER)
   );
 }

@@ -16,6 +16,11 @@ export interface VariantReport {
   docker: IptablesVariant | 'none';
   /** Docker's chains are only in the variant the `iptables` command does not use. */
   mismatch: boolean;
+  /**
+   * The command's own tables say the other variant's tables exist (iptables-nft's "iptables-legacy
+   * tables present"), but the other variant's tools cannot be run: Docker's chains may be there.
+   */
+  otherUnreadable?: boolean;
   /** A plain-language explanation when something needs the reader's attention. */
   message?: string;
 }
@@ -61,7 +66,15 @@ export async function detectVariant(runner: Runner): Promise<VariantReport> {
   if (inOwn) report.docker = command;
   else if (inOther) report.docker = otherVariant;
 
-  if (!inOwn && inOther) {
+  const otherPresent = own.stdout.includes('# Warning: iptables-legacy tables present');
+  if (!inOwn && otherPresent && theirs.code !== 0) {
+    report.otherUnreadable = true;
+    report.message =
+      `\`iptables-save\` says iptables-legacy tables are present and shows none of Docker's chains, ` +
+      `but \`${toolName(otherVariant)}-save\` cannot be run here (${theirs.stderr.trim() || `exit ${theirs.code}`}): ` +
+      `Docker may be writing its rules there, where rules dockwall plans with \`iptables\` are never reached. ` +
+      `Install the ${otherVariant} tools (or switch the iptables alternative) so both can be read.`;
+  } else if (!inOwn && inOther) {
     report.mismatch = true;
     report.message =
       `Docker's chains are in the ${otherVariant} tables, but \`iptables\` is the ${command} variant: ` +

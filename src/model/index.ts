@@ -6,3 +6,5 @@ export * from './docker.js';
 export * from './policy.js';
 export * from './plan.js';
 export * from './state.js';
+export * from './printable.js';
+export * from './own-key.js';

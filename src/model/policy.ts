@@ -123,4 +123,32 @@ export interface Policy {
   expectations: Expectation[];
   /** Host description for offline proof (`check`), when declared in the policy. */
   host?: HostModel;
+  /** Match modules and targets iptables ships but dockwall does not know, listed under `extensions`. */
+  extensions?: PolicyExtensions;
+  /**
+   * Jumps and gotos to chains the policy does not make (Docker's, other programs'): they must exist
+   * on the host, which only a plan against it can tell.
+   */
+  chainReferences?: ChainReference[];
+}
+
+export interface PolicyExtensions {
+  matches: string[];
+  targets: string[];
+  pos?: SourcePos;
+}
+
+/** A rule's `-j CHAIN` or `-g CHAIN` to a chain the policy does not create. */
+export interface ChainReference {
+  family: Family;
+  table: TableName;
+  /** The chain the rule is in, and the rule's name. */
+  chain: string;
+  rule: string;
+  /** The chain jumped to. */
+  target: string;
+  kind: 'jump' | 'goto';
+  /** Where the target's name is in the policy. */
+  pos?: SourcePos;
+  length?: number;
 }

@@ -23,6 +23,7 @@ import {
 } from './rule-syntax.js';
 import { TARGET_SPECS } from './target-specs.js';
 import type { Lexer } from './tokenize.js';
+import { ADDRESS_CHECK, type ValueCheck } from './value-checks.js';
 
 /**
  * Rule bodies (`-p tcp --dport 22 -j ACCEPT`) parsed the way iptables parses them: generic options,
@@ -368,11 +369,29 @@ export class RuleParser {
       );
       return;
     }
+    const valueAt = inline ? at : this.i - 1;
+    if ((name === '-s' || name === '-d') && !this.checkValue(ADDRESS_CHECK, optText, value, valueAt)) {
+      return;
+    }
     if (name === '-p') {
       this.proto = value.text.toLowerCase();
       this.protoNegated = negated;
     }
     this.generic.push(this.option(name, negated, this.args));
+  }
+
+  /** False (and an error on the value) when iptables would refuse the value. */
+  private checkValue(check: ValueCheck, optText: string, value: Token, valueAt: number): boolean {
+    const family = this.ctx.family;
+    if (check.ok(value.text, family)) return true;
+    const eq = optText.indexOf('=');
+    this.error(
+      'parse.bad-value',
+      `${eq > 2 ? optText.slice(0, eq) : optText} expects ${check.expects(family)}, found "${value.text}"`,
+      valueAt,
+      check.hint?.(value.text, optText),
+    );
+    return false;
   }
 
   private hasGeneric(name: string): boolean {
@@ -414,6 +433,7 @@ export class RuleParser {
     }
     const spec = hit.spec;
     if (!this.takeArgs(at, spec.args, spec.expects, inline)) return;
+    if (spec.check && !this.checkValue(spec.check, name, this.args[0]!, inline ? at : this.i - 1)) return;
     this.owners.options[hit.owner]!.push(
       this.option(spec.name, negation !== NO_TOKEN || this.argsNegated, this.args),
     );

@@ -50,7 +50,7 @@ export interface DumpRuleContext {
 }
 
 export class DumpRuleLines {
-  private readonly shapes = new RuleShapes();
+  private readonly shapes: RuleShapes;
   private readonly pending = new Map<Chain, number[]>();
   private lexer: Lexer | undefined;
   private lastName = '';
@@ -62,7 +62,9 @@ export class DumpRuleLines {
   constructor(
     private readonly text: string,
     private readonly ctx: DumpRuleContext,
-  ) {}
+  ) {
+    this.shapes = new RuleShapes(ctx.family);
+  }
 
   /** Called when a table starts: chain names mean other chains from now on. */
   newTable(): void {

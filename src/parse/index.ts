@@ -8,6 +8,7 @@ export {
 } from './rule-parser.js';
 export { canonicalRule, formatRule, ruleKey } from './canonical.js';
 export { parseIptablesSave, printIptablesSave, type SaveParseOptions } from './iptables-save.js';
+export { LEGACY_WARNING_PREFIX } from './dump-lines.js';
 export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';
 export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
 export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
@@ -34,3 +35,4 @@ export {
   type Network,
 } from './address.js';
 export { canonicalPortRange, parsePort, protocolName, protocolNumber, canonicalIcmpType } from './names.js';
+export { isKnownMatch, isKnownTarget, knownMatches, knownTargets } from './extension-names.js';

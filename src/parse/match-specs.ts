@@ -22,6 +22,7 @@ import {
 } from './match-canon.js';
 import { compileSpec, opt, type CompiledSpec, type ModuleSpec } from './module-spec.js';
 import { canonicalIcmpType, protocolNumber } from './names.js';
+import { MAC_CHECK } from './value-checks.js';
 
 /**
  * The match modules dockwall knows: their options (in iptables-save order, with argument counts)
@@ -194,7 +195,8 @@ const MATCHES: ModuleSpec[] = [
     options: [
       opt('--mac-source', 1, {
         expects: 'a MAC address',
-        value: (t) => (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(t) ? t.toLowerCase() : null),
+        check: MAC_CHECK,
+        value: (t) => (MAC_CHECK.ok(t, 'ipv4') ? t.toLowerCase().replace(/-/g, ':') : null),
       }),
     ],
   },

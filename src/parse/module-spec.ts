@@ -1,4 +1,5 @@
 import type { Family, RuleOption } from '../model/index.js';
+import type { ValueCheck } from './value-checks.js';
 
 /** What the canonical form needs to know about the rule a module is in. */
 export interface CanonContext {
@@ -18,6 +19,8 @@ export interface OptionSpec {
   expects?: string;
   /** Printed with iptables' string quoting (`--comment`, `--log-prefix`). */
   saveString?: boolean;
+  /** A value iptables refuses is an error (one-argument options). */
+  check?: ValueCheck;
   /** Canonical spelling of a one-argument value; null when not understood (kept as written). */
   value?: (text: string, ctx: CanonContext) => string | null;
 }

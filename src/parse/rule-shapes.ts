@@ -1,4 +1,6 @@
+import type { Family } from '../model/index.js';
 import { GENERIC_LONG } from './rule-syntax.js';
+import { checksNamedBy, type ValueCheck } from './value-checks.js';
 
 /**
  * Shapes of rule bodies that are known to parse cleanly, so that a dump's 100,000 rules need not all
@@ -9,7 +11,9 @@ import { GENERIC_LONG } from './rule-syntax.js';
  * word after an option that names something (`-m`, `-j`, `-g`, `-p` and every long spelling or prefix
  * of them). Any other word is a value, and the parser reads a value only to check that `-c` counters
  * are digits and that `-s`/`-d` hold no comma list, so a value is recorded by its class (digits only,
- * has a comma, other). Two bodies of one shape therefore take the same path through the parser, and
+ * has a comma, other). The parser also judges the value after an option that names an address or a
+ * MAC (`-s`, `-d`, `--mac-source`, and their long spellings and abbreviations): such a value's class
+ * also records whether each of those checks accepts it. Two bodies of one shape therefore take the same path through the parser, and
  * a shape whose first body parsed with no diagnostic at all validates every later body of that shape.
  *
  * Bodies with a double quote, or a word opening with a single quote, are never matched: their word
@@ -22,6 +26,10 @@ const COMMA = 2;
 const OTHER = 3;
 /** Added to a value's class when the value was written in double quotes. */
 const QUOTED = 3;
+/** The bits of a code that are the class above; the higher bits record value checks. */
+const CLASS_BITS = 7;
+/** Set on a value that followed an option with value checks; bit 5 + k: check k accepted it. */
+const CHECKED = 16;
 
 /** Long options (and their prefixes) whose value the parser reads: --match, --jump, --goto, --protocol. */
 const NAMING_LONG = [...GENERIC_LONG]
@@ -33,6 +41,24 @@ interface Shape {
   codes: Uint8Array;
   /** The literal words (undefined for values). */
   literals: (string | undefined)[];
+  /** Per value word: the checks of the option before it (undefined for most). */
+  checks: (readonly ValueCheck[] | undefined)[];
+}
+
+/** The part of a value's code that records what `checks` say of text[start, end). */
+function checkBits(
+  checks: readonly ValueCheck[],
+  family: Family,
+  text: string,
+  start: number,
+  end: number,
+): number {
+  const value = text.slice(start, end);
+  let bits = CHECKED;
+  checks.forEach((c, k) => {
+    if (c.ok(value, family)) bits |= 32 << k;
+  });
+  return bits;
 }
 
 function isSpace(c: number): boolean {
@@ -75,7 +101,12 @@ export class RuleShapes {
   private count = 0;
   private hash = 0;
   private naming = false;
+  /** The checks of the last option word, while its value may still follow. */
+  private pending: readonly ValueCheck[] | undefined;
+  private wordChecks: (readonly ValueCheck[] | undefined)[] = [];
   private last: Shape | undefined;
+
+  constructor(private readonly family: Family = 'ipv4') {}
 
   /** Number of distinct shapes known. */
   get size(): number {
@@ -102,6 +133,7 @@ export class RuleShapes {
     this.count = 0;
     this.hash = 0x811c9dc5;
     this.naming = false;
+    this.pending = undefined;
   }
 
   /**
@@ -118,18 +150,26 @@ export class RuleShapes {
   ): void {
     const first = contentEnd > contentStart ? text.charCodeAt(contentStart) : 0;
     let code = valueCode;
-    if (this.naming || first === 45 /* - */ || (first === 33 /* ! */ && contentEnd === contentStart + 1)) {
+    let checks: readonly ValueCheck[] | undefined;
+    const bang = first === 33 /* ! */ && contentEnd === contentStart + 1;
+    if (this.naming || first === 45 /* - */ || bang) {
       code = LITERAL;
       this.hash = wordHash(this.hash, text, wordStart, wordEnd);
       this.naming = first === 45 && takesName(text, contentStart, contentEnd);
+      // `-s ! ADDR` (the old negation) keeps the address pending past the `!`.
+      if (!bang) this.pending = first === 45 ? checksNamedBy(text, contentStart, contentEnd) : undefined;
     } else {
       this.naming = false;
+      checks = this.pending;
+      if (checks) code |= checkBits(checks, this.family, text, contentStart, contentEnd);
+      this.pending = undefined;
     }
     this.hash = Math.imul(this.hash ^ (256 + code), 0x01000193);
     const k = this.count++;
     this.starts[k] = wordStart;
     this.ends[k] = wordEnd;
     this.codes[k] = code;
+    this.wordChecks[k] = checks;
   }
 
   /** Splits text[start, stop) into words and abstracts them; false when the body has quotes. */
@@ -225,7 +265,7 @@ export class RuleShapes {
   /** True when text[start, stop) has the shape of a body that parsed cleanly before. */
   match(text: string, start: number, stop: number): boolean {
     // Neighbouring rules mostly share a shape: try the last one before splitting the body.
-    if (this.last && fits(this.last, text, start, stop)) return true;
+    if (this.last && fits(this.last, this.family, text, start, stop)) return true;
     if (!this.scan(text, start, stop)) return false;
     const list = this.byHash.get(this.hash);
     if (!list) return false;
@@ -254,13 +294,16 @@ export class RuleShapes {
     const n = this.count;
     const codes = new Uint8Array(n);
     const literals: (string | undefined)[] = new Array<string | undefined>(n);
+    const checks: (readonly ValueCheck[] | undefined)[] = new Array<readonly ValueCheck[] | undefined>(n);
     for (let k = 0; k < n; k++) {
       codes[k] = this.codes[k]!;
       literals[k] = codes[k] === LITERAL ? text.slice(this.starts[k], this.ends[k]) : undefined;
+      checks[k] = this.wordChecks[k];
     }
+    const shape = { codes, literals, checks };
     const list = this.byHash.get(this.hash);
-    if (list) list.push({ codes, literals });
-    else this.byHash.set(this.hash, [{ codes, literals }]);
+    if (list) list.push(shape);
+    else this.byHash.set(this.hash, [shape]);
   }
 }
 
@@ -268,7 +311,7 @@ export class RuleShapes {
  * Whether text[start, stop) has the given shape, checked word by word without splitting the body
  * first. False also for anything unusual (blanks other than spaces, quotes): `scan` decides those.
  */
-function fits(shape: Shape, text: string, start: number, stop: number): boolean {
+function fits(shape: Shape, family: Family, text: string, start: number, stop: number): boolean {
   const n = shape.codes.length;
   let p = start;
   for (let k = 0; k < n; k++) {
@@ -285,7 +328,9 @@ function fits(shape: Shape, text: string, start: number, stop: number): boolean 
     let c = text.charCodeAt(p);
     let digits = true;
     let comma = false;
-    if (code > QUOTED) {
+    const cls = code & CLASS_BITS;
+    const checks = shape.checks[k];
+    if (cls > QUOTED) {
       if (c !== 34) return false;
       const contentStart = ++p;
       for (;;) {
@@ -305,11 +350,13 @@ function fits(shape: Shape, text: string, start: number, stop: number): boolean 
       else if (first === 45 || (first === 33 && len === 1)) return false;
       p++;
       if (p < stop && text.charCodeAt(p) !== 32) return false;
-      if ((digits ? DIGITS : comma ? COMMA : OTHER) + QUOTED !== code) return false;
+      if ((digits ? DIGITS : comma ? COMMA : OTHER) + QUOTED !== cls) return false;
+      if (checks && checkBits(checks, family, text, contentStart, p - 1) !== code - cls) return false;
       continue;
     }
     if (c === 45 /* - */ || c === 39 /* ' */) return false;
     if (c === 33 /* ! */ && (p + 1 >= stop || text.charCodeAt(p + 1) === 32)) return false;
+    const wordStart = p;
     for (; p < stop; p++) {
       c = text.charCodeAt(p);
       if (c <= 57) {
@@ -320,7 +367,8 @@ function fits(shape: Shape, text: string, start: number, stop: number): boolean 
       }
       digits = false;
     }
-    if ((digits ? DIGITS : comma ? COMMA : OTHER) !== code) return false;
+    if ((digits ? DIGITS : comma ? COMMA : OTHER) !== cls) return false;
+    if (checks && checkBits(checks, family, text, wordStart, p) !== code - cls) return false;
   }
   while (p < stop && text.charCodeAt(p) === 32) p++;
   return p === stop;

@@ -1,4 +1,5 @@
 import type { Operation, Plan } from '../model/index.js';
+import { printableData } from '../model/index.js';
 
 export interface Paint {
   add(s: string): string;
@@ -21,7 +22,8 @@ export const NO_PAINT: Paint = {
  * `terraform plan`: `+` add, `-` remove, `~` move or change, grouped by chain, and a summary line.
  */
 export function renderPlanText(plan: Plan, paint: Paint = NO_PAINT): string {
-  const json = JSON.parse(JSON.stringify(plan)) as Plan;
+  // Names, rules, comments and members come from the policy and the host: shown escaped.
+  const json = printableData(plan);
   if (json.operations.length === 0) return 'No changes. The host matches the policy.\n';
   const groups = new Map<string, string[]>();
   for (const op of json.operations) {

@@ -21,7 +21,7 @@ const ROOT = 'pyfw_wishes';
 /** Builds the policy from a pyfw wishes file whose shape the schema has already accepted. */
 export function buildPyfw(ctx: BuildContext, input: PyfwInput): Policy {
   for (const { key, node } of ctx.src.mapKeys([])) {
-    if (key === ROOT) continue;
+    if (key === ROOT || key === 'extensions') continue;
     ctx.warn(
       'policy.pyfw-ignored-key',
       `\`${key}\` is outside \`${ROOT}\`: pyfw reads only \`${ROOT}\`, and so does dockwall`,

@@ -5,6 +5,8 @@ import type { Policy } from '../model/policy.js';
 import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
 import { BuildContext } from './context.js';
+import { checkKeyNames } from './key-names.js';
+import { checkRuleReferences } from './rule-references.js';
 import { pyfwSchema } from './pyfw-schema.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
@@ -69,6 +71,9 @@ function load(text: string, file: string): Result<Policy> {
     return { diagnostics };
   }
 
+  const keyProblems = checkKeyNames(src);
+  if (keyProblems.length > 0) return { diagnostics: sorted([...diagnostics, ...keyProblems]) };
+
   const data = toData(src);
   if (!data.ok) {
     diagnostics.push(data.diagnostic);
@@ -85,6 +90,7 @@ function load(text: string, file: string): Result<Policy> {
       };
     }
     policy = buildPyfw(ctx, parsed.data);
+    checkRuleReferences(ctx, policy, parsed.data.extensions);
   } else {
     const parsed = policySchema.safeParse(data.value);
     if (!parsed.success) {
@@ -93,6 +99,7 @@ function load(text: string, file: string): Result<Policy> {
       };
     }
     policy = buildNative(ctx, parsed.data);
+    checkRuleReferences(ctx, policy, parsed.data.extensions);
   }
   diagnostics.push(...ctx.diagnostics);
   sorted(diagnostics);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chainName } from './schema.js';
+import { chainName, extensions, setName } from './schema.js';
 
 /**
  * The pyfw wishes format (`pyfw_wishes:` at the top), accepted as pyfw reads it:
@@ -34,10 +34,12 @@ const pyfwIpset = z.strictObject({
 
 export const pyfwSchema = z.object({
   pyfw_wishes: z.strictObject({
-    ipsets: z.record(z.string().min(1, { error: 'must not be empty' }), pyfwIpset).optional(),
+    ipsets: z.record(setName, pyfwIpset).optional(),
     iptables: pyfwTables.optional(),
     ip6tables: pyfwTables.optional(),
   }),
+  /** dockwall's own key beside `pyfw_wishes` (pyfw reads only `pyfw_wishes`). */
+  extensions: extensions.optional(),
 });
 
 export type PyfwInput = z.infer<typeof pyfwSchema>;

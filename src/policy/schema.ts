@@ -41,7 +41,7 @@ const name = (what: string) =>
     .regex(NAME_PATTERN, { error: NAME_MESSAGE })
     .describe(what);
 
-const setName = z
+export const setName = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,31}$/, {
     error: 'an ipset name is 1 to 31 letters, digits, `_`, `.`, `:` or `-`',
@@ -310,6 +310,27 @@ const expectation = z
   })
   .describe('A packet and what the firewall must do with it; `dockwall check` proves it.');
 
+const extensionName = z.string().regex(/^[A-Za-z0-9_-]{1,28}$/, {
+  error: 'an extension name is 1 to 28 letters, digits, `_` or `-`',
+});
+
+/** Shared by the native format and pyfw files (there at the top level, beside `pyfw_wishes`). */
+export const extensions = z
+  .strictObject({
+    matches: z
+      .array(extensionName)
+      .optional()
+      .describe('Match modules (`-m NAME`) beyond those iptables 1.8.9 ships, e.g. `geoip`.'),
+    targets: z
+      .array(extensionName)
+      .optional()
+      .describe('Targets (`-j NAME`) beyond those iptables 1.8.9 ships, e.g. `TARPIT`.'),
+  })
+  .describe(
+    'Extensions dockwall does not know (xtables-addons and the like). A rule may use them; plan and ' +
+      'apply check on the live host that iptables can load each one.',
+  );
+
 export const policySchema = z
   .strictObject({
     dockwall: z.literal(1).describe('Format version of this file; must be 1.'),
@@ -329,6 +350,7 @@ export const policySchema = z
     ipv6: familyTables.optional().describe('IPv6 (ip6tables) rules, by table and chain.'),
     host: host.optional(),
     expect: z.array(expectation).optional().describe('Expectations that `dockwall check` proves.'),
+    extensions: extensions.optional(),
   })
   .describe("A dockwall policy: the firewall this host should have, next to Docker's own rules.");
 

@@ -1,3 +1,4 @@
+import { printableData } from '../model/printable.js';
 import { diag, type Diagnostic } from '../model/diagnostic.js';
 import { findChain, type ChainPolicy, type Family } from '../model/ruleset.js';
 import type { MatrixDestination } from './destinations.js';
@@ -91,7 +92,8 @@ export function audit(input: MatrixInput): AuditReport {
 }
 
 /** The report as plain text lines (the CLI adds colour). */
-export function renderAudit(report: AuditReport): string[] {
+export function renderAudit(raw: AuditReport): string[] {
+  const report = printableData(raw);
   const lines: string[] = [];
   const policies = Object.entries(report.inputPolicy)
     .map(([f, p]) => `${f} INPUT ${p ?? 'no filter table'}`)

@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import type { IpSet } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
 import { isNomatch, memberElement } from '../parse/ipset-member.js';
@@ -72,7 +73,7 @@ function parseEntry(member: string, dims: Dim[], family: Family): Entry | string
       const m = /^(?:([a-z0-9-]+):)?(\d+)(?:[-:/](\d+))?$/.exec(p);
       if (!m) return `member port ${JSON.stringify(p)} is not modelled`;
       const protoName = m[1] ?? 'tcp';
-      const proto = /^\d+$/.test(protoName) ? Number(protoName) : PROTO_NUMBERS[protoName];
+      const proto = /^\d+$/.test(protoName) ? Number(protoName) : ownValue(PROTO_NUMBERS, protoName);
       if (proto === undefined) return `member protocol ${protoName} is not modelled`;
       const lo = Number(m[2]);
       if (proto === 1 || proto === 58) {

@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import { PROTO_NUMBERS } from './packet.js';
 
 /** Service names iptables accepts where a port goes (iptables-save itself prints numbers). */
@@ -25,7 +26,7 @@ export function parsePort(text: string): number | undefined {
     const n = Number(text);
     return n <= 65535 ? n : undefined;
   }
-  return SERVICES[text];
+  return ownValue(SERVICES, text);
 }
 
 /** `80`, `1000:2000`, `:1024`, `1024:` → inclusive range. */
@@ -60,7 +61,7 @@ export function parseProto(text: string): number | undefined {
     const n = Number(lower);
     return n <= 255 ? n : undefined;
   }
-  return PROTO_NUMBERS[lower];
+  return ownValue(PROTO_NUMBERS, lower);
 }
 
 /** `0x10/0xff`, `16`, `0x10` → value and mask. */
@@ -143,5 +144,5 @@ export function parseIcmpType(text: string, v6: boolean): [number, number] | und
     const code = m[2] === undefined ? -1 : Number(m[2]);
     return type <= 255 && code <= 255 ? [type, code] : undefined;
   }
-  return (v6 ? ICMP6 : ICMP4)[text];
+  return ownValue(v6 ? ICMP6 : ICMP4, text);
 }

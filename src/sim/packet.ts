@@ -1,3 +1,4 @@
+import { ownValue } from '../model/own-key.js';
 import { diag, type Diagnostic } from '../model/diagnostic.js';
 import type { Expectation } from '../model/policy.js';
 import type { Family } from '../model/ruleset.js';
@@ -44,7 +45,7 @@ export const PROTO_NUMBERS: Record<string, number> = {
 };
 
 export function protoNumber(p: PacketProto): number {
-  return typeof p === 'number' ? p : PROTO_NUMBERS[p]!;
+  return typeof p === 'number' ? p : ownValue(PROTO_NUMBERS, p)!;
 }
 
 export function protoName(n: number): string {

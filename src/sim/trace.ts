@@ -1,3 +1,4 @@
+import { printableData } from '../model/printable.js';
 import { diag, type Diagnostic } from '../model/diagnostic.js';
 import type { Family } from '../model/ruleset.js';
 import { parseAddr } from './addr.js';
@@ -136,7 +137,9 @@ export interface RenderOptions {
 }
 
 /** The trace as plain text lines (the CLI adds colour). */
-export function renderTrace(trace: Trace, opts: RenderOptions = {}): string[] {
+export function renderTrace(raw: Trace, opts: RenderOptions = {}): string[] {
+  // Rule texts, comments and chain names come from the host: shown escaped.
+  const trace = printableData(raw);
   const lines: string[] = [`packet: ${describePacket(trace.packet)}`];
   let skipped = 0;
   let skippedIndent = '';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic, Rule } from '../../src/model/index.js';
+import type { Diagnostic, Family, Rule } from '../../src/model/index.js';
 import { parseIptablesSave } from '../../src/parse/index.js';
 
 /**
@@ -60,6 +60,15 @@ const STRUCTURE = [
   '--foo',
   '--icmp-type',
   '-ptcp',
+  '--mac-source',
+  '--mac',
+  '--m',
+  '--s',
+  '--sou',
+  '--d',
+  '--destination',
+  '--src=1.2.3.4',
+  '--dst=10.0.1.15-10.0.1.17',
 ];
 const NAMES = [
   'tcp',
@@ -85,6 +94,7 @@ const NAMES = [
   'RETURN',
   'DOCKER',
   'NOPE',
+  'mac',
 ];
 const VALUES = [
   '22',
@@ -112,6 +122,19 @@ const VALUES = [
   'SYN,ACK',
   '12',
   '007',
+  // Addresses and MACs: the parser judges these after -s, -d and --mac-source (issue 11, item 12).
+  '10.0.1.15-10.0.1.17',
+  '10.1',
+  '1.2.3.4/255.255.0.0',
+  '1.2.3.256',
+  'fd00::1',
+  '2001:db8::/32',
+  '2001:db8::/ffff::',
+  'host.example',
+  '00:11:22:33:44:55',
+  'XX:XX:XX:XX:XX:XX',
+  '00-11-22-33-44-55',
+  '"00:11:22:33:44:55"',
 ];
 
 const arbWord = fc.oneof(
@@ -135,9 +158,15 @@ const TEMPLATES = [
   ['-m', 'N', '--ctstate', 'V', '-g', 'N'],
   ['--prot', 'N', '--ma', 'N', '--sport', 'P', '--ju', 'N', '--reject-with', 'V'],
   ['-d', 'A', '-j', 'N', '--to-destination', 'V'],
+  ['-m', 'mac', '--mac-source', 'V', '-j', 'DROP'],
+  ['-m', 'mac', '!', '--mac-source', 'V', '-s', 'V', '-j', 'DROP'],
+  ['-s', '!', 'V', '-d', 'A', '-j', 'ACCEPT'],
 ];
 
-const arbFill = fc.oneof(fc.constantFrom(...VALUES), fc.constantFrom('22', '1.2.3.4', '8080'));
+const arbFill = fc.oneof(
+  fc.constantFrom(...VALUES),
+  fc.constantFrom('22', '1.2.3.4', '8080', '10.9.8.7/32', 'fd00::2', 'aa:bb:cc:dd:ee:ff'),
+);
 
 const arbTemplateBody = fc
   .tuple(
@@ -200,8 +229,8 @@ function brief(d: Diagnostic): string {
 }
 
 /** What the full parser says about one line alone: its diagnostics and its rule. */
-function alone(line: string): { diagnostics: string[]; rule?: Rule; chain?: string } {
-  const res = parseIptablesSave(dumpOf([line]), { file: 'd', family: 'ipv4' });
+function alone(line: string, family: Family): { diagnostics: string[]; rule?: Rule; chain?: string } {
+  const res = parseIptablesSave(dumpOf([line]), { file: 'd', family });
   const diagnostics = res.diagnostics.map(brief);
   if (!res.value) return { diagnostics };
   const table = res.value.tables[0]!;
@@ -216,42 +245,45 @@ function stripPos(rule: Rule): Rule {
   return JSON.parse(JSON.stringify(rest)) as Rule;
 }
 
-describe('dump reader: shape-validated lines agree with the full parser', () => {
-  it('gives every line the diagnostics it gets alone', () => {
-    fc.assert(
-      fc.property(arbDumpLines, (lines) => {
-        const res = parseIptablesSave(dumpOf(lines), { file: 'd', family: 'ipv4' });
-        const got = res.diagnostics.map((d) => `${d.pos!.line - HEADER.length} ${brief(d)}`);
-        const want = lines.flatMap((l, i) => alone(l).diagnostics.map((d) => `${i + 1} ${d}`));
-        expect(got).toEqual(want);
-      }),
-      { numRuns: 300 },
-    );
-  });
+describe.each(['ipv4', 'ipv6'] as const)(
+  'dump reader (%s): shape-validated lines agree with the full parser',
+  (family) => {
+    it('gives every line the diagnostics it gets alone', () => {
+      fc.assert(
+        fc.property(arbDumpLines, (lines) => {
+          const res = parseIptablesSave(dumpOf(lines), { file: 'd', family });
+          const got = res.diagnostics.map((d) => `${d.pos!.line - HEADER.length} ${brief(d)}`);
+          const want = lines.flatMap((l, i) => alone(l, family).diagnostics.map((d) => `${i + 1} ${d}`));
+          expect(got).toEqual(want);
+        }),
+        { numRuns: 300 },
+      );
+    });
 
-  it('builds, when a chain is read, the rules the full parser builds', () => {
-    fc.assert(
-      fc.property(arbDumpLines, (lines) => {
-        const clean = lines.filter((l) => {
-          const a = alone(l);
-          return a.rule && !a.diagnostics.some((d) => d.startsWith('error'));
-        });
-        const res = parseIptablesSave(dumpOf(clean), { file: 'd', family: 'ipv4' });
-        expect(res.value).toBeDefined();
-        const byChain = new Map<string, Rule[]>();
-        for (const l of clean) {
-          const a = alone(l);
-          const list = byChain.get(a.chain!) ?? [];
-          // -I without a position inserts at the top, as iptables-restore does.
-          if (/^(\[\d+:\d+\] )?-I /.test(l)) list.unshift(a.rule!);
-          else list.push(a.rule!);
-          byChain.set(a.chain!, list);
-        }
-        for (const c of res.value!.tables[0]!.chains) {
-          expect(c.rules.map(stripPos), c.name).toEqual(byChain.get(c.name) ?? []);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
+    it('builds, when a chain is read, the rules the full parser builds', () => {
+      fc.assert(
+        fc.property(arbDumpLines, (lines) => {
+          const clean = lines.filter((l) => {
+            const a = alone(l, family);
+            return a.rule && !a.diagnostics.some((d) => d.startsWith('error'));
+          });
+          const res = parseIptablesSave(dumpOf(clean), { file: 'd', family });
+          expect(res.value).toBeDefined();
+          const byChain = new Map<string, Rule[]>();
+          for (const l of clean) {
+            const a = alone(l, family);
+            const list = byChain.get(a.chain!) ?? [];
+            // -I without a position inserts at the top, as iptables-restore does.
+            if (/^(\[\d+:\d+\] )?-I /.test(l)) list.unshift(a.rule!);
+            else list.push(a.rule!);
+            byChain.set(a.chain!, list);
+          }
+          for (const c of res.value!.tables[0]!.chains) {
+            expect(c.rules.map(stripPos), c.name).toEqual(byChain.get(c.name) ?? []);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  },
+);

@@ -1,3 +1,4 @@
+import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
 import { readHostModel } from '../../host/index.js';
 import type { HostModel } from '../../model/index.js';
@@ -94,7 +95,7 @@ export function registerCheck(program: Command, run: Run): void {
           const p = ctx.output.paint;
           for (const r of results) {
             ctx.output.out(
-              `${r.ok ? p.add('✓') : p.remove('✗')} ${describeExpectation(r.expectation)}: ${r.trace.verdict}${r.ok ? '' : ` (wanted ${r.expectation.verdict})`}\n`,
+              `${r.ok ? p.add('✓') : p.remove('✗')} ${printable(describeExpectation(r.expectation))}: ${r.trace.verdict}${r.ok ? '' : ` (wanted ${r.expectation.verdict})`}\n`,
             );
           }
           ctx.output.out(`\n${results.length - failed.length} of ${results.length} expectations hold.\n`);

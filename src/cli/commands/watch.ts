@@ -1,3 +1,4 @@
+import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -52,7 +53,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       ctx.output.out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
     else
       ctx.output.out(
-        `${new Date().toISOString()} ${level.padEnd(5)} ${msg}${Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}\n`,
+        `${new Date().toISOString()} ${level.padEnd(5)} ${printable(msg)}${Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}\n`,
       );
   };
 

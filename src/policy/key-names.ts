@@ -1,0 +1,56 @@
+import { isMap, isPair, isScalar, visit } from 'yaml';
+import { diag, hasNonPrintable, printable } from '../model/index.js';
+import type { Diagnostic } from '../model/index.js';
+import type { YamlSource } from './yaml-source.js';
+
+/**
+ * Checks every map key of a policy before anything is built from it, and every `name:` value.
+ *
+ * `__proto__` is refused wherever it is a key: JavaScript objects built from the file (and zod's
+ * records) would take it as the object's prototype and drop the entry, so a set, chain or pyfw
+ * section of that name would vanish while validate said "valid". Names (keys, and `name:` values)
+ * may not hold control or format characters: they are printed in plans and logs.
+ */
+export function checkKeyNames(src: YamlSource): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const report = (code: string, message: string, range: readonly number[] | undefined, hint?: string) => {
+    const span = range ? src.spanOf(range[0]!, range[1]!) : src.startSpan();
+    const extra: { length?: number; hint?: string } = {};
+    if (span.length !== undefined) extra.length = span.length;
+    if (hint !== undefined) extra.hint = hint;
+    out.push(diag('error', code, message, span.pos, extra));
+  };
+  visit(src.doc, {
+    Pair(_, pair, path) {
+      if (!isPair(pair) || !isScalar(pair.key)) return;
+      const parent = path[path.length - 1];
+      if (parent !== undefined && !isMap(parent)) return;
+      const key = pair.key.value;
+      if (typeof key !== 'string') return;
+      if (key === '__proto__') {
+        report(
+          'policy.reserved-key',
+          '`__proto__` cannot be a name here: it is reserved in the JavaScript objects a policy is read into',
+          pair.key.range ?? undefined,
+          'choose another name',
+        );
+      } else if (hasNonPrintable(key)) {
+        report(
+          'policy.control-character',
+          `the key \`${printable(key)}\` holds a control character: names are printed in plans and logs`,
+          pair.key.range ?? undefined,
+        );
+      }
+      if (key === 'name' && isScalar(pair.value) && typeof pair.value.value === 'string') {
+        if (hasNonPrintable(pair.value.value)) {
+          report(
+            'policy.control-character',
+            `the name \`${printable(pair.value.value)}\` holds a control character: names are printed in plans and logs`,
+            pair.value.range ?? undefined,
+          );
+        }
+      }
+    },
+  });
+  return out;
+}
