@@ -1,6 +1,7 @@
 import type { DesiredState } from '../compile/index.js';
 import { DOCKER_USER, OWNED_CHAIN_PREFIX, detectDockerLayout } from '../compile/index.js';
-import { DockerEngineClient, readInventory } from '../docker/index.js';
+import { readInventory } from '../docker/index.js';
+import { dockerClient } from './docker-client.js';
 import {
   createRunner,
   detectVariant,
@@ -276,7 +277,7 @@ async function listNftChains(runner: Runner, family: Family): Promise<Map<string
 
 export async function readLiveInventory(ctx: CliContext): Promise<DockerInventory> {
   try {
-    return await readInventory(new DockerEngineClient({}, ctx.env));
+    return await readInventory(dockerClient(ctx));
   } catch (e) {
     throw new CliError(
       `cannot ask Docker for its containers (needed by containers: rules): ${(e as Error).message}`,

@@ -10,7 +10,7 @@ import type {
   SourcePos,
   TableName,
 } from '../model/index.js';
-import { FAMILIES, diag } from '../model/index.js';
+import { FAMILIES, checkInventory, diag, rejectedDiagnostics } from '../model/index.js';
 import { ruleKey, withComment } from '../parse/index.js';
 import { compileContainerRules } from './container-rules.js';
 import { chainKind, tagFor, type ChainKind } from './ownership.js';
@@ -106,7 +106,10 @@ export function compileDesired(policy: Policy, ctx: CompileContext = {}): Desire
     for (const f of compileSharedFilter(policy, chains, diagnostics)) families.add(f);
   }
   if (policy.containers.length > 0) {
-    for (const f of compileContainerRules(policy, chains, ctx.inventory, diagnostics)) families.add(f);
+    // Docker's values reach rule text here: whatever the inventory's source, a bad one costs its entry.
+    const inventory = ctx.inventory && checkInventory(ctx.inventory);
+    diagnostics.push(...rejectedDiagnostics(inventory));
+    for (const f of compileContainerRules(policy, chains, inventory, diagnostics)) families.add(f);
   }
 
   for (const c of chains.list) checkDuplicateNames(c, diagnostics);

@@ -3,14 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { applyDesired } from '../../apply/index.js';
 import { compileDesired } from '../../compile/index.js';
-import { DockerEngineClient, EventFollower, readInventory } from '../../docker/index.js';
-import type { DockerInventory, Policy } from '../../model/index.js';
+import { EventFollower, readInventory } from '../../docker/index.js';
+import type { Diagnostic, DockerInventory, Policy } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
 import { planChanges } from '../../plan/index.js';
 import { loadPolicy } from '../../policy/index.js';
 import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
 import type { CliContext } from '../context.js';
+import { dockerClient } from '../docker-client.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
 import { chooseVariant, hostRunner, readLiveState } from '../live.js';
@@ -60,7 +61,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   for (const d of ctx.diagnostics.splice(0)) log('warn', diagnosticLine(d));
-  const docker = new DockerEngineClient({ timeoutMs: 5000 }, ctx.env);
+  const docker = dockerClient(ctx, { timeoutMs: 5000 }, (m) => log('warn', m));
   const metrics = new WatchMetrics();
   // Each repair is snapshotted like an apply, so `dockwall rollback` can undo the last one.
   const stateDir = new StateDir(opts.stateDir);
@@ -71,6 +72,17 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   // when the tables hold many other rules. Drift checks use whichever was cheaper last time (the
   // start reads whole tables, the first check reads chains: both are measured early).
   const readMs = { full: Infinity, chains: Infinity };
+  // Docker entries left out for a bad value: each is logged as an error when it first appears.
+  let rejectedSeen = new Set<string>();
+  const reportRejected = (diagnostics: readonly Diagnostic[]) => {
+    const now = new Set<string>();
+    for (const d of diagnostics) {
+      if (d.code !== 'docker.rejected-value') continue;
+      now.add(d.message);
+      if (!rejectedSeen.has(d.message)) log('error', d.message, d.hint ? { hint: d.hint } : {});
+    }
+    rejectedSeen = now;
+  };
   const reconcile = async (_trigger: Trigger, fullAsked: boolean) => {
     const full = fullAsked || readMs.full <= readMs.chains;
     if (policy.containers.length > 0) {
@@ -82,6 +94,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       }
     }
     const desired = compileDesired(policy, inventory ? { inventory } : {});
+    reportRejected(desired.diagnostics);
     const readStarted = performance.now();
     const state = await readLiveState(ctx, desired, { runner, variant, full });
     const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
