@@ -2,6 +2,7 @@ import type { DesiredState } from '../compile/index.js';
 import { DOCKER_USER, OWNED_CHAIN_PREFIX, detectDockerLayout } from '../compile/index.js';
 import { readInventory } from '../docker/index.js';
 import { dockerClient } from './docker-client.js';
+import { parseKernelText } from './unreadable-rules.js';
 import {
   createRunner,
   detectVariant,
@@ -219,15 +220,18 @@ function parseChainRead(
 ): Chain[] {
   return ctx
     .valueOf(
-      parseIptablesS(text, { file: `iptables -t ${table} -S ${name}`, family, table }),
+      parseKernelText(text, `iptables -t ${table} -S ${name}`, (t) =>
+        parseIptablesS(t, { file: `iptables -t ${table} -S ${name}`, family, table }),
+      ),
       `could not read ${family} ${table} ${name}`,
     )
     .chains.filter((c) => c.name === name);
 }
 
 function parseWholeTable(ctx: CliContext, text: string, family: Family, table: TableName): Table {
+  const file = `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`;
   const rs = ctx.valueOf(
-    parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`, family }),
+    parseKernelText(text, file, (t) => parseIptablesSave(t, { file, family })),
     `could not read the ${family} ${table} table`,
   );
   return rs.tables.find((t) => t.name === table) ?? { name: table, chains: [] };

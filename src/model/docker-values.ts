@@ -99,7 +99,29 @@ function first(checks: Array<[string, string | undefined]>): string | undefined 
   return undefined;
 }
 
+/**
+ * Docker writes a bridge's name into its own rules as given, so a `+` there is a wildcard in
+ * Docker's rules too (found with dockerd 20.10): its nat rule `-i NAME -j RETURN` then skips the DNAT
+ * of every published port for every matching interface, and docker-proxy answers those ports through
+ * INPUT, where DOCKER-USER (and dockwall's container rules) never see them.
+ */
+const DOCKER_WILDCARD_BRIDGE =
+  "; Docker's own rules read it as a wildcard too: its nat rule `-i NAME -j RETURN` skips the DNAT of the published ports of " +
+  'every matching interface, and docker-proxy then serves them through INPUT, out of reach of DOCKER-USER and dockwall: ' +
+  'remove or rename this network';
+
 export function networkProblem(n: DockerNetwork): string | undefined {
+  const problem = networkValueProblem(n);
+  if (
+    problem !== undefined &&
+    n.bridge?.includes('+') &&
+    interfaceNameProblem(n.bridge)?.includes('wildcard')
+  )
+    return problem + DOCKER_WILDCARD_BRIDGE.replace('NAME', n.bridge);
+  return problem;
+}
+
+function networkValueProblem(n: DockerNetwork): string | undefined {
   return first([
     ['id', dockerIdProblem(n.id)],
     ['name', dockerNameProblem(n.name)],

@@ -72,16 +72,19 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   // when the tables hold many other rules. Drift checks use whichever was cheaper last time (the
   // start reads whole tables, the first check reads chains: both are measured early).
   const readMs = { full: Infinity, chains: Infinity };
-  // Docker entries left out for a bad value: each is logged as an error when it first appears.
-  let rejectedSeen = new Set<string>();
+  // A condition found on every cycle (a Docker entry left out for a bad value, a rule that cannot
+  // be read) is logged when it appears, and again only after it was gone for a minute.
+  const lastSeen = new Map<string, number>();
+  const once = (level: 'warn' | 'error', message: string, fields: Record<string, unknown> = {}) => {
+    const now = Date.now();
+    for (const [m, t] of lastSeen) if (now - t > 60_000) lastSeen.delete(m);
+    if (!lastSeen.has(message)) log(level, message, fields);
+    lastSeen.set(message, now);
+  };
+  // Docker entries left out for a bad value are error events: their containers lose their rules.
   const reportRejected = (diagnostics: readonly Diagnostic[]) => {
-    const now = new Set<string>();
-    for (const d of diagnostics) {
-      if (d.code !== 'docker.rejected-value') continue;
-      now.add(d.message);
-      if (!rejectedSeen.has(d.message)) log('error', d.message, d.hint ? { hint: d.hint } : {});
-    }
-    rejectedSeen = now;
+    for (const d of diagnostics)
+      if (d.code === 'docker.rejected-value') once('error', d.message, d.hint ? { hint: d.hint } : {});
   };
   const reconcile = async (_trigger: Trigger, fullAsked: boolean) => {
     const full = fullAsked || readMs.full <= readMs.chains;
@@ -99,7 +102,9 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     const state = await readLiveState(ctx, desired, { runner, variant, full });
     const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
-    for (const d of ctx.diagnostics.splice(0)) if (d.severity !== 'info') log('warn', diagnosticLine(d));
+    for (const d of ctx.diagnostics.splice(0))
+      if (d.severity !== 'info')
+        once('warn', d.code === 'live.unreadable-rule' ? d.message : diagnosticLine(d));
     const result = await applyDesired(ports, desired, {
       policyFile: opts.file,
       saveSnapshot: async (snap) => void stateDir.saveSnapshot(snap),
