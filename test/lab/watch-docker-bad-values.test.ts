@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labGate, probeTcp, runContainer } from './helpers/index.js';
 import { createSeedLab, type SeedLab } from './seed-scenario.js';
-import { chainRules, startWatch, type WatchLine, type WatchProcess } from './watch-process.js';
+import {
+  chainRules,
+  containersPolicy,
+  startWatch,
+  type WatchLine,
+  type WatchProcess,
+} from './watch-process.js';
 
 const gate = await labGate();
 
@@ -28,15 +34,7 @@ describe.skipIf(gate.skip)('Docker networks with bridges named + and q"x under w
     s = await createSeedLab();
     policy = s.file(
       'containers.yaml',
-      [
-        'dockwall: 1',
-        'containers:',
-        '  - name: web-from-host2',
-        '    container: web',
-        '    ports: [80]',
-        `    sources: [${s.host2.address}]`,
-        '',
-      ].join('\n'),
+      containersPolicy([{ name: 'web-from-host2', container: 'web', source: s.host2.address }]),
     );
     // Quick drift checks and whole-table reads every 2 s: the live reads see Docker's own rules
     // for these bridges too.

@@ -12,7 +12,13 @@ import {
   type Lab,
   type LabHost,
 } from './helpers/index.js';
-import { pollUntil, startWatch, type WatchLine, type WatchProcess } from './watch-process.js';
+import {
+  containersPolicy,
+  pollUntil,
+  startWatch,
+  type WatchLine,
+  type WatchProcess,
+} from './watch-process.js';
 
 const gate = await labGate();
 
@@ -50,19 +56,10 @@ describe.skipIf(gate.skip)('watch over TCP notices a Docker peer that vanished w
     const policy = join(lab.dir, 'containers.yaml');
     writeFileSync(
       policy,
-      [
-        'dockwall: 1',
-        'containers:',
-        '  - name: web-from-host2',
-        '    container: web',
-        '    ports: [80]',
-        `    sources: [${host2.address}]`,
-        '  - name: api-from-host3',
-        '    container: api',
-        '    ports: [80]',
-        `    sources: [${host3.address}]`,
-        '',
-      ].join('\n'),
+      containersPolicy([
+        { name: 'web-from-host2', container: 'web', source: host2.address },
+        { name: 'api-from-host3', container: 'api', source: host3.address },
+      ]),
     );
     // Drift checks a minute apart: what happens below comes from the event stream and its reconnect.
     watch = startWatch({
