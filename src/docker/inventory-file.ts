@@ -20,27 +20,78 @@ import { inventoryFromApi } from './inventory-map.js';
  * Reads a `--docker-state` file. Two shapes are taken:
  * - dockwall's inventory: `{"networks": [...], "containers": [...]}` (the model's DockerInventory);
  * - what `docker inspect` prints: a JSON array of containers and networks, e.g.
- *   `docker inspect $(docker ps -aq) $(docker network ls -q)` (`docker network inspect` output too).
+ *   `docker inspect $(docker ps -aq) $(docker network ls -q)`, or several such arrays one after the
+ *   other (`docker inspect …` then `docker network inspect …` into one file).
  * Every problem is an error positioned in the file (file, line, column), as for policies; a file with
  * errors gives no inventory, so nothing is planned from half of it.
  */
 export function loadInventoryFile(text: string, file: string): Result<DockerInventory> {
-  const src = new YamlSource(text, file);
-  const diagnostics = src.yamlDiagnostics().filter((d) => d.severity === 'error');
-  if (hasErrors(diagnostics)) return { diagnostics };
-  let data: unknown;
-  try {
-    data = src.doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    const span = src.startSpan();
-    return { diagnostics: [diag('error', 'docker-state.unreadable', (e as Error).message, span.pos)] };
+  const parts = topLevelArrays(text);
+  if (parts.length > 1) {
+    // `{ docker inspect …; docker network inspect …; } > FILE`: several arrays one after the other.
+    // Each is read on its own, blanked outside itself so that positions stay those of the file.
+    const read = parts.map(([start, end]) => readDocument(blankOutside(text, start, end), file));
+    const diagnostics = read.flatMap((r) => r.diagnostics);
+    if (hasErrors(diagnostics)) return { diagnostics };
+    return fromInspect(read.map((r) => ({ items: r.data as unknown[], src: r.src })));
   }
-  if (Array.isArray(data)) return fromInspect(data, src);
+  const { src, data, diagnostics } = readDocument(text, file);
+  if (hasErrors(diagnostics)) return { diagnostics };
+  if (Array.isArray(data)) return fromInspect([{ items: data, src }]);
   const parsed = inventorySchema.safeParse(data);
   if (!parsed.success) {
     return { diagnostics: issuesToDiagnostics(parsed.error.issues, src, inventorySchema).map(asStateCode) };
   }
   return { value: parsed.data as DockerInventory, diagnostics: [] };
+}
+
+function readDocument(
+  text: string,
+  file: string,
+): { src: YamlSource; data?: unknown; diagnostics: Diagnostic[] } {
+  const src = new YamlSource(text, file);
+  const diagnostics = src.yamlDiagnostics().filter((d) => d.severity === 'error');
+  if (hasErrors(diagnostics)) return { src, diagnostics };
+  try {
+    return { src, data: src.doc.toJS({ maxAliasCount: 100 }), diagnostics };
+  } catch (e) {
+    const span = src.startSpan();
+    return { src, diagnostics: [diag('error', 'docker-state.unreadable', (e as Error).message, span.pos)] };
+  }
+}
+
+/**
+ * The [start, end) offsets of JSON arrays written one after another (only white space between);
+ * empty when the text is anything else (one value, or not JSON arrays: read as one document).
+ */
+function topLevelArrays(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let depth = 0;
+  let start = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+    } else if (depth === 0) {
+      if (/\s/.test(c)) continue;
+      if (c !== '[') return [];
+      start = i;
+      depth = 1;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') depth++;
+    else if ((c === ']' || c === '}') && --depth === 0) out.push([start, i + 1]);
+  }
+  return depth === 0 ? out : [];
+}
+
+/** `text` with every character outside [start, end) but line breaks turned into a space. */
+function blankOutside(text: string, start: number, end: number): string {
+  const blank = (s: string) => s.replace(/[^\n]/g, ' ');
+  return blank(text.slice(0, start)) + text.slice(start, end) + blank(text.slice(end));
 }
 
 function asStateCode(d: Diagnostic): Diagnostic {
@@ -117,30 +168,32 @@ function kindOf(item: Json): 'container' | 'network' | undefined {
   return undefined;
 }
 
-function fromInspect(items: unknown[], src: YamlSource): Result<DockerInventory> {
+function fromInspect(documents: Array<{ items: unknown[]; src: YamlSource }>): Result<DockerInventory> {
   const diagnostics: Diagnostic[] = [];
   const networks: unknown[] = [];
   const containers: unknown[] = [];
-  const error = (index: number, code: string, message: string) => {
-    const span = src.spanAt([index]);
-    diagnostics.push(diag('error', code, message, span.pos, { length: span.length }));
-  };
-  items.forEach((item, index) => {
-    const kind = isObject(item) ? kindOf(item) : undefined;
-    if (!isObject(item) || kind === undefined || typeof (item['Id'] ?? item['ID']) !== 'string') {
-      error(
-        index,
-        'docker-state.unknown-entry',
-        `entry ${index + 1} is neither a container nor a network as \`docker inspect\` prints them (an object with "Id" and "State" or "IPAM")`,
-      );
-      return;
-    }
-    // Each entry is mapped alone, so a value it gets wrong is reported where the entry starts.
-    const one = kind === 'network' ? inventoryFromApi([item], []) : inventoryFromApi([], [item]);
-    for (const r of one.rejected ?? [])
-      error(index, 'docker-state.bad-value', `Docker ${r.kind} ${shownValue(r.name)}: ${r.reason}`);
-    (kind === 'network' ? networks : containers).push(item);
-  });
+  for (const { items, src } of documents) {
+    const error = (index: number, code: string, message: string) => {
+      const span = src.spanAt([index]);
+      diagnostics.push(diag('error', code, message, span.pos, { length: span.length }));
+    };
+    items.forEach((item, index) => {
+      const kind = isObject(item) ? kindOf(item) : undefined;
+      if (!isObject(item) || kind === undefined || typeof (item['Id'] ?? item['ID']) !== 'string') {
+        error(
+          index,
+          'docker-state.unknown-entry',
+          `entry ${index + 1} is neither a container nor a network as \`docker inspect\` prints them (an object with "Id" and "State" or "IPAM")`,
+        );
+        return;
+      }
+      // Each entry is mapped alone, so a value it gets wrong is reported where the entry starts.
+      const one = kind === 'network' ? inventoryFromApi([item], []) : inventoryFromApi([], [item]);
+      for (const r of one.rejected ?? [])
+        error(index, 'docker-state.bad-value', `Docker ${r.kind} ${shownValue(r.name)}: ${r.reason}`);
+      (kind === 'network' ? networks : containers).push(item);
+    });
+  }
   if (hasErrors(diagnostics)) return { diagnostics };
   return { value: inventoryFromApi(networks, containers), diagnostics };
 }

@@ -78,6 +78,20 @@ describe('--docker-state files are validated with positions', () => {
     expect(res.value).toEqual(inventoryFromApi(JSON.parse(networks), JSON.parse(containers)));
   });
 
+  it('takes `docker inspect $(docker ps -aq)` then `docker network inspect …` written into one file', () => {
+    const res = loadInventoryFile(`${containers.trim()}\n${networks.trim()}\n`, F);
+    expect(res.diagnostics).toEqual([]);
+    expect(res.value).toEqual(inventoryFromApi(JSON.parse(networks), JSON.parse(containers)));
+    // A problem in the second array is placed where it is in the file.
+    const lines = containers.trim().split('\n').length;
+    const found = at(
+      `${containers.trim()}\n[\n  {"Id": "n1", "Name": "x", "Driver": "bridge", "IPAM": {}, "Options": {"com.docker.network.bridge.name": "+"}}\n]\n`,
+    );
+    expect(found).toEqual([
+      expect.stringMatching(new RegExp(`^${lines + 2}:3 docker-state\\.bad-value Docker network "x"`)),
+    ]);
+  });
+
   it('in `docker inspect` output, a bad value or an unknown entry is an error at the entry', () => {
     const items = JSON.parse(networks) as Record<string, unknown>[];
     items[1] = { ...items[1], Options: { 'com.docker.network.bridge.name': 'q"x' } };
