@@ -4,6 +4,12 @@ import { CliError } from './exit-codes.js';
 import type { Output } from './output.js';
 import { renderDiagnostics } from './render-diagnostics.js';
 
+/** Options given before (or after) any command name. */
+export interface GlobalFlags {
+  /** `--tls-insecure`: do not verify dockerd's TLS certificate. */
+  tlsInsecure?: boolean;
+}
+
 /** Per-invocation state: where to write, the texts read (for excerpts) and the diagnostics collected. */
 export class CliContext {
   readonly sources = new Map<string, string>();
@@ -12,6 +18,7 @@ export class CliContext {
   constructor(
     readonly output: Output,
     readonly env: NodeJS.ProcessEnv = process.env,
+    readonly flags: GlobalFlags = {},
   ) {}
 
   addSource(file: string, text: string): void {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DockerInventory, Family, HostState, Policy, Ruleset } from '../model/index.js';
 import { otherVariantWarning } from '../compile/index.js';
 import { LEGACY_WARNING_PREFIX, parseIpsetSave, parseIptablesSave } from '../parse/index.js';
+import { loadInventoryFile } from '../docker/inventory-file.js';
 import { loadPolicy } from '../policy/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
@@ -47,17 +48,12 @@ export function readStateFiles(ctx: CliContext, files: string[], ipsetFiles: str
   return state;
 }
 
-/** A Docker inventory saved as JSON (the shape `dockwall inventory --json` prints). */
+/**
+ * A Docker inventory saved as JSON: dockwall's own shape (`{"networks": [...], "containers": [...]}`)
+ * or `docker inspect` output (docs/docker.md). Stops (exit 1) on any error, printing positioned messages.
+ */
 export function readInventoryFile(ctx: CliContext, file: string): DockerInventory {
-  const text = readText(ctx, file);
-  try {
-    const inv = JSON.parse(text) as DockerInventory;
-    if (!Array.isArray(inv.networks) || !Array.isArray(inv.containers))
-      throw new Error('needs "networks" and "containers" arrays');
-    return inv;
-  } catch (e) {
-    throw new CliError(`${file}: not a Docker inventory: ${(e as Error).message}`);
-  }
+  return ctx.valueOf(loadInventoryFile(readText(ctx, file), file), `${file} is not a Docker inventory`);
 }
 
 export function collectRepeatable(value: string, previous: string[] = []): string[] {

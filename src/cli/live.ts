@@ -6,7 +6,9 @@ import {
   OWNED_CHAIN_PREFIX,
   detectDockerLayout,
 } from '../compile/index.js';
-import { DockerEngineClient, readInventory } from '../docker/index.js';
+import { readInventory } from '../docker/index.js';
+import { dockerClient } from './docker-client.js';
+import { parseKernelText } from './unreadable-rules.js';
 import {
   checkExtensions,
   createRunner,
@@ -267,15 +269,18 @@ function parseChainRead(
 ): Chain[] {
   return ctx
     .valueOf(
-      parseIptablesS(text, { file: `iptables -t ${table} -S ${name}`, family, table }),
+      parseKernelText(text, `iptables -t ${table} -S ${name}`, (t) =>
+        parseIptablesS(t, { file: `iptables -t ${table} -S ${name}`, family, table }),
+      ),
       `could not read ${family} ${table} ${name}`,
     )
     .chains.filter((c) => c.name === name);
 }
 
 function parseWholeTable(ctx: CliContext, text: string, family: Family, table: TableName): Table {
+  const file = `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`;
   const rs = ctx.valueOf(
-    parseIptablesSave(text, { file: `${family === 'ipv6' ? 'ip6' : 'ip'}tables-save -t ${table}`, family }),
+    parseKernelText(text, file, (t) => parseIptablesSave(t, { file, family })),
     `could not read the ${family} ${table} table`,
   );
   return rs.tables.find((t) => t.name === table) ?? { name: table, chains: [] };
@@ -353,7 +358,7 @@ export async function liveExtensionProblems(
 
 export async function readLiveInventory(ctx: CliContext): Promise<DockerInventory> {
   try {
-    return await readInventory(new DockerEngineClient({}, ctx.env));
+    return await readInventory(dockerClient(ctx));
   } catch (e) {
     throw new CliError(
       `cannot ask Docker for its containers (needed by containers: rules): ${(e as Error).message}`,

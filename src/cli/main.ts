@@ -7,8 +7,9 @@ import { registerCommands } from './commands/index.js';
 declare const DOCKWALL_VERSION: string | undefined;
 
 /** Runs one command body: prints its failure in one line and sets the exit code. Only the CLI exits. */
-async function run(fn: (ctx: CliContext) => Promise<number>): Promise<void> {
-  const ctx = new CliContext(processOutput());
+async function run(program: Command, fn: (ctx: CliContext) => Promise<number>): Promise<void> {
+  const global = program.opts<{ tlsInsecure?: boolean }>();
+  const ctx = new CliContext(processOutput(), process.env, { tlsInsecure: global.tlsInsecure === true });
   try {
     process.exitCode = await fn(ctx);
   } catch (e) {
@@ -28,9 +29,13 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command('dockwall')
     .description('A declarative firewall for Linux hosts that run Docker.')
     .version(typeof DOCKWALL_VERSION === 'string' ? DOCKWALL_VERSION : '0.1.0')
+    .option(
+      '--tls-insecure',
+      'reach dockerd over TLS without checking its certificate (unsafe: warns every time; see docs/docker.md)',
+    )
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program, run);
+  registerCommands(program, (fn) => run(program, fn));
   try {
     await program.parseAsync(argv);
   } catch (e) {

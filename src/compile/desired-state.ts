@@ -11,7 +11,7 @@ import type {
   SourcePos,
   TableName,
 } from '../model/index.js';
-import { FAMILIES, diag } from '../model/index.js';
+import { FAMILIES, checkInventory, diag, rejectedDiagnostics } from '../model/index.js';
 import { ruleKey, withComment } from '../parse/index.js';
 import { compileContainerRules } from './container-rules.js';
 import { chainKind, tagFor, type ChainKind } from './ownership.js';
@@ -119,7 +119,9 @@ export function compileDesired(policy: Policy, ctx: CompileContext = {}): Desire
   filterFamilies.forEach((f) => families.add(f));
   if (policy.containers.length > 0) {
     const compileDiags: Diagnostic[] = [];
-    const inventory = ctx.inventory;
+    // Docker's values reach rule text here: whatever the inventory's source, a bad one costs its entry.
+    const inventory = ctx.inventory && checkInventory(ctx.inventory);
+    compileDiags.push(...rejectedDiagnostics(inventory));
     const containerFamilies = compileContainerRules(
       policy,
       chains,

@@ -11,10 +11,15 @@ const DEFAULT_TLS_PORT = 2376;
 export interface DockerConnectionOptions {
   /** Like `DOCKER_HOST`: `unix:///path`, `tcp://host:port`, `http://…`, `https://…`. */
   host?: string;
-  /** Like `DOCKER_TLS_VERIFY`: use TLS and verify the daemon's certificate. */
+  /** Like `DOCKER_TLS_VERIFY`: use TLS (and verify the daemon's certificate, as every TLS connection does). */
   tlsVerify?: boolean;
-  /** Like `DOCKER_TLS`: use TLS (without verification unless `tlsVerify`). */
+  /** Like `DOCKER_TLS`: use TLS. Unlike the docker CLI's `--tls`, the daemon's certificate is still verified. */
   tls?: boolean;
+  /**
+   * Talk TLS without checking the daemon's certificate: anyone on the path could then answer in its
+   * place and decide the container rules. Only on an explicit request (`--tls-insecure`).
+   */
+  tlsInsecure?: boolean;
   /** Like `DOCKER_CERT_PATH`: folder holding `ca.pem`, `cert.pem`, `key.pem` (default `~/.docker`). */
   certPath?: string;
   /** PEM material given directly; takes precedence over the files in `certPath`. */
@@ -24,6 +29,7 @@ export interface DockerConnectionOptions {
 }
 
 export interface TlsFiles {
+  /** Whether the daemon's certificate is verified: always, unless `tlsInsecure` was asked for. */
   verify: boolean;
   caFile: string;
   certFile: string;
@@ -43,6 +49,8 @@ function envFlag(value: string | undefined): boolean {
 /**
  * Resolves where dockerd listens the way the docker CLI does: explicit options, then `DOCKER_HOST`,
  * `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, `DOCKER_CERT_PATH`, then `unix:///var/run/docker.sock`.
+ * One difference: a TLS connection always verifies the daemon's certificate (against `ca.pem` in
+ * the cert path, or the system's CAs when there is none), unless `tlsInsecure` is given.
  * Reads no files; see {@link loadTlsMaterial}.
  */
 export function resolveEndpoint(
@@ -52,6 +60,7 @@ export function resolveEndpoint(
   const host = options.host || env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST;
   const tlsVerify = options.tlsVerify ?? envFlag(env['DOCKER_TLS_VERIFY']);
   const tls = tlsVerify || (options.tls ?? envFlag(env['DOCKER_TLS']));
+  const verify = options.tlsInsecure !== true;
   const certPath = options.certPath || env['DOCKER_CERT_PATH'] || join(homedir(), '.docker');
 
   const sep = host.indexOf('://');
@@ -90,7 +99,7 @@ export function resolveEndpoint(
   };
   if (useTls) {
     endpoint.tls = {
-      verify: tlsVerify,
+      verify,
       caFile: join(certPath, 'ca.pem'),
       certFile: join(certPath, 'cert.pem'),
       keyFile: join(certPath, 'key.pem'),

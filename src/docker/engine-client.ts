@@ -32,6 +32,8 @@ export interface DockerClientOptions extends DockerConnectionOptions {
   maxApiVersion?: string;
   /** Default limit for each request, in milliseconds (10 s). */
   timeoutMs?: number;
+  /** The most a buffered answer may hold, in bytes (DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 export interface CallOptions {
@@ -122,6 +124,7 @@ export class DockerEngineClient {
       this.endpoint,
       loadTlsMaterial(this.endpoint, options),
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      options.maxResponseBytes,
     );
     this.pinnedVersion = options.apiVersion || env['DOCKER_API_VERSION'] || undefined;
     this.maxApiVersion = options.maxApiVersion;

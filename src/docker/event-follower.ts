@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { DockerEngineClient } from './engine-client.js';
-import { DockerError, DockerUnavailableError } from './errors.js';
+import { DockerError, DockerTimeoutError, DockerUnavailableError } from './errors.js';
 import { openEventStream, type DockerEvent, type EventSpec, type EventStream } from './event-stream.js';
 
 export interface EventFollowerOptions extends BackoffOptions {
@@ -13,7 +13,18 @@ export interface EventFollowerOptions extends BackoffOptions {
   connectTimeoutMs?: number;
   /** Source of randomness for the jitter (tests pass a constant). */
   random?: () => number;
+  /**
+   * While the stream is live, `GET /_ping` on a separate connection this often (10 s; 0: never).
+   * Docker sends nothing on an idle event stream, so silence alone says nothing: a daemon that does
+   * not answer the ping (its peer vanished without closing, or it hangs) ends the stream as dead.
+   */
+  livenessIntervalMs?: number;
+  /** How long a liveness ping may take (10 s). Detection takes at most interval + timeout. */
+  livenessTimeoutMs?: number;
 }
+
+export const DEFAULT_LIVENESS_INTERVAL_MS = 10_000;
+export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;
 
 export interface FollowerEventMap {
   /** The event stream is live. `first: false` after a break means dockerd restarted and rebuilt its rules. */
@@ -125,22 +136,69 @@ export class EventFollower extends EventEmitter<FollowerEventMap> {
   /** Relays the stream's events until it ends; returns why it ended. Listener exceptions propagate. */
   private async pump(stream: EventStream): Promise<Error> {
     const iterator = stream[Symbol.asyncIterator]();
+    const liveness = this.checkLiveness(stream);
     try {
       for (;;) {
         let next: IteratorResult<DockerEvent>;
         try {
           next = await iterator.next();
         } catch (error) {
-          return asError(error);
+          return liveness.dead() ?? asError(error);
         }
         if (next.done) {
-          return new DockerUnavailableError(this.client.endpoint.url, 'the Docker event stream ended');
+          return (
+            liveness.dead() ??
+            new DockerUnavailableError(this.client.endpoint.url, 'the Docker event stream ended')
+          );
         }
         this.emit('event', next.value);
       }
     } finally {
+      liveness.stop();
       stream.close();
     }
+  }
+
+  /**
+   * Pings the daemon on a separate connection while `stream` is live; closes the stream when a ping
+   * gets no answer (an HTTP error is an answer: the daemon is there).
+   */
+  private checkLiveness(stream: EventStream): { dead(): Error | undefined; stop(): void } {
+    const every = this.options.livenessIntervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS;
+    const timeoutMs = this.options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS;
+    let dead: Error | undefined;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const aborter = new AbortController();
+    const url = this.client.endpoint.url;
+    const probe = (): void => {
+      this.client.ping({ timeoutMs, signal: aborter.signal }).then(schedule, (error: unknown) => {
+        if (stopped) return;
+        if (!(error instanceof DockerUnavailableError || error instanceof DockerTimeoutError)) {
+          schedule();
+          return;
+        }
+        dead = new DockerUnavailableError(
+          url,
+          `the Docker daemon at ${url} did not answer a liveness ping (${error.message}): the event stream is taken for dead`,
+          error instanceof DockerUnavailableError ? error.code : 'ETIMEDOUT',
+          { cause: error },
+        );
+        stream.close();
+      });
+    };
+    const schedule = (): void => {
+      if (!stopped) timer = setTimeout(probe, every);
+    };
+    if (every > 0) schedule();
+    return {
+      dead: () => dead,
+      stop: () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        aborter.abort();
+      },
+    };
   }
 
   private async wait(

@@ -12,6 +12,18 @@ import {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/**
+ * The most a buffered answer may hold (256 MiB): far above any inventory (a 10,000-container
+ * listing is some 30 MB), so only a broken or hostile peer reaches it.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * TCP keepalive on connections to a tcp:// daemon: after this much silence the kernel probes the
+ * peer, so a connection whose peer vanished is not kept forever (and middleboxes keep it open).
+ */
+export const TCP_KEEPALIVE_MS = 10_000;
+
 export interface RequestOptions {
   query?: Query;
   /** Whole-request limit for buffered requests; time to response headers for streams. */
@@ -58,16 +70,26 @@ export function apiErrorMessage(status: number, body: Buffer): string {
   return text || `HTTP ${status}`;
 }
 
-/** One HTTP exchange with dockerd over a unix socket, plain tcp or TLS. No connection reuse. */
+/**
+ * One HTTP exchange with dockerd over a unix socket, plain tcp or TLS. No connection reuse. A buffered
+ * answer larger than `maxResponseBytes` is cut off with a {@link DockerProtocolError}.
+ */
 export class DockerTransport {
   readonly endpoint: DockerEndpoint;
   private readonly tls: TlsMaterial | undefined;
   private readonly defaultTimeoutMs: number;
+  private readonly maxResponseBytes: number;
 
-  constructor(endpoint: DockerEndpoint, tls: TlsMaterial | undefined, defaultTimeoutMs: number) {
+  constructor(
+    endpoint: DockerEndpoint,
+    tls: TlsMaterial | undefined,
+    defaultTimeoutMs: number,
+    maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
+  ) {
     this.endpoint = endpoint;
     this.tls = tls;
     this.defaultTimeoutMs = defaultTimeoutMs;
+    this.maxResponseBytes = maxResponseBytes;
   }
 
   /** Sends a request and buffers the whole answer. HTTP errors are returned, not thrown. */
@@ -139,6 +161,8 @@ export class DockerTransport {
         }, timeoutMs);
       }
 
+      if (endpoint.kind === 'tcp') req.on('socket', (socket) => socket.setKeepAlive(true, TCP_KEEPALIVE_MS));
+
       req.on('error', (error) => {
         const code = systemCode(error);
         finish(() =>
@@ -160,7 +184,28 @@ export class DockerTransport {
           return;
         }
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        const tooLarge = (): void => {
+          req.destroy();
+          finish(() =>
+            reject(
+              new DockerProtocolError(
+                `${method} ${path}: the Docker daemon at ${endpoint.url} answered more than ` +
+                  `${this.maxResponseBytes} bytes; refusing to read further`,
+              ),
+            ),
+          );
+        };
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > this.maxResponseBytes) {
+          tooLarge();
+          return;
+        }
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxResponseBytes) tooLarge();
+          else chunks.push(chunk);
+        });
         res.on('error', (error) => {
           finish(() =>
             reject(

@@ -9,3 +9,4 @@ export * from './backoff.js';
 export * from './event-follower.js';
 export * from './inventory-map.js';
 export * from './inventory.js';
+export * from './inventory-file.js';

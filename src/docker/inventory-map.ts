@@ -1,4 +1,5 @@
 import { keyedRecord } from '../model/own-key.js';
+import { checkInventory, shownValue } from '../model/index.js';
 import type {
   ContainerEndpoint,
   DockerContainer,
@@ -7,11 +8,14 @@ import type {
   DockerNetwork,
   PortProto,
   PublishedPort,
+  RejectedEntry,
 } from '../model/index.js';
 
 /**
  * Pure mapping from Engine API JSON (list or inspect shapes, daemons 20.10 to 29) to the model's
- * DockerInventory. Every value is checked before use; entries without an id or name are skipped.
+ * DockerInventory. Every value is checked before use; entries without an id or name are skipped,
+ * and an entry with a value that is not what it claims to be (checkInventory) is left out and listed
+ * in `rejected`.
  */
 
 type Json = Record<string, unknown>;
@@ -112,37 +116,55 @@ function parseProto(value: unknown): PortProto | undefined {
   return value === 'tcp' || value === 'udp' || value === 'sctp' ? value : undefined;
 }
 
+/** Docker leaves the address out (or empty) for "every address"; anything else is kept as given, to be checked. */
 function hostIpOrAny(value: unknown): string {
-  return str(value) ?? '0.0.0.0';
+  return value === undefined || value === null || value === '' ? '0.0.0.0' : String(value as string);
 }
 
+/** Called with a description and a reason for a binding that names a host port but cannot be read. */
+export type RejectPort = (binding: string, reason: string) => void;
+
 /** Inspect shape: `NetworkSettings.Ports`, e.g. `{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8000"}]}`. */
-export function portsFromInspect(raw: unknown): PublishedPort[] {
+export function portsFromInspect(raw: unknown, reject: RejectPort = () => undefined): PublishedPort[] {
   const ports: PublishedPort[] = [];
   for (const [key, bindings] of Object.entries(obj(raw) ?? {})) {
     const match = /^(\d+)\/(\w+)$/.exec(key);
     const containerPort = parsePort(match?.[1]);
     const proto = parseProto(match?.[2]);
-    if (containerPort === undefined || proto === undefined) continue;
     for (const entry of arr(bindings)) {
       const binding = obj(entry);
-      const hostPort = parsePort(binding?.['HostPort']);
-      if (hostPort === undefined) continue;
-      ports.push({ hostIp: hostIpOrAny(binding?.['HostIp']), hostPort, containerPort, proto });
+      const rawHostPort = binding?.['HostPort'];
+      // An exposed port without a host port is not published: nothing to allow or refuse.
+      if (rawHostPort === undefined || rawHostPort === null || rawHostPort === '') continue;
+      const hostPort = parsePort(rawHostPort);
+      const shown = `${shownValue(key)} -> ${shownValue(rawHostPort)}`;
+      if (containerPort === undefined || proto === undefined)
+        reject(shown, `the port ${shownValue(key)} is not PORT/tcp, PORT/udp or PORT/sctp`);
+      else if (hostPort === undefined)
+        reject(shown, `the host port ${shownValue(rawHostPort)} is not a port number`);
+      else ports.push({ hostIp: hostIpOrAny(binding?.['HostIp']), hostPort, containerPort, proto });
     }
   }
   return ports;
 }
 
 /** List shape: `Ports`, e.g. `[{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8000, "Type": "tcp"}]`. */
-export function portsFromSummary(raw: unknown): PublishedPort[] {
+export function portsFromSummary(raw: unknown, reject: RejectPort = () => undefined): PublishedPort[] {
   const ports: PublishedPort[] = [];
   for (const entry of arr(raw)) {
     const port = obj(entry);
+    const rawHostPort = port?.['PublicPort'];
+    if (rawHostPort === undefined || rawHostPort === null) continue;
     const containerPort = parsePort(port?.['PrivatePort']);
-    const hostPort = parsePort(port?.['PublicPort']);
+    const hostPort = parsePort(rawHostPort);
     const proto = parseProto(port?.['Type']);
-    if (containerPort === undefined || hostPort === undefined || proto === undefined) continue;
+    if (containerPort === undefined || hostPort === undefined || proto === undefined) {
+      reject(
+        `${shownValue(port?.['PrivatePort'])}/${shownValue(port?.['Type'])} -> ${shownValue(rawHostPort)}`,
+        'the binding is not a port number, a protocol (tcp, udp, sctp) and a host port',
+      );
+      continue;
+    }
     ports.push({ hostIp: hostIpOrAny(port?.['IP']), hostPort, containerPort, proto });
   }
   return ports;
@@ -190,6 +212,7 @@ interface EndpointGateway {
 interface MappedContainer {
   container: DockerContainer;
   gateways: EndpointGateway[];
+  rejected: RejectedEntry[];
 }
 
 function mapContainer(raw: unknown): MappedContainer | undefined {
@@ -201,8 +224,13 @@ function mapContainer(raw: unknown): MappedContainer | undefined {
   const labels = stringMap(config ? config['Labels'] : c['Labels']);
   const settings = obj(c['NetworkSettings']);
   const inspectPorts = settings?.['Ports'];
+  const rejected: RejectedEntry[] = [];
+  const reject: RejectPort = (binding, reason) =>
+    rejected.push({ kind: 'port', name: `${name} ${binding}`, reason });
   const ports = normalizePorts(
-    obj(inspectPorts) !== undefined ? portsFromInspect(inspectPorts) : portsFromSummary(c['Ports']),
+    obj(inspectPorts) !== undefined
+      ? portsFromInspect(inspectPorts, reject)
+      : portsFromSummary(c['Ports'], reject),
   );
   const endpoints: ContainerEndpoint[] = [];
   const gateways: EndpointGateway[] = [];
@@ -224,7 +252,7 @@ function mapContainer(raw: unknown): MappedContainer | undefined {
     gateways.push(gw);
   }
   endpoints.sort((a, b) => cmp(a.network, b.network));
-  return { container: { id, name, labels, running: isRunning(c), endpoints, ports }, gateways };
+  return { container: { id, name, labels, running: isRunning(c), endpoints, ports }, gateways, rejected };
 }
 
 /** Maps one container in list (`GET /containers/json`) or inspect (`docker inspect`) shape. */
@@ -271,7 +299,8 @@ export function inventoryFromApi(
   fillGatewaysFromEndpoints(networks, mapped);
   const containers = mapped.map((m) => m.container).sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id));
 
-  const inventory: DockerInventory = { networks, containers };
+  const rejected = mapped.flatMap((m) => m.rejected);
+  const inventory: DockerInventory = { networks, containers, ...(rejected.length ? { rejected } : {}) };
   const info = obj(infoJson);
   const version = obj(versionJson);
   const serverVersion = str(info?.['ServerVersion']) ?? str(version?.['Version']);
@@ -280,5 +309,5 @@ export function inventoryFromApi(
   if (serverVersion) inventory.serverVersion = serverVersion;
   if (apiVersion) inventory.apiVersion = apiVersion;
   if (firewallBackend) inventory.firewallBackend = firewallBackend;
-  return inventory;
+  return checkInventory(inventory);
 }

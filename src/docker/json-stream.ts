@@ -4,9 +4,12 @@ import { DockerProtocolError } from './errors.js';
  * Splits a stream of concatenated JSON objects (or arrays) into values, whatever the chunk
  * boundaries: a value may span chunks, a chunk may hold several values, and values may or may not
  * be separated by newlines. Bytes are decoded as UTF-8 across chunks, so a character split between
- * two chunks is kept whole.
+ * two chunks is kept whole. One value may hold at most `maxValueChars` characters (16 Mi by default:
+ * Docker's events are a few kilobytes), so a peer that never closes a value cannot fill the memory.
  */
 export class JsonStreamParser {
+  constructor(readonly maxValueChars = 16 * 1024 * 1024) {}
+
   private readonly decoder = new TextDecoder('utf-8');
   private buffer = '';
   /** Scan position in `buffer`, and the scanner's state there. */
@@ -64,6 +67,11 @@ export class JsonStreamParser {
     const keepFrom = this.depth === 0 && !this.inString ? text.length : start;
     this.buffer = text.slice(keepFrom);
     this.pos = this.buffer.length;
+    if (this.buffer.length > this.maxValueChars) {
+      throw new DockerProtocolError(
+        `JSON stream: a value longer than ${this.maxValueChars} characters; refusing to read further`,
+      );
+    }
     return values;
   }
 

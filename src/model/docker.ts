@@ -38,10 +38,20 @@ export interface DockerContainer {
 
 export type DockerFirewallBackend = 'iptables' | 'iptables+firewalld' | 'nftables';
 
+/** An entry left out of an inventory because one of its values is not what it claims to be. */
+export interface RejectedEntry {
+  kind: 'network' | 'container' | 'port';
+  /** The network or container name; for a port, the container's name and the binding. */
+  name: string;
+  reason: string;
+}
+
 export interface DockerInventory {
   serverVersion?: string;
   apiVersion?: string;
   firewallBackend?: DockerFirewallBackend;
   networks: DockerNetwork[];
   containers: DockerContainer[];
+  /** Entries Docker reported that were left out (src/model/docker-values.ts says why). */
+  rejected?: RejectedEntry[];
 }

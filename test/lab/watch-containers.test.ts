@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectContainer, labGate, probeTcp, runContainer } from './helpers/index.js';
 import { createSeedLab, type SeedLab } from './seed-scenario.js';
-import { chainRules, pollUntil, startWatch, type WatchLine, type WatchProcess } from './watch-process.js';
+import {
+  chainRules,
+  containersPolicy,
+  pollUntil,
+  startWatch,
+  type WatchLine,
+  type WatchProcess,
+} from './watch-process.js';
 
 const gate = await labGate();
 
@@ -27,19 +34,10 @@ describe.skipIf(gate.skip)('watch keeps container-aware rules through container 
     s = await createSeedLab();
     policy = s.file(
       'containers.yaml',
-      [
-        'dockwall: 1',
-        'containers:',
-        '  - name: web-from-host2',
-        '    container: web',
-        '    ports: [80]',
-        `    sources: [${s.host2.address}]`,
-        '  - name: api-from-host3',
-        '    container: api',
-        '    ports: [80]',
-        `    sources: [${s.host3.address}]`,
-        '',
-      ].join('\n'),
+      containersPolicy([
+        { name: 'web-from-host2', container: 'web', source: s.host2.address },
+        { name: 'api-from-host3', container: 'api', source: s.host3.address },
+      ]),
     );
     // Periodic checks a minute apart: every change below must come from following Docker's events.
     watch = startWatch({

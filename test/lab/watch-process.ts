@@ -190,6 +190,21 @@ export function seedWatchPolicy(native: string): string {
   );
 }
 
+/** A native policy of `containers:` entries, each opening a container's port 80 to one source. */
+export function containersPolicy(
+  entries: Array<{ name: string; container: string; source: string }>,
+): string {
+  const lines = ['dockwall: 1', 'containers:'];
+  for (const e of entries)
+    lines.push(
+      `  - name: ${e.name}`,
+      `    container: ${e.container}`,
+      '    ports: [80]',
+      `    sources: [${e.source}]`,
+    );
+  return lines.join('\n') + '\n';
+}
+
 /** Child processes of `pid` with their command lines (read from /proc, every thread's children). */
 export function childCommands(pid: number): string[] {
   const out: string[] = [];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DockerEngineClient } from '../../docker/index.js';
+import { dockerClient } from '../docker-client.js';
 import { DEFAULT_DAEMON_JSON, diagnose, renderDoctorText } from '../../doctor/index.js';
 import { gatherDoctorFacts, type DoctorDockerSource } from '../../host/index.js';
 import type { CliContext } from '../context.js';
@@ -27,7 +27,7 @@ async function doctorCommand(ctx: CliContext, opts: DoctorOpts): Promise<number>
   let docker: DoctorDockerSource | undefined;
   let dockerError: string | undefined;
   try {
-    const client = new DockerEngineClient({ timeoutMs: 5_000 }, ctx.env);
+    const client = dockerClient(ctx, { timeoutMs: 5_000 });
     docker = { info: () => client.info(), listNetworks: () => client.listNetworks() };
   } catch (e) {
     // A bad DOCKER_HOST is a fact about the host like any other.

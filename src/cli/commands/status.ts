@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { detectDockerLayout } from '../../compile/index.js';
-import { DockerEngineClient } from '../../docker/index.js';
+import { dockerClient } from '../docker-client.js';
 import { renderPlanText } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
@@ -40,7 +40,7 @@ async function statusCommand(
   );
   let docker: { version?: string; firewallBackend?: string; error?: string };
   try {
-    const client = new DockerEngineClient({ timeoutMs: 3000 }, ctx.env);
+    const client = dockerClient(ctx, { timeoutMs: 3000 });
     const info = await client.info();
     docker = { version: info.serverVersion, firewallBackend: info.firewallBackend };
   } catch (e) {

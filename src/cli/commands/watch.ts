@@ -4,14 +4,15 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { applyDesired } from '../../apply/index.js';
 import { compileDesired, onlyFamilies, policyFamilies, stateFamilies } from '../../compile/index.js';
-import { DockerEngineClient, EventFollower, readInventory } from '../../docker/index.js';
-import type { DockerInventory, Policy } from '../../model/index.js';
+import { EventFollower, readInventory } from '../../docker/index.js';
+import type { Diagnostic, DockerInventory, Policy } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
 import { planChanges } from '../../plan/index.js';
 import { loadPolicy } from '../../policy/index.js';
 import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
 import type { CliContext } from '../context.js';
+import { dockerClient } from '../docker-client.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
 import { chooseVariant, hostRunner, readLiveState } from '../live.js';
@@ -61,7 +62,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   for (const d of ctx.diagnostics.splice(0)) log('warn', diagnosticLine(d));
-  const docker = new DockerEngineClient({ timeoutMs: 5000 }, ctx.env);
+  const docker = dockerClient(ctx, { timeoutMs: 5000 }, (m) => log('warn', m));
   const metrics = new WatchMetrics();
   // Each repair is snapshotted like an apply, so `dockwall rollback` can undo the last one.
   const stateDir = new StateDir(opts.stateDir);
@@ -72,6 +73,20 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   // when the tables hold many other rules. Drift checks use whichever was cheaper last time (the
   // start reads whole tables, the first check reads chains: both are measured early).
   const readMs = { full: Infinity, chains: Infinity };
+  // A condition found on every cycle (a Docker entry left out for a bad value, a rule that cannot
+  // be read) is logged when it appears, and again only after it was gone for a minute.
+  const lastSeen = new Map<string, number>();
+  const once = (level: 'warn' | 'error', message: string, fields: Record<string, unknown> = {}) => {
+    const now = Date.now();
+    for (const [m, t] of lastSeen) if (now - t > 60_000) lastSeen.delete(m);
+    if (!lastSeen.has(message)) log(level, message, fields);
+    lastSeen.set(message, now);
+  };
+  // Docker entries left out for a bad value are error events: their containers lose their rules.
+  const reportRejected = (diagnostics: readonly Diagnostic[]) => {
+    for (const d of diagnostics)
+      if (d.code === 'docker.rejected-value') once('error', d.message, d.hint ? { hint: d.hint } : {});
+  };
   const reconcile = async (_trigger: Trigger, fullAsked: boolean) => {
     const full = fullAsked || readMs.full <= readMs.chains;
     if (policy.containers.length > 0) {
@@ -83,6 +98,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       }
     }
     const compiled = compileDesired(policy, inventory ? { inventory } : {});
+    reportRejected(compiled.diagnostics);
     const readStarted = performance.now();
     const state = await readLiveState(ctx, compiled, {
       runner,
@@ -93,7 +109,9 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     const desired = onlyFamilies(compiled, stateFamilies(state));
     const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
-    for (const d of ctx.diagnostics.splice(0)) if (d.severity !== 'info') log('warn', diagnosticLine(d));
+    for (const d of ctx.diagnostics.splice(0))
+      if (d.severity !== 'info')
+        once('warn', d.code === 'live.unreadable-rule' ? d.message : diagnosticLine(d));
     const result = await applyDesired(ports, desired, {
       policyFile: opts.file,
       saveSnapshot: async (snap) => void stateDir.saveSnapshot(snap),

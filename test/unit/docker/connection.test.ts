@@ -58,10 +58,14 @@ describe('resolveEndpoint', () => {
     });
   });
 
-  it('uses TLS without verification for DOCKER_TLS alone, and none for a unix socket', () => {
+  it('uses verified TLS for DOCKER_TLS alone too (unverified only with tlsInsecure), and none for a unix socket', () => {
     expect(resolveEndpoint({}, { DOCKER_HOST: 'tcp://h:1', DOCKER_TLS: '1' })).toMatchObject({
-      tls: { verify: false },
+      tls: { verify: true },
     });
+    expect(resolveEndpoint({}, { DOCKER_HOST: 'https://h:1' })).toMatchObject({ tls: { verify: true } });
+    expect(
+      resolveEndpoint({ tlsInsecure: true }, { DOCKER_HOST: 'tcp://h:1', DOCKER_TLS_VERIFY: '1' }),
+    ).toMatchObject({ tls: { verify: false } });
     expect(resolveEndpoint({}, { DOCKER_HOST: 'tcp://h:1' })).not.toHaveProperty('tls');
     expect(resolveEndpoint({}, { DOCKER_HOST: 'unix:///s', DOCKER_TLS_VERIFY: '1' })).not.toHaveProperty(
       'tls',

@@ -220,7 +220,7 @@ describe('DockerEngineClient over tcp', () => {
     const empty = join(dir, 'nothing-here');
     const verifying = new DockerEngineClient({ host, tlsVerify: true, certPath: empty }, {});
     await expect(verifying.ping()).rejects.toBeInstanceOf(DockerUnavailableError);
-    const trusting = new DockerEngineClient({ host, tls: true, certPath: empty }, {});
+    const trusting = new DockerEngineClient({ host, tls: true, tlsInsecure: true, certPath: empty }, {});
     expect((await trusting.ping()).apiVersion).toBe('1.47');
   });
 });
