@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   DockerEngineClient,
   DockerProtocolError,
   DockerUnavailableError,
   EventFollower,
   JsonStreamParser,
+  TCP_KEEPALIVE_MS,
 } from '../../../src/docker/index.js';
 import { FakeEngine, nextEmission } from './fake-engine.js';
 
@@ -63,6 +65,18 @@ describe('a dead Docker connection is noticed and the follower reconnects', () =
     follower.stop();
     await running;
     for (const res of hung) res.destroy();
+  });
+
+  it('turns on TCP keepalive for connections to a tcp:// daemon', async () => {
+    engine = new FakeEngine({ apiVersion: '1.44' });
+    await engine.listen(0);
+    const spy = vi.spyOn(Socket.prototype, 'setKeepAlive');
+    try {
+      await new DockerEngineClient({ host: `tcp://127.0.0.1:${engine.port}` }, {}).ping();
+      expect(spy).toHaveBeenCalledWith(true, TCP_KEEPALIVE_MS);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('an HTTP error to /_ping is an answer: the stream stays up', async () => {
