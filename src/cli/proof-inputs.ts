@@ -69,7 +69,8 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   return out;
 }
 
-async function readWholeHost(ctx: CliContext): Promise<HostState> {
+/** Every table of both families (a family whose tables cannot be read is left out with a warning). */
+export async function readWholeHost(ctx: CliContext): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const rulesets: Partial<Record<Family, Ruleset>> = {};

@@ -62,6 +62,7 @@ function acrossSections(policy: Policy, inventory: DockerInventory): Diagnostic[
   for (const g of policy.containers) {
     const matched = selectContainers(inventory, g.selector);
     for (const family of coveredFamilies(g.families, FAMILIES)) {
+      if (!appliesToFamily(family, g.sources, g.sets, policy.ipsets)) continue;
       for (const p of grantedPorts(g, matched, family)) {
         const key = `${family}/${p.proto}/${p.hostPort}`;
         granted.set(key, [...(granted.get(key) ?? []), g]);

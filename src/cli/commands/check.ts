@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { readHostModel } from '../../host/index.js';
 import type { HostModel } from '../../model/index.js';
 import { diag } from '../../model/index.js';
-import { applyPlanToState } from '../../plan/index.js';
+import { applyPlanToState, planChanges } from '../../plan/index.js';
 import { checkExpectations, describeExpectation, type ExpectationResult } from '../../proof/expectations.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
 import { hostRunner } from '../live.js';
 import { planFromOptions, type Planned } from '../pipeline.js';
+import { readWholeHost } from '../proof-inputs.js';
 import type { Run } from './index.js';
 
 /**
@@ -35,7 +36,11 @@ export async function runExpectations(
     ]);
     return [];
   }
-  const after = applyPlanToState(planned.state, planned.plan);
+  // The live read for planning holds only the chains dockwall manages; the walk needs every table
+  // (Docker's DNAT in nat decides whether a packet is forwarded or delivered), so read them all.
+  const base = planned.offline ? planned.state : await readWholeHost(ctx);
+  const plan = planned.offline ? planned.plan : planChanges(base, planned.desired);
+  const after = applyPlanToState(base, plan);
   const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory);
   ctx.collect(diagnostics);
   if (opts.fatal) ctx.failOnErrors('an expectation failed (use --no-check to proceed anyway)');
