@@ -66,7 +66,8 @@ export async function detectVariant(runner: Runner): Promise<VariantReport> {
   if (inOwn) report.docker = command;
   else if (inOther) report.docker = otherVariant;
 
-  const otherPresent = own.stdout.includes('# Warning: iptables-legacy tables present');
+  // iptables-nft-save prints this warning on standard error.
+  const otherPresent = `${own.stdout}${own.stderr}`.includes('# Warning: iptables-legacy tables present');
   if (!inOwn && otherPresent && theirs.code !== 0) {
     report.otherUnreadable = true;
     report.message =

@@ -37,7 +37,7 @@ export function hasNonPrintable(text: string): boolean {
 }
 
 /** The colour sequences the CLI's own paint writes (picocolors: bold, dim, red, green, yellow, resets). */
-const OWN_SGR = /^\x1b\[(?:1|2|22|31|32|33|39)m/;
+const OWN_SGR = new RegExp(`^${String.fromCharCode(27)}\\[(?:1|2|22|31|32|33|39)m`);
 
 /**
  * Human output as it goes to the terminal: line breaks and tabs stay, the CLI's own colour sequences stay,

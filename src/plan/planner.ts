@@ -1,6 +1,8 @@
 import type {
   Chain,
   ChainRef,
+  Rule,
+  Ruleset,
   Diagnostic,
   Family,
   HostState,
@@ -11,6 +13,7 @@ import type {
 import { diag, findChain, isBuiltinChain } from '../model/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { dockerChainsIn } from '../compile/docker-layout.js';
+import { DOCKER_USER } from '../compile/ownership.js';
 import { withDockerUserJumps } from '../compile/docker-user-jump.js';
 import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
@@ -60,6 +63,8 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
       continue;
     }
     const dockerPresent = dockerChainsIn(state, family);
+    const unreached = dockerPresent ? undefined : unreachedDockerUser(family, live, chains);
+    if (unreached) diagnostics.push(unreached);
     for (const want of chains) {
       const ref: ChainRef = { family, table: want.table, chain: want.chain };
       const have = findChain(live, want.table, want.chain);
@@ -115,6 +120,26 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
     ...chainDeletes,
   ];
   return { formatVersion: 1, operations, summary: summarize(operations), diagnostics };
+}
+
+/**
+ * DOCKER-USER is entered from FORWARD by Docker's own jump. Where the state has none of Docker's
+ * chains (Docker not started, or writing to the other iptables variant: fixture 09), nothing jumps
+ * there, and the rules planned in it filter nothing until Docker adds its jump.
+ */
+function unreachedDockerUser(family: Family, live: Ruleset, chains: DesiredChain[]): Diagnostic | undefined {
+  const want = chains.find((c) => c.table === 'filter' && c.chain === DOCKER_USER && c.rules.length > 0);
+  if (!want) return undefined;
+  const jumps = (rules: readonly Rule[]) => rules.some((r) => r.target?.name === DOCKER_USER);
+  const forward = chains.find((c) => c.table === 'filter' && c.chain === 'FORWARD');
+  if (forward && jumps(forward.rules.map((r) => r.rule))) return undefined;
+  if (jumps(findChain(live, 'filter', 'FORWARD')?.rules ?? [])) return undefined;
+  return diag(
+    'warning',
+    'plan.docker-user-unreached',
+    `${family}: this host's tables hold none of Docker's chains and nothing jumps from FORWARD to DOCKER-USER, so the rules planned there filter nothing until Docker adds its jump. If Docker runs here, it writes to the other iptables variant (or runs with "iptables": false)`,
+    want.rules[0]?.pos,
+  );
 }
 
 function staleTagged(ref: ChainRef, chain: Chain): Operation[] {

@@ -258,7 +258,7 @@ describe.each(['ipv4', 'ipv6'] as const)(
         }),
         { numRuns: 300 },
       );
-    });
+    }, 60_000);
 
     it('builds, when a chain is read, the rules the full parser builds', () => {
       fc.assert(
@@ -284,6 +284,6 @@ describe.each(['ipv4', 'ipv6'] as const)(
         }),
         { numRuns: 300 },
       );
-    });
+    }, 60_000);
   },
 );

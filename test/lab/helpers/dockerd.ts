@@ -24,6 +24,11 @@ export interface DockerdOptions {
   extraArgs?: string[];
   /** How long to wait for `/_ping` (default 60 s). */
   startTimeoutMs?: number;
+  /**
+   * Directories put first on dockerd's PATH. dockerd runs whichever `iptables` it finds first, so a
+   * directory whose `iptables*` point at the legacy tools makes it write to the legacy tables.
+   */
+  pathPrefix?: string[];
 }
 
 export interface Dockerd {
@@ -178,8 +183,10 @@ export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Pr
   }
 
   async function startDockerdProcess(): Promise<void> {
+    const path = [...(opts.pathPrefix ?? []), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');
     const argv = [
       ...nsenter,
+      ...(opts.pathPrefix ? ['env', `PATH=${path}`] : []),
       'dockerd',
       '--config-file',
       daemonJson,

@@ -14,7 +14,12 @@ import { brief } from '../policy/helpers.js';
  * the plan shown before "Apply these changes?", so lines could be hidden or forged.
  */
 const ESC = '\u001b';
-const raw = (text: string) => /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text);
+/** A control character other than a line break or tab. */
+const raw = (text: string) =>
+  [...text].some((c) => {
+    const n = c.charCodeAt(0);
+    return (n < 32 && n !== 10 && n !== 9) || (n >= 0x7f && n <= 0x9f);
+  });
 
 describe('human output shows control characters escaped', () => {
   const policy = loadPolicy(

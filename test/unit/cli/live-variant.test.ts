@@ -69,7 +69,11 @@ describe("a live plan reads the iptables variant Docker's chains are in", () => 
         const cmd = argv.join(' ');
         if (cmd === 'iptables --version')
           return { code: 0, stdout: 'iptables v1.8.9 (nf_tables)\n', stderr: '', durationMs: 1 };
-        if (cmd === 'iptables-save') return { code: 0, stdout: nft, stderr: '', durationMs: 1 };
+        if (cmd === 'iptables-save') {
+          // As iptables-nft-save prints it: the warning on standard error.
+          const [warning, ...rest] = nft.split('\n');
+          return { code: 0, stdout: rest.join('\n'), stderr: `${warning}\n`, durationMs: 1 };
+        }
         return { code: 127, stdout: '', stderr: `${argv[0]}: not found`, durationMs: 1 };
       },
     };

@@ -9,20 +9,25 @@ describe('__proto__ keys are refused with a position, never dropped', () => {
   const reserved = (line: number, column: number) => ({
     severity: 'error',
     code: 'policy.reserved-key',
-    message: '`__proto__` cannot be a name here: it is reserved in the JavaScript objects a policy is read into',
+    message:
+      '`__proto__` cannot be a name here: it is reserved in the JavaScript objects a policy is read into',
     line,
     column,
   });
 
   it('as a native set name', () => {
     expect(
-      errorsOf(yaml('dockwall: 1', 'ipsets:', '  __proto__:', '    type: hash:ip', '    members: [10.0.0.1]')),
+      errorsOf(
+        yaml('dockwall: 1', 'ipsets:', '  __proto__:', '    type: hash:ip', '    members: [10.0.0.1]'),
+      ),
     ).toEqual([reserved(3, 3)]);
   });
 
   it('as a native chain name', () => {
     expect(
-      errorsOf(yaml('dockwall: 1', 'ipv4:', '  filter:', '    __proto__:', '      rules:', '        - x: -j DROP')),
+      errorsOf(
+        yaml('dockwall: 1', 'ipv4:', '  filter:', '    __proto__:', '      rules:', '        - x: -j DROP'),
+      ),
     ).toEqual([reserved(4, 5)]);
   });
 
@@ -63,7 +68,11 @@ describe('lookups by outside keys see only their own entries', () => {
   });
 
   it("Docker's labels and event attributes keep a `__proto__` key as a key", () => {
-    const c = containerFromApi({ Id: 'abc', Names: ['/web'], Labels: JSON.parse('{"__proto__":"x","a":"b"}') });
+    const c = containerFromApi({
+      Id: 'abc',
+      Names: ['/web'],
+      Labels: JSON.parse('{"__proto__":"x","a":"b"}'),
+    });
     expect(Object.keys(c!.labels).sort()).toEqual(['__proto__', 'a']);
     expect(c!.labels['__proto__']).toBe('x');
     const e = parseDockerEvent({
