@@ -4,13 +4,14 @@ import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
 import { loadPolicy } from '../policy/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
+import { errorWords } from '../model/index.js';
 
 export function readText(ctx: CliContext, file: string): string {
   let text: string;
   try {
     text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${errorWords(e)}`);
   }
   ctx.addSource(file, text);
   return text;

@@ -14,6 +14,7 @@ import {
   type ServiceFact,
 } from '../doctor/index.js';
 import type { DockerNetwork, Family } from '../model/index.js';
+import { errorWords } from '../model/index.js';
 import { saveArgv } from './iptables-commands.js';
 import { detectVariant } from './iptables-variant.js';
 import type { Runner } from './runner.js';
@@ -217,7 +218,7 @@ async function readDaemonJson(files: FileReader, path: string): Promise<DaemonJs
     const text = await files.readText(path);
     return text === undefined ? { path, state: 'missing' } : parseDaemonJson(path, text);
   } catch (e) {
-    return { path, state: 'unreadable', error: (e as NodeJS.ErrnoException).code ?? message(e) };
+    return { path, state: 'unreadable', error: errorWords(e) };
   }
 }
 

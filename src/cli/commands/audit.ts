@@ -8,6 +8,7 @@ import { collectRepeatable } from '../inputs.js';
 import { hostRunner } from '../live.js';
 import { loadProofInputs, type ProofOptions } from '../proof-inputs.js';
 import type { Run } from './index.js';
+import { errorWords } from '../../model/index.js';
 
 interface AuditOpts extends ProofOptions {
   listen?: string[];
@@ -63,7 +64,7 @@ function writeHtml(
   try {
     writeFileSync(file, page);
   } catch (e) {
-    throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(`cannot write ${file}: ${errorWords(e)}`);
   }
   ctx.output.err(`wrote ${file}\n`);
 }

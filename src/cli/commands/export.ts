@@ -16,6 +16,7 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable, readInventoryFile, readPolicy, readStateFiles } from '../inputs.js';
 import { registerImport } from './import.js';
+import { errorWords } from '../../model/index.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
@@ -156,9 +157,7 @@ function writeParts(ctx: CliContext, path: string, parts: ExportPart[]): void {
     try {
       writeFileSync(file, text);
     } catch (e) {
-      throw new CliError(
-        `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
+      throw new CliError(`cannot write ${file}: ${errorWords(e)}`);
     }
   };
   let isDir: boolean;
@@ -174,9 +173,7 @@ function writeParts(ctx: CliContext, path: string, parts: ExportPart[]): void {
   try {
     mkdirSync(path, { recursive: true });
   } catch (e) {
-    throw new CliError(
-      `cannot create the directory ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new CliError(`cannot create the directory ${path}: ${errorWords(e)}`);
   }
   for (const p of parts) {
     const file = join(path, basename(p.path));

@@ -6,6 +6,7 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { DEFAULT_STATE_DIR } from '../state-dir.js';
 import type { Run } from './index.js';
+import { errorWords } from '../../model/index.js';
 
 interface InstallOpts {
   file: string;
@@ -44,9 +45,7 @@ export function registerInstallService(program: Command, run: Run): void {
           mkdirSync(dirname(opts.unitPath), { recursive: true });
           writeFileSync(opts.unitPath, unit, { mode: 0o644 });
         } catch (e) {
-          throw new CliError(
-            `cannot write ${opts.unitPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-          );
+          throw new CliError(`cannot write ${opts.unitPath}: ${errorWords(e)}`);
         }
         ctx.output.out(
           `wrote ${opts.unitPath}:\n\n${unit}\nenable it with: systemctl daemon-reload && systemctl enable --now ${unitName(opts.unitPath)}\n`,

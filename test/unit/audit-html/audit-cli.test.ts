@@ -75,7 +75,7 @@ describe('dockwall audit (the built CLI)', () => {
     const file = join(dirname(hostModel), 'no-such-dir', 'audit.html');
     const r = dockwall(['audit', '--state', FIXTURE_02, '--host-model', hostModel, '--html', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot write ${file}: ENOENT`);
+    expect(r.stderr).toContain(`cannot write ${file}: no such file or directory`);
     expect(existsSync(file)).toBe(false);
   });
 });
