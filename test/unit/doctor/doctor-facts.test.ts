@@ -208,7 +208,11 @@ describe('gatherDoctorFacts', () => {
       files: files({}),
       daemonJsonPath: '/forbidden',
     });
-    expect(unreadable.daemonJson).toEqual({ path: '/forbidden', state: 'unreadable', error: 'permission denied' });
+    expect(unreadable.daemonJson).toEqual({
+      path: '/forbidden',
+      state: 'unreadable',
+      error: 'permission denied',
+    });
   });
 
   it('ufw: `ufw status` when installed, its chains in iptables-save otherwise', async () => {
