@@ -37,7 +37,8 @@ export const EXIT_CODE_TABLE: readonly { commands: string; codes: string }[] = [
   { commands: 'tls check', codes: '0 the client accepts the certificate, 1 it does not, or error' },
   { commands: 'validate', codes: '0 valid, 1 errors' },
   {
-    commands: 'install-service, tls ca|server|client, export, import, show, schema, completion',
+    commands:
+      'install-service, tls ca, tls server, tls client, export, import pyfw, show, schema, completion',
     codes: '0 done, 1 error',
   },
 ];

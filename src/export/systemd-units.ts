@@ -14,8 +14,10 @@ export interface WatchUnitOptions {
  * backslashes or control characters, or a lone `;` (which separates commands), is double-quoted with
  * C escapes.
  */
-export function execArg(a: string): string {
-  const escaped = a.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+export function execArg(a: string, executable = false): string {
+  // The executable's own name is not searched for variables: a `$` there stays as it is.
+  const specifiers = a.replace(/%/g, '%%');
+  const escaped = executable ? specifiers : specifiers.replace(/\$/g, '$$$$');
   if (/^[A-Za-z0-9_@%$+=:,./-]+$/.test(escaped)) return escaped;
   return `"${cEscape(escaped)}"`;
 }
@@ -51,6 +53,13 @@ export interface WatchUnit {
   text: string;
   /** What the unit had to relax so the service sees a file, in words (for a warning). */
   relaxed: string[];
+  /** Why no unit can run this (systemd refuses quotes, backslashes and control characters in an executable's name). */
+  error?: string;
+}
+
+/** systemd's string_is_safe(), which an executable's name must pass. */
+function safeExecutable(path: string): boolean {
+  return !/[\x00-\x1f\x7f\\"']/.test(path);
 }
 
 /**
@@ -109,7 +118,7 @@ After=docker.service
 Type=simple
 # iptables-legacy takes this lock; the system is read-only to the service, so it is made beforehand.
 ExecStartPre=+/usr/bin/touch /run/xtables.lock
-ExecStart=${args.map(execArg).join(' ')}
+ExecStart=${args.map((a, i) => execArg(a, i === 0)).join(' ')}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=always
 RestartSec=2
@@ -145,6 +154,11 @@ UMask=0077
 [Install]
 WantedBy=multi-user.target
 `;
+  const exe = o.execStart[0] ?? '';
+  if (!safeExecutable(exe)) {
+    const error = `systemd does not run an executable whose name holds a quote, a backslash or a control character: ${JSON.stringify(exe)}`;
+    return { text, relaxed, error };
+  }
   return { text, relaxed };
 }
 

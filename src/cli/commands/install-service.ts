@@ -42,6 +42,7 @@ export function registerInstallService(program: Command, run: Run): void {
           stateDir,
           ...(opts.metrics ? { metrics: opts.metrics } : {}),
         });
+        if (unit.error) throw new CliError(unit.error);
         for (const r of unit.relaxed) {
           ctx.output.err(
             `dockwall: warning: ${r}, so the service can read it; a policy in /etc/dockwall and an install outside home and temporary directories keep the unit fully hardened\n`,
