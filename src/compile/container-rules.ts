@@ -58,6 +58,17 @@ export function compileContainerRules(
       for (const p of [...ports.values()].sort(
         (x, y) => x.hostPort - y.hostPort || x.proto.localeCompare(y.proto),
       )) {
+        if (isLoopback(p.hostIp)) {
+          // Only a link neighbour sending to 127.0.0.1 (the loopback-DNAT hole) reaches DOCKER-USER
+          // with this original destination: the host's own clients go through OUTPUT, not FORWARD.
+          diagnostics.push({
+            severity: 'info',
+            code: 'compile.container-port-loopback',
+            message: `container rule "${a.name}": ${p.hostIp}:${p.hostPort}/${p.proto} is bound to loopback, so only this host reaches it and DOCKER-USER never sees that traffic; no rule is made for it (a rule there would open the port to machines on the link that send to ${p.hostIp})`,
+            ...(a.pos ? { pos: a.pos } : {}),
+          });
+          continue;
+        }
         const dst = isWildcard(p.hostIp) ? '' : ` --ctorigdst ${p.hostIp}`;
         for (const s of srcs) {
           add(
@@ -88,6 +99,10 @@ export function compileContainerRules(
 
 function isWildcard(ip: string): boolean {
   return ip === '' || ip === '0.0.0.0' || ip === '::';
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
 }
 
 function portInFamily(p: PublishedPort, family: Family): boolean {
