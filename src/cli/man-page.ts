@@ -9,7 +9,10 @@ import { EXIT_CODE_TABLE } from './exit-codes.js';
 function roff(text: string): string {
   return text
     .replace(/\\/g, '\\e')
-    .replace(/[^\x00-\x7f]/gu, (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
+    .replace(
+      /[\u0080-\u{10FFFF}]/gu,
+      (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
+    )
     .replace(/-/g, '\\-')
     .replace(/^([.'])/gm, '\\&$1');
 }

@@ -32,13 +32,17 @@ export function unitPath(p: string): string {
   return `"${cEscape(escaped)}"`;
 }
 
+const isControl = (c: string): boolean => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+
 function cEscape(s: string): string {
-  return s.replace(/[\\"\x00-\x1f\x7f]/g, (c) => {
-    if (c === '\\' || c === '"') return `\\${c}`;
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
+  return [...s]
+    .map((c) => {
+      if (c === '\\' || c === '"') return `\\${c}`;
+      if (c === '\n') return '\\n';
+      if (c === '\t') return '\\t';
+      return isControl(c) ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c;
+    })
+    .join('');
 }
 
 /** Directories the hardening hides from the service: ProtectHome= and PrivateTmp=. */
@@ -59,7 +63,7 @@ export interface WatchUnit {
 
 /** systemd's string_is_safe(), which an executable's name must pass. */
 function safeExecutable(path: string): boolean {
-  return !/[\x00-\x1f\x7f\\"']/.test(path);
+  return ![...path].some((c) => isControl(c) || c === '\\' || c === '"' || c === "'");
 }
 
 /**
