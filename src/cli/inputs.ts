@@ -6,13 +6,14 @@ import { loadInventoryFile } from '../docker/inventory-file.js';
 import { loadPolicy } from '../policy/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
+import { errorWords } from '../model/index.js';
 
 export function readText(ctx: CliContext, file: string): string {
   let text: string;
   try {
     text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${errorWords(e)}`);
   }
   ctx.addSource(file, text);
   return text;

@@ -63,6 +63,17 @@ export function compileContainerRules(
           ? sourceFragments(family, a.sources, a.sets, policy.ipsets)
           : [''];
       for (const p of grantedPorts(a, matched, family)) {
+        if (isLoopback(p.hostIp)) {
+          // Only a link neighbour sending to 127.0.0.1 (the loopback-DNAT hole) reaches DOCKER-USER
+          // with this original destination: the host's own clients go through OUTPUT, not FORWARD.
+          diagnostics.push({
+            severity: 'info',
+            code: 'compile.container-port-loopback',
+            message: `container rule "${a.name}": ${p.hostIp}:${p.hostPort}/${p.proto} is bound to loopback, so only this host reaches it and DOCKER-USER never sees that traffic; no rule is made for it (a rule there would open the port to machines on the link that send to ${p.hostIp})`,
+            ...(a.pos ? { pos: a.pos } : {}),
+          });
+          continue;
+        }
         const dst = isWildcard(p.hostIp) ? '' : ` --ctorigdst ${p.hostIp}`;
         for (const s of srcs) {
           add(
@@ -127,6 +138,10 @@ function noInventory(policy: Policy): Diagnostic {
 
 function isWildcard(ip: string): boolean {
   return ip === '' || ip === '0.0.0.0' || ip === '::';
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
 }
 
 export function portInFamily(p: PublishedPort, family: Family): boolean {

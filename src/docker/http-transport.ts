@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { errorWords } from '../model/index.js';
 import type { DockerEndpoint, TlsMaterial } from './connection.js';
 import {
   abortReason,
@@ -169,7 +170,7 @@ export class DockerTransport {
           reject(
             new DockerUnavailableError(
               endpoint.url,
-              `cannot talk to the Docker daemon at ${endpoint.url}: ${error.message}`,
+              `cannot talk to the Docker daemon at ${endpoint.url}: ${errorWords(error)}`,
               code,
               { cause: error },
             ),
@@ -211,7 +212,7 @@ export class DockerTransport {
             reject(
               new DockerUnavailableError(
                 endpoint.url,
-                `connection to the Docker daemon at ${endpoint.url} broke: ${error.message}`,
+                `connection to the Docker daemon at ${endpoint.url} broke: ${errorWords(error)}`,
                 systemCode(error),
                 { cause: error },
               ),

@@ -64,5 +64,8 @@ export function diagnose(facts: DoctorFacts): DoctorReport {
     CATEGORY_ORDER.indexOf(f.category) * 10 + SEVERITY_ORDER.indexOf(f.severity);
   // Array.prototype.sort is stable: findings of equal rank keep the order they were made in.
   findings.sort((a, b) => rank(a) - rank(b));
-  return { findings, notes: notesFor(facts) };
+  const report: DoctorReport = { findings, notes: notesFor(facts) };
+  if (!facts.docker.reachable)
+    report.incomplete = "Docker did not answer, so subnet overlaps and Docker's networks were not checked";
+  return report;
 }

@@ -144,4 +144,6 @@ export interface DoctorReport {
   findings: Finding[];
   /** Checks that could not run, and why. */
   notes: string[];
+  /** Set when Docker did not answer: nothing found then does not mean nothing is wrong. */
+  incomplete?: string;
 }

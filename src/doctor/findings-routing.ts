@@ -41,13 +41,18 @@ function foreignRoutes(
   bridges: ReadonlySet<string>,
 ): Array<[RouteFact, Prefix]> {
   const out: Array<[RouteFact, Prefix]> = [];
+  // A route listed twice (an `ip` that printed both families in the IPv4 listing) is one route.
+  const seen = new Set<string>();
   for (const r of routes) {
     if (r.type === 'throw') continue;
     if (r.device !== undefined && bridges.has(r.device)) continue;
     const p = parsePrefix(r.destination);
     if (!p || p.length === 0) continue;
     if (p.family === 'ipv6' && (contains(LINK_LOCAL_V6, p) || contains(MULTICAST_V6, p))) continue;
-    out.push([r, p]);
+    const key = `${p.family} ${formatPrefix(p)} ${describeRoute(r)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push([{ ...r, family: p.family }, p]);
   }
   return out;
 }

@@ -67,7 +67,9 @@ export function renderDoctorText(report: DoctorReport, paint: Paint): string {
   }
   const errors = report.findings.filter((f) => f.severity === 'error').length;
   const warnings = report.findings.filter((f) => f.severity === 'warning').length;
-  if (report.findings.length === 0) out.push(paint.add('No problems found.'));
+  if (report.findings.length === 0 && report.incomplete)
+    out.push(paint.change(`No problems found in what was checked; ${report.incomplete}.`));
+  else if (report.findings.length === 0) out.push(paint.add('No problems found.'));
   else {
     const n = report.findings.length;
     out.push(

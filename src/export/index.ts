@@ -8,4 +8,11 @@ export { nftRule, type NftContext } from './nft-rule.js';
 export { exportPf, type PfExportOptions } from './pf.js';
 export { launchdPlist } from './launchd.js';
 export { ipsetSyncLines } from './ipset-lines.js';
-export { restoreUnit, watchUnit, type WatchUnitOptions } from './systemd-units.js';
+export {
+  execArg,
+  restoreUnit,
+  unitPath,
+  watchUnit,
+  type WatchUnit,
+  type WatchUnitOptions,
+} from './systemd-units.js';

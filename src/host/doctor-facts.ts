@@ -14,6 +14,7 @@ import {
   type ServiceFact,
 } from '../doctor/index.js';
 import type { DockerNetwork, Family } from '../model/index.js';
+import { errorWords } from '../model/index.js';
 import { saveArgv } from './iptables-commands.js';
 import { detectVariant } from './iptables-variant.js';
 import type { Runner } from './runner.js';
@@ -79,7 +80,7 @@ function firstLine(text: string): string {
 }
 
 /**
- * `ip [-6] -j ARGS…` as a JSON array; undefined (and a line in `unread` naming `what`) when the
+ * `ip -4|-6 -j ARGS…` as a JSON array; undefined (and a line in `unread` naming `what`) when the
  * command fails or prints something else.
  */
 async function ipJson<T>(
@@ -89,7 +90,8 @@ async function ipJson<T>(
   what: string,
   unread: string[],
 ): Promise<T[] | undefined> {
-  const argv = ['ip', ...(family === 'ipv4' ? [] : ['-6']), '-j', ...args];
+  // Always with the family: `ip route show table all` without `-4` lists IPv6 routes too.
+  const argv = ['ip', family === 'ipv4' ? '-4' : '-6', '-j', ...args];
   const r = await runner.run(argv);
   try {
     if (r.code !== 0) throw new Error(firstLine(r.stderr) || `exit status ${r.code}`);
@@ -118,6 +120,8 @@ async function readRoutes(runner: Runner, unread: string[]): Promise<RouteFact[]
     ok = true;
     for (const x of list) {
       if (typeof x.dst !== 'string') continue;
+      // A route of the other family (an `ip` that listed both) is read in its own family's pass.
+      if (x.dst !== 'default' && x.dst.includes(':') !== (family === 'ipv6')) continue;
       // The local table holds the host's own addresses; these route types are not paths elsewhere.
       if (x.table === 'local' || (x.type !== undefined && NOT_PATHS.has(x.type))) continue;
       let destination = x.dst;
@@ -217,7 +221,7 @@ async function readDaemonJson(files: FileReader, path: string): Promise<DaemonJs
     const text = await files.readText(path);
     return text === undefined ? { path, state: 'missing' } : parseDaemonJson(path, text);
   } catch (e) {
-    return { path, state: 'unreadable', error: (e as NodeJS.ErrnoException).code ?? message(e) };
+    return { path, state: 'unreadable', error: errorWords(e) };
   }
 }
 

@@ -9,3 +9,4 @@ export * from './plan.js';
 export * from './state.js';
 export * from './printable.js';
 export * from './own-key.js';
+export * from './system-errors.js';

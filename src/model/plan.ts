@@ -21,6 +21,8 @@ export type Operation =
       name?: string;
       /** The rule goes to the end of the chain (written `-A`, which the kernel does faster than `-I N`). */
       append?: true;
+      /** The rule of the same name this one replaces (deleted by a delete-rule of this plan). */
+      replaces?: string;
     } & ChainRef)
   | ({ op: 'move-rule'; from: number; to: number; rule: string; name?: string } & ChainRef)
   | ({ op: 'delete-rule'; position: number; rule: string; name?: string } & ChainRef)

@@ -18,6 +18,7 @@ import { withDockerUserJumps } from '../compile/docker-user-jump.js';
 import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../compile/ownership.js';
 import { commentOf, formatRule } from '../parse/index.js';
 import { deleteOp, deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
+import { markReplacements, replacements } from './replacements.js';
 import { diffSets } from './set-diff.js';
 
 export interface PlanOptions {
@@ -119,6 +120,7 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
     ...deletes,
     ...chainDeletes,
   ];
+  markReplacements(operations);
   return { formatVersion: 1, operations, summary: summarize(operations), diagnostics };
 }
 
@@ -153,10 +155,15 @@ function staleTagged(ref: ChainRef, chain: Chain): Operation[] {
   return ops;
 }
 
+/** Counts operations as terraform does: a rule replaced by a new one of its name is one change. */
 export function summarize(ops: Operation[]): PlanSummary {
   const s: PlanSummary = { add: 0, change: 0, remove: 0 };
-  for (const o of ops) {
-    if (o.op === 'insert-rule' || o.op === 'create-chain' || o.op === 'create-set') s.add++;
+  const pairs = replacements(ops);
+  const replaced = new Set(pairs.values());
+  for (const [i, o] of ops.entries()) {
+    if (replaced.has(i)) continue;
+    if (pairs.has(i)) s.change++;
+    else if (o.op === 'insert-rule' || o.op === 'create-chain' || o.op === 'create-set') s.add++;
     else if (o.op === 'delete-rule' || o.op === 'delete-chain' || o.op === 'destroy-set') s.remove++;
     else s.change++;
   }

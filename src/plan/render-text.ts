@@ -1,5 +1,6 @@
 import type { Operation, Plan } from '../model/index.js';
 import { printableData } from '../model/index.js';
+import { replacements } from './replacements.js';
 
 export interface Paint {
   add(s: string): string;
@@ -19,17 +20,23 @@ export const NO_PAINT: Paint = {
 
 /**
  * The human view of a plan, rendered from its JSON form (so both always agree), in the manner of
- * `terraform plan`: `+` add, `-` remove, `~` move or change, grouped by chain, and a summary line.
+ * `terraform plan`: `+` add, `-` remove, `~` move or change (a rule replaced by a new one of its name is one change), grouped by chain, and a summary line.
  */
 export function renderPlanText(plan: Plan, paint: Paint = NO_PAINT): string {
   // Names, rules, comments and members come from the policy and the host: shown escaped.
   const json = printableData(plan);
   if (json.operations.length === 0) return 'No changes. The host matches the policy.\n';
   const groups = new Map<string, string[]>();
-  for (const op of json.operations) {
+  const pairs = replacements(json.operations);
+  const replaced = new Set(pairs.values());
+  for (const [i, op] of json.operations.entries()) {
+    if (replaced.has(i)) continue;
     const g = groupOf(op);
     const lines = groups.get(g) ?? [];
-    lines.push(...linesOf(op, paint));
+    const old = pairs.get(i);
+    lines.push(
+      ...(old === undefined ? linesOf(op, paint) : replacementLines(op, json.operations[old]!, paint)),
+    );
     groups.set(g, lines);
   }
   const out: string[] = ['dockwall will make these changes:', ''];
@@ -81,6 +88,15 @@ function linesOf(op: Operation, p: Paint): string[] {
     case 'destroy-set':
       return [p.remove(`- destroy set ${op.name}`)];
   }
+}
+
+/** A rule the policy changed: `~` with the new text, then the old one. */
+function replacementLines(insert: Operation, removed: Operation, p: Paint): string[] {
+  if (insert.op !== 'insert-rule' || removed.op !== 'delete-rule') return linesOf(insert, p);
+  return [
+    p.change(`~ ${pad(String(insert.position))}${insert.rule}`) + named(insert.name, p),
+    p.dim(`  ${pad('was')}${removed.rule}`),
+  ];
 }
 
 function pad(s: string): string {

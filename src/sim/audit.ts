@@ -103,6 +103,7 @@ export function renderAudit(raw: AuditReport): string[] {
   for (const r of report.destinations) {
     const flag = r.worldOpen ? '  [open to the world]' : r.unknown ? '  [partly unknown]' : '';
     lines.push(`${describeDestination(r.destination)}${flag}`);
+    if (r.unchecked) lines.push(`  not checked: ${r.unchecked}`);
     for (const p of r.probes) {
       lines.push(
         `  in ${p.interface} to ${p.dst}${p.kind === 'link-neighbour' ? ' (from a link neighbour)' : ''}:`,

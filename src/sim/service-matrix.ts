@@ -4,6 +4,7 @@ import { addrEquals, parseAddr } from './addr.js';
 import { buildClassSpace, type ClassSpace } from './classes.js';
 import { compileFamily, setMap } from './compile.js';
 import { collectDestinations, type ListeningPort, type MatrixDestination } from './destinations.js';
+import { bridgesInDockerRules } from './docker-bridges.js';
 import { buildHostIndex, externalInterfaces, primaryAddress, type HostIndex } from './routing.js';
 import { Thread, type CompiledFamily } from './thread.js';
 import type { DecidedBy, SimInput, SimVerdict } from './types.js';
@@ -57,6 +58,8 @@ export interface DestinationResult {
   worldOpen: boolean;
   /** Some source's verdict is unknown. */
   unknown: boolean;
+  /** Why there are no probes (nothing was checked), e.g. no IPv6 state was given. */
+  unchecked?: string;
 }
 
 export interface ServiceMatrix {
@@ -69,6 +72,13 @@ export interface ServiceMatrix {
 }
 
 const EPHEMERAL_PORT = 40000;
+
+function uncheckedReason(input: MatrixInput, family: Family): string {
+  const label = family === 'ipv4' ? 'IPv4' : 'IPv6';
+  if (!input.rulesets[family])
+    return `no ${label} state: no ${family === 'ipv4' ? 'iptables' : 'ip6tables'} rules were read`;
+  return `no outside interface has an ${label} address`;
+}
 
 /** How the classes fall into groups at one probe, with the group's ranges as text. */
 interface Layout {
@@ -306,6 +316,8 @@ function probesFor(
  */
 export function serviceMatrix(input: MatrixInput): ServiceMatrix {
   const host = buildHostIndex(input.host, input.docker);
+  // Bridges Docker's own rules name (Docker 28+ lets a network name its bridge, e.g. bridge1).
+  for (const b of bridgesInDockerRules(input.rulesets)) host.bridges.add(b);
   const sets = setMap(input.sets);
   const ifaces = input.interfaces ?? externalInterfaces(host);
   const destinations = collectDestinations(input.rulesets, input.docker, input.listening ?? []);
@@ -340,13 +352,15 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
         (g) => g.reachable || (g.decidedBy?.kind === 'kernel' && g.decidedBy.reason.startsWith('martian')),
       ),
     );
-    results.push({
+    const result: DestinationResult = {
       destination: d,
       probes,
       reachableFrom,
       worldOpen,
       unknown: probes.some((p) => p.groups.some((g) => g.verdict === 'unknown')),
-    });
+    };
+    if (probes.length === 0) result.unchecked = uncheckedReason(input, d.family);
+    results.push(result);
   }
   const assumptions = new Set<string>();
   const classes: Partial<Record<Family, number>> = {};

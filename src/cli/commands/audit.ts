@@ -1,19 +1,56 @@
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { renderAuditHtml } from '../../audit-html/index.js';
 import { audit, renderAudit, type AuditReport, type ListeningPort } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT_OK } from '../exit-codes.js';
+import { CliError, EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
 import { hostRunner } from '../live.js';
 import { loadProofInputs, type ProofOptions } from '../proof-inputs.js';
 import type { Run } from './index.js';
+import { errorWords } from '../../model/index.js';
 
 interface AuditOpts extends ProofOptions {
   listen?: string[];
   interface?: string[];
   json?: boolean;
   html?: string;
+  failOn?: string[];
+}
+
+/** `--fail-on` conditions, for CI: exit 2 when one holds. */
+const FAIL_ON: Record<string, { what: string; holds: (r: AuditReport) => number }> = {
+  'open-world': {
+    what: 'reachable from every source',
+    holds: (r) => r.destinations.filter((d) => d.worldOpen).length,
+  },
+  unknown: {
+    what: 'with a verdict unknown for some sources',
+    holds: (r) => r.destinations.filter((d) => d.unknown).length,
+  },
+  warning: {
+    what: 'warning finding(s)',
+    holds: (r) => r.findings.filter((f) => f.severity !== 'info').length,
+  },
+};
+
+export function parseFailOn(value: string, previous: string[] = []): string[] {
+  const names = value.split(',').map((v) => v.trim());
+  for (const n of names) {
+    if (!FAIL_ON[n])
+      throw new InvalidArgumentError(`expected ${Object.keys(FAIL_ON).join(', ')} (comma separated)`);
+  }
+  return [...previous, ...names];
+}
+
+/** The `--fail-on` conditions that hold, in words (empty: none). */
+function failures(report: AuditReport, names: readonly string[]): string[] {
+  return [...new Set(names)].flatMap((n) => {
+    const c = FAIL_ON[n]!;
+    const count = c.holds(report);
+    if (count === 0) return [];
+    return [n === 'warning' ? `${count} ${c.what}` : `${count} port(s) ${c.what}`];
+  });
 }
 
 export function parseListen(text: string): ListeningPort {
@@ -63,7 +100,7 @@ function writeHtml(
   try {
     writeFileSync(file, page);
   } catch (e) {
-    throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(`cannot write ${file}: ${errorWords(e)}`);
   }
   ctx.output.err(`wrote ${file}\n`);
 }
@@ -89,6 +126,11 @@ export function registerAudit(program: Command, run: Run): void {
     )
     .option('--json', 'print the report as JSON')
     .option(
+      '--fail-on <conditions>',
+      `exit 2 when one holds (for CI; comma separated or repeated): ${Object.keys(FAIL_ON).join(', ')}`,
+      parseFailOn,
+    )
+    .option(
       '--html <file>',
       'also write the report as a self-contained HTML page (matrix, findings, chain graph)',
     )
@@ -105,13 +147,16 @@ export function registerAudit(program: Command, run: Run): void {
           ...(opts.interface ? { interfaces: opts.interface } : {}),
         });
         if (opts.html) writeHtml(ctx, opts, report, inputs.state.rulesets, inputs.offline);
+        const failed = failures(report, opts.failOn ?? []);
+        const code = failed.length > 0 ? EXIT_CHANGES : EXIT_OK;
         if (opts.json) {
           ctx.output.out(JSON.stringify(report, null, 2) + '\n');
-          return EXIT_OK;
+        } else {
+          ctx.flushDiagnostics('warning');
+          ctx.output.out(renderAudit(report).join('\n') + '\n');
         }
-        ctx.flushDiagnostics('warning');
-        ctx.output.out(renderAudit(report).join('\n') + '\n');
-        return EXIT_OK;
+        if (failed.length > 0) ctx.output.err(`dockwall: audit --fail-on: ${failed.join('; ')}\n`);
+        return code;
       }),
     );
 }

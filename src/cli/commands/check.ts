@@ -6,7 +6,7 @@ import { diag } from '../../model/index.js';
 import { applyPlanToState, planChanges } from '../../plan/index.js';
 import { checkExpectations, describeExpectation, type ExpectationResult } from '../../proof/expectations.js';
 import type { CliContext } from '../context.js';
-import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
+import { CliError, EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
 import { hostRunner } from '../live.js';
 import { planFromOptions, type Planned } from '../pipeline.js';
@@ -51,7 +51,7 @@ export function registerCheck(program: Command, run: Run): void {
   program
     .command('check')
     .description(
-      "evaluate the policy's expect: assertions on the rules applying it would produce (exit 0: all hold, 1: one failed or error)",
+      "evaluate the policy's expect: assertions on the rules applying it would produce (exit 0: all hold or there are none, 2: one failed, 1: error)",
     )
     .requiredOption('-f, --file <policy>', 'policy file')
     .option(
@@ -72,13 +72,18 @@ export function registerCheck(program: Command, run: Run): void {
       }) =>
         run(async (ctx) => {
           const planned = await planFromOptions(ctx, opts);
+          const none = planned.policy.expectations.length === 0;
           const results = await runExpectations(ctx, planned, { fatal: false });
           const failed = results.filter((r) => !r.ok);
+          // Expectations the policy has but that could not be evaluated: an error, not a pass.
+          const unchecked = !none && results.length === 0;
+          const code = unchecked ? EXIT_ERROR : failed.length > 0 ? EXIT_CHANGES : EXIT_OK;
           if (opts.json) {
             ctx.output.out(
               JSON.stringify(
                 {
-                  passed: failed.length === 0,
+                  passed: code === EXIT_OK,
+                  ...(none ? { note: 'the policy has no expect: assertions; nothing to check' } : {}),
                   results: results.map((r) => ({
                     expectation: r.expectation,
                     ok: r.ok,
@@ -92,11 +97,14 @@ export function registerCheck(program: Command, run: Run): void {
                 2,
               ) + '\n',
             );
-            return failed.length === 0 && results.length > 0 ? EXIT_OK : EXIT_ERROR;
+            return code;
           }
           ctx.flushDiagnostics();
-          if (results.length === 0)
-            throw new CliError(`${opts.file} has no expectations that could be checked`);
+          if (none) {
+            ctx.output.out(`${opts.file} has no expect: assertions; nothing to check.\n`);
+            return EXIT_OK;
+          }
+          if (unchecked) throw new CliError(`${opts.file} has no expectations that could be checked`);
           const p = ctx.output.paint;
           for (const r of results) {
             ctx.output.out(
@@ -104,7 +112,7 @@ export function registerCheck(program: Command, run: Run): void {
             );
           }
           ctx.output.out(`\n${results.length - failed.length} of ${results.length} expectations hold.\n`);
-          return failed.length === 0 ? EXIT_OK : EXIT_ERROR;
+          return code;
         }),
     );
 }

@@ -3,7 +3,7 @@ import { dockerClient } from '../docker-client.js';
 import { DEFAULT_DAEMON_JSON, diagnose, renderDoctorText } from '../../doctor/index.js';
 import { gatherDoctorFacts, type DoctorDockerSource } from '../../host/index.js';
 import type { CliContext } from '../context.js';
-import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
+import { EXIT_CHANGES, EXIT_INCOMPLETE, EXIT_OK } from '../exit-codes.js';
 import { hostRunner } from '../live.js';
 import type { Run } from './index.js';
 
@@ -16,7 +16,7 @@ export function registerDoctor(program: Command, run: Run): void {
   program
     .command('doctor')
     .description(
-      'find what breaks Docker networking on this host, with a fix for each (exit 0: nothing found, 2: findings, 1: error)',
+      'find what breaks Docker networking on this host, with a fix for each (exit 0: nothing found, 2: findings, 3: nothing found but Docker did not answer, 1: error)',
     )
     .option('--json', 'print the findings (and the facts they come from) as JSON')
     .option('--daemon-json <path>', "Docker's daemon.json", DEFAULT_DAEMON_JSON)
@@ -37,9 +37,13 @@ async function doctorCommand(ctx: CliContext, opts: DoctorOpts): Promise<number>
   if (dockerError && !facts.docker.reachable) facts.docker = { reachable: false, error: dockerError };
   const report = diagnose(facts);
   if (opts.json) {
-    ctx.output.out(`${JSON.stringify({ findings: report.findings, notes: report.notes, facts }, null, 2)}\n`);
+    const incomplete = report.incomplete ? { incomplete: report.incomplete } : {};
+    ctx.output.out(
+      `${JSON.stringify({ findings: report.findings, notes: report.notes, ...incomplete, facts }, null, 2)}\n`,
+    );
   } else {
     ctx.output.out(renderDoctorText(report, ctx.output.paint));
   }
-  return report.findings.length === 0 ? EXIT_OK : EXIT_CHANGES;
+  if (report.findings.length > 0) return EXIT_CHANGES;
+  return report.incomplete ? EXIT_INCOMPLETE : EXIT_OK;
 }

@@ -1,5 +1,5 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compileDesired } from '../../compile/index.js';
 import type { ExportPart, ExportResult, ExportSource } from '../../export/index.js';
@@ -16,6 +16,8 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable, readInventoryFile, readPolicy, readStateFiles } from '../inputs.js';
 import { registerImport } from './import.js';
+import { unitPath } from '../../export/index.js';
+import { errorWords } from '../../model/index.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
@@ -60,7 +62,10 @@ export function registerExport(program: Command, run: Run): void {
       collectRepeatable,
     )
     .option('--docker-state <json>', "Docker inventory JSON, for the policy's containers: rules")
-    .option('-o, --output <path>', 'write to this file; a directory when the export has several files')
+    .option(
+      '-o, --output <path>',
+      'write to this file, or into this directory (needed when the export has several files); hints in the files name the paths written',
+    )
     .option(
       '--unit',
       'restore: also the systemd unit that loads the files at boot; pf: also the launchd plist',
@@ -150,37 +155,57 @@ function readSource(ctx: CliContext, opts: ExportOpts): ExportSource {
   return sourceFromState(state, (opts.state ?? []).join(', '));
 }
 
-/** One file: to PATH. Several: into the directory PATH, each named as where it is installed. */
+/**
+ * One file: to PATH (or into PATH when it is a directory). Several: into the directory PATH, each
+ * named as where it is installed; a PATH that names a file (an existing file, or a name with an
+ * extension) is refused, never silently made a directory. The files' own hints ("load with …") and
+ * the boot unit then name the paths actually written.
+ */
 function writeParts(ctx: CliContext, path: string, parts: ExportPart[]): void {
-  const write = (file: string, text: string) => {
-    try {
-      writeFileSync(file, text);
-    } catch (e) {
-      throw new CliError(
-        `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
-  };
-  let isDir: boolean;
+  let isDir: boolean | undefined;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
-    isDir = false;
+    isDir = undefined;
   }
-  if (parts.length === 1 && !isDir) {
-    write(path, parts[0]!.text);
-    return;
-  }
-  try {
-    mkdirSync(path, { recursive: true });
-  } catch (e) {
+  const intoDir = isDir === true || path.endsWith('/') || parts.length > 1;
+  if (intoDir && parts.length > 1 && (isDir === false || (isDir === undefined && namesFile(path)))) {
+    const names = parts.map((p) => basename(p.path)).join(', ');
     throw new CliError(
-      `cannot create the directory ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `this export is ${parts.length} files (${names}): -o ${path} names a file; give a directory to write them into`,
     );
   }
-  for (const p of parts) {
-    const file = join(path, basename(p.path));
-    write(file, p.text);
-    ctx.output.err(`wrote ${file}: ${p.description}\n`);
+  if (intoDir) {
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (e) {
+      throw new CliError(`cannot create the directory ${path}: ${errorWords(e)}`);
+    }
   }
+  const written = new Map(
+    parts.map((p) => [p.path, resolve(intoDir ? join(path, basename(p.path)) : path)] as const),
+  );
+  for (const p of parts) {
+    const file = written.get(p.path)!;
+    try {
+      writeFileSync(file, withWrittenPaths(p.text, written, p.path.endsWith('.service')));
+    } catch (e) {
+      throw new CliError(`cannot write ${file}: ${errorWords(e)}`);
+    }
+    ctx.output.err(`wrote ${file}: ${withWrittenPaths(p.description, written, false)}\n`);
+  }
+}
+
+/** A name with an extension (`single.rules`) is taken for a file, not a directory to create. */
+function namesFile(path: string): boolean {
+  return /\.[A-Za-z0-9]+$/.test(basename(path));
+}
+
+/** The text with each part's install path replaced by where it was written. */
+function withWrittenPaths(text: string, written: Map<string, string>, unit: boolean): string {
+  let out = text;
+  for (const [install, file] of written) {
+    if (install !== file) out = out.split(install).join(unit ? unitPath(file) : file);
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { importPyfw } from '../../migrate/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { readText } from '../inputs.js';
+import { errorWords } from '../../model/index.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
@@ -36,9 +37,7 @@ export function registerImport(program: Command, run: Run): void {
         try {
           writeFileSync(opts.output, yaml);
         } catch (e) {
-          throw new CliError(
-            `cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-          );
+          throw new CliError(`cannot write ${opts.output}: ${errorWords(e)}`);
         }
         ctx.output.err(`wrote ${opts.output}\n`);
         return EXIT_OK;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerApply } from './apply.js';
+import { registerCompletion } from './completion.js';
 import { registerTls } from './tls.js';
 import { registerInstallService } from './install-service.js';
 import { registerAudit } from './audit.js';
@@ -31,4 +32,6 @@ export function registerCommands(program: Command, run: Run): void {
   registerShow(program, run);
   registerValidate(program, run);
   registerSchema(program, run);
+  // Last: it describes every command registered before it.
+  registerCompletion(program, run);
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchPeerCertificate } from '../../host/peer-certificate.js';
+import { createPeerCertificateFetcher } from '../../host/peer-certificate.js';
 import type { Result } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
 import {
@@ -164,21 +164,32 @@ export function registerTls(program: Command, run: Run): void {
     .description("will the docker client accept the daemon's certificate for this host? (exit 0 yes, 1 no)")
     .option(
       '--host <tcp://name:port>',
-      'connect to the daemon and check the certificate it presents for this name',
+      'connect to the daemon and check the certificate it presents for this name (default: $DOCKER_HOST when it is tcp://)',
     )
     .option('--cert <file>', 'check a certificate file instead of connecting (with --name)')
     .option('--name <host>', 'the host name or address the client uses (default: from --host)')
-    .option('--cert-dir <dir>', 'client directory with ca.pem (and cert.pem/key.pem to present)')
+    .option(
+      '--cert-dir <dir>',
+      'client directory with ca.pem (and cert.pem/key.pem to present) (default: $DOCKER_CERT_PATH, or ~/.docker with $DOCKER_TLS_VERIFY, as the docker client)',
+    )
     .option('--json', 'print the report as JSON')
     .action((o: { host?: string; cert?: string; name?: string; certDir?: string; json?: boolean }) =>
       run(async (ctx) => {
         let pem: string;
         let name = o.name;
-        if (o.host) {
-          const target = take(ctx, parseDockerHost(o.host), `--host ${o.host} is not tcp://NAME:PORT`);
+        // As `doctor` and the docker client: the environment gives the defaults, flags override it.
+        const host = o.host ?? (o.cert ? undefined : envTcpHost(ctx.env));
+        const certDir = o.certDir ?? envCertDir(ctx.env);
+        if (host) {
+          const target = take(
+            ctx,
+            parseDockerHost(host),
+            `${o.host ? '--host' : 'DOCKER_HOST'} ${host} is not tcp://NAME:PORT`,
+          );
           name ??= target.host;
+          const client = certDir ? clientPair(certDir) : undefined;
           try {
-            pem = await fetchPeerCertificate(
+            pem = await createPeerCertificateFetcher(client ?? {})(
               target.host,
               target.port,
               isIp(target.host) ? undefined : target.host,
@@ -188,9 +199,14 @@ export function registerTls(program: Command, run: Run): void {
           }
         } else if (o.cert) {
           pem = readText(ctx, o.cert);
-        } else throw new CliError('give --host tcp://NAME:PORT or --cert FILE');
+        } else {
+          const docker = ctx.env['DOCKER_HOST'];
+          throw new CliError(
+            `give --host tcp://NAME:PORT or --cert FILE${docker ? ` (DOCKER_HOST is ${docker}, not a daemon on TCP)` : ' (DOCKER_HOST is not set)'}`,
+          );
+        }
         if (!name) throw new CliError('give --name: the host the client uses');
-        const caFile = o.certDir ? join(o.certDir, TLS_FILE_NAMES.caCert) : undefined;
+        const caFile = certDir ? join(certDir, TLS_FILE_NAMES.caCert) : undefined;
         const caPem = caFile && existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
         const res = await checkCertificate(pem, { host: name, ...(caPem ? { caPem } : {}) });
         ctx.collect(res.diagnostics);
@@ -222,6 +238,27 @@ export function registerTls(program: Command, run: Run): void {
         return ok ? EXIT_OK : EXIT_ERROR;
       }),
     );
+}
+
+/** `DOCKER_HOST` when it names a daemon on TCP (tcp:// or https://). */
+function envTcpHost(env: NodeJS.ProcessEnv): string | undefined {
+  const h = env['DOCKER_HOST']?.trim();
+  return h && /^(tcp|https):\/\//i.test(h) ? h : undefined;
+}
+
+/** `DOCKER_CERT_PATH`, or ~/.docker when `DOCKER_TLS_VERIFY` is set, as the docker client reads them. */
+function envCertDir(env: NodeJS.ProcessEnv): string | undefined {
+  if (env['DOCKER_CERT_PATH']) return env['DOCKER_CERT_PATH'];
+  const verify = env['DOCKER_TLS_VERIFY'];
+  return verify && verify !== '0' && env['HOME'] ? join(env['HOME'], '.docker') : undefined;
+}
+
+/** The client certificate and key in DIR, to present to a daemon that asks for one. */
+function clientPair(dir: string): { clientCertPem: string; clientKeyPem: string } | undefined {
+  const cert = join(dir, TLS_FILE_NAMES.clientCert);
+  const key = join(dir, TLS_FILE_NAMES.clientKey);
+  if (!existsSync(cert) || !existsSync(key)) return undefined;
+  return { clientCertPem: readFileSync(cert, 'utf8'), clientKeyPem: readFileSync(key, 'utf8') };
 }
 
 function isIp(host: string): boolean {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseAddr } from '../../sim/addr.js';
 import { createSimulator, renderTrace, type Packet, type PacketState } from '../../sim/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
@@ -69,6 +70,10 @@ export function registerTrace(program: Command, run: Run): void {
           throw new CliError(`--ct-state is NEW, ESTABLISHED, RELATED or INVALID, not ${opts.ctState}`);
         const to = parseDestination(opts.to);
         const family = to.address.includes(':') ? 'ipv6' : 'ipv4';
+        // An address the simulator cannot read would only come out as "verdict: UNKNOWN".
+        if (!parseAddr(opts.from)) throw new CliError(`--from ${opts.from} is not an IPv4 or IPv6 address`);
+        if (!parseAddr(to.address))
+          throw new CliError(`--to ${opts.to}: ${to.address} is not an IPv4 or IPv6 address`);
         if (opts.from.includes(':') !== (family === 'ipv6'))
           throw new CliError('--from and --to must be of the same family');
         const inputs = await loadProofInputs(ctx, opts);

@@ -20,6 +20,7 @@ import { diagnosticLine } from '../render-diagnostics.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
 import { requirePrivileges } from './apply.js';
 import type { Run } from './index.js';
+import { errorWords } from '../../model/index.js';
 
 interface WatchOpts {
   file: string;
@@ -220,7 +221,7 @@ function loadOrThrow(file: string): Policy {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${errorWords(e)}`);
   }
   const res = loadPolicy(text, file);
   if (!res.value || hasErrors(res.diagnostics)) {

@@ -75,7 +75,39 @@ describe('dockwall audit (the built CLI)', () => {
     const file = join(dirname(hostModel), 'no-such-dir', 'audit.html');
     const r = dockwall(['audit', '--state', FIXTURE_02, '--host-model', hostModel, '--html', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cannot write ${file}: ENOENT`);
+    expect(r.stderr).toContain(`cannot write ${file}: no such file or directory`);
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('exit codes: audit --fail-on', () => {
+  const hostModel = tempFile('host.json', JSON.stringify(FIXTURE_HOST));
+
+  it('exits 2 with --fail-on open-world when a port is open to every source, 0 without it', () => {
+    const plain = dockwall(['audit', '--state', FIXTURE_02, '--host-model', hostModel]);
+    expect(plain.code).toBe(0);
+    const r = dockwall([
+      'audit',
+      '--state',
+      FIXTURE_02,
+      '--host-model',
+      hostModel,
+      '--fail-on',
+      'open-world',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('[open to the world]');
+    expect(r.stderr).toContain('audit --fail-on: 1 port(s) reachable from every source');
+  });
+
+  it("exits 0 with --fail-on open-world,unknown after the seed's policy (nothing open to the world)", () => {
+    const r = dockwall(['audit', ...SEED, '--fail-on', 'open-world,unknown']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('refuses an unknown --fail-on value (exit 1, naming the values)', () => {
+    const r = dockwall(['audit', '--state', FIXTURE_02, '--fail-on', 'everything']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('expected open-world, unknown, warning');
   });
 });

@@ -139,6 +139,15 @@ describe('bad input: positioned message, exit 1, nothing planned', () => {
   });
 });
 
+describe('plan output: error words', () => {
+  it('a missing file is "no such file or directory", not ENOENT', () => {
+    const r = dockwall(['plan', '-f', 'examples/no-such-policy.yaml', '--state', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot read examples/no-such-policy.yaml: no such file or directory');
+    expect(r.stderr).not.toContain('ENOENT');
+  });
+});
+
 describe('dockwall show', () => {
   it('prints a parsed dump back line for line', async () => {
     const { readFileSync } = await import('node:fs');

@@ -68,6 +68,26 @@ describe('container-aware rules', () => {
     ]);
     expect(planChanges(applyPlanToState(state, plan).state, d).operations).toEqual([]);
   });
+
+  it('audit: a grant for a port bound to 127.0.0.1 makes no rule (the loopback-DNAT hole stays closed), with a note', () => {
+    const loopback = structuredClone(inventory);
+    const web = loopback.containers.find((c) => c.name === 'web')!;
+    web.ports = web.ports.map((p) => ({ ...p, hostIp: '127.0.0.1' }));
+    const d = compileDesired(policy(), { inventory: loopback });
+    const c = d.chains
+      .find((x) => x.family === 'ipv4' && x.chain === 'DOCKWALL-CONTAINERS')!
+      .rules.map((r) => formatRule(r.rule));
+    expect(c.join('\n')).not.toContain('127.0.0.1');
+    expect(c.some((r) => r.includes('containers/web-office'))).toBe(false);
+    const note = d.diagnostics.find((x) => x.code === 'compile.container-port-loopback');
+    expect(note?.message).toMatch(/"web-office": 127\.0\.0\.1:8000\/tcp is bound to loopback/);
+    // A port on another address is still matched by its original destination.
+    web.ports = web.ports.map((p) => ({ ...p, hostIp: '192.168.122.190' }));
+    const bound = compileDesired(policy(), { inventory: loopback })
+      .chains.find((x) => x.family === 'ipv4' && x.chain === 'DOCKWALL-CONTAINERS')!
+      .rules.map((r) => formatRule(r.rule));
+    expect(bound.some((r) => r.includes('--ctorigdst 192.168.122.190'))).toBe(true);
+  });
 });
 
 describe('containers: with no Docker inventory', () => {

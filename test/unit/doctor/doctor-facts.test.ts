@@ -51,7 +51,7 @@ const ROUTES_V6 = JSON.stringify([
   { type: 'unreachable', dst: 'fd00:9::/64', dev: 'lo', metric: 1024, flags: [], pref: 'medium' },
 ]);
 
-// strongSwan's table 220 before main, and wg-quick's pair of rules (as `ip -j rule show` prints them).
+// strongSwan's table 220 before main, and wg-quick's pair of rules (as `ip -4 -j rule show` prints them).
 const RULES_V4 = JSON.stringify([
   { priority: 0, src: 'all', table: 'local' },
   { priority: 220, src: 'all', table: '220' },
@@ -70,9 +70,9 @@ const RULES_V6 = JSON.stringify([
 /** A Docker 20.10 host on nf_tables, with ufw and firewall-cmd missing. */
 function hostReplies(extra: Record<string, Parameters<typeof fakeRunner>[0][string]> = {}) {
   return {
-    'ip -j route show table all': { stdout: ROUTES_V4 },
+    'ip -4 -j route show table all': { stdout: ROUTES_V4 },
     'ip -6 -j route show table all': { stdout: ROUTES_V6 },
-    'ip -j rule show': { stdout: RULES_V4 },
+    'ip -4 -j rule show': { stdout: RULES_V4 },
     'ip -6 -j rule show': { stdout: RULES_V6 },
     'iptables --version': { stdout: 'iptables v1.8.9 (nf_tables)\n' },
     'iptables-save': { stdout: DOCKER_SAVE },
@@ -87,6 +87,17 @@ function hostReplies(extra: Record<string, Parameters<typeof fakeRunner>[0][stri
 const PROC = { '/proc/sys/net/ipv4/ip_forward': '1\n', '/proc/sys/net/ipv6/conf/all/forwarding': '0\n' };
 
 describe('gatherDoctorFacts', () => {
+  it('doctor labels IPv6 routes as IPv4 no more: routes are read with -4 and -6, an IPv6 route in the IPv4 listing is left to -6', async () => {
+    const both = JSON.stringify([...JSON.parse(ROUTES_V4), ...JSON.parse(ROUTES_V6)]);
+    const runner = fakeRunner(hostReplies({ 'ip -4 -j route show table all': { stdout: both } }));
+    const facts = await gatherDoctorFacts({ runner, files: files(PROC), docker: docker() });
+    const v6 = facts.routes!.filter((r) => r.destination.includes(':'));
+    expect(v6.map((r) => [r.family, r.destination])).toEqual([
+      ['ipv6', 'fe80::/64'],
+      ['ipv6', 'fd00:9::/64'],
+    ]);
+  });
+
   it('reads routes of both families, Docker, daemon.json, variants, managers, ip6tables, nft and forwarding', async () => {
     const runner = fakeRunner(hostReplies());
     const f = files({ ...PROC, '/etc/docker/daemon.json': '{ "log-level": "warn" }' });
@@ -169,9 +180,9 @@ describe('gatherDoctorFacts', () => {
     expect(facts.nftTables).toBeUndefined();
     expect(facts.forwarding).toEqual({});
     expect(facts.unread.join('\n')).toMatch(
-      /ipv4 routes \(`ip -j route show table all`: ip: command not found\)/,
+      /ipv4 routes \(`ip -4 -j route show table all`: ip: command not found\)/,
     );
-    expect(facts.unread.join('\n')).toMatch(/ipv4 routing rules \(`ip -j rule show`/);
+    expect(facts.unread.join('\n')).toMatch(/ipv4 routing rules \(`ip -4 -j rule show`/);
     expect(facts.rules).toBeUndefined();
     expect(facts.unread.join('\n')).toMatch(/the iptables variants/);
     expect(facts.unread.join('\n')).toMatch(/ip6tables/);
@@ -208,7 +219,11 @@ describe('gatherDoctorFacts', () => {
       files: files({}),
       daemonJsonPath: '/forbidden',
     });
-    expect(unreadable.daemonJson).toEqual({ path: '/forbidden', state: 'unreadable', error: 'EACCES' });
+    expect(unreadable.daemonJson).toEqual({
+      path: '/forbidden',
+      state: 'unreadable',
+      error: 'permission denied',
+    });
   });
 
   it('ufw: `ufw status` when installed, its chains in iptables-save otherwise', async () => {

@@ -263,6 +263,19 @@ describe('Docker subnets overlapping other routes', () => {
     );
   });
 
+  it('doctor labels IPv6 routes as IPv4 no more, and prints an overlap once when a route is listed twice', () => {
+    const facts = cleanFacts();
+    dockerNetworks(facts)[1] = { ...SHOP, subnets: ['172.18.0.0/16', 'fd00:1:2::/64'], enableIPv6: true };
+    // As the old reader made them: the IPv4 listing also held the IPv6 route, labelled ipv4.
+    facts.routes!.push(
+      { family: 'ipv4', destination: 'fd00:1::/32', device: 'wg0' },
+      { family: 'ipv6', destination: 'fd00:1::/32', device: 'wg0' },
+    );
+    const [found] = only(facts, 'subnet-overlap');
+    const lines = found!.detail.split('\n').filter((l) => l.includes('fd00:1::/32'));
+    expect(lines).toHaveLength(1);
+  });
+
   it('is not checked when Docker does not answer, and says so', () => {
     const facts = cleanFacts();
     facts.docker = { reachable: false, error: 'connect ENOENT /var/run/docker.sock' };

@@ -27,4 +27,17 @@ describe('renderDoctorText', () => {
     expect(text).toMatch(/^ {4}- 172\.16\.0\.0\/12 dev tun0 covers 172\.17\.0\.0\/16: .*\n {6}\S/m);
     expect(text.trimEnd().split('\n').pop()).toBe('4 findings: 0 errors, 4 warnings.');
   });
+
+  it('exit codes: says nothing was found only in what was checked when Docker did not answer', () => {
+    const facts = cleanFacts();
+    facts.docker = { reachable: false, error: 'connect: no such file or directory' };
+    const report = diagnose(facts);
+    expect(report.findings).toEqual([]);
+    expect(report.incomplete).toMatch(/Docker did not answer/);
+    const text = renderDoctorText(report, NO_PAINT);
+    expect(text).not.toContain('No problems found.');
+    expect(text.trimEnd().split('\n').pop()).toBe(
+      "No problems found in what was checked; Docker did not answer, so subnet overlaps and Docker's networks were not checked.",
+    );
+  });
 });

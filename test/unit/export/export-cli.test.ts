@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerExport } from '../../../src/cli/commands/export.js';
@@ -68,8 +68,9 @@ describe('dockwall export', () => {
       'ipsets.save',
       'iptables.rules',
     ]);
+    // The unit and the files' hints name where the files were written.
     expect(readFileSync(join(dir, 'dockwall-restore.service'), 'utf8')).toContain(
-      'ExecStart=/sbin/iptables-restore --wait -n /etc/dockwall/iptables.rules',
+      `ExecStart=/sbin/iptables-restore --wait -n ${join(dir, 'iptables.rules')}`,
     );
     expect(r.stderr).toContain(`wrote ${join(dir, 'iptables.rules')}: IPv4 rules`);
   });
@@ -137,6 +138,61 @@ describe('dockwall export', () => {
     expect((await cli(['export', '--format', 'yaml', '-f', 'x'])).stderr).toContain('unknown format "yaml"');
     expect((await cli(['export', '--format', 'nft'])).stderr).toContain(
       'give either -f POLICY or --state DUMP',
+    );
+  });
+});
+
+describe('export -o: single.rules', () => {
+  it('refuses to make a directory of a file name when the export is several files; nothing is written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dockwall-export-'));
+    const file = join(dir, 'single.rules');
+    const r = await cli([
+      'export',
+      '--format',
+      'restore',
+      '-f',
+      'examples/firewalling-docker.yaml',
+      '-o',
+      file,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `this export is 2 files (iptables.rules, ipsets.save): -o ${file} names a file; give a directory to write them into`,
+    );
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('writes a single file to the name given, and its "load with" hint names that file', async () => {
+    const policy = join(mkdtempSync(join(tmpdir(), 'dockwall-export-')), 'p.yaml');
+    writeFileSync(
+      policy,
+      'dockwall: 1\nipv4:\n  filter:\n    INPUT:\n      rules:\n        - ssh: -p tcp --dport 22 -j ACCEPT\n',
+    );
+    const file = join(dirname(policy), 'single.rules');
+    const r = await cli(['export', '--format', 'restore', '-f', policy, '-o', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(`# Load with: iptables-restore -n ${file}`);
+    expect(text).not.toContain('/etc/dockwall');
+    expect(r.stderr).toContain(`wrote ${file}: IPv4 rules: load with \`iptables-restore -n ${file}\``);
+  });
+
+  it('into a directory: each file and its hints name the paths written', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'dockwall-export-')), 'out');
+    const r = await cli([
+      'export',
+      '--format',
+      'restore',
+      '-f',
+      'examples/firewalling-docker.yaml',
+      '-o',
+      dir,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const rules = readFileSync(join(dir, 'iptables.rules'), 'utf8');
+    expect(rules).toContain(`# Load with: iptables-restore -n ${join(dir, 'iptables.rules')}`);
+    expect(readFileSync(join(dir, 'ipsets.save'), 'utf8')).toContain(
+      `ipset -exist -file ${join(dir, 'ipsets.save')} restore`,
     );
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerInventory } from '../../../src/model/index.js';
 import { audit, renderAudit, serviceMatrix, type DestinationResult } from '../../../src/sim/index.js';
+import { fixtureRuleset } from '../../helpers/fixtures.js';
 import { dockerHost, fixture, seedSets } from './hosts.js';
 import { groupOf } from './sim-helpers.js';
 
@@ -175,5 +176,34 @@ describe('audit of fixture 06 (IPv6)', () => {
     expect(v6.probes[0]!.dst).toBe('2001:db8:122::190');
     expect(v6.worldOpen).toBe(true);
     expect(report.classes.ipv6).toBeGreaterThan(1);
+  });
+});
+
+describe('audit on Docker 28+ and without IPv6 state', () => {
+  const host = {
+    interfaces: [
+      { name: 'eth0', addresses: ['192.168.122.190/24'] },
+      { name: 'docker0', addresses: ['172.17.0.1/16'] },
+      { name: 'bridge1', addresses: ['192.0.2.1/24'] },
+    ],
+    routes: [{ destination: 'default', device: 'eth0', via: '192.168.122.1' }],
+  };
+  const rulesets = { ipv4: fixtureRuleset('docker-28.5.2/usernet-portmap-lo.iptables-save') };
+
+  it("a bridge with its own name (bridge1) is known from Docker's chains, not taken for an outside interface", () => {
+    const report = audit({ rulesets, host });
+    expect(report.interfaces).toEqual(['eth0']);
+    expect(report.destinations.flatMap((d) => d.probes.map((p) => p.interface))).not.toContain('bridge1');
+  });
+
+  it('a [::]:22 row says there is no IPv6 state instead of printing nothing', () => {
+    const report = audit({ rulesets, host, listening: [{ port: 22, proto: 'tcp', family: 'ipv6' }] });
+    const row = report.destinations.find((d) => d.destination.family === 'ipv6')!;
+    expect(row.probes).toEqual([]);
+    expect(row.unchecked).toBe('no IPv6 state: no ip6tables rules were read');
+    const lines = renderAudit(report);
+    expect(lines[lines.indexOf('[::]:22/tcp listening') + 1]).toBe(
+      '  not checked: no IPv6 state: no ip6tables rules were read',
+    );
   });
 });
