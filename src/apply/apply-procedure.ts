@@ -186,7 +186,9 @@ export async function executePlan(
         'mixed',
       );
     }
-    throw new ApplyError(`${what}: ${reason}; everything it had changed was put back, the firewall is as before`);
+    throw new ApplyError(
+      `${what}: ${reason}; everything it had changed was put back, the firewall is as before`,
+    );
   };
   if (scripts.tempSets.length > 0 && ports.listSetNames) {
     const names = new Set(await ports.listSetNames());

@@ -31,7 +31,9 @@ export interface Journal {
 
 /** Temporary sets a crashed apply with this id may have left behind. */
 export function isTempSetOf(journalId: string, setName: string): boolean {
-  return setName.startsWith(`dwtmp-${journalId}-`) && /^\d+$/.test(setName.slice(`dwtmp-${journalId}-`.length));
+  return (
+    setName.startsWith(`dwtmp-${journalId}-`) && /^\d+$/.test(setName.slice(`dwtmp-${journalId}-`.length))
+  );
 }
 
 /**

@@ -59,7 +59,9 @@ export function buildRestoreScripts(
       case 'update-set':
       case 'replace-set': {
         const tmp =
-          opts.applyId !== undefined ? applyTempSetName(opts.applyId, (opts.firstTempIndex ?? 0) + tempSets.length) : tempSetName(op.name);
+          opts.applyId !== undefined
+            ? applyTempSetName(opts.applyId, (opts.firstTempIndex ?? 0) + tempSets.length)
+            : tempSetName(op.name);
         tempSets.push(tmp);
         tempCreate.push(createLine(tmp, op.set));
         swap.push(

@@ -81,7 +81,9 @@ export function mergeSnapshots(into: Snapshot, more: Snapshot): { snapshot: Snap
 /** dockwall's part, now, of the chains and sets a snapshot names (see AppliedMark). */
 export function appliedMark(state: HostState, snap: Snapshot): AppliedMark {
   const chains = snap.chains.map((c) => {
-    const live = state.rulesets[c.family] ? findChain(state.rulesets[c.family]!, c.table, c.chain) : undefined;
+    const live = state.rulesets[c.family]
+      ? findChain(state.rulesets[c.family]!, c.table, c.chain)
+      : undefined;
     const owned = chainKind(c.table, c.chain) === 'owned';
     const rules = (live?.rules ?? [])
       .filter((r) => owned || commentOf(r)?.startsWith(TAG_PREFIX))

@@ -18,7 +18,15 @@ export const REVERT_COMMAND = '__revert-pending';
 
 /** The command line that reverts one pending apply: this node, this dockwall, absolute paths. */
 export function revertArgv(stateDir: string, applyId: string): string[] {
-  return [process.execPath, resolve(process.argv[1] ?? ''), REVERT_COMMAND, '--state-dir', resolve(stateDir), '--apply-id', applyId];
+  return [
+    process.execPath,
+    resolve(process.argv[1] ?? ''),
+    REVERT_COMMAND,
+    '--state-dir',
+    resolve(stateDir),
+    '--apply-id',
+    applyId,
+  ];
 }
 
 /** The systemd unit name for one apply's revert. */
@@ -48,9 +56,7 @@ export function systemdRunArgv(unit: string, seconds: number, command: readonly 
 /** systemd manages this machine: PID 1 is systemd and /run/systemd/system exists. */
 export function systemdRuns(): boolean {
   try {
-    return (
-      existsSync('/run/systemd/system') && readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd'
-    );
+    return existsSync('/run/systemd/system') && readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
   } catch {
     return false;
   }

@@ -202,10 +202,16 @@ export async function recoverJournal(c: ChangeContext): Promise<string | undefin
   const restoring = j.target ?? j.snapshot;
   try {
     const { ports, current } = await snapshotPorts(c, restoring);
-    const plan = j.target ? planRollback(current, j.target) : planUndo(current, j, await ports.listSetNames!());
+    const plan = j.target
+      ? planRollback(current, j.target)
+      : planUndo(current, j, await ports.listSetNames!());
     if (plan.operations.length > 0) {
       await ports.checkpoint?.('recovery');
-      await executePlan(ports, restoring, plan, () => {}, { undo: false, applyId: j.id, firstTempIndex: 2000 });
+      await executePlan(ports, restoring, plan, () => {}, {
+        undo: false,
+        applyId: j.id,
+        firstTempIndex: 2000,
+      });
     }
     // An undone apply is the last apply: a rollback must not reach past it to the one before.
     if (j.kind === 'apply')

@@ -63,7 +63,8 @@ export async function lockState(
   }
 }
 
-export const WAIT_HELP = 'wait up to SECONDS for another dockwall holding the state directory (no number: as long as it takes)';
+export const WAIT_HELP =
+  'wait up to SECONDS for another dockwall holding the state directory (no number: as long as it takes)';
 
 export function registerApply(program: Command, run: Run): void {
   program
@@ -228,7 +229,12 @@ async function confirmWindow(
       if (outcome === 'yes') {
         dir.dropPending();
         await cancelReverter(p);
-        dir.writeLastConfirm({ applyId: id, outcome: 'confirmed', at: new Date().toISOString(), by: 'apply' });
+        dir.writeLastConfirm({
+          applyId: id,
+          outcome: 'confirmed',
+          at: new Date().toISOString(),
+          by: 'apply',
+        });
         ctx.output.out('confirmed: the new rules stay.\n');
         return EXIT_OK;
       }
@@ -242,7 +248,9 @@ async function confirmWindow(
       ctx.output.out(`confirmed by ${last.by}: the new rules stay.\n`);
       return EXIT_OK;
     }
-    ctx.output.err(`not confirmed: ${last?.applyId === id ? (last.detail ?? 'reverted') : 'reverted'} (by ${last?.by ?? 'another dockwall'})\n`);
+    ctx.output.err(
+      `not confirmed: ${last?.applyId === id ? (last.detail ?? 'reverted') : 'reverted'} (by ${last?.by ?? 'another dockwall'})\n`,
+    );
     return EXIT_ERROR;
   } finally {
     lock.release();

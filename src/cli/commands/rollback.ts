@@ -73,7 +73,9 @@ async function rollbackCommand(ctx: CliContext, opts: RollbackOpts): Promise<num
           : `the last ${which} was rolled back already, at ${snap.rolledBackAt}`,
       );
     if (!snap.applyId)
-      ctx.output.err(`note: this snapshot was written by an older dockwall; it cannot be checked against the kernel\n`);
+      ctx.output.err(
+        `note: this snapshot was written by an older dockwall; it cannot be checked against the kernel\n`,
+      );
     const plan = await journalledRestore({ ctx, dir, lockFd: lock.fd }, 'rollback', snap, {
       check: (current) => {
         if (!snap.after || opts.force) return;
@@ -88,7 +90,9 @@ async function rollbackCommand(ctx: CliContext, opts: RollbackOpts): Promise<num
         else ctx.output.out(renderPlanText(plan, ctx.output.paint));
         if (plan.operations.length === 0 || opts.yes) return;
         if (!process.stdin.isTTY)
-          throw new CliError('not on a terminal: pass --yes to roll back without asking; nothing was changed');
+          throw new CliError(
+            'not on a terminal: pass --yes to roll back without asking; nothing was changed',
+          );
         if ((await ask('\nRestore? Only "yes" is accepted: ', ctx.output.out)) !== 'yes')
           throw new CliError('not restored');
       },
@@ -114,7 +118,10 @@ function markRolledBack(dir: StateDir, snap: Snapshot): void {
     });
 }
 
-async function confirmCommand(ctx: CliContext, opts: { stateDir: string; wait?: string | boolean }): Promise<number> {
+async function confirmCommand(
+  ctx: CliContext,
+  opts: { stateDir: string; wait?: string | boolean },
+): Promise<number> {
   const dir = new StateDir(opts.stateDir);
   const { lock } = await lockState(ctx, dir, opts.wait);
   try {
@@ -122,7 +129,9 @@ async function confirmCommand(ctx: CliContext, opts: { stateDir: string; wait?: 
     if (!p) {
       const last = dir.lastConfirm();
       if (last?.outcome === 'reverted')
-        throw new CliError(`nothing to confirm: apply ${last.applyId} was not confirmed in time (${last.detail ?? 'reverted'}, at ${last.at}, by ${last.by})`);
+        throw new CliError(
+          `nothing to confirm: apply ${last.applyId} was not confirmed in time (${last.detail ?? 'reverted'}, at ${last.at}, by ${last.by})`,
+        );
       throw new CliError('no apply is waiting for confirmation');
     }
     const snap = dir.snapshot();
@@ -131,10 +140,17 @@ async function confirmCommand(ctx: CliContext, opts: { stateDir: string; wait?: 
     const reverterWasAlive = await reverterAlive(p);
     await cancelReverter(p);
     dir.dropPending();
-    dir.writeLastConfirm({ applyId: p.applyId, outcome: 'confirmed', at: new Date().toISOString(), by: `dockwall confirm (process ${process.pid})` });
+    dir.writeLastConfirm({
+      applyId: p.applyId,
+      outcome: 'confirmed',
+      at: new Date().toISOString(),
+      by: `dockwall confirm (process ${process.pid})`,
+    });
     dir.dropHold();
     if (!applied) {
-      ctx.output.err(`apply ${p.applyId} of ${p.policyFile} never completed: nothing of it is in the kernel, nothing was confirmed\n`);
+      ctx.output.err(
+        `apply ${p.applyId} of ${p.policyFile} never completed: nothing of it is in the kernel, nothing was confirmed\n`,
+      );
       return EXIT_ERROR;
     }
     const where = [
@@ -163,11 +179,14 @@ async function confirmCommand(ctx: CliContext, opts: { stateDir: string; wait?: 
  * pending.json, then, holding the state lock, restores the previous rules unless the apply was
  * confirmed. Immune to the session's SIGHUP; retries while the kernel refuses.
  */
-async function revertAtDeadline(ctx: CliContext, opts: { stateDir: string; applyId: string }): Promise<number> {
+async function revertAtDeadline(
+  ctx: CliContext,
+  opts: { stateDir: string; applyId: string },
+): Promise<number> {
   process.on('SIGHUP', () => undefined);
   const dir = new StateDir(opts.stateDir);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  for (let failures = 0; failures < 12; ) {
+  for (let failures = 0; failures < 12;) {
     const p = dir.pending();
     if (p?.applyId !== opts.applyId) return EXIT_OK;
     const wait = Date.parse(p.deadline) - Date.now();
@@ -181,7 +200,9 @@ async function revertAtDeadline(ctx: CliContext, opts: { stateDir: string; apply
       const now = dir.pending();
       if (now?.applyId !== opts.applyId) return EXIT_OK;
       if (Date.parse(now.deadline) > Date.now()) continue;
-      await revertPending(ctx, dir, lock, now, `the reverter (process ${process.pid})`, { cancelReverter: false });
+      await revertPending(ctx, dir, lock, now, `the reverter (process ${process.pid})`, {
+        cancelReverter: false,
+      });
       return EXIT_OK;
     } catch (e) {
       failures++;

@@ -113,13 +113,19 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       lastPause = undefined;
       const ports = hostApplyPorts(ctx, runner, variant, desired, { full, lockFd: lock.fd });
       // Read again under the lock: an apply may have finished between the check and the lock.
-      const result = await journalledApply({ ctx, dir: stateDir, lockFd: lock.fd }, 'repair', ports, desired, {
-        policyFile: opts.file,
-        onEvent: (e) => {
-          if (e.type === 'drift-after-apply')
-            log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
+      const result = await journalledApply(
+        { ctx, dir: stateDir, lockFd: lock.fd },
+        'repair',
+        ports,
+        desired,
+        {
+          policyFile: opts.file,
+          onEvent: (e) => {
+            if (e.type === 'drift-after-apply')
+              log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
+          },
         },
-      });
+      );
       return { applied: result.operations, plan: result.plan };
     } finally {
       lock.release();
