@@ -12,7 +12,6 @@ import {
   type ApplyEvent,
   type ApplyPorts,
   type ApplyResult,
-  type Journal,
   type JournalKind,
   type Snapshot,
 } from '../apply/index.js';
