@@ -7,6 +7,9 @@ import { removeDurably, writeFileSafely } from './private-files.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/dockwall';
 
+/** How long any command waits for a kernel command left running by a dead holder of the lock. */
+const ORPHAN_WAIT_S = 300;
+
 /** Who holds the state lock, as the holder wrote it down. */
 export interface LockHolder {
   pid: number;
@@ -93,19 +96,31 @@ export class StateDir {
   async lock(command: string, waitSeconds: number, onWait?: (holder: string) => void): Promise<FileLock> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     let attempt = await lockFile(this.path('lock'), 0);
-    if (!attempt.ok && waitSeconds > 0) {
+    // A holder that has died leaves only the kernel command it was running, which ends by itself
+    // (within its time limit): wait for that whatever --wait says.
+    const wait = !attempt.ok && !this.holderAlive() ? Math.max(waitSeconds, ORPHAN_WAIT_S) : waitSeconds;
+    if (!attempt.ok && wait > 0) {
       onWait?.(this.describeHolder());
-      attempt = await lockFile(this.path('lock'), waitSeconds);
+      attempt = await lockFile(this.path('lock'), wait);
     }
     if (!attempt.ok)
       throw new CliError(
         `${this.dir} is locked by ${this.describeHolder()}${
-          waitSeconds > 0 ? ` (waited ${waitSeconds} s)` : '; pass --wait SECONDS to wait for it'
+          wait > 0 ? ` (waited ${wait} s)` : '; pass --wait SECONDS to wait for it'
         }`,
         EXIT_LOCKED,
       );
     this.write('lock-holder.json', { pid: process.pid, command, since: new Date().toISOString() }, false);
     return attempt.lock;
+  }
+
+  private holderAlive(): boolean {
+    try {
+      const h = this.read<LockHolder>('lock-holder.json', (v) => typeof v.pid === 'number');
+      return !h || processAlive(h.pid);
+    } catch {
+      return true;
+    }
   }
 
   /** Who holds the lock, in words: pid, command and since when (or that the holder has exited). */
