@@ -128,7 +128,7 @@ describe.skipIf(gate.skip)(
       const outcomes: string[] = [];
       for (let trial = 0; trial < TRIALS; trial++) {
         const t0 = Date.now();
-      const step = trial < STEPS.length ? STEPS[trial] : undefined;
+        const step = trial < STEPS.length ? STEPS[trial] : undefined;
         // Random moments spread over the whole command, from start-up and planning to the last write.
         const delay = Math.floor(Math.random() * applyMs * 1.1);
         const env: Record<string, string> = step ? { DOCKWALL_TEST_PAUSE_AT: step } : {};
@@ -150,7 +150,7 @@ describe.skipIf(gate.skip)(
         const after = await now();
         const outcome = after === OLD ? 'old' : after === NEW ? 'new' : 'mixed';
         outcomes.push(`${step ?? `${delay} ms`} → ${next}: ${outcome}`);
-      console.log(trial, outcomes.at(-1), Date.now() - t0);
+        console.log(trial, outcomes.at(-1), Date.now() - t0);
         expect(
           outcome,
           `trial ${trial} (${step ?? `${delay} ms`}), ${next} said:\n${r.stdout}\n${r.stderr}`,
