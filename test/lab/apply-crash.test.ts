@@ -12,7 +12,7 @@ const gate = await labGate();
  * (old only), rules in INPUT of both families.
  */
 function policy(version: 'old' | 'new'): string {
-  const n = version === 'new' ? 1000 : 600;
+  const n = version === 'new' ? 1000 : 100;
   const port = version === 'new' ? 2000 : 1000;
   const v4 = Array.from(
     { length: n },
@@ -82,6 +82,8 @@ const STEPS = [
   'snapshot-saved',
 ];
 const TRIALS = 25;
+/** Named steps after which the next command is rollback (after the others: status, then rollback). */
+const ROLLBACK_NEXT = new Set(['ipset-swap', 'iptables-ipv6', 'kernel-done']);
 
 describe.skipIf(gate.skip)(
   'kill -9 anywhere in an apply: the next command leaves it wholly old or wholly new',
@@ -127,8 +129,7 @@ describe.skipIf(gate.skip)(
     it(`${TRIALS} kills at named steps and at random moments: 0 mixed, and rollback goes back exactly to the old state`, async () => {
       const outcomes: string[] = [];
       for (let trial = 0; trial < TRIALS; trial++) {
-        const t0 = Date.now();
-        const step = trial < STEPS.length ? STEPS[trial] : undefined;
+          const step = trial < STEPS.length ? STEPS[trial] : undefined;
         // Random moments spread over the whole command, from start-up and planning to the last write.
         const delay = Math.floor(Math.random() * applyMs * 1.1);
         const env: Record<string, string> = step ? { DOCKWALL_TEST_PAUSE_AT: step } : {};
@@ -142,7 +143,7 @@ describe.skipIf(gate.skip)(
         }
         await p.exited;
         // The next command: status (reports) or rollback (undoes) – both settle what was left first.
-        const next = trial % 3 === 0 ? 'status' : 'rollback';
+        const next = (step ? ROLLBACK_NEXT.has(step) : trial % 2 === 1) ? 'rollback' : 'status';
         const r =
           next === 'status'
             ? await dockwall(['status', '-f', newFile, '--state-dir', stateDir])
@@ -150,8 +151,7 @@ describe.skipIf(gate.skip)(
         const after = await now();
         const outcome = after === OLD ? 'old' : after === NEW ? 'new' : 'mixed';
         outcomes.push(`${step ?? `${delay} ms`} → ${next}: ${outcome}`);
-        console.log(trial, outcomes.at(-1), Date.now() - t0);
-        expect(
+          expect(
           outcome,
           `trial ${trial} (${step ?? `${delay} ms`}), ${next} said:\n${r.stdout}\n${r.stderr}`,
         ).not.toBe('mixed');
