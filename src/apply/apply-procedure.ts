@@ -4,7 +4,7 @@ import { planChanges, type PlanOptions } from '../plan/planner.js';
 import { buildRestoreScripts } from './restore-script.js';
 import { mergeReadBack, readBackScope } from './read-back.js';
 import { planRollback } from './rollback.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { mergeSnapshots, takeSnapshot, type Snapshot } from './snapshot.js';
 
 /** What the apply procedure needs from the host; the shell provides it, tests provide fakes. */
 export interface ApplyPorts {
@@ -18,12 +18,16 @@ export interface ApplyPorts {
   testIptables(family: Family, script: string): Promise<void>;
   restoreIptables(family: Family, script: string): Promise<void>;
   restoreIpset(script: string): Promise<void>;
+  /** Names of every set in the kernel: temporary set names are checked against it before a swap. */
+  listSetNames?(): Promise<string[]>;
+  /** Called between the steps that change the kernel, with the step's name (a test hook). */
+  checkpoint?(step: string): Promise<void>;
 }
 
 export type ApplyEvent =
   | { type: 'attempt'; attempt: number; operations: number }
   | { type: 'step'; what: 'ipset' | 'iptables' | 'ipset-cleanup'; family?: Family }
-  | { type: 'undo'; family: Family; reason: string }
+  | { type: 'undo'; reason: string }
   | { type: 'drift-after-apply'; attempt: number; remaining: Operation[] };
 
 export interface ApplyResult {
@@ -33,14 +37,26 @@ export interface ApplyResult {
   plan: Plan;
   /** Every operation carried out, over all attempts, in order (a retry adds its own). */
   operations: Operation[];
+  /** The state the apply left (read back after its last transaction). */
+  state: HostState;
+  /** What every attempt touched, as it was before (undefined when nothing was changed). */
+  snapshot?: Snapshot;
 }
 
-/** An apply that could not be completed; nothing of it remains in the kernel unless `partial` says so. */
+/**
+ * What an apply that stopped left in the kernel:
+ * - `unchanged`: nothing of it (it failed before a change, or everything was put back);
+ * - `applied`: all of it (another program kept changing the same rules afterwards);
+ * - `mixed`: part of it, and putting back the rest failed too (the journal stays for the next command).
+ */
+export type KernelOutcome = 'unchanged' | 'applied' | 'mixed';
+
+/** An apply that could not be completed; `kernel` says truthfully what of it is in the kernel. */
 export class ApplyError extends Error {
   constructor(
     message: string,
     readonly remaining: Operation[] = [],
-    readonly partial = false,
+    readonly kernel: KernelOutcome = 'unchanged',
   ) {
     super(message);
     this.name = 'ApplyError';
@@ -49,10 +65,10 @@ export class ApplyError extends Error {
 
 /**
  * Applies a desired state: plan against a fresh read, check every script first, then ipset (new sets
- * and atomic swaps), one iptables-restore transaction per family, then set removals. If a later family
- * fails, the earlier ones are put back from the state read before, so the firewall is all old or all
- * new. Afterwards it reads and plans again; a non-empty plan (someone changed the tables at the same
- * moment) is retried up to `maxAttempts` times and then reported, naming what differs.
+ * and atomic swaps), one iptables-restore transaction per family, then set removals. If a later step
+ * fails, everything the attempt changed (set swaps included) is put back from its snapshot, so the
+ * firewall is all old or all new. Afterwards it reads and plans again; a non-empty plan (someone
+ * changed the tables at the same moment) is retried up to `maxAttempts` times and then reported.
  */
 export async function applyDesired(
   ports: ApplyPorts,
@@ -63,9 +79,15 @@ export async function applyDesired(
     onEvent?: (e: ApplyEvent) => void;
     /** A plan already shown to the user, with the state it was made from. */
     first?: { state: HostState; plan: Plan };
-    /** Called with the snapshot of what each attempt will change, before it changes anything. */
+    /**
+     * Called before an attempt changes anything, with the snapshot of everything the apply has
+     * touched so far and this attempt will touch: it must be durable when this resolves (the journal).
+     * Called again only when a retry touches more.
+     */
     saveSnapshot?: (snap: Snapshot) => Promise<void>;
     policyFile?: string;
+    /** The apply's id: recorded in the snapshot and naming its temporary sets. */
+    id?: string;
     now?: () => Date;
   } = {},
 ): Promise<ApplyResult> {
@@ -74,10 +96,15 @@ export async function applyDesired(
   let state = opts.first?.state ?? (await ports.readState());
   let plan = opts.first?.plan ?? planChanges(state, desired, opts.planOptions);
   let last = plan;
+  let snapshot: Snapshot | undefined;
   const done: Operation[] = [];
+  const result = (attempts: number, applied: boolean): ApplyResult => {
+    const r: ApplyResult = { applied, attempts, plan: last, operations: done, state };
+    if (snapshot) r.snapshot = snapshot;
+    return r;
+  };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (plan.operations.length === 0)
-      return { applied: attempt > 1, attempts: attempt - 1, plan: last, operations: done };
+    if (plan.operations.length === 0) return result(attempt - 1, attempt > 1);
     emit({ type: 'attempt', attempt, operations: plan.operations.length });
     const snap = takeSnapshot(
       state,
@@ -86,20 +113,33 @@ export async function applyDesired(
       opts.policyFile ?? '',
       (opts.now ?? (() => new Date()))(),
     );
-    if (attempt === 1 && opts.saveSnapshot) await opts.saveSnapshot(snap);
-    await executePlan(ports, snap, plan, emit);
+    if (opts.id !== undefined) snap.applyId = opts.id;
+    const merged = snapshot ? mergeSnapshots(snapshot, snap) : { snapshot: snap, grew: true };
+    snapshot = merged.snapshot;
+    if (merged.grew && opts.saveSnapshot) await opts.saveSnapshot(snapshot);
+    try {
+      await executePlan(ports, snapshot, plan, emit, { applyId: opts.id });
+    } catch (e) {
+      // An earlier attempt is in the kernel whole: a failed retry was put back to that, not to "old".
+      if (attempt > 1 && e instanceof ApplyError && e.kernel === 'unchanged')
+        throw new ApplyError(
+          `${e.message} (in the retry: the earlier attempt of this apply stays in the kernel)`,
+          e.remaining,
+          'mixed',
+        );
+      throw e;
+    }
     last = plan;
     done.push(...plan.operations);
     state = await readBack(ports, state, plan);
     plan = planChanges(state, desired, opts.planOptions);
-    if (plan.operations.length === 0)
-      return { applied: true, attempts: attempt, plan: last, operations: done };
+    if (plan.operations.length === 0) return result(attempt, true);
     emit({ type: 'drift-after-apply', attempt, remaining: plan.operations });
   }
   throw new ApplyError(
-    `the host still differs after ${maxAttempts} attempts (another program is changing the same rules): ${describe(plan.operations)}`,
+    `the host still differs after ${maxAttempts} attempts (another program is changing the same rules; dockwall's changes are in the kernel): ${describe(plan.operations)}`,
     plan.operations,
-    true,
+    'applied',
   );
 }
 
@@ -114,29 +154,59 @@ async function readBack(ports: ApplyPorts, before: HostState, plan: Plan): Promi
   return mergeReadBack(before, scope, again);
 }
 
-/** Runs one plan against the host, all or nothing across families. */
+/**
+ * Runs one plan against the host, all or nothing: sets are created and every family checked before
+ * anything is swapped or committed; if a step after the first change fails, everything is put back
+ * from `snap` (set contents too) and the error says what the kernel holds.
+ */
 export async function executePlan(
   ports: ApplyPorts,
   snap: Snapshot,
   plan: Plan,
   emit: (e: ApplyEvent) => void = () => {},
+  opts: { applyId?: string | undefined; undo?: boolean; firstTempIndex?: number } = {},
 ): Promise<void> {
-  const scripts = buildRestoreScripts(plan);
+  const scripts = buildRestoreScripts(plan, opts);
   const families = Object.keys(scripts.iptables) as Family[];
-  const dropCreated = async () => {
-    if (scripts.createdSets.length > 0)
-      await ports
-        .restoreIpset(scripts.createdSets.map((n) => `destroy ${n}`).join('\n') + '\n')
-        .catch(() => undefined);
+  const step = async (name: string) => ports.checkpoint?.(name);
+  let changed = false;
+  /** Puts everything back; the message says what is in the kernel afterwards. */
+  const fail = async (what: string, e: unknown): Promise<never> => {
+    const reason = (e as Error).message;
+    if (!changed) throw new ApplyError(`${what}, nothing was changed: ${reason}`);
+    if (opts.undo === false)
+      throw new ApplyError(`${what}: ${reason}; the steps before it stay in the kernel`, [], 'mixed');
+    emit({ type: 'undo', reason });
+    try {
+      await undoAll(ports, snap, scripts.tempSets, opts.applyId);
+    } catch (u) {
+      throw new ApplyError(
+        `${what}: ${reason}; putting back the steps before it failed too (${(u as Error).message}): the firewall is partly changed`,
+        [],
+        'mixed',
+      );
+    }
+    throw new ApplyError(
+      `${what}: ${reason}; everything it had changed was put back, the firewall is as before`,
+    );
   };
+  if (scripts.tempSets.length > 0 && ports.listSetNames) {
+    const names = new Set(await ports.listSetNames());
+    const taken = scripts.tempSets.find((n) => names.has(n));
+    if (taken)
+      throw new ApplyError(
+        `a set named ${taken} exists that this apply did not create; nothing was changed (remove it, or apply again)`,
+      );
+  }
   // New sets first (rules refer to them, and the check below needs them), then check every family.
   if (scripts.ipsetCreate) {
+    await step('ipset-create');
     emit({ type: 'step', what: 'ipset' });
+    changed = true;
     try {
       await ports.restoreIpset(scripts.ipsetCreate);
     } catch (e) {
-      await dropCreated();
-      throw new ApplyError(`ipset refused the new sets, nothing was changed: ${(e as Error).message}`);
+      await fail('ipset refused the new sets', e);
     }
   }
   // One table in one family is a single transaction already: it is all or nothing by itself. With
@@ -144,56 +214,68 @@ export async function executePlan(
   const single =
     families.length === 1 &&
     (scripts.iptables[families[0]!]!.match(/^\*/gm) ?? []).length === 1 &&
-    !scripts.ipsetCreate;
+    !scripts.ipsetCreate &&
+    !scripts.ipsetSwap;
   for (const f of single ? [] : families) {
     try {
       await ports.testIptables(f, scripts.iptables[f]!);
     } catch (e) {
-      await dropCreated();
-      throw new ApplyError(`the ${f} rules were refused, nothing was changed: ${(e as Error).message}`);
+      await fail(`the ${f} rules were refused`, e);
     }
   }
   if (scripts.ipsetSwap) {
+    await step('ipset-swap');
     emit({ type: 'step', what: 'ipset' });
+    changed = true;
     try {
       await ports.restoreIpset(scripts.ipsetSwap);
     } catch (e) {
-      await dropCreated();
-      throw new ApplyError(
-        `ipset refused the new set contents, no rule was changed: ${(e as Error).message}`,
-        [],
-        true,
-      );
+      await fail('ipset refused the new set contents', e);
     }
   }
-  const done: Family[] = [];
   for (const f of families) {
+    await step(`iptables-${f}`);
     emit({ type: 'step', what: 'iptables', family: f });
     try {
       await ports.restoreIptables(f, scripts.iptables[f]!);
-      done.push(f);
+      changed = true;
     } catch (e) {
-      const reason = (e as Error).message;
-      for (const g of done) {
-        emit({ type: 'undo', family: g, reason });
-        await undoFamily(ports, snap, g);
-      }
-      if (done.length === 0) await dropCreated();
-      throw new ApplyError(`the ${f} rules were refused by the kernel, nothing was changed: ${reason}`);
+      await fail(`the ${f} rules were refused by the kernel`, e);
     }
   }
   if (scripts.ipsetAfter) {
+    await step('ipset-cleanup');
     emit({ type: 'step', what: 'ipset-cleanup' });
-    await ports.restoreIpset(scripts.ipsetAfter);
+    try {
+      await ports.restoreIpset(scripts.ipsetAfter);
+    } catch (e) {
+      await fail('ipset could not remove the sets no longer wanted', e);
+    }
   }
+  await step('kernel-done');
 }
 
-/** Puts one family's dockwall-owned rules back as the snapshot recorded them. */
-async function undoFamily(ports: ApplyPorts, snap: Snapshot, family: Family): Promise<void> {
+const UNDO_TEMP_INDEX = 1000;
+
+/**
+ * Puts back everything a snapshot records (rules, policies, set contents, sets created or removed)
+ * and destroys the attempt's temporary sets, as they are in the kernel now.
+ */
+async function undoAll(
+  ports: ApplyPorts,
+  snap: Snapshot,
+  tempSets: readonly string[],
+  applyId: string | undefined,
+): Promise<void> {
   const now = await ports.readState();
-  const only: Snapshot = { ...snap, chains: snap.chains.filter((c) => c.family === family), sets: [] };
-  const script = buildRestoreScripts(planRollback(now, only)).iptables[family];
-  if (script) await ports.restoreIptables(family, script);
+  const back = planRollback(now, snap);
+  const names = ports.listSetNames ? new Set(await ports.listSetNames()) : new Set(tempSets);
+  const leftovers = tempSets.filter((n) => names.has(n));
+  if (leftovers.length > 0)
+    await ports.restoreIpset(leftovers.map((n) => `destroy ${n}`).join('\n') + '\n').catch(() => undefined);
+  // The undo's own temporary sets are numbered apart from the attempt's.
+  if (back.operations.length > 0)
+    await executePlan(ports, snap, back, () => {}, { undo: false, applyId, firstTempIndex: UNDO_TEMP_INDEX });
 }
 
 export function describe(ops: Operation[]): string {

@@ -3,3 +3,4 @@ export * from './snapshot.js';
 export * from './rollback.js';
 export * from './apply-procedure.js';
 export * from './read-back.js';
+export * from './journal.js';

@@ -7,24 +7,45 @@ export interface RestoreScripts {
   ipsetCreate: string;
   /** Names of the sets `ipsetCreate` makes (removed again if the iptables part is refused). */
   createdSets: string[];
-  /** `ipset -exist restore` input that swaps new contents into existing sets; runs after the check. */
+  /**
+   * `ipset -exist restore` input that swaps new contents into existing sets; runs after the check. It
+   * creates every temporary set first, then fills, swaps and destroys them one set at a time.
+   */
   ipsetSwap: string;
+  /** The temporary sets `ipsetSwap` uses (a crash may leave them behind: recovery destroys them). */
+  tempSets: string[];
   /** Per family, `iptables-restore --noflush` input: one `*table … COMMIT` block per table. */
   iptables: Partial<Record<Family, string>>;
   /** `ipset restore` input that destroys sets; runs after iptables no longer refers to them. */
   ipsetAfter: string;
 }
 
-/** Name of the temporary set that new contents are built in before the swap (ipset names ≤ 31 chars). */
+/**
+ * Name of the temporary set that new contents are built in before the swap (ipset names ≤ 31 chars),
+ * for a script with no apply of its own (an exported boot-time file).
+ */
 export function tempSetName(name: string): string {
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return `dwtmp-${h.toString(36)}`;
 }
 
-export function buildRestoreScripts(plan: Plan): RestoreScripts {
+/**
+ * Name of the temporary set of one apply: `dwtmp-ID-N`, from the apply's own random id, so it names no
+ * set that anyone else made (the apply also checks that no set of that name exists before using it).
+ */
+export function applyTempSetName(applyId: string, index: number): string {
+  return `dwtmp-${applyId}-${index}`;
+}
+
+export function buildRestoreScripts(
+  plan: Plan,
+  opts: { applyId?: string | undefined; firstTempIndex?: number } = {},
+): RestoreScripts {
   const create: string[] = [];
   const created: string[] = [];
+  const tempCreate: string[] = [];
+  const tempSets: string[] = [];
   const swap: string[] = [];
   const after: string[] = [];
   const byTable = new Map<string, string[]>();
@@ -37,9 +58,13 @@ export function buildRestoreScripts(plan: Plan): RestoreScripts {
         break;
       case 'update-set':
       case 'replace-set': {
-        const tmp = tempSetName(op.name);
+        const tmp =
+          opts.applyId !== undefined
+            ? applyTempSetName(opts.applyId, (opts.firstTempIndex ?? 0) + tempSets.length)
+            : tempSetName(op.name);
+        tempSets.push(tmp);
+        tempCreate.push(createLine(tmp, op.set));
         swap.push(
-          createLine(tmp, op.set),
           `flush ${tmp}`,
           ...op.set.members.map((m) => `add ${tmp} ${m}`),
           `swap ${tmp} ${op.name}`,
@@ -72,7 +97,8 @@ export function buildRestoreScripts(plan: Plan): RestoreScripts {
   return {
     ipsetCreate: create.length ? checkLines(create).join('\n') + '\n' : '',
     createdSets: created,
-    ipsetSwap: swap.length ? checkLines(swap).join('\n') + '\n' : '',
+    ipsetSwap: swap.length ? checkLines([...tempCreate, ...swap]).join('\n') + '\n' : '',
+    tempSets,
     iptables,
     ipsetAfter: after.length ? checkLines(after).join('\n') + '\n' : '',
   };

@@ -51,8 +51,9 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
     diagnostics: [],
   };
   const plan = planChanges(current, desired, { prune: false, families: desired.families });
+  // Sets the apply created, where they exist (an apply stopped early may not have made them).
   const destroy: Operation[] = snap.sets
-    .filter((s) => !s.existed)
+    .filter((s) => !s.existed && current.sets.sets.some((x) => x.name === s.name))
     .map((s) => ({ op: 'destroy-set', name: s.name }));
   // Chains put back exactly come after the sets and chains they may refer to are back.
   let head = 0;

@@ -1,8 +1,8 @@
 import type { ChainPolicy, Family, HostState, IpSet, Plan, Rule, TableName } from '../model/index.js';
 import { findChain, isBuiltinChain } from '../model/index.js';
-import { formatRule } from '../parse/index.js';
+import { commentOf, formatRule, ruleKey } from '../parse/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
-import { chainKind } from '../compile/ownership.js';
+import { TAG_PREFIX, chainKind } from '../compile/ownership.js';
 import { ownedRules } from '../plan/chain-diff.js';
 
 /** What a chain held of dockwall's before an apply: enough to put it back. */
@@ -26,13 +26,100 @@ export interface SetSnapshot {
   set?: IpSet;
 }
 
-/** Written (0600) before every apply; `rollback` and an unconfirmed `--confirm` restore it. */
+/**
+ * Written (0600, durably, inside the apply's journal) before an apply changes anything; `rollback`
+ * and an unconfirmed `--confirm` restore it.
+ */
 export interface Snapshot {
   formatVersion: 1;
   createdAt: string;
   policyFile: string;
+  /** The apply this snapshot was taken for (absent in snapshots of older versions). */
+  applyId?: string;
   chains: ChainSnapshot[];
   sets: SetSnapshot[];
+  /** sha256 of the policy file's text (watch will not put back a policy rolled back or not confirmed). */
+  policyHash?: string;
+  /** What the apply left in the chains and sets it touched, recorded when it completed. */
+  after?: AppliedMark;
+  /** Set when this snapshot was restored (by `rollback`, a revert, or undoing an interrupted apply). */
+  rolledBackAt?: string;
+  /** The apply was interrupted, and undone by the next command. */
+  interrupted?: true;
+}
+
+/**
+ * dockwall's part of the chains and sets an apply touched, as the apply left them: a rollback checks
+ * that the kernel still holds this before it undoes that apply with its snapshot.
+ */
+export interface AppliedMark {
+  chains: Array<{
+    family: Family;
+    table: TableName;
+    chain: string;
+    exists: boolean;
+    policy: ChainPolicy | null;
+    /** Rules tagged `dockwall:` (every rule, in a chain dockwall owns), in order. */
+    rules: string[];
+  }>;
+  sets: Array<{ name: string; exists: boolean; members: string[] }>;
+}
+
+/** Adds to `into` the chains and sets of `more` it does not record yet (a retried attempt's). */
+export function mergeSnapshots(into: Snapshot, more: Snapshot): { snapshot: Snapshot; grew: boolean } {
+  const chainId = (c: ChainSnapshot) => `${c.family}/${c.table}/${c.chain}`;
+  const have = new Set(into.chains.map(chainId));
+  const chains = more.chains.filter((c) => !have.has(chainId(c)));
+  const sets = more.sets.filter((s) => !into.sets.some((x) => x.name === s.name));
+  if (chains.length === 0 && sets.length === 0) return { snapshot: into, grew: false };
+  return {
+    snapshot: { ...into, chains: [...into.chains, ...chains], sets: [...into.sets, ...sets] },
+    grew: true,
+  };
+}
+
+/** dockwall's part, now, of the chains and sets a snapshot names (see AppliedMark). */
+export function appliedMark(state: HostState, snap: Snapshot): AppliedMark {
+  const chains = snap.chains.map((c) => {
+    const live = state.rulesets[c.family]
+      ? findChain(state.rulesets[c.family]!, c.table, c.chain)
+      : undefined;
+    const owned = chainKind(c.table, c.chain) === 'owned';
+    const rules = (live?.rules ?? [])
+      .filter((r) => owned || commentOf(r)?.startsWith(TAG_PREFIX))
+      .map((r) => ruleKey(r, c.family));
+    return {
+      family: c.family,
+      table: c.table,
+      chain: c.chain,
+      exists: !!live,
+      policy: live?.policy ?? null,
+      rules,
+    };
+  });
+  const sets = snap.sets.map((s) => {
+    const live = state.sets.sets.find((x) => x.name === s.name);
+    return { name: s.name, exists: !!live, members: [...(live?.members ?? [])].sort() };
+  });
+  return { chains, sets };
+}
+
+/** The first way `now` differs from `then`, in words; undefined when they are the same. */
+export function markDifference(then: AppliedMark, now: AppliedMark): string | undefined {
+  for (const t of then.chains) {
+    const n = now.chains.find((c) => c.family === t.family && c.table === t.table && c.chain === t.chain);
+    const where = `${t.family} ${t.table} ${t.chain}`;
+    if (!n || n.exists !== t.exists) return `${where} ${t.exists ? 'no longer exists' : 'exists now'}`;
+    if (n.policy !== t.policy) return `the policy of ${where} is ${n.policy} (the apply set ${t.policy})`;
+    if (n.rules.join('\n') !== t.rules.join('\n'))
+      return `dockwall's rules in ${where} differ from what the apply left (${n.rules.length} now, ${t.rules.length} then)`;
+  }
+  for (const t of then.sets) {
+    const n = now.sets.find((s) => s.name === t.name);
+    if (!n || n.exists !== t.exists) return `set ${t.name} ${t.exists ? 'no longer exists' : 'exists now'}`;
+    if (n.members.join('\n') !== t.members.join('\n')) return `set ${t.name} holds other members`;
+  }
+  return undefined;
 }
 
 /** Records the chains and sets a plan touches, as they are before it runs. */

@@ -19,8 +19,16 @@ export const EXIT_CODE_TABLE: readonly { commands: string; codes: string }[] = [
     commands: 'plan',
     codes: '0 no changes, 2 changes pending, 1 error (an `expect:` failed, unless `--no-check`)',
   },
-  { commands: 'apply', codes: '0 applied (or nothing to do), 1 error, refused or not confirmed' },
-  { commands: 'rollback, confirm', codes: '0 done, 1 error' },
+  {
+    commands: 'apply',
+    codes:
+      "0 applied (or nothing to do), 1 error, refused or not confirmed, 4 another dockwall holds the state directory's lock (see `--wait`)",
+  },
+  {
+    commands: 'rollback, confirm',
+    codes:
+      "0 done, 1 error (confirm: nothing to confirm), 4 another dockwall holds the state directory's lock (see `--wait`)",
+  },
   { commands: 'status', codes: '0 in sync, 2 drifted, 1 error' },
   {
     commands: 'check',
@@ -42,6 +50,9 @@ export const EXIT_CODE_TABLE: readonly { commands: string; codes: string }[] = [
     codes: '0 done, 1 error',
   },
 ];
+
+/** apply, rollback, confirm: another dockwall holds the state directory's lock (see `--wait`); iptables exits 4 likewise. */
+export const EXIT_LOCKED = 4;
 
 /** An error the CLI reports in one line (plus diagnostics) and exits with `code`. */
 export class CliError extends Error {

@@ -1,9 +1,17 @@
 import type { ApplyPorts } from '../apply/index.js';
 import type { DesiredState } from '../compile/index.js';
-import { restore, restoreOutcome, type Runner } from '../host/index.js';
+import { ipsetRestore, listSets, restore, type Runner } from '../host/index.js';
 import type { IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
 import { readLiveChains, readLiveState, type LiveOptions } from './live.js';
+
+export interface PortOptions extends LiveOptions {
+  /**
+   * The state lock's descriptor: every command that changes the kernel inherits it, so the lock
+   * stays held until the command ends even if dockwall is killed while it runs.
+   */
+  lockFd?: number;
+}
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
 export function hostApplyPorts(
@@ -11,8 +19,10 @@ export function hostApplyPorts(
   runner: Runner,
   variant: IptablesVariant,
   desired: DesiredState,
-  live: LiveOptions = {},
+  opts: PortOptions = {},
 ): ApplyPorts {
+  const { lockFd, ...live } = opts;
+  const inheritFds = lockFd !== undefined ? [lockFd] : [];
   return {
     readState: () => readLiveState(ctx, desired, { ...live, runner, variant }),
     readChains(chains, sets) {
@@ -23,13 +33,30 @@ export function hostApplyPorts(
       if (!r.ok) throw new Error(explain(r.message, r.line, script));
     },
     async restoreIptables(family, script) {
-      const r = await restore(runner, family, script, { variant });
+      const r = await restore(runner, family, script, { variant, inheritFds });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));
     },
     async restoreIpset(script) {
-      const r = restoreOutcome(await runner.run(['ipset', '-exist', 'restore'], { stdin: script }));
+      const r = await ipsetRestore(runner, script, { exist: true, inheritFds });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));
     },
+    listSetNames: () => listSets(runner),
+    checkpoint: testCheckpoint(ctx.env),
+  };
+}
+
+/**
+ * A test hook: with DOCKWALL_TEST_PAUSE_AT=STEP in the environment, dockwall stops at that step (it
+ * says so on stderr and waits, holding everything it holds) so a test can kill it exactly there.
+ * Without the variable it does nothing.
+ */
+export function testCheckpoint(env: NodeJS.ProcessEnv): ((step: string) => Promise<void>) | undefined {
+  const at = env.DOCKWALL_TEST_PAUSE_AT;
+  if (!at) return undefined;
+  return async (step) => {
+    if (step !== at) return;
+    process.stderr.write(`dockwall: test pause at ${step} (pid ${process.pid})\n`);
+    await new Promise(() => setInterval(() => undefined, 60_000));
   };
 }
 

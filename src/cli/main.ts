@@ -25,7 +25,22 @@ async function run(program: Command, fn: (ctx: CliContext) => Promise<number>): 
   }
 }
 
+/**
+ * A reader that goes away (`dockwall show … | head -1`) ends the output, not with a stack trace: the
+ * command stops quietly. Other errors on the standard streams are ignored (a dropped terminal must
+ * not end an apply in its confirmation window, which restores the previous rules first).
+ */
+function stopQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' && stream === process.stdout && !process.listenerCount('SIGHUP'))
+        process.exit(process.exitCode ?? 0);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  stopQuietlyOnClosedOutput();
   const program = new Command('dockwall')
     .description('A declarative firewall for Linux hosts that run Docker.')
     .version(typeof DOCKWALL_VERSION === 'string' ? DOCKWALL_VERSION : '0.1.0')

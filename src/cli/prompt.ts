@@ -25,10 +25,14 @@ export function waitForConfirmation(
   seconds: number,
   confirmed: () => boolean,
   readStdin: boolean,
+  abort?: AbortSignal,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
     const rl = readStdin ? createInterface({ input: process.stdin, terminal: false }) : undefined;
+    // A terminal that goes away (the SSH session dropped) must not end the process.
+    process.stdin.on('error', () => undefined);
+    abort?.addEventListener('abort', () => finish(false));
     const finish = (ok: boolean) => {
       if (settled) return;
       settled = true;

@@ -6,3 +6,4 @@ export * from './ipset-host.js';
 export * from './host-model.js';
 export * from './doctor-facts.js';
 export * from './extension-check.js';
+export * from './file-lock.js';

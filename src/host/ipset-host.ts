@@ -1,4 +1,4 @@
-import { restoreOutcome, type RestoreResult } from './iptables-host.js';
+import { restoreOutcome, restoreTimeoutMs, type RestoreResult } from './iptables-host.js';
 import { HostCommandError, type Runner } from './runner.js';
 
 /** Reading and writing ipsets with the `ipset` tool; text in, text out. */
@@ -53,8 +53,13 @@ export async function listSets(runner: Runner): Promise<string[]> {
 export async function ipsetRestore(
   runner: Runner,
   script: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; exist?: boolean; inheritFds?: number[] } = {},
 ): Promise<RestoreResult> {
-  const result = await runner.run(['ipset', 'restore'], { stdin: script, timeoutMs: opts.timeoutMs });
+  const argv = opts.exist ? ['ipset', '-exist', 'restore'] : ['ipset', 'restore'];
+  const result = await runner.run(argv, {
+    stdin: script,
+    timeoutMs: opts.timeoutMs ?? restoreTimeoutMs(script),
+    inheritFds: opts.inheritFds ?? [],
+  });
   return restoreOutcome(result);
 }

@@ -89,6 +89,21 @@ export interface RestoreResult {
   stderr: string;
 }
 
+/** Time allowed to a restore before it counts as hung: a base for starting up, plus time per line. */
+export const RESTORE_BASE_TIMEOUT_MS = 30_000;
+export const RESTORE_TIMEOUT_PER_LINE_MS = 2;
+
+/**
+ * How long an `iptables-restore` or `ipset restore` of this script may take: 30 s plus 2 ms per line
+ * (a 100,000-rule transaction gets 230 s; nf_tables commits one in about 5 s on an idle host, so the
+ * margin covers a busy host and the xtables lock, and a hung tool is still ended).
+ */
+export function restoreTimeoutMs(script: string): number {
+  let lines = 0;
+  for (let i = script.indexOf('\n'); i !== -1; i = script.indexOf('\n', i + 1)) lines++;
+  return RESTORE_BASE_TIMEOUT_MS + lines * RESTORE_TIMEOUT_PER_LINE_MS;
+}
+
 /**
  * `iptables-restore --noflush --wait` with the script on standard input. The tool commits each
  * table atomically, so a failed restore changes nothing in that table.
@@ -97,10 +112,14 @@ export async function restore(
   runner: Runner,
   family: Family,
   script: string,
-  opts: VariantOption & { test?: boolean; timeoutMs?: number } = {},
+  opts: VariantOption & { test?: boolean; timeoutMs?: number; inheritFds?: number[] } = {},
 ): Promise<RestoreResult> {
   const argv = restoreArgv(family, opts.variant, { test: opts.test });
-  const result = await runner.run(argv, { stdin: script, timeoutMs: opts.timeoutMs });
+  const result = await runner.run(argv, {
+    stdin: script,
+    timeoutMs: opts.timeoutMs ?? restoreTimeoutMs(script),
+    inheritFds: opts.inheritFds ?? [],
+  });
   return restoreOutcome(result);
 }
 

@@ -11,6 +11,11 @@ export interface RunOptions {
   stdin?: string;
   /** Overrides the runner's timeout for this command; 0 means no timeout. */
   timeoutMs?: number;
+  /**
+   * Descriptors the command inherits (as 3, 4, …): a lock passed on this way stays held until the
+   * command ends, even if dockwall dies first.
+   */
+  inheritFds?: number[];
 }
 
 export interface RunResult {
@@ -140,7 +145,7 @@ function runProcess(
       shell: false,
       // Own process group, so a timeout also ends whatever the command started.
       detached: true,
-      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(opts.inheritFds ?? [])],
     });
 
     const killGroup = (signal: NodeJS.Signals) => {

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labGate, probeTcp } from './helpers/index.js';
@@ -279,7 +279,7 @@ describe.skipIf(gate.skip)('watch repairs drift and survives signals and crashes
     expect(watch.lines.at(-1)?.msg).toBe('SIGTERM: stopping');
   });
 
-  it("watch's last repair is snapshotted like an apply: `rollback` undoes it, `apply` redoes it", async () => {
+  it("watch's repairs are journalled, not snapshotted: `rollback` never undoes a repair", async () => {
     // watch has stopped. Break the policy, let one watch pass repair it, stop that watch again.
     await ipt(['-F', 'DOCKWALL-FILTER']);
     const once = start();
@@ -287,14 +287,15 @@ describe.skipIf(gate.skip)('watch repairs drift and survives signals and crashes
     once.signal('SIGTERM');
     await once.exited;
     expect(await whole()).toBe(true);
-    const snap = statSync(join(s.stateDir, 'last-snapshot.json'));
-    expect(snap.mode & 0o777).toBe(0o600);
-    // Rolling back that repair puts the flushed chain back as it was.
+    // The repair's journal is gone once it completed, and it left no snapshot behind.
+    expect(existsSync(join(s.stateDir, 'journal.json'))).toBe(false);
+    expect(existsSync(join(s.stateDir, 'last-snapshot.json'))).toBe(false);
+    expect(statSync(join(s.stateDir, 'lock')).mode & 0o777).toBe(0o600);
+    // No user apply in this state directory: rollback has nothing to undo, and the repair stays.
     const back = await s.dockwall(['rollback', '--yes', '--state-dir', s.stateDir]);
-    expect(back.code).toBe(0);
-    expect(await filterRules()).toBe(0);
-    expect(await whole()).toBe(false);
-    expect((await s.dockwall(['apply', '-f', policy, '--yes', '--state-dir', s.stateDir])).code).toBe(0);
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain('nothing to roll back');
+    expect(await filterRules()).toBeGreaterThan(0);
     expect(await whole()).toBe(true);
     expect(tagCounts(await s.save())).toEqual(baseline);
   });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
+import { registerRollback } from './rollback.js';
 import { registerTls } from './tls.js';
 import { registerInstallService } from './install-service.js';
 import { registerAudit } from './audit.js';
@@ -20,6 +21,7 @@ export type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
 export function registerCommands(program: Command, run: Run): void {
   registerPlan(program, run);
   registerApply(program, run);
+  registerRollback(program, run);
   registerStatus(program, run);
   registerCheck(program, run);
   registerDoctor(program, run);

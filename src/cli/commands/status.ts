@@ -3,10 +3,11 @@ import { detectDockerLayout } from '../../compile/index.js';
 import { dockerClient } from '../docker-client.js';
 import { renderPlanText } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
-import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
+import { CliError, EXIT_CHANGES, EXIT_LOCKED, EXIT_OK } from '../exit-codes.js';
 import { listChainNames, listNftTables, hostRunner, variantReport } from '../live.js';
 import { planFromOptions } from '../pipeline.js';
-import { requirePrivileges } from './apply.js';
+import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
+import { lockState, requirePrivileges } from './apply.js';
 import type { Run } from './index.js';
 
 export function registerStatus(program: Command, run: Run): void {
@@ -15,17 +16,33 @@ export function registerStatus(program: Command, run: Run): void {
     .description('is the live host as the policy wants? (exit 0: yes, 2: drifted, 1: error)')
     .requiredOption('-f, --file <policy>', 'policy file')
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
+    .option('--state-dir <dir>', 'where the lock, journal and snapshots are kept', DEFAULT_STATE_DIR)
     .option('--json', 'print the status as JSON')
-    .action((opts: { file: string; json?: boolean; dockerState?: string }) =>
-      run((ctx) => statusCommand(ctx, opts)),
-    );
+    .action((opts: StatusOpts) => run((ctx) => statusCommand(ctx, opts)));
 }
 
-async function statusCommand(
-  ctx: CliContext,
-  opts: { file: string; json?: boolean; dockerState?: string },
-): Promise<number> {
+interface StatusOpts {
+  file: string;
+  json?: boolean;
+  dockerState?: string;
+  stateDir: string;
+}
+
+/** How long status waits for a running apply before reporting without finishing an interrupted one. */
+const STATUS_LOCK_WAIT_S = 10;
+
+async function statusCommand(ctx: CliContext, opts: StatusOpts): Promise<number> {
   await requirePrivileges();
+  // First finish or undo what a dead apply left, so the status describes a whole firewall.
+  const dir = new StateDir(opts.stateDir);
+  try {
+    const { lock } = await lockState(ctx, dir, String(STATUS_LOCK_WAIT_S));
+    lock.release();
+  } catch (e) {
+    if (!(e instanceof CliError) || e.code !== EXIT_LOCKED) throw e;
+    ctx.output.err(`dockwall: note: ${e.message}; reporting the tables as they are now\n`);
+  }
+  const pending = dir.pending();
   const runner = hostRunner();
   const variant = await variantReport(runner);
   const planned = await planFromOptions(ctx, opts);
@@ -56,6 +73,7 @@ async function statusCommand(
           iptables: variant,
           dockerLayout: layout,
           docker,
+          pendingConfirmation: pending ? { applyId: pending.applyId, deadline: pending.deadline } : null,
           drift: planned.plan.operations,
           diagnostics: [...ctx.diagnostics, ...planned.plan.diagnostics],
         },
@@ -76,6 +94,10 @@ async function statusCommand(
     `Docker: ${docker.error ? `not reachable (${docker.error})` : `${docker.version ?? '?'}, firewall backend ${docker.firewallBackend ?? 'iptables'}`}\n`,
   );
   ctx.output.out(`Docker layout: ${layout.description}\n`);
+  if (pending)
+    ctx.output.out(
+      `${p.change('pending')}: apply ${pending.applyId} of ${pending.policyFile} waits for \`dockwall confirm\` until ${pending.deadline}\n`,
+    );
   if (inSync) {
     ctx.output.out(p.add(`In sync: the host matches ${opts.file}.\n`));
     return EXIT_OK;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPeerCertificateFetcher } from '../../host/peer-certificate.js';
 import type { Result } from '../../model/index.js';
@@ -17,6 +17,7 @@ import {
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { readText } from '../inputs.js';
+import { writeFileSafely } from '../private-files.js';
 import type { Run } from './index.js';
 
 interface IssueOpts {
@@ -49,19 +50,30 @@ function readCa(ctx: CliContext, dir: string): PemPair {
   return { certPem: readText(ctx, cert), keyPem: readText(ctx, key) };
 }
 
-/** Writes files with their modes; refuses to overwrite unless forced. */
+/**
+ * Writes files with their modes; refuses to overwrite unless forced. Each file is created new
+ * (exclusively, never through a symbolic link, owned by this process) and renamed into place, so
+ * `--force` replaces a link or a foreign-owned file instead of writing through it.
+ */
 function writeFiles(
   ctx: CliContext,
   files: Array<{ path: string; contents: string; mode: number }>,
   force: boolean,
 ): void {
   for (const f of files)
-    if (existsSync(f.path) && !force) throw new CliError(`${f.path} exists; pass --force to replace it`);
+    if (lexists(f.path) && !force) throw new CliError(`${f.path} exists; pass --force to replace it`);
   for (const f of files) {
-    mkdirSync(join(f.path, '..'), { recursive: true, mode: 0o755 });
-    writeFileSync(f.path, f.contents, { mode: f.mode });
-    chmodSync(f.path, f.mode);
+    writeFileSafely(f.path, f.contents, { mode: f.mode, replace: force, dirMode: 0o755 });
     ctx.output.out(`wrote ${f.path} (${f.mode.toString(8).padStart(4, '0')})\n`);
+  }
+}
+
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

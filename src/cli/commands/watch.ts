@@ -2,7 +2,6 @@ import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { applyDesired } from '../../apply/index.js';
 import { compileDesired, onlyFamilies, policyFamilies, stateFamilies } from '../../compile/index.js';
 import { EventFollower, readInventory } from '../../docker/index.js';
 import type { Diagnostic, DockerInventory, Policy } from '../../model/index.js';
@@ -13,12 +12,14 @@ import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
 import type { CliContext } from '../context.js';
 import { dockerClient } from '../docker-client.js';
-import { CliError, EXIT_OK } from '../exit-codes.js';
+import { CliError, EXIT_LOCKED, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
 import { chooseVariant, hostRunner, readLiveState } from '../live.js';
 import { diagnosticLine } from '../render-diagnostics.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
-import { requirePrivileges } from './apply.js';
+import { journalledApply, policyHash } from '../journalled-change.js';
+import { settleUnderLock } from '../pending-apply.js';
+import { lockState, requirePrivileges } from './apply.js';
 import type { Run } from './index.js';
 import { errorWords } from '../../model/index.js';
 
@@ -42,7 +43,7 @@ export function registerWatch(program: Command, run: Run): void {
     .option('--full-interval <ms>', 'full comparison of whole tables, every MS', '30000')
     .option('--debounce <ms>', 'events within this window cost one reconcile', '100')
     .option('--metrics <addr>', 'serve Prometheus metrics on HOST:PORT')
-    .option('--state-dir <dir>', 'where snapshots are kept', DEFAULT_STATE_DIR)
+    .option('--state-dir <dir>', 'where the lock, journal and snapshots are kept', DEFAULT_STATE_DIR)
     .action((opts: WatchOpts) => run((ctx) => watchCommand(ctx, opts)));
 }
 
@@ -60,13 +61,22 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   };
 
   let policy = loadOrThrow(opts.file);
+  let policyDigest = policyHash(opts.file);
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   for (const d of ctx.diagnostics.splice(0)) log('warn', diagnosticLine(d));
   const docker = dockerClient(ctx, { timeoutMs: 5000 }, (m) => log('warn', m));
   const metrics = new WatchMetrics();
-  // Each repair is snapshotted like an apply, so `dockwall rollback` can undo the last one.
+  // Repairs are journalled like an apply (a crash mid-repair is undone), but keep no snapshot:
+  // `dockwall rollback` undoes the user's last apply, not a repair.
   const stateDir = new StateDir(opts.stateDir);
+  try {
+    const { lock } = await lockState(ctx, stateDir, '10');
+    lock.release();
+  } catch (e) {
+    if (!(e instanceof CliError) || e.code !== EXIT_LOCKED) throw e;
+    log('warn', `${e.message}; the first repair settles what it finds`);
+  }
   let inventory: DockerInventory | undefined;
 
   // How long the last read of each kind took. Reading whole tables finds more (stale rules anywhere)
@@ -108,21 +118,60 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       requiredFamilies: policyFamilies(policy),
     });
     const desired = onlyFamilies(compiled, stateFamilies(state));
-    const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
     for (const d of ctx.diagnostics.splice(0))
       if (d.severity !== 'info')
         once('warn', d.code === 'live.unreadable-rule' ? d.message : diagnosticLine(d));
-    const result = await applyDesired(ports, desired, {
-      policyFile: opts.file,
-      saveSnapshot: async (snap) => void stateDir.saveSnapshot(snap),
-      first: { state, plan: planChanges(state, desired, { families: desired.families }) },
-      onEvent: (e) => {
-        if (e.type === 'drift-after-apply')
-          log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
-      },
-    });
-    return { applied: result.operations, plan: result.plan };
+    const plan = planChanges(state, desired, { families: desired.families });
+    if (plan.operations.length === 0 && !stateDir.journal()) return { applied: [], plan };
+    // A repair holds the state lock like an apply (an apply or rollback running now: retry later),
+    // first settles what a dead process left, and stands back while the user decides.
+    const lock = await stateDir.lock(`dockwall watch -f ${opts.file} (repair)`, 0);
+    try {
+      for (const m of await settleUnderLock(ctx, stateDir, lock)) log('warn', m);
+      const paused = pauseReason();
+      if (paused) {
+        if (paused !== lastPause) log('warn', paused);
+        lastPause = paused;
+        return { applied: [], plan };
+      }
+      if (lastPause) log('info', 'repairs resume');
+      lastPause = undefined;
+      const ports = hostApplyPorts(ctx, runner, variant, desired, { full, lockFd: lock.fd });
+      // Read again under the lock: an apply may have finished between the check and the lock.
+      const result = await journalledApply(
+        { ctx, dir: stateDir, lockFd: lock.fd },
+        'repair',
+        ports,
+        desired,
+        {
+          policyFile: opts.file,
+          onEvent: (e) => {
+            if (e.type === 'drift-after-apply')
+              log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
+          },
+        },
+      );
+      return { applied: result.operations, plan: result.plan };
+    } finally {
+      lock.release();
+    }
+  };
+
+  /**
+   * Why repairs wait: an apply's `--confirm` window is open (repairing would confirm or undo it
+   * behind the user's back), or the policy watch enforces is the one the user rolled back or did
+   * not confirm (putting it back could lock the user out again).
+   */
+  let lastPause: string | undefined;
+  const pauseReason = (): string | undefined => {
+    const p = stateDir.pending();
+    if (p)
+      return `apply ${p.applyId} of ${p.policyFile} waits for confirmation until ${p.deadline}: repairs wait until it is confirmed or reverted`;
+    const hold = stateDir.hold();
+    if (hold && hold.policyHash === policyDigest)
+      return `${hold.policyFile} was ${hold.reason === 'rollback' ? 'rolled back' : 'not confirmed, and reverted'} at ${hold.at}: watch does not put that policy back until its file changes (then SIGHUP) or \`dockwall apply\` runs`;
+    return undefined;
   };
 
   const reconciler = new Reconciler(
@@ -190,6 +239,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   const onHup = () => {
     try {
       policy = loadOrThrow(opts.file);
+      policyDigest = policyHash(opts.file);
       log('info', `reloaded ${opts.file}`);
       reconciler.trigger({ kind: 'reload' }, { immediate: true, full: true });
     } catch (e) {

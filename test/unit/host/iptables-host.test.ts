@@ -6,6 +6,7 @@ import {
   readTable,
   restore,
   restoreOutcome,
+  restoreTimeoutMs,
 } from '../../../src/host/iptables-host.js';
 import { HostCommandError } from '../../../src/host/runner.js';
 import { fakeRunner } from './fake-runner.js';
@@ -115,6 +116,15 @@ describe('restore', () => {
       line: 3,
       stderr,
     });
+  });
+
+  it('gives the tool time that scales with the script: 30 s plus 2 ms per line, not a fixed 30 s', async () => {
+    expect(restoreTimeoutMs('')).toBe(30_000);
+    const big = '*filter\n' + '-A INPUT -j ACCEPT\n'.repeat(100_000) + 'COMMIT\n';
+    expect(restoreTimeoutMs(big)).toBe(30_000 + 100_002 * 2);
+    const r = fakeRunner({ 'iptables-restore --noflush --wait': {} });
+    await restore(r, 'ipv4', big);
+    expect(r.calls[0]?.opts?.timeoutMs).toBe(restoreTimeoutMs(big));
   });
 
   it('reads the older "line N failed" form and timeouts', () => {

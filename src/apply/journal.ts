@@ -1,0 +1,57 @@
+import type { HostState, Operation, Plan } from '../model/index.js';
+import { summarize } from '../plan/planner.js';
+import { planRollback } from './rollback.js';
+import type { Snapshot } from './snapshot.js';
+
+/** What changes the kernel on dockwall's behalf; each is journalled the same way. */
+export type JournalKind = 'apply' | 'rollback' | 'repair' | 'revert';
+
+/**
+ * The intent of a change, written durably to the state directory before its first kernel change and
+ * removed once it is complete. A journal found by a command holding the state lock belongs to a
+ * process that died mid-way: the command finishes it (when it had completed) or undoes it.
+ */
+export interface Journal {
+  formatVersion: 1;
+  /** Links the journal, its snapshot, the pending confirmation and the temporary sets (`dwtmp-ID-N`). */
+  id: string;
+  kind: JournalKind;
+  pid: number;
+  command: string;
+  startedAt: string;
+  policyFile: string;
+  /** What the change touches, as it was before: undoing the change restores this. */
+  snapshot: Snapshot;
+  /**
+   * A rollback or revert: the snapshot it restores. An interrupted one is completed (this snapshot
+   * restored) rather than undone, so a lock-out guard's revert cannot be reversed by a crash.
+   */
+  target?: Snapshot;
+}
+
+/** Temporary sets a crashed apply with this id may have left behind. */
+export function isTempSetOf(journalId: string, setName: string): boolean {
+  return (
+    setName.startsWith(`dwtmp-${journalId}-`) && /^\d+$/.test(setName.slice(`dwtmp-${journalId}-`.length))
+  );
+}
+
+/**
+ * The plan that undoes an interrupted change: its snapshot put back, its leftover temporary sets
+ * destroyed. Applied to a kernel where the change had not started, it is empty.
+ */
+export function planUndo(current: HostState, journal: Journal, setNames: readonly string[]): Plan {
+  const plan = planRollback(current, journal.snapshot);
+  const leftovers: Operation[] = setNames
+    .filter((n) => isTempSetOf(journal.id, n))
+    .map((name) => ({ op: 'destroy-set', name }));
+  if (leftovers.length === 0) return plan;
+  const operations = [...plan.operations, ...leftovers];
+  return { ...plan, operations, summary: summarize(operations) };
+}
+
+/** One line naming a journalled change for messages: "apply abc123 of p.yaml (process 42, since …)". */
+export function describeJournal(j: Journal): string {
+  const what = j.kind === 'repair' ? 'watch repair' : j.kind;
+  return `${what} ${j.id}${j.policyFile ? ` of ${j.policyFile}` : ''} (process ${j.pid}, started ${j.startedAt})`;
+}
