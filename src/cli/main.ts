@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .version(typeof DOCKWALL_VERSION === 'string' ? DOCKWALL_VERSION : '0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program, run);
+  await registerCommands(program, run, argv.slice(2));
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The native policy format (`dockwall: 1`), as a zod schema. It checks the shape of the file
