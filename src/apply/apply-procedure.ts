@@ -158,6 +158,7 @@ export async function executePlan(
     try {
       await ports.restoreIpset(scripts.ipsetSwap);
     } catch (e) {
+      if (scripts.ipsetUndo) await ports.restoreIpset(scripts.ipsetUndo).catch(() => undefined);
       await dropCreated();
       throw new ApplyError(
         `ipset refused the new set contents, no rule was changed: ${(e as Error).message}`,

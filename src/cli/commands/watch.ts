@@ -10,6 +10,7 @@ import { planChanges } from '../../plan/index.js';
 import { loadPolicy } from '../../policy/index.js';
 import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
+import { memberFileReader } from '../inputs.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
@@ -197,7 +198,7 @@ function loadOrThrow(file: string): Policy {
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const res = loadPolicy(text, file);
+  const res = loadPolicy(text, file, { readMemberFile: memberFileReader(file) });
   if (!res.value || hasErrors(res.diagnostics)) {
     throw new CliError(
       `${file} is not a valid policy: ${res.diagnostics
