@@ -120,7 +120,8 @@ function cell(s: Sample): string {
   return `${num(w.min, unit)} / **${num(w.median, unit)}** / ${num(w.max, unit)} ${unit} (CPU ${num(s.c.median, unit)} ${unit})`;
 }
 const ratio = (a: Sample, b: Sample) =>
-  `${(b.w.median / a.w.median).toFixed(2)} (CPU ${(b.c.median / a.c.median).toFixed(2)})`;
+  `${(b.w.median / a.w.median).toFixed(2)}` +
+  (a.c.median >= 5 ? ` (CPU ${(b.c.median / a.c.median).toFixed(2)})` : ' (CPU: too small to divide by)');
 
 interface Tool {
   name: string;
