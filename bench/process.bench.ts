@@ -113,6 +113,7 @@ class Sample {
 }
 
 const num = (x: number, unit: 's' | 'ms') => (unit === 's' ? (x / 1000).toFixed(2) : String(Math.round(x)));
+const signed = (x: number) => (x < 0 ? `−${Math.round(-x)}` : `+${Math.round(x)}`);
 /** `min / **median** / max` of the wall times, then the median CPU time. */
 function cell(s: Sample): string {
   const w = s.w;
@@ -436,7 +437,7 @@ export function processTables(t: ProcessTables): string {
     '| --- | --- | --- | --- |',
     ...t.startup.map(
       (r) =>
-        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | +${Math.round(r.result.w.median - r.base.w.median)} ms (CPU +${Math.round(r.result.c.median - r.base.c.median)} ms) |`,
+        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | ${signed(r.result.w.median - r.base.w.median)} ms (CPU ${signed(r.result.c.median - r.base.c.median)} ms) |`,
     ),
     '',
     '| large inputs | bare restore | dockwall | dockwall / bare |',
