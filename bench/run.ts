@@ -8,11 +8,15 @@ import { table } from './timing.js';
  * memory (the core section holds a 100,000-rule dump) does not slow another's process starts: a
  * larger process takes longer to fork, and the host section starts hundreds of processes.
  */
-const SECTIONS = ['core', 'sim', 'host', 'watch'] as const;
+const SECTIONS = ['process', 'core', 'sim', 'host', 'watch'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function runOne(section: Section): Promise<string> {
   switch (section) {
+    case 'process': {
+      const { processBench, processTables } = await import('./process.bench.js');
+      return processTables(processBench());
+    }
     case 'core': {
       const { coreBench } = await import('./core.bench.js');
       return table('Parse and plan', (await coreBench()).rows);

@@ -1,5 +1,6 @@
 import type { Family, IpSet, Operation, Plan } from '../model/index.js';
 import { TABLES } from '../model/index.js';
+import { memberElement } from '../parse/index.js';
 
 /** What `apply` feeds to the kernel: ipset first, then one iptables-restore transaction per family. */
 export interface RestoreScripts {
@@ -8,8 +9,10 @@ export interface RestoreScripts {
   /** Names of the sets `ipsetCreate` makes (removed again if the iptables part is refused). */
   createdSets: string[];
   /**
-   * `ipset -exist restore` input that swaps new contents into existing sets; runs after the check. It
-   * creates every temporary set first, then fills, swaps and destroys them one set at a time.
+   * `ipset -exist restore` input that changes existing sets; runs after the check. A set whose
+   * members differ in fewer places than it has members gets only those members deleted and added
+   * (changing 10 of 100,000 costs 10 lines); otherwise new contents are built in a temporary set and
+   * swapped in. Every temporary set is created first, then filled, swapped and destroyed one at a time.
    */
   ipsetSwap: string;
   /** The temporary sets `ipsetSwap` uses (a crash may leave them behind: recovery destroys them). */
@@ -49,29 +52,42 @@ export function buildRestoreScripts(
   const swap: string[] = [];
   const after: string[] = [];
   const byTable = new Map<string, string[]>();
+  /** Builds `set`'s contents in a temporary set of this apply and swaps them into `name` at once. */
+  const swapIn = (name: string, set: IpSet) => {
+    const tmp =
+      opts.applyId !== undefined
+        ? applyTempSetName(opts.applyId, (opts.firstTempIndex ?? 0) + tempSets.length)
+        : tempSetName(name);
+    tempSets.push(tmp);
+    tempCreate.push(createLine(tmp, set));
+    swap.push(`flush ${tmp}`);
+    // A loop, not a spread: a spread of 100,000 members overflows the call's argument limit.
+    for (const m of set.members) swap.push(`add ${tmp} ${m}`);
+    swap.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
+  };
 
   for (const op of plan.operations) {
     switch (op.op) {
       case 'create-set':
-        create.push(createLine(op.set.name, op.set), ...op.set.members.map((m) => `add ${op.set.name} ${m}`));
+        create.push(createLine(op.set.name, op.set));
+        // A loop, not a spread: a spread of 100,000 members overflows the call's argument limit.
+        for (const m of op.set.members) create.push(`add ${op.set.name} ${m}`);
         created.push(op.set.name);
         break;
       case 'update-set':
-      case 'replace-set': {
-        const tmp =
-          opts.applyId !== undefined
-            ? applyTempSetName(opts.applyId, (opts.firstTempIndex ?? 0) + tempSets.length)
-            : tempSetName(op.name);
-        tempSets.push(tmp);
-        tempCreate.push(createLine(tmp, op.set));
-        swap.push(
-          `flush ${tmp}`,
-          ...op.set.members.map((m) => `add ${tmp} ${m}`),
-          `swap ${tmp} ${op.name}`,
-          `destroy ${tmp}`,
-        );
+        // Few members differ: delete and add just those (deletions first: a member whose options
+        // change is deleted and added again). Most differ: a reload is no more work, swapped at once.
+        // A refused line is undone with the rest of the apply, from the snapshot.
+        if (op.add.length + op.remove.length < op.set.members.length) {
+          for (const m of op.remove) swap.push(`del ${op.name} ${memberElement(m)}`);
+          for (const m of op.add) swap.push(`add ${op.name} ${m}`);
+          break;
+        }
+        swapIn(op.name, op.set);
         break;
-      }
+      case 'replace-set':
+        swapIn(op.name, op.set);
+        break;
       case 'destroy-set':
         after.push(`destroy ${op.name}`);
         break;

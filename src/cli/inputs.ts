@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { DockerInventory, Family, HostState, Policy, Ruleset } from '../model/index.js';
 import { otherVariantWarning } from '../compile/index.js';
 import { LEGACY_WARNING_PREFIX, parseIpsetSave, parseIptablesSave } from '../parse/index.js';
 import { loadInventoryFile } from '../docker/inventory-file.js';
-import { loadPolicy } from '../policy/index.js';
+import { loadPolicy, type ReadMemberFile } from '../policy/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
 import { errorWords } from '../model/index.js';
@@ -21,7 +22,28 @@ export function readText(ctx: CliContext, file: string): string {
 
 /** Reads and validates a policy file; stops (exit 1) on any error, printing positioned messages. */
 export function readPolicy(ctx: CliContext, file: string): Policy {
-  return ctx.valueOf(loadPolicy(readText(ctx, file), file), `${file} is not a valid policy`);
+  return ctx.valueOf(
+    loadPolicy(readText(ctx, file), file, { readMemberFile: memberFileReader(file, ctx) }),
+    `${file} is not a valid policy`,
+  );
+}
+
+/**
+ * Reads the files a policy's `members_from:` names, relative to the policy file's directory (the
+ * working directory for a policy read from stdin). With `ctx`, their text is kept for diagnostics.
+ */
+export function memberFileReader(policyFile: string, ctx?: CliContext): ReadMemberFile {
+  const base = policyFile === '-' ? '.' : dirname(policyFile);
+  return (path) => {
+    const file = isAbsolute(path) ? path : join(base, path);
+    try {
+      const text = readFileSync(file, 'utf8');
+      ctx?.addSource(file, text);
+      return { file, text };
+    } catch (e) {
+      return { error: `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+  };
 }
 
 /** Reads saved dumps (iptables-save / ip6tables-save output, ipset save output) into a host state. */

@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program, (fn) => run(program, fn));
+  await registerCommands(program, (fn) => run(program, fn), argv.slice(2));
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -11,10 +11,21 @@ export function renderDiagnostics(
   sources: ReadonlyMap<string, string>,
   paint: Paint,
 ): string {
-  return diags.map((d) => renderOne(d, sources, paint)).join('');
+  // Each file split into lines once: many findings in a long file (a members file of 100,000
+  // lines) must not split it again for each.
+  const split = new Map<string, string[] | undefined>();
+  const lineOf = (file: string, line: number) => {
+    if (!split.has(file)) split.set(file, sources.get(file)?.split('\n'));
+    return split.get(file)?.[line - 1];
+  };
+  return diags.map((d) => renderOne(d, lineOf, paint)).join('');
 }
 
-function renderOne(d: Diagnostic, sources: ReadonlyMap<string, string>, paint: Paint): string {
+function renderOne(
+  d: Diagnostic,
+  lineOf: (file: string, line: number) => string | undefined,
+  paint: Paint,
+): string {
   const label =
     d.severity === 'error'
       ? paint.remove('error')
@@ -24,7 +35,7 @@ function renderOne(d: Diagnostic, sources: ReadonlyMap<string, string>, paint: P
   const lines = [`${label}${paint.dim(`[${d.code}]`)}: ${printable(d.message)}`];
   if (d.pos) {
     lines.push(`  --> ${printable(d.pos.file)}:${d.pos.line}:${d.pos.column}`);
-    const text = sources.get(d.pos.file)?.split('\n')[d.pos.line - 1];
+    const text = lineOf(d.pos.file, d.pos.line);
     if (text !== undefined) {
       const num = String(d.pos.line);
       const gutter = ' '.repeat(num.length);

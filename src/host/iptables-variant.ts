@@ -48,13 +48,12 @@ function toolName(v: IptablesVariant): string {
 
 export async function detectVariant(runner: Runner): Promise<VariantReport> {
   const versionArgv = ['iptables', '--version'];
-  const versionResult = await runner.run(versionArgv);
+  // The command's own variant through its plain name (old systems have no -legacy/-nft binaries),
+  // read while the version is asked: two processes at once instead of one after the other.
+  const ownArgv = ['iptables-save'];
+  const [versionResult, own] = await Promise.all([runner.run(versionArgv), runner.run(ownArgv)]);
   if (versionResult.code !== 0) throw new HostCommandError([...runner.wrap, ...versionArgv], versionResult);
   const { variant: command, version } = parseVariant(versionResult.stdout + versionResult.stderr);
-
-  // The command's own variant through its plain name (old systems have no -legacy/-nft binaries).
-  const ownArgv = ['iptables-save'];
-  const own = await runner.run(ownArgv);
   if (own.code !== 0) throw new HostCommandError([...runner.wrap, ...ownArgv], own);
   const otherVariant = other(command);
   const theirs = await runner.run([`${toolName(otherVariant)}-save`]);

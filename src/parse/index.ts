@@ -27,6 +27,7 @@ export { commentOf, withComment } from './rule-query.js';
 export {
   canonicalAddress,
   canonicalNetwork,
+  isPlainIPv4,
   addressFamily,
   parseIPv4,
   parseIPv6,

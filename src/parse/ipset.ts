@@ -7,7 +7,7 @@ import {
   type IpSetState,
   type Result,
 } from '../model/index.js';
-import { addressFamily, canonicalAddress, canonicalNetwork } from './address.js';
+import { addressFamily, canonicalAddress, canonicalNetwork, isPlainIPv4 } from './address.js';
 import { parsePort } from './names.js';
 import { formatToken } from './quote.js';
 import { tokenizeLine } from './tokenize.js';
@@ -18,6 +18,9 @@ import { joinMember, rawComments, readMemberOptions, splitMember } from './ipset
  * are kept in canonical spelling with the options that belong to them (`nomatch`, `comment`, skb
  * values); a member's remaining timeout and its counters change by themselves and are not kept.
  */
+
+/** Characters the lexer treats specially (quotes, backslash, blanks other than a space). */
+const NOT_PLAIN = /["'\\\t\v\f]/;
 
 /** Creation options that take no value. */
 const FLAGS = new Set(['counters', 'comment', 'skbinfo', 'forceadd']);
@@ -35,6 +38,7 @@ function canonicalComponent(kind: string, text: string, family: Family, hasPort:
   switch (kind) {
     case 'ip':
     case 'net': {
+      if (family === 'ipv4' && isPlainIPv4(text)) return hostless(text, family);
       if (text.includes('-')) {
         const [a, b] = text.split('-') as [string, string];
         const ca = canonicalAddress(a, family);
@@ -64,6 +68,9 @@ function canonicalComponent(kind: string, text: string, family: Family, hasPort:
  * with host bits cleared, ports as `proto:number` in `…,port` types. Unknown forms are kept.
  */
 export function canonicalMember(type: string, member: string, family: Family): string {
+  // Most members of large sets: one IPv4 address or network, already as ipset prints it.
+  if (family === 'ipv4' && (type === 'hash:net' || type === 'hash:ip') && isPlainIPv4(member))
+    return hostless(member, family);
   const colon = type.indexOf(':');
   const kinds = (colon < 0 ? type : type.slice(colon + 1)).split(',');
   const method = colon < 0 ? '' : type.slice(0, colon);
@@ -99,6 +106,16 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
         'parse.control-character',
       );
       continue;
+    }
+    // The line a large set is made of, `add NAME MEMBER` in plain words, is read without the
+    // lexer: a word without blanks, quotes or backslashes is that same word to it.
+    if (line.startsWith('add ')) {
+      const sp = line.indexOf(' ', 4);
+      const set = sp > 4 ? byName.get(line.slice(4, sp)) : undefined;
+      if (set && sp + 1 < line.length && line.indexOf(' ', sp + 1) < 0 && !NOT_PLAIN.test(line)) {
+        set.members.push(canonicalMember(set.type, line.slice(sp + 1), familyOf(set.family)));
+        continue;
+      }
     }
     const lexed = tokenizeLine(line, { file: opts.file, line: lineNo });
     if (lexed.error) {

@@ -41,7 +41,9 @@ export function buildNative(ctx: BuildContext, input: NativePolicyInput): Policy
         ctx.warn(
           'policy.undeclared-set',
           `set \`${m}\` is not declared in this policy: it must exist on the host before \`${set.name}\` can hold it`,
-          ctx.at(['ipsets', set.name, 'members', i]),
+          i < (input.ipsets?.[set.name]?.members?.length ?? 0)
+            ? ctx.at(['ipsets', set.name, 'members', i])
+            : ctx.at(['ipsets', set.name, 'members_from']),
         );
       }
     });

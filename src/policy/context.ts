@@ -1,12 +1,17 @@
 import { diag } from '../model/diagnostic.js';
 import type { Diagnostic, SourcePos } from '../model/diagnostic.js';
+import type { ReadMemberFile } from './member-files.js';
 import type { Path, Span, YamlSource } from './yaml-source.js';
 
 /** What building a policy from a checked YAML document carries along: the source and the findings. */
 export class BuildContext {
   readonly diagnostics: Diagnostic[] = [];
 
-  constructor(readonly src: YamlSource) {}
+  constructor(
+    readonly src: YamlSource,
+    /** Reads the files `members_from:` names; absent where the policy is not read from files. */
+    readonly readMemberFile?: ReadMemberFile,
+  ) {}
 
   get file(): string {
     return this.src.file;

@@ -1,4 +1,5 @@
-export { loadPolicy } from './load-policy.js';
+export { loadPolicy, type LoadPolicyOptions } from './load-policy.js';
+export type { ReadMemberFile } from './member-files.js';
 export { policyJsonSchema } from './json-schema.js';
 export { policySchema, SET_TYPES } from './schema.js';
 export { DOCKER_OWNED_CHAINS, isDockerOwnedChain } from './docker-chains.js';

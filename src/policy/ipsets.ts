@@ -2,9 +2,10 @@ import type { IpSet, IpSetFamily } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
 import { canonicalMember, joinMember, splitMember } from '../parse/index.js';
 import type { BuildContext } from './context.js';
+import { memberLines } from './member-files.js';
 import type { NativeIpsetInput } from './schema.js';
 import { memberOptionProblem, memberProblem } from './set-members.js';
-import type { Path } from './yaml-source.js';
+import type { Path, Span } from './yaml-source.js';
 
 /** Types whose members carry no address family: ipset prints no `family` for them. */
 const FAMILYLESS = new Set(['list:set', 'bitmap:port', 'hash:mac', 'bitmap:ip', 'bitmap:ip,mac']);
@@ -52,13 +53,48 @@ export function nativeIpset(
     );
   }
 
-  const members = readMembers(ctx, name, input.type, family, options, input.members ?? [], [
-    ...path,
-    'members',
-  ]);
+  const listed = input.members ?? [];
+  const seen = new Set<string>();
+  const members = readMembers(ctx, name, input.type, family, options, listed, seen, (i) =>
+    ctx.at([...path, 'members', i]),
+  );
+  if (input.members_from !== undefined)
+    members.push(...membersFromFile(ctx, name, input, family, options, seen, [...path, 'members_from']));
   const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
   if (family) set.family = family;
   return set;
+}
+
+/** The members of the file `members_from:` names, each checked as a listed member is. */
+function membersFromFile(
+  ctx: BuildContext,
+  name: string,
+  input: NativeIpsetInput,
+  family: IpSetFamily | undefined,
+  options: ReadonlyArray<readonly [string, string | true]>,
+  seen: Set<string>,
+  path: Path,
+): string[] {
+  const from = input.members_from!;
+  const read = ctx.readMemberFile?.(from) ?? { error: 'files are not read here' };
+  if ('error' in read) {
+    ctx.error('policy.members-from', `cannot read the members file \`${from}\`: ${read.error}`, ctx.at(path));
+    return [];
+  }
+  const lines = memberLines(read.text);
+  return readMembers(
+    ctx,
+    name,
+    input.type,
+    family,
+    options,
+    lines.map((l) => l.text),
+    seen,
+    (i) => {
+      const l = lines[i]!;
+      return { pos: { file: read.file, line: l.line, column: l.column }, length: l.text.length };
+    },
+  );
 }
 
 export interface PyfwIpsetInput {
@@ -104,10 +140,16 @@ export function pyfwIpset(ctx: BuildContext, name: string, input: PyfwIpsetInput
     }
   }
   if (!family && !FAMILYLESS.has(input.type)) family = 'inet';
-  const members = readMembers(ctx, name, input.type, family, options, input.members_equal ?? [], [
-    ...path,
-    'members_equal',
-  ]);
+  const members = readMembers(
+    ctx,
+    name,
+    input.type,
+    family,
+    options,
+    input.members_equal ?? [],
+    new Set(),
+    (i) => ctx.at([...path, 'members_equal', i]),
+  );
   const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
   if (family) set.family = family;
   return set;
@@ -120,10 +162,10 @@ function readMembers(
   family: IpSetFamily | undefined,
   setOptions: ReadonlyArray<readonly [string, string | true]>,
   raw: ReadonlyArray<string | number>,
-  path: Path,
+  seen: Set<string>,
+  at: (i: number) => Span,
 ): string[] {
   const members: string[] = [];
-  const seen = new Set<string>();
   raw.forEach((value, i) => {
     const text = String(value).trim();
     const split = splitMember(text);
@@ -132,17 +174,13 @@ function readMembers(
       memberProblem(setName, type, toFamily(family ?? 'inet'), split.value!.element) ??
       memberOptionProblem(type, setOptions, split.value!);
     if (problem !== undefined) {
-      ctx.error('policy.bad-member', problem, ctx.at([...path, i]));
+      ctx.error('policy.bad-member', problem, at(i));
       return;
     }
     const canonical = canonicalMember(type, split.value!.element, toFamily(family ?? 'inet'));
     // One element is one member, whatever its options: ipset keeps only one of them.
     if (seen.has(canonical)) {
-      ctx.warn(
-        'policy.duplicate-member',
-        `\`${text}\` is already a member of set \`${setName}\``,
-        ctx.at([...path, i]),
-      );
+      ctx.warn('policy.duplicate-member', `\`${text}\` is already a member of set \`${setName}\``, at(i));
       return;
     }
     seen.add(canonical);

@@ -10,16 +10,22 @@ import { checkRuleReferences } from './rule-references.js';
 import { pyfwSchema } from './pyfw-schema.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
+import type { ReadMemberFile } from './member-files.js';
 import { issuesToDiagnostics } from './zod-issues.js';
+
+export interface LoadPolicyOptions {
+  /** Reads the files `members_from:` names (relative to the policy file); without it they are errors. */
+  readMemberFile?: ReadMemberFile;
+}
 
 /**
  * Reads a policy file: the native format (`dockwall: 1`) or a pyfw wishes file (`pyfw_wishes:`).
  * Every problem comes back as a diagnostic positioned in `file`; `value` is absent when there are
  * errors. Never throws on bad input.
  */
-export function loadPolicy(text: string, file: string): Result<Policy> {
+export function loadPolicy(text: string, file: string, opts: LoadPolicyOptions = {}): Result<Policy> {
   try {
-    return load(text, file);
+    return load(text, file, opts);
   } catch (e) {
     // A bug in the loader must not take the caller down with a stack trace about YAML internals.
     const message = e instanceof Error ? e.message : String(e);
@@ -35,7 +41,7 @@ export function loadPolicy(text: string, file: string): Result<Policy> {
   }
 }
 
-function load(text: string, file: string): Result<Policy> {
+function load(text: string, file: string, opts: LoadPolicyOptions): Result<Policy> {
   const src = new YamlSource(text, file);
   const diagnostics: Diagnostic[] = src.yamlDiagnostics();
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -79,7 +85,7 @@ function load(text: string, file: string): Result<Policy> {
     diagnostics.push(data.diagnostic);
     return { diagnostics };
   }
-  const ctx = new BuildContext(src);
+  const ctx = new BuildContext(src, opts.readMemberFile);
   const isPyfw = src.mapKeys([]).some((k) => k.key === 'pyfw_wishes');
   let policy: Policy;
   if (isPyfw) {

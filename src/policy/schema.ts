@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The native policy format (`dockwall: 1`), as a zod schema. It checks the shape of the file
@@ -107,6 +107,13 @@ const ipset = z
       .optional()
       .describe(
         'The exact member list: members not listed here are removed. A member may carry ipset\'s options after it: `10.66.0.0/16 nomatch`, `10.1.2.0/24 comment "build farm"`, skbmark/skbprio/skbqueue. Default: no members.',
+      ),
+    members_from: z
+      .string()
+      .min(1, { error: 'must name a file' })
+      .optional()
+      .describe(
+        'A file of more members, one per line (`#` comments and blank lines are ignored; FireHOL `.netset`/`.ipset` lists load as they are), relative to the policy file. Its members join `members`.',
       ),
   })
   .describe('An ipset that dockwall creates and keeps in sync.');

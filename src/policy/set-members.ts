@@ -4,6 +4,7 @@ import {
   addressFamily,
   canonicalAddress,
   canonicalNetwork,
+  isPlainIPv4,
   parsePort,
   type SplitMember,
 } from '../parse/index.js';
@@ -33,6 +34,7 @@ export function memberProblem(
     const kind = kinds[i]!;
     const part = parts[i]!;
     if (kind === 'ip' || kind === 'net') {
+      if (family === 'ipv4' && isPlainIPv4(part)) continue;
       const addrFamily = addressFamily(part.split('-')[0]!);
       if (addrFamily && addrFamily !== family) {
         return (

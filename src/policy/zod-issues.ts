@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { isMap } from 'yaml';
 import { diag } from '../model/diagnostic.js';
 import type { Diagnostic } from '../model/diagnostic.js';

@@ -70,7 +70,10 @@ export function runIpsetScript(state: HostState, script: string): HostState {
       sets.push({ name: w[1]!, type: w[2]!, family: 'inet', options: [], members: [] });
     else if (w[0] === 'add') find(w[1]!)!.members.push(w[2]!);
     else if (w[0] === 'flush') find(w[1]!)!.members = [];
-    else if (w[0] === 'destroy') next.sets.sets = sets.filter((s) => s.name !== w[1]);
+    else if (w[0] === 'del') {
+      const set = find(w[1]!)!;
+      set.members = set.members.filter((m) => m.split(' ')[0] !== w[2]);
+    } else if (w[0] === 'destroy') next.sets.sets = sets.filter((s) => s.name !== w[1]);
     else if (w[0] === 'swap') {
       const a = find(w[1]!)!;
       const b = find(w[2]!)!;

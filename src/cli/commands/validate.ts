@@ -3,7 +3,7 @@ import { compileDesired } from '../../compile/index.js';
 import { loadPolicy, policyJsonSchema } from '../../policy/index.js';
 import type { CliContext } from '../context.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { readPolicy, readText } from '../inputs.js';
+import { memberFileReader, readPolicy, readText } from '../inputs.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
@@ -16,7 +16,9 @@ export function registerValidate(program: Command, run: Run): void {
     .action((opts: { file: string; json?: boolean }) =>
       run(async (ctx) => {
         if (opts.json) {
-          const res = loadPolicy(readText(ctx, opts.file), opts.file);
+          const res = loadPolicy(readText(ctx, opts.file), opts.file, {
+            readMemberFile: memberFileReader(opts.file, ctx),
+          });
           const diagnostics = [
             ...res.diagnostics,
             ...(res.value ? compileDesired(res.value, { policyOnly: true }).diagnostics : []),

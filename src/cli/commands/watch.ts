@@ -10,6 +10,7 @@ import { planChanges } from '../../plan/index.js';
 import { loadPolicy } from '../../policy/index.js';
 import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
+import { memberFileReader } from '../inputs.js';
 import type { CliContext } from '../context.js';
 import { dockerClient } from '../docker-client.js';
 import { CliError, EXIT_LOCKED, EXIT_OK } from '../exit-codes.js';
@@ -273,7 +274,7 @@ function loadOrThrow(file: string): Policy {
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${errorWords(e)}`);
   }
-  const res = loadPolicy(text, file);
+  const res = loadPolicy(text, file, { readMemberFile: memberFileReader(file) });
   if (!res.value || hasErrors(res.diagnostics)) {
     throw new CliError(
       `${file} is not a valid policy: ${res.diagnostics

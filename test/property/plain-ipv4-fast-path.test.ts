@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalNetwork, isPlainIPv4, parseIpsetSave } from '../../src/parse/index.js';
+import { memberProblem } from '../../src/policy/set-members.js';
+
+/**
+ * Large set lists skip the full address parser when a member is already a canonical IPv4 address
+ * or network (`isPlainIPv4`), and `ipset save` lines `add NAME MEMBER` skip the lexer. These hold
+ * the fast paths to the full ones on spellings near the edges: leading zeros, parts over 255, host
+ * bits, prefixes past 32, missing or extra parts.
+ */
+const octet = fc.oneof(
+  fc.integer({ min: 0, max: 255 }).map(String),
+  fc.constantFrom('0', '00', '01', '010', '255', '256', '999', ''),
+);
+const prefix = fc.oneof(
+  fc.constant(''),
+  fc.integer({ min: 0, max: 32 }).map((p) => `/${p}`),
+  fc.constantFrom('/', '/00', '/08', '/33', '/320', '/x', '/255.255.255.0'),
+);
+const ipv4ish = fc
+  .tuple(fc.array(octet, { minLength: 3, maxLength: 5 }), prefix)
+  .map(([parts, p]) => `${parts.join('.')}${p}`);
+
+describe('the plain-IPv4 fast path agrees with the full parser', () => {
+  it('a plain spelling is exactly what canonicalNetwork makes of it', () => {
+    fc.assert(
+      fc.property(ipv4ish, (text) => {
+        const net = canonicalNetwork(text, 'ipv4');
+        const full = text.includes('/') ? text : `${text}/32`;
+        if (isPlainIPv4(text)) expect(net?.text).toBe(full);
+        // And it misses no canonical spelling of a network with a prefix length.
+        else if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(text)) expect(net?.text).not.toBe(full);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a plain member is a valid member of hash:ip and hash:net sets', () => {
+    fc.assert(
+      fc.property(ipv4ish, (text) => {
+        if (isPlainIPv4(text)) expect(memberProblem('s', 'hash:net', 'ipv4', text)).toBeUndefined();
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('`add` lines read without the lexer give the same members as with it', () => {
+    fc.assert(
+      fc.property(fc.array(ipv4ish, { minLength: 1, maxLength: 20 }), (members) => {
+        const head = 'create s hash:net family inet hashsize 1024 maxelem 65536\n';
+        const fast = parseIpsetSave(head + members.map((m) => `add s ${m}\n`).join(''), { file: 'f' });
+        // A trailing blank sends each line through the lexer, which ignores it.
+        const lexed = parseIpsetSave(head + members.map((m) => `add s ${m} \n`).join(''), { file: 'f' });
+        expect(fast.value).toEqual(lexed.value);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

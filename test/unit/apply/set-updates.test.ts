@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { applyDesired, buildRestoreScripts, type ApplyPorts } from '../../../src/apply/index.js';
+import { compileDesired } from '../../../src/compile/index.js';
+import type { HostState, IpSet } from '../../../src/model/index.js';
+import { planChanges } from '../../../src/plan/index.js';
+import { policyText } from '../../helpers/fixtures.js';
+import { runIpsetScript } from '../../helpers/restore-interpreter.js';
+
+const member = (i: number) => `10.${(i >> 8) & 255}.${i & 255}.0/24`;
+const members = (n: number, from = 0) => Array.from({ length: n }, (_, i) => member(from + i));
+
+function policyWith(list: string[]): string {
+  return `dockwall: 1\nipsets:\n  block:\n    type: hash:net\n    members: [${list.join(', ')}]\n`;
+}
+
+function hostWith(list: string[]): HostState {
+  const set: IpSet = { name: 'block', type: 'hash:net', family: 'inet', options: [], members: list };
+  return { rulesets: {}, sets: { sets: [set] } };
+}
+
+describe('changing members of an existing set', () => {
+  it('10 members changed in a 1,000-member set: 10 lines of del/add, no reload and no temporary set', () => {
+    const live = members(1000);
+    const want = [...live.slice(5), ...members(5, 2000)];
+    const plan = planChanges(hostWith(live), compileDesired(policyText(policyWith(want))));
+    const s = buildRestoreScripts(plan);
+    const lines = s.ipsetSwap.trim().split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines.slice(0, 5)).toEqual(live.slice(0, 5).map((m) => `del block ${m}`));
+    expect(lines.slice(5)).toEqual(members(5, 2000).map((m) => `add block ${m}`));
+    expect(s.ipsetSwap).not.toMatch(/^swap /m);
+    expect(s.tempSets).toEqual([]);
+  });
+
+  it('a member whose options change is deleted before it is added again', () => {
+    const plan = planChanges(
+      hostWith(['10.0.0.0/8', '10.1.0.0/16', '10.2.0.0/16']),
+      compileDesired(policyText(policyWith(['10.0.0.0/8 nomatch', '10.1.0.0/16', '10.2.0.0/16']))),
+    );
+    expect(buildRestoreScripts(plan).ipsetSwap).toBe('del block 10.0.0.0/8\nadd block 10.0.0.0/8 nomatch\n');
+  });
+
+  it('when most members change, the new contents are built aside and swapped in at once', () => {
+    const plan = planChanges(hostWith(members(10)), compileDesired(policyText(policyWith(members(10, 100)))));
+    const s = buildRestoreScripts(plan);
+    expect(s.ipsetSwap).toMatch(/^swap dwtmp-\S+ block$/m);
+    expect(s.tempSets).toHaveLength(1);
+  });
+
+  it('a member change ipset refuses part way is taken back: the set is as it was', async () => {
+    const live = members(100);
+    let state = hostWith(live);
+    const ports: ApplyPorts = {
+      readState: async () => structuredClone(state),
+      testIptables: async () => {},
+      restoreIptables: async () => {},
+      restoreIpset: async (script) => {
+        // Like ipset restore: the lines before the refused one stay applied.
+        const lines = script.split('\n');
+        const bad = lines.findIndex((l) => l === 'add block 10.0.202.0/24');
+        if (bad >= 0) {
+          state = runIpsetScript(state, lines.slice(0, bad).join('\n'));
+          throw new Error(`Error in line ${bad + 1}: Hash is full, cannot add more elements`);
+        }
+        state = runIpsetScript(state, script);
+      },
+    };
+    const want = [...live.slice(3), ...members(3, 200)];
+    await expect(applyDesired(ports, compileDesired(policyText(policyWith(want))), {})).rejects.toThrow(
+      /ipset refused the new set contents/,
+    );
+    expect([...state.sets.sets[0]!.members].sort()).toEqual([...live].sort());
+  });
+});
