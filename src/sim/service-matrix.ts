@@ -313,7 +313,7 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
   const ctxFor = (family: Family): FamilyCtx => {
     let c = ctxs.get(family);
     if (!c) {
-      const fam = compileFamily(family, input.rulesets[family], host, sets);
+      const fam = compileFamily(family, input.rulesets[family], host, sets, input.nft);
       const space = buildClassSpace(fam, host);
       c = {
         fam,
