@@ -9,8 +9,7 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function formatNftValue(v: unknown): string {
-  if (typeof v === 'string')
-    return /^[\w.:/@*-]+$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return /^[\w.:/@*-]+$/.test(v) ? v : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   if (Array.isArray(v)) return v.map(formatNftValue).join(',');
   if (!isObj(v)) return JSON.stringify(v);
