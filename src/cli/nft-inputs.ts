@@ -1,5 +1,5 @@
 import { readNftRulesetJson } from '../host/index.js';
-import { IPTABLES_NFT_TABLES, type NftRuleset } from '../model/index.js';
+import { IPTABLES_NFT_TABLES, diag, type NftRuleset } from '../model/index.js';
 import { parseNftJson } from '../parse/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
@@ -26,6 +26,23 @@ export function splitStateFiles(
   let nftFile: string | undefined;
   for (const file of files) {
     const text = readText(ctx, file);
+    if (/^\s*table\s+\S+\s+\S+\s*\{/.test(text)) {
+      const before = text.slice(0, text.search(/\S/));
+      const line = before.split('\n').length;
+      const column = before.length - before.lastIndexOf('\n');
+      ctx.collect([
+        diag(
+          'error',
+          'parse.nft-text',
+          'this is `nft list ruleset` text; dockwall reads the JSON form',
+          { file, line, column },
+          {
+            hint: 'save it with `nft -j list ruleset > FILE`',
+          },
+        ),
+      ]);
+      ctx.failOnErrors(`${file} is not an nftables rule set in JSON`);
+    }
     if (!isJsonState(text)) {
       iptables.push(file);
       continue;

@@ -32,6 +32,8 @@ export interface Field {
   get(t: Thread, src: Addr): number | bigint | string | string[] | Miss;
   /** Why a value is unknown, when get answered UNKNOWN. */
   unknownWhy?: string;
+  /** The field belongs to the other address family: it never matches (an `ip` test in an inet table). */
+  never?: boolean;
 }
 
 export interface NftMatchCtx {
@@ -64,7 +66,7 @@ function tracked(t: Thread): boolean {
 /** Guards a field on the packet's family: an `ip` expression in an `inet` table skips IPv6 packets. */
 function familyField(ctx: NftMatchCtx, want: Family, f: Field): Field {
   if (ctx.family === want) return f;
-  return { ...f, get: () => BREAK };
+  return { ...f, get: () => BREAK, never: true };
 }
 
 function portField(name: string, proto: number | 'th', which: 'sport' | 'dport'): Field {
@@ -379,6 +381,7 @@ export function compileMatch(
   const right = m['right'];
   if (isObj(left) && Array.isArray(left['concat'])) return compileConcat(left['concat'], op, right, ctx);
   const field = compileField(left, ctx);
+  if (field.never) return { field, negated: false, test: () => NO };
   if (['<', '>', '<=', '>='].includes(op)) {
     if (field.kind !== 'int' || typeof right !== 'number')
       return unknownBecause(`${field.name} ${op} is not modelled`);
@@ -424,6 +427,9 @@ function compileConcat(
   ctx: NftMatchCtx,
 ): { field: Field; test: Tester; negated: boolean } {
   const fields = parts.map((p) => compileField(p, ctx));
+  const name = fields.map((f) => f.name).join(' . ');
+  if (fields.some((f) => f.never))
+    return { field: { kind: 'int', name, usesSrc: false, get: () => BREAK }, negated: false, test: () => NO };
   const elems = setElements(right, ctx);
   if (!elems || (op !== '==' && op !== '!=' && op !== 'in'))
     return unknownBecause(`a concatenation (${fields.map((f) => f.name).join(' . ')}) ${op} is not modelled`);

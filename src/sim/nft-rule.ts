@@ -319,6 +319,7 @@ export function compileNftRule(rule: NftRule, ctx: NftRuleCtx): NftRulePart[] {
 function vmapParts(e: NftExpr, ctx: NftRuleCtx): NftRulePart[] {
   const o = isObj(e.value) ? e.value : {};
   const field = compileField(o['key'], ctx);
+  if (field.never) return [];
   const data = o['data'];
   let entries: unknown[][];
   if (typeof data === 'string' && data.startsWith('@')) {

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseNftJson } from '../../src/parse/index.js';
+import { simulate } from '../../src/sim/index.js';
+import { compileNftRuleset } from '../../src/sim/nft-compile.js';
+
+const host = { interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24', 'fd00::1/64'] }] };
 
 /** JSON values shaped somewhat like `nft -j` output, so that generated input gets past the first checks. */
 const nftish = fc.letrec((tie) => ({
@@ -123,7 +127,7 @@ const entry = fc.oneof(
 );
 
 describe('parseNftJson on arbitrary input', () => {
-  it('never throws: a diagnostic or a model', () => {
+  it('never throws: a diagnostic or a model, and the simulator walks the model', () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -135,6 +139,20 @@ describe('parseNftJson on arbitrary input', () => {
           const r = parseNftJson(text, { file: 'f' });
           expect(r.value !== undefined || r.diagnostics.some((d) => d.severity === 'error')).toBe(true);
           for (const d of r.diagnostics) expect(d.pos?.file).toBe('f');
+          if (!r.value) return;
+          for (const f of ['ipv4', 'ipv6'] as const) compileNftRuleset(r.value, f);
+          const v4 = {
+            family: 'ipv4',
+            src: '10.0.0.7',
+            dst: '10.0.0.1',
+            proto: 'tcp',
+            sport: 4000,
+            dport: 22,
+            in: 'eth0',
+          } as const;
+          const v6 = { ...v4, family: 'ipv6', src: 'fd00::7', dst: 'fd00::1' } as const;
+          for (const p of [v4, v6])
+            expect(simulate({ rulesets: {}, nft: r.value, host }, p).verdict).toBeDefined();
         },
       ),
       { numRuns: 400 },
