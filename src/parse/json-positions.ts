@@ -11,7 +11,7 @@ export interface JsonLocation {
 
 export type JsonParse =
   | { ok: true; value: unknown; where: (node: object) => JsonLocation | undefined }
-  | { ok: false; message: string; line: number; column: number };
+  | { ok: false; message: string; offset: number; line: number; column: number };
 
 class JsonSyntaxError extends Error {
   constructor(
@@ -52,7 +52,11 @@ function locator(text: string): (offset: number) => JsonLocation {
   };
 }
 
-/** Parses `text` as one JSON value; never throws. */
+/**
+ * Parses `text` as one JSON value; never throws. A syntax error is described as a person would
+ * (`trailing comma before }`, `expected a double-quoted property name`) with its offset, line and
+ * column.
+ */
 export function parseJsonWithPositions(text: string): JsonParse {
   const offsets = new WeakMap<object, number>();
   const at = locator(text);
@@ -60,14 +64,18 @@ export function parseJsonWithPositions(text: string): JsonParse {
   const fail = (message: string, where = i): never => {
     throw new JsonSyntaxError(where, message);
   };
-  const describe = (): string =>
-    i >= text.length ? 'end of input' : `'${text[i] === '\n' ? '\\n' : text[i]}'`;
+  const describe = (): string => (i >= text.length ? 'end of file' : `'${text[i]}'`);
   const ws = (): void => {
     for (;;) {
       const c = text.charCodeAt(i);
       if (c === 32 || c === 9 || c === 10 || c === 13) i++;
       else return;
     }
+  };
+  const literal = <T>(word: string, v: T): T => {
+    if (!text.startsWith(word, i)) fail(`unexpected ${describe()}: expected a value`);
+    i += word.length;
+    return v;
   };
   const string = (): string => {
     const start = i;
@@ -96,10 +104,26 @@ export function parseJsonWithPositions(text: string): JsonParse {
         run = i;
         continue;
       }
-      if (c < ' ') fail('control character in string');
+      if (c < ' ') fail('control character (e.g. a line break) inside a string');
       i++;
     }
-    return fail('unterminated string', start);
+    return fail('string is not closed', start);
+  };
+  /** After a member: true at `,` (another follows), false at the closing bracket (consumed). */
+  const more = (close: '}' | ']'): boolean => {
+    ws();
+    if (text[i] === ',') {
+      const comma = i;
+      i++;
+      ws();
+      if (text[i] === close) fail(`trailing comma before ${close}`, comma);
+      return true;
+    }
+    if (text[i] === close) {
+      i++;
+      return false;
+    }
+    return fail(`unexpected ${describe()}: expected ',' or '${close}'`);
   };
   const value = (depth: number): unknown => {
     ws();
@@ -114,26 +138,18 @@ export function parseJsonWithPositions(text: string): JsonParse {
         i++;
         return obj;
       }
-      for (;;) {
+      do {
         ws();
-        if (text[i] !== '"') fail(`unexpected ${describe()}: expected a key in quotes`);
+        if (text[i] !== '"') fail(`unexpected ${describe()}: expected a double-quoted property name`);
         const k = string();
         ws();
-        if (text[i] !== ':') fail(`unexpected ${describe()}: expected ':'`);
+        if (text[i] !== ':') fail(`unexpected ${describe()}: expected ':' after the property name`);
         i++;
         const v = value(depth + 1);
+        // defineProperty: a key "__proto__" is data, as JSON.parse makes it.
         Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail(`unexpected ${describe()}: expected ',' or '}'`);
-      }
+      } while (more('}'));
+      return obj;
     }
     if (c === '[') {
       const arr: unknown[] = [];
@@ -144,27 +160,18 @@ export function parseJsonWithPositions(text: string): JsonParse {
         i++;
         return arr;
       }
-      for (;;) {
-        arr.push(value(depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail(`unexpected ${describe()}: expected ',' or ']'`);
-      }
+      do arr.push(value(depth + 1));
+      while (more(']'));
+      return arr;
     }
     if (c === '"') return string();
-    if (c === 't' && text.startsWith('true', i)) return ((i += 4), true);
-    if (c === 'f' && text.startsWith('false', i)) return ((i += 5), false);
-    if (c === 'n' && text.startsWith('null', i)) return ((i += 4), null);
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (m) {
+    if (c === 't') return literal('true', true);
+    if (c === 'f') return literal('false', false);
+    if (c === 'n') return literal('null', null);
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(text);
+      if (!m) return fail('bad number');
       i += m[0].length;
       return Number(m[0]);
     }
@@ -173,7 +180,7 @@ export function parseJsonWithPositions(text: string): JsonParse {
   try {
     const v = value(0);
     ws();
-    if (i < text.length) fail(`unexpected ${describe()} after the JSON value`);
+    if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
     return {
       ok: true,
       value: v,
@@ -184,6 +191,6 @@ export function parseJsonWithPositions(text: string): JsonParse {
     };
   } catch (e) {
     if (!(e instanceof JsonSyntaxError)) throw e;
-    return { ok: false, message: e.message, ...at(e.offset) };
+    return { ok: false, message: e.message, offset: e.offset, ...at(e.offset) };
   }
 }

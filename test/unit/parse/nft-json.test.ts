@@ -23,7 +23,7 @@ describe('parseJsonWithPositions', () => {
       ok: false,
       line: 3,
       column: 7,
-      message: "unexpected '2': expected ':'",
+      message: "unexpected '2': expected ':' after the property name",
     });
     expect(parseJsonWithPositions('table ip filter {')).toMatchObject({ ok: false, line: 1, column: 1 });
     expect(parseJsonWithPositions('[1,')).toMatchObject({ ok: false, line: 1, column: 4 });
