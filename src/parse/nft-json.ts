@@ -42,11 +42,6 @@ const IGNORED = new Set([
   'flowtable',
 ]);
 
-/** Whether text looks like `nft -j` output (a JSON object whose first key is `nftables`). */
-export function looksLikeNftJson(text: string): boolean {
-  return /^\s*\{\s*"nftables"\s*:/.test(text);
-}
-
 export function parseNftJson(text: string, opts: NftJsonOptions): Result<NftRuleset> {
   const parsed = parseJsonWithPositions(text);
   const file = opts.file;

@@ -4,23 +4,14 @@ import { describe, expect, it } from 'vitest';
 import type { DockerInventory, HostModel } from '../../../src/model/index.js';
 import { parseNftJson } from '../../../src/parse/index.js';
 import { audit, simulate, type Packet, type SimInput, type Trace } from '../../../src/sim/index.js';
-import { repoRoot } from '../../helpers/fixtures.js';
+import { NFT_FIXTURE_DIR, NFT_SCENARIOS, repoRoot } from '../../helpers/fixtures.js';
 
 /**
  * The rule sets Docker 29.7.2 wrote with --firewall-backend=nftables, and what real TCP connects
  * from a host on the docker host's link gave (test/fixtures/docker-29.7.2-nftables/README.md).
  */
 
-const DIR = join(repoRoot, 'test/fixtures/docker-29.7.2-nftables');
-const SCENARIOS = [
-  'new-daemon',
-  'usernet-portmap',
-  'usernet-portmap-noicc',
-  'usernet-portmap-noproxy',
-  'usernet-internal',
-  'usernet-portmap-lo',
-  'ipv6-portmap',
-];
+const DIR = join(repoRoot, NFT_FIXTURE_DIR);
 
 interface Recorded {
   from: string;
@@ -61,7 +52,7 @@ function agrees(t: Trace, r: Recorded['result']): boolean {
 }
 
 describe('Docker 29.7.2 nftables rule sets: the walk agrees with real traffic', () => {
-  for (const name of SCENARIOS) {
+  for (const name of NFT_SCENARIOS) {
     it(`${name}: every recorded probe`, () => {
       const input = load(name);
       const probes = JSON.parse(readFileSync(join(DIR, name, 'probes.json'), 'utf8')) as Recorded[];
