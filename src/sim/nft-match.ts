@@ -425,7 +425,7 @@ function compileConcat(
   op: string,
   right: unknown,
   ctx: NftMatchCtx,
-): { field: Field; test: Tester; negated: boolean } {
+): { field: Field; test: Tester; spans?: Span[]; negated: boolean } {
   const fields = parts.map((p) => compileField(p, ctx));
   const name = fields.map((f) => f.name).join(' . ');
   if (fields.some((f) => f.never))
@@ -449,6 +449,8 @@ function compileConcat(
   return {
     field,
     negated,
+    // The source parts of the elements: where source classes must be cut.
+    spans: rows.flatMap((row) => row.filter((_, i) => fields[i]!.usesSrc)),
     test(t, s) {
       const vals = fields.map((f) => f.get(t, s));
       if (vals.includes(BREAK)) return NO;

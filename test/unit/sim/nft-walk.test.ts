@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulate, type Packet, type Trace } from '../../../src/sim/index.js';
+import { serviceMatrix, simulate, type Packet, type Trace } from '../../../src/sim/index.js';
 import { ruleset } from './build.js';
 import {
   ACCEPT,
@@ -442,5 +442,37 @@ describe('what nftables rules the simulator does not model', () => {
     ]);
     expect(t.verdict).toBe('unknown');
     expect(t.unknownReason).toContain('netdev n chain ing');
+  });
+});
+
+describe('nftables rules in the service matrix', () => {
+  const reachable = (rules: unknown[][], sets: Array<Record<string, unknown>> = []) => {
+    const m = serviceMatrix({
+      rulesets: {},
+      nft: nft([{ name: 't', sets, chains: { in: { base: input(0, 'drop'), rules } } }]),
+      host,
+      listening: [{ port: 22, proto: 'tcp' }],
+      interfaces: ['eth0'],
+    });
+    const d = m.destinations.find((x) => x.destination.family === 'ipv4')!;
+    return d.reachableFrom;
+  };
+
+  it('cuts source classes at a source prefix, a concatenated element and a verdict map key', () => {
+    expect(reachable([[match(payload('ip', 'saddr'), prefix('203.0.113.0', 24)), ACCEPT]])).toEqual([
+      '203.0.113.0/24',
+    ]);
+    const svc = { name: 'svc', type: ['ipv4_addr', 'inet_service'], flags: ['interval'] };
+    const concat = { concat: [payload('ip', 'saddr'), payload('tcp', 'dport')] };
+    expect(
+      reachable(
+        [[match(concat, '@svc'), ACCEPT]],
+        [{ ...svc, elem: [{ concat: [prefix('203.0.113.0', 25), 22] }] }],
+      ),
+    ).toEqual(['203.0.113.0/25']);
+    const vmap = {
+      vmap: { key: payload('ip', 'saddr'), data: { set: [[prefix('198.18.0.0', 15), ACCEPT]] } },
+    };
+    expect(reachable([[vmap]])).toEqual(['198.18.0.0/15']);
   });
 });
