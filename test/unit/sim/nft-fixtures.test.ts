@@ -147,4 +147,23 @@ describe('Docker 29.7.2 nftables rule sets: what decides', () => {
       chain: 'filter-forward-in__bridge1',
     });
   });
+
+  it("audit without Docker's inventory reads the published ports back from the nftables DNAT rules", () => {
+    const { docker: _omit, ...noInventory } = portmap;
+    void _omit;
+    const report = audit({ ...noInventory, interfaces: ['eth0'] });
+    const d = report.destinations.find((x) => x.destination.hostPort === 8080)!;
+    expect(d.destination).toMatchObject({
+      origin: 'nat-rules',
+      hostIp: '0.0.0.0',
+      target: { address: '192.0.2.2', port: 80 },
+    });
+    expect(d.worldOpen).toBe(true);
+    const { docker: _o2, ...lo } = load('usernet-portmap-lo');
+    void _o2;
+    const loReport = audit({ ...lo, interfaces: ['eth0'] });
+    const l = loReport.destinations.find((x) => x.destination.hostPort === 8080)!;
+    expect(l.destination.hostIp).toBe('127.0.0.1');
+    expect(loReport.findings.filter((f) => f.code === 'audit.loopback-port-reachable-from-link')).toEqual([]);
+  });
 });
