@@ -5,7 +5,7 @@
  * inventory, whose firewallBackend comes from the Engine API's /info) and real probes from a host on the docker host's link.
  *
  *   ../shared/docker-29.7.2/install.sh /tmp/d29
- *   PATH=/tmp/d29/bin:$PATH npx tsx scripts/record-nft-fixtures.ts [OUTDIR]
+ *   PATH=/tmp/d29/bin:$PATH npx tsx scripts/record-nft-fixtures.ts [OUTDIR [SCENARIO…]]
  *
  * Root only. Every namespace and process is removed at the end (lab.destroy()).
  */
@@ -126,6 +126,18 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'usernet-portmap-fwmark',
+    daemonArgs: ['--bridge-accept-fwmark=0x10000/0xffff0000'],
+    async setup(d) {
+      await usernet(d);
+      await runContainer(d, { name: 'c1', network: 'bridge1', publish: ['8080:80'] });
+      return [
+        [DOCKER_ADDR, 8080],
+        ['192.0.2.2', 80],
+      ];
+    },
+  },
+  {
     name: 'ipv6-portmap',
     daemonArgs: ['--ipv6', '--fixed-cidr-v6', 'fd00:dead:beef::/64', '--ip6tables=true'],
     ipv6: true,
@@ -183,7 +195,10 @@ try {
   for (const net of ['172.16.0.0/12', '192.0.2.0/24', '198.51.100.0/24'])
     await lab.execChecked(outside, ['ip', 'route', 'add', net, 'via', DOCKER_ADDR]);
   await lab.execChecked(outside, ['ip', '-6', 'route', 'add', 'fd00:dead:beef::/64', 'via', 'fd00:1::190']);
-  for (const [i, s] of SCENARIOS.entries()) await record(lab, s, i, outside);
+  // Names given after OUTDIR record only those scenarios.
+  const only = process.argv.slice(3);
+  for (const [i, s] of SCENARIOS.entries())
+    if (only.length === 0 || only.includes(s.name)) await record(lab, s, i, outside);
 } finally {
   await lab.destroy();
 }

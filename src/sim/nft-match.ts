@@ -301,6 +301,22 @@ export function compileSpan(v: unknown, f: Field, ctx: NftMatchCtx): Span {
     if (!c) return unknownBecause(`prefix ${JSON.stringify(v['prefix'])} is not an ${ctx.family} prefix`);
     return { lo: c.start, hi: c.end };
   }
+  if (isObj(v) && isObj(v['prefix']) && f.kind === 'int' && f.name.includes('mark')) {
+    // A mark prefix (Docker's `--bridge-accept-fwmark 0x10000/0xffff0000` prints as 0x00010000/16):
+    // the top `len` bits of the 32-bit mark.
+    const { addr, len } = v['prefix'];
+    if (
+      typeof addr === 'number' &&
+      typeof len === 'number' &&
+      Number.isInteger(len) &&
+      len >= 0 &&
+      len <= 32
+    ) {
+      const size = 2 ** (32 - len);
+      const lo = addr - (addr % size);
+      return { lo, hi: lo + size - 1 };
+    }
+  }
   if (isObj(v) && Array.isArray(v['range']) && v['range'].length === 2) {
     const [a, b] = v['range'].map((x) => compileSpan(x, f, ctx));
     if (a && b && 'lo' in a && 'lo' in b) return { lo: a.lo, hi: b.hi };

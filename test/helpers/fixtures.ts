@@ -53,5 +53,6 @@ export const NFT_SCENARIOS = [
   'usernet-portmap-noproxy',
   'usernet-internal',
   'usernet-portmap-lo',
+  'usernet-portmap-fwmark',
   'ipv6-portmap',
 ] as const;

@@ -5,6 +5,7 @@ import type { DockerInventory, HostModel } from '../../../src/model/index.js';
 import { parseNftJson } from '../../../src/parse/index.js';
 import { audit, simulate, type Packet, type SimInput, type Trace } from '../../../src/sim/index.js';
 import { NFT_FIXTURE_DIR, NFT_SCENARIOS, repoRoot } from '../../helpers/fixtures.js';
+import { match, meta, nft, payload } from './nft-build.js';
 
 /**
  * The rule sets Docker 29.7.2 wrote with --firewall-backend=nftables, and what real TCP connects
@@ -165,5 +166,41 @@ describe('Docker 29.7.2 nftables rule sets: what decides', () => {
     const l = loReport.destinations.find((x) => x.destination.hostPort === 8080)!;
     expect(l.destination.hostIp).toBe('127.0.0.1');
     expect(loReport.findings.filter((f) => f.code === 'audit.loopback-port-reachable-from-link')).toEqual([]);
+  });
+
+  it("--bridge-accept-fwmark: a packet a user's table marks (and DNATs) gets past Docker's unpublished-port drop", () => {
+    const fw = load('usernet-portmap-fwmark');
+    const userTable = (setMark: boolean) =>
+      nft([
+        {
+          name: 'mine',
+          chains: {
+            pre: {
+              base: { type: 'nat', hook: 'prerouting', prio: -110 },
+              rules: [
+                [
+                  match(payload('tcp', 'dport'), 2222),
+                  ...(setMark ? [{ mangle: { key: meta('mark'), value: 0x10000 } }] : []),
+                  { dnat: { addr: '192.0.2.2', port: 22 } },
+                ],
+              ],
+            },
+          },
+        },
+      ]).tables[0]!;
+    const run = (setMark: boolean) =>
+      simulate(
+        { ...fw, nft: { tables: [...fw.nft!.tables, userTable(setMark)] } },
+        packet(OUTSIDE, DOCKER_HOST, 2222),
+      );
+    const marked = run(true);
+    expect(marked.verdict).toBe('accept');
+    expect(marked.decidedBy).toMatchObject({
+      chain: 'filter-forward-in__bridge1',
+      rule: expect.stringContaining('ALLOW FW MARK'),
+    });
+    const plain = run(false);
+    expect(plain.verdict).toBe('drop');
+    expect(plain.decidedBy).toMatchObject({ rule: expect.stringContaining('UNPUBLISHED PORT DROP') });
   });
 });
