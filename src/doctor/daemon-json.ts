@@ -1,9 +1,10 @@
+import { parseJsonWithPositions } from '../parse/json-positions.js';
 import type { DaemonJsonFact } from './facts.js';
 
 /**
  * Reading Docker's daemon.json: a JSON object. When it is not valid JSON, dockerd refuses to start;
- * the error is located (line and column) by a small scanner, because JSON.parse's messages do not
- * always carry a position.
+ * the error is located (line and column) by the project's JSON reader (src/parse/json-positions.ts),
+ * because JSON.parse's messages do not always carry a position.
  */
 
 export const DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json';
@@ -36,119 +37,8 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 };
 }
 
-class JsonSyntaxError extends Error {
-  constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
 /** Offset and description of the first JSON syntax error in `text`; undefined when it is valid. */
 export function locateJsonError(text: string): { offset: number; message: string } | undefined {
-  let i = 0;
-  const fail = (message: string, at = i): never => {
-    throw new JsonSyntaxError(at, message);
-  };
-  const describe = (): string => (i >= text.length ? 'end of file' : `'${text[i]}'`);
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const literal = (word: string): void => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail(`unexpected ${describe()}: expected a value`);
-  };
-  const string = (): void => {
-    const start = i;
-    i++;
-    while (i < text.length) {
-      const c = text[i]!;
-      if (c === '"') {
-        i++;
-        return;
-      }
-      if (c === '\\') {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('bad \\u escape in string');
-          i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else fail('bad escape in string');
-        continue;
-      }
-      if (c < ' ') fail('control character (e.g. a line break) inside a string');
-      i++;
-    }
-    fail('string is not closed', start);
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') object();
-    else if (c === '[') array();
-    else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      NUMBER.lastIndex = i;
-      if (!NUMBER.test(text)) fail('bad number');
-      i = NUMBER.lastIndex;
-    } else fail(`unexpected ${describe()}: expected a value`);
-  };
-  /** After a member: true at `,` (another follows), false at the closing bracket (consumed). */
-  const more = (close: '}' | ']'): boolean => {
-    ws();
-    if (text[i] === ',') {
-      const comma = i;
-      i++;
-      ws();
-      if (text[i] === close) fail(`trailing comma before ${close}`, comma);
-      return true;
-    }
-    if (text[i] === close) {
-      i++;
-      return false;
-    }
-    return fail(`unexpected ${describe()}: expected ',' or '${close}'`);
-  };
-  const object = (): void => {
-    i++;
-    ws();
-    if (text[i] === '}') {
-      i++;
-      return;
-    }
-    do {
-      ws();
-      if (text[i] !== '"') fail(`unexpected ${describe()}: expected a double-quoted property name`);
-      string();
-      ws();
-      if (text[i] !== ':') fail(`unexpected ${describe()}: expected ':' after the property name`);
-      i++;
-      value();
-    } while (more('}'));
-  };
-  const array = (): void => {
-    i++;
-    ws();
-    if (text[i] === ']') {
-      i++;
-      return;
-    }
-    do value();
-    while (more(']'));
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
-    return undefined;
-  } catch (e) {
-    if (e instanceof JsonSyntaxError) return { offset: e.offset, message: e.message };
-    throw e;
-  }
+  const r = parseJsonWithPositions(text);
+  return r.ok ? undefined : { offset: r.offset, message: r.message };
 }

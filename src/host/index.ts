@@ -7,3 +7,4 @@ export * from './host-model.js';
 export * from './doctor-facts.js';
 export * from './extension-check.js';
 export * from './file-lock.js';
+export * from './nft-host.js';

@@ -10,3 +10,4 @@ export * from './state.js';
 export * from './printable.js';
 export * from './own-key.js';
 export * from './system-errors.js';
+export * from './nft.js';

@@ -37,3 +37,5 @@ export {
 } from './address.js';
 export { canonicalPortRange, parsePort, protocolName, protocolNumber, canonicalIcmpType } from './names.js';
 export { isKnownMatch, isKnownTarget, knownMatches, knownTargets } from './extension-names.js';
+export { parseNftJson, type NftJsonOptions } from './nft-json.js';
+export { parseJsonWithPositions, type JsonParse, type JsonLocation } from './json-positions.js';

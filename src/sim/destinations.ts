@@ -1,8 +1,10 @@
 import type { DockerInventory, PortProto } from '../model/docker.js';
+import type { NftRuleset } from '../model/nft.js';
 import type { Family, Ruleset } from '../model/ruleset.js';
 import { findChain } from '../model/ruleset.js';
 import { formatAddr, parseCidr } from './addr.js';
 import { parsePortRange, parseProto } from './match-values.js';
+import { nftNatDestinations } from './nft-destinations.js';
 import { parseNatSpec } from './targets.js';
 
 /** A port the host itself listens on (given by the caller, e.g. from `ss -ltn`). */
@@ -139,6 +141,8 @@ export function collectDestinations(
   rulesets: { ipv4?: Ruleset; ipv6?: Ruleset },
   docker: DockerInventory | undefined,
   listening: ListeningPort[],
+  /** An nftables rule set: its families count, and Docker's DNAT rules there name published ports. */
+  nft?: NftRuleset,
 ): MatrixDestination[] {
   const seen = new Set<string>();
   const out: MatrixDestination[] = [];
@@ -150,7 +154,10 @@ export function collectDestinations(
   };
   if (docker) dockerDestinations(docker).forEach(add);
   for (const rs of [rulesets.ipv4, rulesets.ipv6]) if (rs) natDestinations(rs).forEach(add);
-  const families = (['ipv4', 'ipv6'] as const).filter((f) => rulesets[f]);
+  if (nft) nftNatDestinations(nft).forEach(add);
+  const nftFamily = (f: Family) =>
+    nft?.tables.some((t) => t.family === 'inet' || t.family === (f === 'ipv4' ? 'ip' : 'ip6'));
+  const families = (['ipv4', 'ipv6'] as const).filter((f) => rulesets[f] || nftFamily(f));
   listeningDestinations(listening, families.length ? families : ['ipv4']).forEach(add);
   return out;
 }

@@ -320,12 +320,12 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
   for (const b of bridgesInDockerRules(input.rulesets)) host.bridges.add(b);
   const sets = setMap(input.sets);
   const ifaces = input.interfaces ?? externalInterfaces(host);
-  const destinations = collectDestinations(input.rulesets, input.docker, input.listening ?? []);
+  const destinations = collectDestinations(input.rulesets, input.docker, input.listening ?? [], input.nft);
   const ctxs = new Map<Family, FamilyCtx>();
   const ctxFor = (family: Family): FamilyCtx => {
     let c = ctxs.get(family);
     if (!c) {
-      const fam = compileFamily(family, input.rulesets[family], host, sets);
+      const fam = compileFamily(family, input.rulesets[family], host, sets, input.nft);
       const space = buildClassSpace(fam, host);
       c = {
         fam,

@@ -43,3 +43,16 @@ export function policyText(text: string, file = 'test.yaml'): Policy {
   }
   return res.value;
 }
+
+/** Docker 29.7.2's nftables rule sets (test/fixtures/docker-29.7.2-nftables/README.md). */
+export const NFT_FIXTURE_DIR = 'test/fixtures/docker-29.7.2-nftables';
+export const NFT_SCENARIOS = [
+  'new-daemon',
+  'usernet-portmap',
+  'usernet-portmap-noicc',
+  'usernet-portmap-noproxy',
+  'usernet-internal',
+  'usernet-portmap-lo',
+  'usernet-portmap-fwmark',
+  'ipv6-portmap',
+] as const;

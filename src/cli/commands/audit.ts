@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { renderAuditHtml } from '../../audit-html/index.js';
 import { audit, renderAudit, type AuditReport, type ListeningPort } from '../../sim/index.js';
+import { describeBackend } from '../../proof/backend.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
@@ -109,7 +110,11 @@ export function registerAudit(program: Command, run: Run): void {
   program
     .command('audit')
     .description('which sources can reach each published container port and listening host port')
-    .option('--state <dump>', 'audit a saved dump instead of the live host (repeatable)', collectRepeatable)
+    .option(
+      '--state <dump>',
+      'audit a saved dump instead of the live host (repeatable; iptables-save, or `nft -j list ruleset` JSON)',
+      collectRepeatable,
+    )
     .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
     .option('-f, --file <policy>', 'audit the rules this policy would produce (and use its host: block)')
     .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
@@ -143,6 +148,7 @@ export function registerAudit(program: Command, run: Run): void {
           sets: inputs.state.sets,
           host: inputs.host,
           ...(inputs.docker ? { docker: inputs.docker } : {}),
+          ...(inputs.nft ? { nft: inputs.nft } : {}),
           listening,
           ...(opts.interface ? { interfaces: opts.interface } : {}),
         });
@@ -150,10 +156,10 @@ export function registerAudit(program: Command, run: Run): void {
         const failed = failures(report, opts.failOn ?? []);
         const code = failed.length > 0 ? EXIT_CHANGES : EXIT_OK;
         if (opts.json) {
-          ctx.output.out(JSON.stringify(report, null, 2) + '\n');
+          ctx.output.out(JSON.stringify({ ...report, backend: inputs.backend }, null, 2) + '\n');
         } else {
           ctx.flushDiagnostics('warning');
-          ctx.output.out(renderAudit(report).join('\n') + '\n');
+          ctx.output.out([describeBackend(inputs.backend), ...renderAudit(report)].join('\n') + '\n');
         }
         if (failed.length > 0) ctx.output.err(`dockwall: audit --fail-on: ${failed.join('; ')}\n`);
         return code;

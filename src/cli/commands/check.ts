@@ -1,14 +1,16 @@
 import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
 import { readHostModel } from '../../host/index.js';
-import type { HostModel } from '../../model/index.js';
+import type { HostModel, NftRuleset } from '../../model/index.js';
 import { diag } from '../../model/index.js';
 import { applyPlanToState, planChanges } from '../../plan/index.js';
 import { checkExpectations, describeExpectation, type ExpectationResult } from '../../proof/expectations.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
+import { describeBackend, reportBackend } from '../../proof/backend.js';
 import { hostRunner } from '../live.js';
+import { readLiveNft, splitStateFiles } from '../nft-inputs.js';
 import { planFromOptions, type Planned } from '../pipeline.js';
 import { readWholeHost } from '../proof-inputs.js';
 import type { Run } from './index.js';
@@ -20,7 +22,7 @@ import type { Run } from './index.js';
 export async function runExpectations(
   ctx: CliContext,
   planned: Planned,
-  opts: { fatal: boolean },
+  opts: { fatal: boolean; nft?: NftRuleset },
 ): Promise<ExpectationResult[]> {
   const exps = planned.policy.expectations;
   if (exps.length === 0) return [];
@@ -41,7 +43,7 @@ export async function runExpectations(
   const base = planned.offline ? planned.state : await readWholeHost(ctx);
   const plan = planned.offline ? planned.plan : planChanges(base, planned.desired);
   const after = applyPlanToState(base, plan);
-  const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory);
+  const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory, opts.nft);
   ctx.collect(diagnostics);
   if (opts.fatal) ctx.failOnErrors('an expectation failed (use --no-check to proceed anyway)');
   return results;
@@ -71,9 +73,14 @@ export function registerCheck(program: Command, run: Run): void {
         json?: boolean;
       }) =>
         run(async (ctx) => {
-          const planned = await planFromOptions(ctx, opts);
+          const split = opts.state ? splitStateFiles(ctx, opts.state) : { iptables: [] };
+          const offline = (opts.state?.length ?? 0) > 0;
+          const planned = await planFromOptions(ctx, { ...opts, state: split.iptables, offline });
           const none = planned.policy.expectations.length === 0;
-          const results = await runExpectations(ctx, planned, { fatal: false });
+          const nft = offline ? split.nft : await readLiveNft(ctx);
+          const backend = reportBackend(planned.state.rulesets, nft, planned.inventory);
+          ctx.collect(backend.diagnostics);
+          const results = await runExpectations(ctx, planned, { fatal: false, ...(nft ? { nft } : {}) });
           const failed = results.filter((r) => !r.ok);
           // Expectations the policy has but that could not be evaluated: an error, not a pass.
           const unchecked = !none && results.length === 0;
@@ -83,6 +90,7 @@ export function registerCheck(program: Command, run: Run): void {
               JSON.stringify(
                 {
                   passed: code === EXIT_OK,
+                  backend: backend.report,
                   ...(none ? { note: 'the policy has no expect: assertions; nothing to check' } : {}),
                   results: results.map((r) => ({
                     expectation: r.expectation,
@@ -106,6 +114,7 @@ export function registerCheck(program: Command, run: Run): void {
           }
           if (unchecked) throw new CliError(`${opts.file} has no expectations that could be checked`);
           const p = ctx.output.paint;
+          ctx.output.out(`${describeBackend(backend.report)}\n`);
           for (const r of results) {
             ctx.output.out(
               `${r.ok ? p.add('✓') : p.remove('✗')} ${printable(describeExpectation(r.expectation))}: ${r.trace.verdict}${r.ok ? '' : ` (wanted ${r.expectation.verdict})`}\n`,
