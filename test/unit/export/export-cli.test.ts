@@ -157,7 +157,7 @@ describe('export -o: single.rules', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `this export is 2 files (iptables.rules, ipsets.save): -o ${file} names a file; give a directory to write them into`,
+      `this export is 3 files (iptables.rules, ip6tables.rules, ipsets.save): -o ${file} names a file; give a directory to write them into`,
     );
     expect(existsSync(file)).toBe(false);
   });
