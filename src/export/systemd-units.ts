@@ -121,7 +121,7 @@ After=docker.service
 [Service]
 Type=simple
 # iptables-legacy takes this lock; the system is read-only to the service, so it is made beforehand.
-ExecStartPre=+/usr/bin/touch /run/xtables.lock
+ExecStartPre=+/bin/touch /run/xtables.lock
 ExecStart=${args.map((a, i) => execArg(a, i === 0)).join(' ')}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=always

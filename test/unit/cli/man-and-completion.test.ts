@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../../src/cli/commands/index.js';
+import { EXIT_CODE_TABLE } from '../../../src/cli/exit-codes.js';
 import { repoRoot } from '../../helpers/fixtures.js';
 import { toolGate } from '../../helpers/tool-gate.js';
 
@@ -81,6 +82,18 @@ describe('the man page dockwall(8)', () => {
     );
     expect(plain).toContain('.B DOCKER_CERT_PATH');
     expect(page).not.toMatch(/[\u0080-\u{10FFFF}]/u);
+  });
+
+  it("exit codes: README's table says what the man page's says, command by command", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    for (const row of EXIT_CODE_TABLE) {
+      const commands = row.commands
+        .split(', ')
+        .map((c) => `\`${c}\``)
+        .join(', ');
+      expect(readme).toContain(`| ${commands} | ${row.codes} |`);
+      expect(plain).toContain(`.B ${row.commands}\n${row.codes.replace(/`/g, '')}\n`);
+    }
   });
 
   it('is shipped by the package (package.json man and files)', () => {

@@ -9,6 +9,7 @@ import { CliError } from '../../../src/cli/exit-codes.js';
 import { makePaint } from '../../../src/cli/output.js';
 import { loadPolicy } from '../../../src/policy/index.js';
 
+const RESTORE_EXAMPLE = ['export', '--format', 'restore', '-f', 'examples/firewalling-docker.yaml'];
 const SEED07 = 'test/fixtures/docker-20.10/07-seed003-wishes-applied';
 
 /** Runs `dockwall ARGS` in process, capturing what it prints and its exit code. */
@@ -51,16 +52,7 @@ describe('dockwall export', () => {
 
   it('-o DIR --unit writes the rules, the sets and the systemd unit', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'dockwall-export-')), 'out');
-    const r = await cli([
-      'export',
-      '--format',
-      'restore',
-      '-f',
-      'examples/firewalling-docker.yaml',
-      '--unit',
-      '-o',
-      dir,
-    ]);
+    const r = await cli([...RESTORE_EXAMPLE, '--unit', '-o', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(dir).sort()).toEqual([
       'dockwall-restore.service',
@@ -73,6 +65,13 @@ describe('dockwall export', () => {
       `ExecStart=/sbin/iptables-restore --wait -n ${join(dir, 'iptables.rules')}`,
     );
     expect(r.stderr).toContain(`wrote ${join(dir, 'iptables.rules')}: IPv4 rules`);
+    // export -o: single.rules, into a directory: each file's hints name the paths written.
+    expect(readFileSync(join(dir, 'iptables.rules'), 'utf8')).toContain(
+      `# Load with: iptables-restore -n ${join(dir, 'iptables.rules')}`,
+    );
+    expect(readFileSync(join(dir, 'ipsets.save'), 'utf8')).toContain(
+      `ipset -exist -file ${join(dir, 'ipsets.save')} restore`,
+    );
   });
 
   it('a single file goes to -o FILE; a dump with its sets exports to nft', async () => {
@@ -146,15 +145,7 @@ describe('export -o: single.rules', () => {
   it('refuses to make a directory of a file name when the export is several files; nothing is written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dockwall-export-'));
     const file = join(dir, 'single.rules');
-    const r = await cli([
-      'export',
-      '--format',
-      'restore',
-      '-f',
-      'examples/firewalling-docker.yaml',
-      '-o',
-      file,
-    ]);
+    const r = await cli([...RESTORE_EXAMPLE, '-o', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       `this export is 3 files (iptables.rules, ip6tables.rules, ipsets.save): -o ${file} names a file; give a directory to write them into`,
@@ -175,25 +166,6 @@ describe('export -o: single.rules', () => {
     expect(text).toContain(`# Load with: iptables-restore -n ${file}`);
     expect(text).not.toContain('/etc/dockwall');
     expect(r.stderr).toContain(`wrote ${file}: IPv4 rules: load with \`iptables-restore -n ${file}\``);
-  });
-
-  it('into a directory: each file and its hints name the paths written', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'dockwall-export-')), 'out');
-    const r = await cli([
-      'export',
-      '--format',
-      'restore',
-      '-f',
-      'examples/firewalling-docker.yaml',
-      '-o',
-      dir,
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const rules = readFileSync(join(dir, 'iptables.rules'), 'utf8');
-    expect(rules).toContain(`# Load with: iptables-restore -n ${join(dir, 'iptables.rules')}`);
-    expect(readFileSync(join(dir, 'ipsets.save'), 'utf8')).toContain(
-      `ipset -exist -file ${join(dir, 'ipsets.save')} restore`,
-    );
   });
 });
 
