@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/golden/**/*.test.ts'],
           globalSetup: ['test/unit/global-setup.ts'],
+          // Property tests run hundreds of cases; on a busy 2-core machine 5 s is too tight.
+          testTimeout: 30_000,
         },
       },
       {
