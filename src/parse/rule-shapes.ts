@@ -53,11 +53,12 @@ function checkBits(
   start: number,
   end: number,
 ): number {
-  const value = text.slice(start, end);
   let bits = CHECKED;
-  checks.forEach((c, k) => {
-    if (c.ok(value, family)) bits |= 32 << k;
-  });
+  for (let k = 0; k < checks.length; k++) {
+    const c = checks[k]!;
+    const ok = c.okAt ? c.okAt(text, start, end, family) : c.ok(text.slice(start, end), family);
+    if (ok) bits |= 32 << k;
+  }
   return bits;
 }
 

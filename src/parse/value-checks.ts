@@ -11,6 +11,8 @@ export interface ValueCheck {
   short?: string;
   long: readonly string[];
   ok(text: string, family: Family): boolean;
+  /** `ok` of text[start, end), without copying it when it can (the shape cache's hot path). */
+  okAt?(text: string, start: number, end: number, family: Family): boolean;
   /** What the option expects, for the message. */
   expects(family: Family): string;
   /** A hint for a value that fails. */
@@ -28,9 +30,47 @@ export function isNetworkSpelling(text: string, family: Family): boolean {
 
 const MAC = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 
+/**
+ * `isNetworkSpelling` of text[start, end) for IPv4 without copying: `a[.b[.c[.d]]]` (each part at
+ * most 255, as iptables completes a short address) with an optional `/prefix`. Anything else (a
+ * dotted mask, IPv6) is judged by `isNetworkSpelling` on a copy.
+ */
+function networkAt(text: string, start: number, end: number, family: Family): boolean {
+  if (family !== 'ipv4') return isNetworkSpelling(text.slice(start, end), family);
+  let parts = 0;
+  let part = -1;
+  let i = start;
+  for (; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + (c - 48);
+      if (part > 255) return false;
+    } else if (c === 46 || c === 47) {
+      if (part < 0 || parts === 4) return false;
+      parts++;
+      part = -1;
+      if (c === 47) break;
+    } else {
+      return false;
+    }
+  }
+  if (i >= end) return parts > 0;
+  // A prefix after the slash: 1 to 3 digits, at most 32; a dotted mask takes the careful path.
+  const len = end - i - 1;
+  if (len < 1 || len > 3) return isNetworkSpelling(text.slice(start, end), family);
+  let n = 0;
+  for (let k = i + 1; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 48 || c > 57) return isNetworkSpelling(text.slice(start, end), family);
+    n = n * 10 + (c - 48);
+  }
+  return n <= 32;
+}
+
 export const ADDRESS_CHECK: ValueCheck = {
   long: ['--source', '--src', '--destination', '--dst'],
   ok: isNetworkSpelling,
+  okAt: networkAt,
   expects: (family) =>
     family === 'ipv4'
       ? 'an IPv4 address or network (a.b.c.d, a.b.c.d/prefix)'
@@ -54,24 +94,33 @@ export const MAC_CHECK: ValueCheck = {
 };
 
 const CHECKS: readonly ValueCheck[] = [ADDRESS_CHECK, MAC_CHECK];
+const ADDRESS_ONLY: readonly ValueCheck[] = [ADDRESS_CHECK];
 
 /**
  * The checks whose option `text[start, end)` may be (for the shape cache): `-s`/`-d`, or any
  * abbreviation of a long spelling. Taking too many is safe (it only splits shapes finer).
  */
-export function checksNamedBy(text: string, start: number, end: number): ValueCheck[] | undefined {
+export function checksNamedBy(text: string, start: number, end: number): readonly ValueCheck[] | undefined {
   const len = end - start;
   if (len < 2 || text.charCodeAt(start) !== 45) return undefined;
   let out: ValueCheck[] | undefined;
   if (len === 2) {
     const c = text.charCodeAt(start + 1);
-    if (c === 115 /* s */ || c === 100 /* d */) out = [ADDRESS_CHECK];
-    return out;
+    return c === 115 /* s */ || c === 100 /* d */ ? ADDRESS_ONLY : undefined;
   }
   if (text.charCodeAt(start + 1) !== 45 || len < 3) return undefined;
-  const word = text.slice(start, end);
+  // Only --s…, --d… and --m… can abbreviate a checked option: most words stop here.
+  const third = text.charCodeAt(start + 2);
+  if (third !== 115 /* s */ && third !== 100 /* d */ && third !== 109 /* m */) return undefined;
   for (const check of CHECKS) {
-    if (check.long.some((l) => len <= l.length && l.startsWith(word))) (out ??= []).push(check);
+    if (check.long.some((l) => abbreviates(text, start, len, l))) (out ??= []).push(check);
   }
   return out;
+}
+
+/** Whether text[start, start + len) is `long` or a beginning of it. */
+function abbreviates(text: string, start: number, len: number, long: string): boolean {
+  if (len > long.length) return false;
+  for (let k = 0; k < len; k++) if (text.charCodeAt(start + k) !== long.charCodeAt(k)) return false;
+  return true;
 }

@@ -1,3 +1,4 @@
+import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
 import { detectDockerLayout } from '../../compile/index.js';
 import { dockerClient } from '../docker-client.js';
@@ -89,7 +90,7 @@ async function statusCommand(ctx: CliContext, opts: StatusOpts): Promise<number>
   ctx.output.out(
     `iptables: ${variant.version ?? ''} (${variant.command}); Docker's rules: ${variant.docker}\n`,
   );
-  if (variant.message) ctx.output.out(`${p.change('note')}: ${variant.message}\n`);
+  if (variant.message) ctx.output.out(`${p.change('note')}: ${printable(variant.message)}\n`);
   ctx.output.out(
     `Docker: ${docker.error ? `not reachable (${docker.error})` : `${docker.version ?? '?'}, firewall backend ${docker.firewallBackend ?? 'iptables'}`}\n`,
   );
