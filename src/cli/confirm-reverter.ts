@@ -70,10 +70,9 @@ export async function armReverter(
   stateDir: string,
   applyId: string,
   seconds: number,
-  env: NodeJS.ProcessEnv,
 ): Promise<NonNullable<Pending['reverter']>> {
   const command = revertArgv(stateDir, applyId);
-  if (systemdRuns() && !env.DOCKWALL_NO_SYSTEMD) {
+  if (systemdRuns()) {
     const unit = revertUnitName(applyId);
     const r = await hostRunner().run(systemdRunArgv(unit, seconds, command));
     if (r.code === 0) return { kind: 'systemd', unit };

@@ -164,7 +164,13 @@ export class StateDir {
   }
 
   pending(): Pending | undefined {
-    return this.read<Pending>('pending.json', (p) => typeof p.applyId === 'string' && !!p.deadline);
+    const p = this.read<Pending>('pending.json', (v) => !!v.deadline);
+    if (p && typeof p.applyId !== 'string') {
+      // Left by an older dockwall, whose window ended with its process: nothing restores or needs it.
+      this.dropPending();
+      return undefined;
+    }
+    return p;
   }
 
   writePending(p: Pending): void {

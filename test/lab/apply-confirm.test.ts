@@ -2,30 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labGate, type Lab, type LabHost } from './helpers/index.js';
-import { firewallText, spawnDockwall, type DockwallProcess } from './dockwall-process.js';
+import {
+  applyWithConfirm,
+  firewallText,
+  smallPolicy,
+  spawnDockwall,
+  type DockwallProcess,
+} from './dockwall-process.js';
 
 const gate = await labGate();
-
-/** A small dual-stack policy with a set; `variant` changes a rule in each family and the set's members. */
-function policy(variant: number): string {
-  return [
-    'dockwall: 1',
-    'ipsets:',
-    `  friends: { type: hash:ip, members: [10.0.${variant}.1, 10.0.${variant}.2] }`,
-    'ipv4:',
-    '  filter:',
-    '    INPUT:',
-    '      rules:',
-    `        - web: -p tcp --dport ${8000 + variant} -j ACCEPT`,
-    '        - friends: -m set --match-set friends src -j ACCEPT',
-    'ipv6:',
-    '  filter:',
-    '    INPUT:',
-    '      rules:',
-    `        - web: -p tcp --dport ${8000 + variant} -j ACCEPT`,
-    '',
-  ].join('\n');
-}
 
 const SIGNALS = ['SIGKILL', 'SIGHUP', 'SIGINT', 'SIGTERM'] as const;
 const WINDOW_S = 2;
@@ -38,6 +23,7 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
 
   const dockwall = (args: string[]) => lab.runDockwall(fw, args, { timeoutMs: 120_000 });
   const now = () => firewallText(lab, fw);
+  const confirmApply = (file: string, seconds: number) => applyWithConfirm(lab, fw, file, seconds, stateDir);
   const state = (name: string) => JSON.parse(readFileSync(join(stateDir, name), 'utf8'));
 
   beforeAll(async () => {
@@ -47,7 +33,7 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
     stateDir = join(lab.dir, 'state');
     files = [1, 2, 3].map((v) => {
       const f = join(lab.dir, `p${v}.yaml`);
-      writeFileSync(f, policy(v));
+      writeFileSync(f, smallPolicy(v));
       return f;
     });
     const r = await dockwall(['apply', '-f', files[0]!, '--yes', '--state-dir', stateDir]);
@@ -63,17 +49,7 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
       const sig = SIGNALS[trial % SIGNALS.length]!;
       const before = await now();
       const file = files[1 + (trial % 2)]!;
-      const p = spawnDockwall(lab, fw, [
-        'apply',
-        '-f',
-        file,
-        '--yes',
-        '--confirm',
-        String(WINDOW_S),
-        '--state-dir',
-        stateDir,
-      ]);
-      await p.waitFor('or the previous rules come back');
+      const p = await confirmApply(file, WINDOW_S);
       const deadline = Date.parse(state('pending.json').deadline);
       expect(await now()).not.toBe(before);
       // HUP and INT go to the whole process group (a dropped session, Ctrl-C); -9 and TERM to the apply.
@@ -105,17 +81,7 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
 
   it('`dockwall confirm` after the apply died keeps its rules and says so; a second confirm claims nothing', async () => {
     const before = await now();
-    const p = spawnDockwall(lab, fw, [
-      'apply',
-      '-f',
-      files[1]!,
-      '--yes',
-      '--confirm',
-      '4',
-      '--state-dir',
-      stateDir,
-    ]);
-    await p.waitFor('or the previous rules come back');
+    const p = await confirmApply(files[1]!, 4);
     const applied = await now();
     expect(applied).not.toBe(before);
     process.kill(p.pid, 'SIGKILL');
@@ -139,17 +105,7 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
 
   it('an apply during a confirmation window is refused, saying which apply waits and how to end it', async () => {
     const before = await now();
-    const p = spawnDockwall(lab, fw, [
-      'apply',
-      '-f',
-      files[1]!,
-      '--yes',
-      '--confirm',
-      '3',
-      '--state-dir',
-      stateDir,
-    ]);
-    await p.waitFor('or the previous rules come back');
+    const p = await confirmApply(files[1]!, 3);
     const other = await dockwall(['apply', '-f', files[2]!, '--yes', '--state-dir', stateDir]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(

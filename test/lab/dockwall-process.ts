@@ -86,6 +86,28 @@ export function spawnDockwall(
   };
 }
 
+/** `dockwall apply -f FILE --yes --confirm SECONDS` in the background, once its window is open. */
+export async function applyWithConfirm(
+  lab: Lab,
+  host: LabHost,
+  file: string,
+  seconds: number,
+  stateDir: string,
+): Promise<DockwallProcess> {
+  const p = spawnDockwall(lab, host, [
+    'apply',
+    '-f',
+    file,
+    '--yes',
+    '--confirm',
+    String(seconds),
+    '--state-dir',
+    stateDir,
+  ]);
+  await p.waitFor('or the previous rules come back');
+  return p;
+}
+
 /**
  * The whole firewall of a host as text that compares equal when the rules and sets are the same:
  * iptables-save and ip6tables-save without comments and counters, ipset save with each set's members
@@ -114,4 +136,25 @@ export async function firewallText(lab: Lab, host: LabHost): Promise<string> {
     .map((n) => [bySet.get(n)!.create, ...bySet.get(n)!.adds.sort()].join('\n'))
     .join('\n');
   return `${rules(v4.stdout)}\n${rules(v6.stdout)}\n${ipsets}\n`;
+}
+
+/** A small dual-stack policy with a set; `variant` changes a rule in each family and the set's members. */
+export function smallPolicy(variant: number): string {
+  return [
+    'dockwall: 1',
+    'ipsets:',
+    `  friends: { type: hash:ip, members: [10.0.${variant}.1, 10.0.${variant}.2] }`,
+    'ipv4:',
+    '  filter:',
+    '    INPUT:',
+    '      rules:',
+    `        - web: -p tcp --dport ${8000 + variant} -j ACCEPT`,
+    '        - friends: -m set --match-set friends src -j ACCEPT',
+    'ipv6:',
+    '  filter:',
+    '    INPUT:',
+    '      rules:',
+    `        - web: -p tcp --dport ${8000 + variant} -j ACCEPT`,
+    '',
+  ].join('\n');
 }

@@ -147,7 +147,7 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
         deadline: new Date(Date.now() + confirmSeconds * 1000).toISOString(),
       };
       dir.writePending(pending);
-      pending.reverter = await armReverter(dir.dir, id, confirmSeconds, ctx.env);
+      pending.reverter = await armReverter(dir.dir, id, confirmSeconds);
       dir.writePending(pending);
     }
     const log = (e: ApplyEvent) => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { compileDesired, onlyFamilies, policyFamilies, stateFamilies } from '../../compile/index.js';
 import { EventFollower, readInventory } from '../../docker/index.js';
+import type { FileLock } from '../../host/index.js';
 import type { Diagnostic, DockerInventory, Policy } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
 import { planChanges } from '../../plan/index.js';
@@ -125,9 +126,19 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         once('warn', d.code === 'live.unreadable-rule' ? d.message : diagnosticLine(d));
     const plan = planChanges(state, desired, { families: desired.families });
     if (plan.operations.length === 0 && !stateDir.journal()) return { applied: [], plan };
-    // A repair holds the state lock like an apply (an apply or rollback running now: retry later),
-    // first settles what a dead process left, and stands back while the user decides.
-    const lock = await stateDir.lock(`dockwall watch -f ${opts.file} (repair)`, 0);
+    // A repair holds the state lock like an apply, first settles what a dead process left, and
+    // stands back while the user decides. An apply or rollback holding the lock is no failure (no
+    // back-off): the next check tries again.
+    let lock: FileLock;
+    try {
+      lock = await stateDir.lock(`dockwall watch -f ${opts.file} (repair)`, REPAIR_LOCK_WAIT_S);
+    } catch (e) {
+      if (!(e instanceof CliError) || e.code !== EXIT_LOCKED) throw e;
+      const busy = `repair postponed: ${e.message}`;
+      if (busy !== lastPause) log('info', busy);
+      lastPause = busy;
+      return { applied: [], plan };
+    }
     try {
       for (const m of await settleUnderLock(ctx, stateDir, lock)) log('warn', m);
       const paused = pauseReason();
@@ -266,6 +277,9 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   server?.close();
   return EXIT_OK;
 }
+
+/** How long a repair waits for an apply or rollback holding the state lock before trying later. */
+const REPAIR_LOCK_WAIT_S = 2;
 
 function loadOrThrow(file: string): Policy {
   let text: string;
