@@ -1,5 +1,6 @@
 import type { ChainRef, Family, HostState, Operation, Plan } from '../model/index.js';
 import type { DesiredState } from '../compile/desired-state.js';
+import { describeOperation } from '../plan/describe-op.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
 import { buildRestoreScripts } from './restore-script.js';
 import { mergeReadBack, readBackScope } from './read-back.js';
@@ -200,11 +201,7 @@ export function describe(ops: Operation[]): string {
   return (
     ops
       .slice(0, 5)
-      .map((o) =>
-        'family' in o
-          ? `${o.op} ${o.family} ${o.table} ${o.chain}${'rule' in o ? ` ${o.rule}` : ''}`
-          : `${o.op} ${'name' in o ? o.name : o.set.name}`,
-      )
+      .map((o) => describeOperation(o, true))
       .join('; ') + (ops.length > 5 ? `; and ${ops.length - 5} more` : '')
   );
 }

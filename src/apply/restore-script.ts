@@ -1,5 +1,5 @@
-import type { Family, IpSet, Operation, Plan } from '../model/index.js';
-import { TABLES } from '../model/index.js';
+import type { Family, IpSet, NftOperation, Operation, Plan } from '../model/index.js';
+import { TABLES, iptablesOperations } from '../model/index.js';
 
 /** What `apply` feeds to the kernel: ipset first, then one iptables-restore transaction per family. */
 export interface RestoreScripts {
@@ -29,7 +29,7 @@ export function buildRestoreScripts(plan: Plan): RestoreScripts {
   const after: string[] = [];
   const byTable = new Map<string, string[]>();
 
-  for (const op of plan.operations) {
+  for (const op of iptablesOperations(plan.operations)) {
     switch (op.op) {
       case 'create-set':
         create.push(createLine(op.set.name, op.set), ...op.set.members.map((m) => `add ${op.set.name} ${m}`));
@@ -79,7 +79,7 @@ export function buildRestoreScripts(plan: Plan): RestoreScripts {
 }
 
 function tableLines(
-  op: Exclude<Operation, { op: 'create-set' | 'update-set' | 'replace-set' | 'destroy-set' }>,
+  op: Exclude<Operation, { op: 'create-set' | 'update-set' | 'replace-set' | 'destroy-set' } | NftOperation>,
 ): string[] {
   switch (op.op) {
     case 'create-chain':

@@ -6,3 +6,4 @@ export * from './docker.js';
 export * from './policy.js';
 export * from './plan.js';
 export * from './state.js';
+export * from './nft.js';

@@ -133,6 +133,9 @@ export function summarize(ops: Operation[]): PlanSummary {
   for (const o of ops) {
     if (o.op === 'insert-rule' || o.op === 'create-chain' || o.op === 'create-set') s.add++;
     else if (o.op === 'delete-rule' || o.op === 'delete-chain' || o.op === 'destroy-set') s.remove++;
+    else if (o.op === 'nft-update-set' && o.create) s.add++;
+    else if (/^nft-(create|add)-/.test(o.op)) s.add++;
+    else if (/^nft-delete-/.test(o.op)) s.remove++;
     else s.change++;
   }
   return s;

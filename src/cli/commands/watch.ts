@@ -6,7 +6,7 @@ import { compileDesired } from '../../compile/index.js';
 import { DockerEngineClient, EventFollower, readInventory } from '../../docker/index.js';
 import type { DockerInventory, Policy } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
-import { planChanges } from '../../plan/index.js';
+import { describeOperation, planChanges } from '../../plan/index.js';
 import { loadPolicy } from '../../policy/index.js';
 import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
@@ -118,11 +118,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     log('info', `restored the policy: ${outcome.applied.length} change(s)`, {
       trigger: trigger.kind,
       durationMs,
-      found: outcome.applied.map((o) =>
-        'family' in o
-          ? `${o.op} ${o.family} ${o.table} ${o.chain}${'name' in o && o.name ? ` (${o.name})` : ''}`
-          : `${o.op} ${'name' in o ? o.name : o.set.name}`,
-      ),
+      found: outcome.applied.map((o) => describeOperation(o)),
     });
   });
   reconciler.on('failed', ({ trigger, error, retryInMs }) => {
