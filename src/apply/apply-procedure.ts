@@ -1,4 +1,6 @@
-import type { ChainRef, Family, HostState, Operation, Plan } from '../model/index.js';
+import type { ChainRef, Family, HostState, NftLiveState, Operation, Plan } from '../model/index.js';
+import { isNftOperation } from '../model/index.js';
+import { nftFamiliesOf, nftTransaction } from '../backend/nftables/plan-nft.js';
 import type { DesiredState } from '../compile/desired-state.js';
 import { describeOperation } from '../plan/describe-op.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
@@ -19,11 +21,17 @@ export interface ApplyPorts {
   testIptables(family: Family, script: string): Promise<void>;
   restoreIptables(family: Family, script: string): Promise<void>;
   restoreIpset(script: string): Promise<void>;
+  /** Checks an `nft -f` transaction without committing it (`nft -c -f`); hosts with Docker's nftables backend. */
+  checkNft?(script: string): Promise<void>;
+  /** Commits an `nft -f` transaction (one transaction: all of it or nothing). */
+  loadNft?(script: string): Promise<void>;
+  /** Reads dockwall's own nftables tables of these families (`nft -j list table`, nothing else). */
+  readNft?(families: Family[]): Promise<NftLiveState>;
 }
 
 export type ApplyEvent =
   | { type: 'attempt'; attempt: number; operations: number }
-  | { type: 'step'; what: 'ipset' | 'iptables' | 'ipset-cleanup'; family?: Family }
+  | { type: 'step'; what: 'ipset' | 'iptables' | 'nft' | 'ipset-cleanup'; family?: Family }
   | { type: 'undo'; family: Family; reason: string }
   | { type: 'drift-after-apply'; attempt: number; remaining: Operation[] };
 
@@ -88,7 +96,9 @@ export async function applyDesired(
       (opts.now ?? (() => new Date()))(),
     );
     if (attempt === 1 && opts.saveSnapshot) await opts.saveSnapshot(snap);
-    await executePlan(ports, snap, plan, emit);
+    const nftOps = plan.operations.filter(isNftOperation);
+    const nft = desired.nft && nftOps.length > 0 ? nftTransaction(desired.nft, nftOps) : '';
+    await executePlan(ports, snap, plan, emit, nft);
     last = plan;
     done.push(...plan.operations);
     state = await readBack(ports, state, plan);
@@ -108,11 +118,16 @@ export async function applyDesired(
 async function readBack(ports: ApplyPorts, before: HostState, plan: Plan): Promise<HostState> {
   if (!ports.readChains) return ports.readState();
   const scope = readBackScope(plan);
+  const nftFamilies = nftFamiliesOf(plan.operations.filter(isNftOperation));
+  // dockwall's nftables tables are read back whole: they are small and wholly dockwall's.
+  const nft = nftFamilies.length > 0 && ports.readNft ? ports.readNft(nftFamilies) : undefined;
+  nft?.catch(() => undefined);
   const again =
     scope.reread.length > 0 || scope.sets.length > 0
       ? await ports.readChains(scope.reread, scope.sets)
       : { rulesets: {}, sets: { sets: [] } };
-  return mergeReadBack(before, scope, again);
+  const merged = mergeReadBack(before, scope, again);
+  return nft ? { ...merged, nft: { ...before.nft, ...(await nft) } } : merged;
 }
 
 /** Runs one plan against the host, all or nothing across families. */
@@ -121,7 +136,11 @@ export async function executePlan(
   snap: Snapshot,
   plan: Plan,
   emit: (e: ApplyEvent) => void = () => {},
+  /** The `nft -f` transaction for dockwall's nftables tables, when the plan changes them. */
+  nft = '',
 ): Promise<void> {
+  if (nft && (!ports.checkNft || !ports.loadNft))
+    throw new ApplyError('this host cannot load nftables rules (no nft port); nothing was changed');
   const scripts = buildRestoreScripts(plan);
   const families = Object.keys(scripts.iptables) as Family[];
   const dropCreated = async () => {
@@ -145,7 +164,16 @@ export async function executePlan(
   const single =
     families.length === 1 &&
     (scripts.iptables[families[0]!]!.match(/^\*/gm) ?? []).length === 1 &&
-    !scripts.ipsetCreate;
+    !scripts.ipsetCreate &&
+    !nft;
+  if (nft) {
+    try {
+      await ports.checkNft!(nft);
+    } catch (e) {
+      await dropCreated();
+      throw new ApplyError(`nft refused dockwall's tables, nothing was changed: ${(e as Error).message}`);
+    }
+  }
   for (const f of single ? [] : families) {
     try {
       await ports.testIptables(f, scripts.iptables[f]!);
@@ -181,6 +209,20 @@ export async function executePlan(
       }
       if (done.length === 0) await dropCreated();
       throw new ApplyError(`the ${f} rules were refused by the kernel, nothing was changed: ${reason}`);
+    }
+  }
+  if (nft) {
+    emit({ type: 'step', what: 'nft' });
+    try {
+      await ports.loadNft!(nft);
+    } catch (e) {
+      const reason = (e as Error).message;
+      for (const g of done) {
+        emit({ type: 'undo', family: g, reason });
+        await undoFamily(ports, snap, g);
+      }
+      if (done.length === 0) await dropCreated();
+      throw new ApplyError(`the kernel refused dockwall's nftables tables, nothing was changed: ${reason}`);
     }
   }
   if (scripts.ipsetAfter) {

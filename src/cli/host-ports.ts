@@ -1,9 +1,9 @@
 import type { ApplyPorts } from '../apply/index.js';
 import type { DesiredState } from '../compile/index.js';
-import { restore, restoreOutcome, type Runner } from '../host/index.js';
+import { nftLoad, restore, restoreOutcome, type Runner } from '../host/index.js';
 import type { IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
-import { readLiveChains, readLiveState, type LiveOptions } from './live.js';
+import { readLiveChains, readLiveNft, readLiveState, type LiveOptions } from './live.js';
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
 export function hostApplyPorts(
@@ -26,6 +26,9 @@ export function hostApplyPorts(
       const r = await restore(runner, family, script, { variant });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));
     },
+    checkNft: (script) => nftLoad(runner, script, { check: true }),
+    loadNft: (script) => nftLoad(runner, script),
+    readNft: (families) => readLiveNft(ctx, runner, families),
     async restoreIpset(script) {
       const r = restoreOutcome(await runner.run(['ipset', '-exist', 'restore'], { stdin: script }));
       if (!r.ok) throw new Error(explain(r.message, r.line, script));

@@ -3,7 +3,8 @@ import { compileDesired, type DesiredState } from '../compile/index.js';
 import { planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { readInventoryFile, readPolicy, readStateFiles } from './inputs.js';
-import { readLiveInventory, readLiveState } from './live.js';
+import { hostRunner, liveFirewallBackend, readLiveInventory, readLiveState } from './live.js';
+import { forNftablesBackend, type FirewallBackend } from '../backend/nftables/index.js';
 
 export interface StateOptions {
   file: string;
@@ -19,6 +20,8 @@ export interface Planned {
   plan: Plan;
   inventory?: DockerInventory;
   offline: boolean;
+  /** Docker's firewall backend on the live host (iptables for saved dumps). */
+  backend: FirewallBackend;
 }
 
 /** policy file + (saved dumps | live host) → desired state → plan. */
@@ -29,16 +32,23 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   if (opts.dockerState) inventory = readInventoryFile(ctx, opts.dockerState);
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);
 
-  const desired = compileDesired(policy, inventory ? { inventory } : {});
+  let desired = compileDesired(policy, inventory ? { inventory } : {});
   ctx.collect(desired.diagnostics);
   desired.diagnostics = [];
   ctx.failOnErrors(`${opts.file} cannot be compiled`);
+  const backend = offline ? 'iptables' : await liveFirewallBackend(hostRunner());
+  if (backend === 'nftables') {
+    const split = forNftablesBackend(desired);
+    ctx.collect(split.diagnostics);
+    ctx.failOnErrors(`${opts.file} cannot be applied with Docker's nftables backend`);
+    desired = split.desired;
+  }
 
   const state = offline
     ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? [])
     : await readLiveState(ctx, desired);
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
-  const out: Planned = { policy, state, desired, plan, offline };
+  const out: Planned = { policy, state, desired, plan, offline, backend };
   if (inventory) out.inventory = inventory;
   return out;
 }

@@ -4,6 +4,7 @@ import type {
   DockerInventory,
   Family,
   IpSet,
+  NftTableSpec,
   Policy,
   PolicyRule,
   Rule,
@@ -42,6 +43,11 @@ export interface DesiredState {
   /** Families the policy manages (the planner reads and plans only these). */
   families: Family[];
   diagnostics: Diagnostic[];
+  /**
+   * dockwall's own nftables tables, where Docker runs its nftables backend (set by
+   * `forNftablesBackend`, which then leaves DOCKER-USER and what only it enters out of `chains`).
+   */
+  nft?: { tables: NftTableSpec[]; families: Family[] };
 }
 
 export interface CompileContext {

@@ -182,4 +182,3 @@ export function nftDeleteTableLines(family: Family, name: string): string[] {
   const id = `${nftFamilyOf(family)} ${name}`;
   return [`table ${id}`, `delete table ${id}`];
 }
-

@@ -59,7 +59,8 @@ export function exportNft(source: ExportSource): ExportResult {
   }
   for (const fam of source.families) {
     for (const table of tablesOf(fam)) {
-      const name = source.origin === 'dump' ? table : table === 'filter' ? NFT_TABLE : `${NFT_TABLE}-${table}`;
+      const name =
+        source.origin === 'dump' ? table : table === 'filter' ? NFT_TABLE : `${NFT_TABLE}-${table}`;
       const chains = fam.chains
         .filter((c) => c.table === table)
         .map((c) => chainInput(source, fam, c, diagnostics))

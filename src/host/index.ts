@@ -5,3 +5,4 @@ export * from './iptables-variant.js';
 export * from './ipset-host.js';
 export * from './host-model.js';
 export * from './doctor-facts.js';
+export * from './nft-host.js';

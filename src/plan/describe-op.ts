@@ -11,13 +11,7 @@ export function describeOperation(o: Operation, withRule = false): string {
     return `${o.op} ${where}${'set' in o ? ` set ${o.set}` : ''}`;
   }
   if ('family' in o) {
-    const extra = withRule
-      ? 'rule' in o
-        ? ` ${o.rule}`
-        : ''
-      : 'name' in o && o.name
-        ? ` (${o.name})`
-        : '';
+    const extra = withRule ? ('rule' in o ? ` ${o.rule}` : '') : 'name' in o && o.name ? ` (${o.name})` : '';
     return `${o.op} ${o.family} ${o.table} ${o.chain}${extra}`;
   }
   return `${o.op} ${'name' in o ? o.name : o.set.name}`;

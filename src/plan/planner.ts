@@ -16,6 +16,7 @@ import { isDeletableOwnedChain, isDockerOwnedPolicy, nameFromTag } from '../comp
 import { commentOf, formatRule } from '../parse/index.js';
 import { deleteOp, deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
 import { diffSets } from './set-diff.js';
+import { planNft } from '../backend/nftables/plan-nft.js';
 
 export interface PlanOptions {
   /** Families whose live state is known; others are skipped with a diagnostic. Default: those in state. */
@@ -113,6 +114,8 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
     ...policies,
     ...deletes,
     ...chainDeletes,
+    // dockwall's own nftables tables (Docker's nftables backend), replaced whole when they differ.
+    ...(desired.nft ? planNft(state.nft, desired.nft) : []),
   ];
   return { formatVersion: 1, operations, summary: summarize(operations), diagnostics };
 }

@@ -98,9 +98,7 @@ function linesOf(op: Operation, p: Paint): string[] {
       return [p.remove(`- ${pad(String(op.position))}${op.rule}`) + named(op.name, p)];
     case 'nft-update-set':
       return [
-        op.create
-          ? p.add(`+ create set ${op.set}`)
-          : p.change(`~ set ${op.set} elements`),
+        op.create ? p.add(`+ create set ${op.set}`) : p.change(`~ set ${op.set} elements`),
         ...op.add.map((m) => p.add(`    + ${m}`)),
         ...op.remove.map((m) => p.remove(`    - ${m}`)),
       ];

@@ -13,7 +13,8 @@ import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
-import { chooseVariant, hostRunner, readLiveState } from '../live.js';
+import { chooseVariant, hostRunner, liveFirewallBackend, readLiveState } from '../live.js';
+import { forNftablesBackend } from '../../backend/nftables/index.js';
 import { diagnosticLine } from '../render-diagnostics.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
 import { requirePrivileges } from './apply.js';
@@ -71,6 +72,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   // when the tables hold many other rules. Drift checks use whichever was cheaper last time (the
   // start reads whole tables, the first check reads chains: both are measured early).
   const readMs = { full: Infinity, chains: Infinity };
+  const warned = new Set<string>();
   const reconcile = async (_trigger: Trigger, fullAsked: boolean) => {
     const full = fullAsked || readMs.full <= readMs.chains;
     if (policy.containers.length > 0) {
@@ -81,7 +83,22 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         log('warn', `Docker not reachable, using its last known containers: ${(e as Error).message}`);
       }
     }
-    const desired = compileDesired(policy, inventory ? { inventory } : {});
+    let desired = compileDesired(policy, inventory ? { inventory } : {});
+    // Docker's firewall backend, asked every time: a restarted dockerd may have switched it.
+    if ((await liveFirewallBackend(runner)) === 'nftables') {
+      const split = forNftablesBackend(desired);
+      const errors = split.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0)
+        throw new Error(
+          `the policy cannot be applied with Docker's nftables backend: ${errors.map(diagnosticLine).join('; ')}`,
+        );
+      for (const d of split.diagnostics)
+        if (d.severity === 'warning' && !warned.has(d.code)) {
+          warned.add(d.code);
+          log('warn', diagnosticLine(d));
+        }
+      desired = split.desired;
+    }
     const readStarted = performance.now();
     const state = await readLiveState(ctx, desired, { runner, variant, full });
     const ports = hostApplyPorts(ctx, runner, variant, desired, { full });
