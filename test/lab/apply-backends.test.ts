@@ -149,22 +149,25 @@ describe.skipIf(gate.skip).each(DAEMON_NAMES)('one policy on %s', (daemon) => {
     it('after a dockerd restart watch reconciles at once and the policy is whole; Docker untouched', async () => {
       const from = watch.lines.length;
       await s.dockerd.restart();
+      const answered = Date.now();
       const ms = await pollUntil('policy whole after the restart', whole, {
         timeoutMs: 5_000,
         everyMs: 100,
       }).catch((e: Error) => {
         throw new Error(`${e.message}\n${watch.dump()}`);
       });
-      // A figure, not an assertion (timings are for benchmarks): each check is a whole dockwall run.
-      console.log(
-        `${daemon}: policy whole ${ms} ms after dockerd answered (${seen.slice(-1)[0]?.slice(0, 24)})`,
-      );
       expect(seen.length).toBeGreaterThan(0);
       const reconnect = await watch.waitForLine((l) => l.msg === 'Docker is back: reconciling at once', {
         from,
         timeoutMs: 5_000,
       });
-      expect(reconnect).toBeDefined();
+      // Figures, not assertions (timings are for benchmarks): when watch saw Docker back and, where
+      // dockerd's restart broke the policy (iptables), when it had restored it, after dockerd answered.
+      const restored = watch.lines.slice(from).find((l) => l.msg.startsWith('restored the policy'));
+      const after = (l: { time?: string } | undefined) => (l?.time ? Date.parse(l.time) - answered : 'n/a');
+      console.log(
+        `${daemon}: watch reconnected ${after(reconnect)} ms and restored ${restored ? after(restored) : '(nothing to restore)'} ms after dockerd answered; a dockwall plan said whole after ${ms} ms`,
+      );
       await pollUntil('web and client running again', running, { timeoutMs: 20_000, everyMs: 200 });
       const docker = await s.dockerFirewall();
       await new Promise((r) => setTimeout(r, 1_200));
@@ -172,7 +175,7 @@ describe.skipIf(gate.skip).each(DAEMON_NAMES)('one policy on %s', (daemon) => {
       expect(await s.outcomes()).toEqual(NATIVE_OUTCOMES);
     });
 
-    it.runIf(nft)('restores drift in its own table (a flushed forward chain) within a second', async () => {
+    it.runIf(nft)('restores drift in its own table (a flushed forward chain)', async () => {
       const from = watch.lines.length;
       watch.signal('SIGSTOP');
       try {
