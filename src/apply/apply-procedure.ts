@@ -166,7 +166,9 @@ export async function executePlan(
     (scripts.iptables[families[0]!]!.match(/^\*/gm) ?? []).length === 1 &&
     !scripts.ipsetCreate &&
     !nft;
-  if (nft) {
+  // The nft file is one transaction by itself: checked apart only when something else changes too.
+  const nftAlone = families.length === 0 && !scripts.ipsetCreate && !scripts.ipsetSwap;
+  if (nft && !nftAlone) {
     try {
       await ports.checkNft!(nft);
     } catch (e) {
