@@ -11,6 +11,8 @@ export interface StateOptions {
   state?: string[];
   ipsetState?: string[];
   dockerState?: string;
+  /** Read no live state even when `state` is empty (the dumps given were all nftables rule sets). */
+  offline?: boolean;
 }
 
 export interface Planned {
@@ -27,7 +29,7 @@ export interface Planned {
 /** policy file + (saved dumps | live host) → desired state → plan. */
 export async function planFromOptions(ctx: CliContext, opts: StateOptions): Promise<Planned> {
   const policy = readPolicy(ctx, opts.file);
-  const offline = (opts.state?.length ?? 0) > 0;
+  const offline = opts.offline ?? (opts.state?.length ?? 0) > 0;
   let inventory: DockerInventory | undefined;
   if (opts.dockerState) inventory = readInventoryFile(ctx, opts.dockerState);
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);

@@ -1,12 +1,14 @@
 import { compileDesired } from '../compile/index.js';
 import { readAllSets, readAllTables, readHostModel } from '../host/index.js';
-import type { DockerInventory, Family, HostModel, HostState, Ruleset } from '../model/index.js';
+import type { DockerInventory, Family, HostModel, HostState, NftRuleset, Ruleset } from '../model/index.js';
 import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
 import { applyPlanToState, planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
 import { readInventoryFile, readPolicy, readStateFiles, readText } from './inputs.js';
 import { chooseVariant, hostRunner, readLiveInventory } from './live.js';
+import { readLiveNft, splitStateFiles } from './nft-inputs.js';
+import { reportBackend, type BackendReport } from '../proof/backend.js';
 
 export interface ProofOptions {
   state?: string[];
@@ -23,18 +25,30 @@ export interface ProofInputs {
   host: HostModel;
   docker?: DockerInventory;
   offline: boolean;
+  /** The nftables rule set (saved `nft -j list ruleset`, or the live one). */
+  nft?: NftRuleset;
+  /** Docker's firewall backend and how it was learnt. */
+  backend: BackendReport;
 }
 
 /**
  * The rule sets, sets, host model and Docker inventory that trace/audit reason about: saved dumps or
- * the whole live host (every table: the walk needs raw, mangle and nat too), optionally with a
- * policy's planned changes applied first.
+ * the whole live host (every table: the walk needs raw, mangle and nat too; and the nftables rule
+ * set when there are tables beyond iptables-nft's, as with Docker 29's nftables backend),
+ * optionally with a policy's planned changes applied first.
  */
 export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Promise<ProofInputs> {
   const offline = (opts.state?.length ?? 0) > 0;
   let state: HostState;
-  if (offline) state = readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []);
-  else state = await readWholeHost(ctx);
+  let nft: NftRuleset | undefined;
+  if (offline) {
+    const split = splitStateFiles(ctx, opts.state ?? []);
+    nft = split.nft;
+    state = readStateFiles(ctx, split.iptables, opts.ipsetState ?? []);
+  } else {
+    state = await readWholeHost(ctx);
+    nft = await readLiveNft(ctx);
+  }
 
   const policy = opts.file ? readPolicy(ctx, opts.file) : undefined;
   let docker: DockerInventory | undefined;
@@ -61,8 +75,11 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
     throw new CliError(
       'offline, the host is unknown: give -f POLICY with a host: block, or --host-model JSON',
     );
-  const out: ProofInputs = { state, host, offline };
+  const backend = reportBackend(state.rulesets, nft, docker);
+  ctx.collect(backend.diagnostics);
+  const out: ProofInputs = { state, host, offline, backend: backend.report };
   if (docker) out.docker = docker;
+  if (nft) out.nft = nft;
   return out;
 }
 

@@ -4,7 +4,7 @@ import type {
   Family,
   IpSet,
   NftChainSpec,
-  NftHook,
+  NftHookSpec,
   NftRuleSpec,
   NftSetSpec,
   NftTableSpec,
@@ -24,7 +24,7 @@ import { Untranslatable, nftName, nftString } from './nft-words.js';
 export interface NftChainInput {
   /** The name in nft (a base chain may be named apart from the iptables chain it comes from). */
   name: string;
-  hook?: NftHook;
+  hook?: NftHookSpec;
   rules: ExportRule[];
   /** How diagnostics name a rule of this chain (`ipv4 filter INPUT rule "ssh"`). */
   where(rule: ExportRule): string;
@@ -147,7 +147,7 @@ export function nftRuleLine(r: NftRuleSpec): string {
   return r.comment ? `${r.body} comment ${nftString(r.comment)}` : r.body;
 }
 
-export function hookText(h: NftHook): string {
+export function hookText(h: NftHookSpec): string {
   return `type ${h.type} hook ${h.hook} priority ${h.priority}; policy ${h.policy};`;
 }
 

@@ -1,6 +1,14 @@
 import type { Family } from '../model/index.js';
 import { nftFamilyOf } from '../model/index.js';
-import type { Runner } from './runner.js';
+import { HostCommandError, type Runner } from './runner.js';
+
+/** `nft -j list ruleset`: every table of every family, as JSON text. */
+export async function readNftRulesetJson(runner: Runner): Promise<string> {
+  const argv = ['nft', '-j', 'list', 'ruleset'];
+  const res = await runner.run(argv);
+  if (res.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], res);
+  return res.stdout;
+}
 
 /**
  * nft as dockwall uses it: one `nft -f` transaction for its own tables (checked first with `-c`),

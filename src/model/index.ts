@@ -7,3 +7,4 @@ export * from './policy.js';
 export * from './plan.js';
 export * from './state.js';
 export * from './nft.js';
+export * from './nft-table.js';

@@ -1,87 +1,91 @@
 import type { SourcePos } from './diagnostic.js';
-import type { Family } from './ruleset.js';
 
 /**
- * dockwall's own nftables tables, used where Docker runs its nftables backend (Docker 29+,
- * `--firewall-backend=nftables`): `table ip dockwall` and `table ip6 dockwall`, owned wholly by
- * dockwall and replaced whole in one `nft -f` transaction. Docker's `ip/ip6 docker-bridges` tables
- * are never named.
+ * An nftables rule set as `nft -j list ruleset` prints it: tables of every family with their
+ * chains, rules, sets and maps. Expressions are kept as the JSON nft printed (libnftables-json(5)),
+ * each with its position, so the simulator can interpret what it models and name what it does not.
  */
-export const NFT_TABLE = 'dockwall';
 
-export type NftFamily = 'ip' | 'ip6';
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';
+export const NFT_FAMILIES: readonly NftFamily[] = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
 
-export function nftFamilyOf(family: Family): NftFamily {
-  return family === 'ipv4' ? 'ip' : 'ip6';
-}
+export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress' | 'egress';
 
-/** A base chain's hook: `type filter hook forward priority -10; policy accept;`. */
-export interface NftHook {
+/** A base chain's registration: the hook it is attached to, at which priority, and its policy. */
+export interface NftBaseChain {
+  /** `filter`, `nat` or `route`. */
   type: string;
-  hook: string;
-  priority: number;
+  hook: NftHook | string;
+  prio: number;
   policy: 'accept' | 'drop';
+  dev?: string;
 }
 
-/** One rule as dockwall writes it: the body, and the comment that identifies it (`dockwall:NAME #digest`). */
-export interface NftRuleSpec {
-  body: string;
-  comment: string;
-  /** The policy's rule name. */
-  name?: string;
+/** One statement or match of a rule, as nft printed it: `{"match": {…}}` is `{kind: 'match', …}`. */
+export interface NftExpr {
+  kind: string;
+  /** The JSON value under `kind`. */
+  value: unknown;
+  pos: SourcePos;
+}
+
+export interface NftRule {
+  handle?: number;
+  comment?: string;
+  expr: NftExpr[];
+  pos: SourcePos;
+}
+
+export interface NftChain {
+  name: string;
+  handle?: number;
+  base?: NftBaseChain;
+  rules: NftRule[];
+  pos: SourcePos;
+}
+
+/** A set or map element: the key (a value, prefix, range or concatenation) and, in a map, its data. */
+export interface NftElement {
+  key: unknown;
+  data?: unknown;
   pos?: SourcePos;
 }
 
-export interface NftChainSpec {
+export interface NftSet {
   name: string;
-  hook?: NftHook;
-  rules: NftRuleSpec[];
+  /** `set`, `map` (data of `map` type) or `vmap` (data: verdicts). */
+  kind: 'set' | 'map' | 'vmap';
+  /** Key type; several for a concatenation (`ipv4_addr . inet_service`). */
+  type: string[];
+  /** Data type of a map (`verdict`, `ipv4_addr`, …). */
+  map?: string;
+  flags: string[];
+  elements: NftElement[];
+  pos: SourcePos;
 }
 
-export interface NftSetSpec {
+export interface NftTable {
+  family: NftFamily;
   name: string;
-  type: 'ipv4_addr' | 'ipv6_addr';
-  interval: boolean;
-  /** Elements as written (`10.0.0.0/8`, `192.0.2.1`), with an element comment when the member has one. */
-  elements: Array<{ element: string; comment?: string }>;
+  handle?: number;
+  chains: NftChain[];
+  sets: NftSet[];
+  pos: SourcePos;
 }
 
-/** One of dockwall's tables as it must be. */
-export interface NftTableSpec {
-  family: Family;
-  name: string;
-  sets: NftSetSpec[];
-  chains: NftChainSpec[];
+export interface NftRuleset {
+  tables: NftTable[];
+  /** nft's version from the metainfo object, when printed. */
+  version?: string;
 }
 
-/** A rule as read back from `nft -j list table`: what identifies it and its verdict. */
-export interface NftLiveRule {
-  handle: number;
-  comment?: string;
-  /** The rule's last statement (`accept`, `drop`, `jump NAME`, …), as far as the reader tells it. */
-  verdict?: string;
+/** `ip docker-bridges`: the key nft prints for a table. */
+export function nftTableKey(t: Pick<NftTable, 'family' | 'name'>): string {
+  return `${t.family} ${t.name}`;
 }
 
-export interface NftLiveChain {
-  name: string;
-  hook?: NftHook;
-  rules: NftLiveRule[];
-}
+/** Docker 29's tables under `--firewall-backend=nftables`. */
+export const DOCKER_NFT_TABLE = 'docker-bridges';
 
-export interface NftLiveSet {
-  name: string;
-  type: string;
-  /** Elements as `nft -j` gives them, in text (`10.0.0.0/8`, `10.0.0.1-10.0.0.9`, `192.0.2.1`). */
-  elements: string[];
-}
-
-/** One of dockwall's tables as `nft -j list table` shows it. */
-export interface NftLiveTable {
-  family: Family;
-  name: string;
-  chains: NftLiveChain[];
-  sets: NftLiveSet[];
-}
-
-/** What was read of dockwall's nftables tables: per family the table, or null when it does not exist. */
-export type NftLiveState = Partial<Record<Family, NftLiveTable | null>>;
+/** Tables iptables-nft keeps its iptables tables in (`ip filter`, `ip6 nat`, …). */
+export const IPTABLES_NFT_TABLES: readonly string[] = ['filter', 'nat', 'mangle', 'raw', 'security'];

@@ -1,5 +1,5 @@
 import type { IpSetState } from './ipset.js';
-import type { NftLiveState } from './nft.js';
+import type { NftLiveState } from './nft-table.js';
 import type { Family, Ruleset } from './ruleset.js';
 
 /**

@@ -34,3 +34,5 @@ export {
   type Network,
 } from './address.js';
 export { canonicalPortRange, parsePort, protocolName, protocolNumber, canonicalIcmpType } from './names.js';
+export { parseNftJson, looksLikeNftJson, type NftJsonOptions } from './nft-json.js';
+export { parseJsonWithPositions, type JsonParse, type JsonLocation } from './json-positions.js';

@@ -1,4 +1,11 @@
-import type { Diagnostic, DockerInventory, Expectation, HostModel, HostState } from '../model/index.js';
+import type {
+  Diagnostic,
+  DockerInventory,
+  Expectation,
+  HostModel,
+  HostState,
+  NftRuleset,
+} from '../model/index.js';
 import { diag } from '../model/index.js';
 import { createSimulator, describeDecision, packetFromExpectation, type Trace } from '../sim/index.js';
 
@@ -24,12 +31,14 @@ export function checkExpectations(
   state: HostState,
   host: HostModel,
   docker?: DockerInventory,
+  nft?: NftRuleset,
 ): { results: ExpectationResult[]; diagnostics: Diagnostic[] } {
   const sim = createSimulator({
     rulesets: state.rulesets,
     sets: state.sets,
     host,
     ...(docker ? { docker } : {}),
+    ...(nft ? { nft } : {}),
   });
   const results: ExpectationResult[] = [];
   const diagnostics: Diagnostic[] = [];

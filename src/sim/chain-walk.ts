@@ -153,7 +153,7 @@ export class ChainWalker {
     }
     const m = n === S.count ? t : t.fork(S.splitOff(data.union));
     m.lastAccept = decisions[0];
-    if (run.rules[0]!.table === 'filter') m.filterAccept = m.lastAccept;
+    if (run.rules[0]!.table === 'filter' || run.rules[0]!.filter) m.filterAccept = m.lastAccept;
     if (decisions.length > 1) m.decisions = decisions;
     accepted.push(m);
     return m === t;
@@ -258,7 +258,7 @@ export class ChainWalker {
           case 'accept':
             if (t.path) t.path.push(this.step(r, depth, true, 'ACCEPT'));
             t.lastAccept = ruleDecision(r);
-            if (r.table === 'filter') t.filterAccept = t.lastAccept;
+            if (r.table === 'filter' || r.filter) t.filterAccept = t.lastAccept;
             accepted.push(t);
             break;
           case 'drop':

@@ -1,5 +1,7 @@
 import type { IpSetState, IpSet } from '../model/ipset.js';
+import type { NftRuleset } from '../model/nft.js';
 import type { Family, Ruleset } from '../model/ruleset.js';
+import { compileNftInto } from './nft-compile.js';
 import { formatRuleText } from './format-rule.js';
 import { compileMatches } from './matches.js';
 import type { HostIndex } from './routing.js';
@@ -17,6 +19,7 @@ export function compileFamily(
   ruleset: Ruleset | undefined,
   host: HostIndex,
   sets: Map<string, IpSet> | undefined,
+  nft?: NftRuleset,
 ): CompiledFamily {
   const out: CompiledFamily = {
     family,
@@ -25,7 +28,18 @@ export function compileFamily(
     runCount: 0,
     present: ruleset !== undefined,
   };
-  if (!ruleset) return out;
+  if (ruleset) addIptables(out, family, ruleset, host, sets);
+  if (nft) compileNftInto(out, nft, host, ruleset);
+  return out;
+}
+
+function addIptables(
+  out: CompiledFamily,
+  family: Family,
+  ruleset: Ruleset,
+  host: HostIndex,
+  sets: Map<string, IpSet> | undefined,
+): void {
   for (const table of ruleset.tables) {
     for (const chain of table.chains) {
       out.chains.set(chainKey(table.name, chain.name), {
@@ -67,7 +81,6 @@ export function compileFamily(
       findRuns(cc, out);
     }
   }
-  return out;
 }
 
 /** What a rule does apart from its `-s`, when it can be part of a run; undefined otherwise. */

@@ -139,6 +139,8 @@ export function collectDestinations(
   rulesets: { ipv4?: Ruleset; ipv6?: Ruleset },
   docker: DockerInventory | undefined,
   listening: ListeningPort[],
+  /** Families that have rules elsewhere (an nftables rule set). */
+  moreFamilies: readonly Family[] = [],
 ): MatrixDestination[] {
   const seen = new Set<string>();
   const out: MatrixDestination[] = [];
@@ -150,7 +152,7 @@ export function collectDestinations(
   };
   if (docker) dockerDestinations(docker).forEach(add);
   for (const rs of [rulesets.ipv4, rulesets.ipv6]) if (rs) natDestinations(rs).forEach(add);
-  const families = (['ipv4', 'ipv6'] as const).filter((f) => rulesets[f]);
+  const families = (['ipv4', 'ipv6'] as const).filter((f) => rulesets[f] || moreFamilies.includes(f));
   listeningDestinations(listening, families.length ? families : ['ipv4']).forEach(add);
   return out;
 }

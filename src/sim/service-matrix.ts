@@ -308,12 +308,15 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
   const host = buildHostIndex(input.host, input.docker);
   const sets = setMap(input.sets);
   const ifaces = input.interfaces ?? externalInterfaces(host);
-  const destinations = collectDestinations(input.rulesets, input.docker, input.listening ?? []);
+  const nftFamilies = (['ipv4', 'ipv6'] as const).filter((f) =>
+    input.nft?.tables.some((t) => t.family === 'inet' || t.family === (f === 'ipv4' ? 'ip' : 'ip6')),
+  );
+  const destinations = collectDestinations(input.rulesets, input.docker, input.listening ?? [], nftFamilies);
   const ctxs = new Map<Family, FamilyCtx>();
   const ctxFor = (family: Family): FamilyCtx => {
     let c = ctxs.get(family);
     if (!c) {
-      const fam = compileFamily(family, input.rulesets[family], host, sets);
+      const fam = compileFamily(family, input.rulesets[family], host, sets, input.nft);
       const space = buildClassSpace(fam, host);
       c = {
         fam,

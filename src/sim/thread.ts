@@ -175,7 +175,10 @@ export interface CompiledRule {
   /** Position in `CompiledFamily.rules`. */
   id: number;
   family: Family;
-  table: TableName;
+  /** An iptables table, or an nftables table as `ip docker-bridges`. */
+  table: SimTable;
+  /** An accept here is the filter decision (nftables rules reached from a filter hook). */
+  filter?: boolean;
   chain: string;
   /** 1-based. */
   index: number;
@@ -205,7 +208,7 @@ export interface RuleRun {
 }
 
 export interface CompiledChain {
-  table: TableName;
+  table: SimTable;
   name: string;
   policy: ChainPolicy | null;
   rules: CompiledRule[];
@@ -219,6 +222,25 @@ export interface CompiledFamily {
   rules: CompiledRule[];
   runCount: number;
   present: boolean;
+  /** nftables base chains by hook, in priority order (absent without an nftables rule set). */
+  nft?: Map<Hook, NftBase[]>;
+  /** nftables tables walked from iptables-save instead, and base chains the walk does not model. */
+  nftNotes?: { viaIptables: string[]; unmodelled: string[] };
+}
+
+/** An iptables table name, or an nftables table as `FAMILY NAME`. */
+export type SimTable = TableName | `${string} ${string}`;
+
+/** An nftables base chain: where it hooks in, at which priority, of which type. */
+export interface NftBase {
+  chain: CompiledChain;
+  hook: Hook;
+  prio: number;
+  /** `filter`, `nat` or `route`. */
+  type: string;
+  policy: ChainPolicy;
+  /** Table and chain as nft names them, for the trace. */
+  table: SimTable;
 }
 
 export function chainKey(table: TableName, chain: string): string {

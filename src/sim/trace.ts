@@ -22,7 +22,7 @@ export function createSimulator(input: SimInput): Simulator {
   const compiled = (family: Family): CompiledFamily => {
     let c = cache.get(family);
     if (!c) {
-      c = compileFamily(family, input.rulesets[family], host, sets);
+      c = compileFamily(family, input.rulesets[family], host, sets, input.nft);
       cache.set(family, c);
     }
     return c;

@@ -2,12 +2,16 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import type { DockerInventory } from '../model/docker.js';
 import type { HostModel } from '../model/host.js';
 import type { IpSetState } from '../model/ipset.js';
-import type { ChainPolicy, Family, Ruleset, TableName } from '../model/ruleset.js';
+import type { ChainPolicy, Family, Ruleset } from '../model/ruleset.js';
+import type { NftRuleset } from '../model/nft.js';
 import type { Packet } from './packet.js';
+import type { SimTable } from './thread.js';
 
 /** What the simulator needs: the live (or planned) rule sets, ipset contents and the host's network. */
 export interface SimInput {
   rulesets: { ipv4?: Ruleset; ipv6?: Ruleset };
+  /** The nftables rule set (`nft -j list ruleset`), walked beside the iptables rules by hook priority. */
+  nft?: NftRuleset;
   sets?: IpSetState;
   host: HostModel;
   docker?: DockerInventory;
@@ -20,21 +24,21 @@ export type DecidedBy =
   | {
       kind: 'rule';
       family: Family;
-      table: TableName;
+      table: SimTable;
       chain: string;
       index: number;
       rule: string;
       line?: number;
     }
-  | { kind: 'policy'; family: Family; table: TableName; policy: string; action: ChainPolicy }
+  | { kind: 'policy'; family: Family; table: SimTable; policy: string; action: ChainPolicy }
   | { kind: 'kernel'; reason: string };
 
 export type PathStep =
   /** The walk enters a built-in chain (a netfilter hook of one table). */
-  | { kind: 'hook'; table: TableName; chain: string; note?: string }
+  | { kind: 'hook'; table: SimTable; chain: string; note?: string }
   | {
       kind: 'rule';
-      table: TableName;
+      table: SimTable;
       chain: string;
       index: number;
       rule: string;
@@ -48,7 +52,7 @@ export type PathStep =
       /** Set when the simulator cannot tell whether the rule matches. */
       unknown?: string;
     }
-  | { kind: 'policy'; table: TableName; chain: string; action: ChainPolicy }
+  | { kind: 'policy'; table: SimTable; chain: string; action: ChainPolicy }
   /** Routing, martian checks and other kernel steps between the hooks. */
   | { kind: 'event'; note: string };
 
@@ -59,7 +63,7 @@ export interface Rewrite {
   /** `address:port` (or address) before and after. */
   from: string;
   to: string;
-  table: TableName;
+  table: SimTable;
   chain: string;
   index: number;
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { renderAuditHtml } from '../../audit-html/index.js';
 import { audit, renderAudit, type AuditReport, type ListeningPort } from '../../sim/index.js';
+import { describeBackend } from '../../proof/backend.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
@@ -72,7 +73,11 @@ export function registerAudit(program: Command, run: Run): void {
   program
     .command('audit')
     .description('which sources can reach each published container port and listening host port')
-    .option('--state <dump>', 'audit a saved dump instead of the live host (repeatable)', collectRepeatable)
+    .option(
+      '--state <dump>',
+      'audit a saved dump instead of the live host (repeatable; iptables-save, or `nft -j list ruleset` JSON)',
+      collectRepeatable,
+    )
     .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
     .option('-f, --file <policy>', 'audit the rules this policy would produce (and use its host: block)')
     .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
@@ -101,16 +106,17 @@ export function registerAudit(program: Command, run: Run): void {
           sets: inputs.state.sets,
           host: inputs.host,
           ...(inputs.docker ? { docker: inputs.docker } : {}),
+          ...(inputs.nft ? { nft: inputs.nft } : {}),
           listening,
           ...(opts.interface ? { interfaces: opts.interface } : {}),
         });
         if (opts.html) writeHtml(ctx, opts, report, inputs.state.rulesets, inputs.offline);
         if (opts.json) {
-          ctx.output.out(JSON.stringify(report, null, 2) + '\n');
+          ctx.output.out(JSON.stringify({ ...report, backend: inputs.backend }, null, 2) + '\n');
           return EXIT_OK;
         }
         ctx.flushDiagnostics('warning');
-        ctx.output.out(renderAudit(report).join('\n') + '\n');
+        ctx.output.out([describeBackend(inputs.backend), ...renderAudit(report)].join('\n') + '\n');
         return EXIT_OK;
       }),
     );

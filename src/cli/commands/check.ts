@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { readHostModel } from '../../host/index.js';
-import type { HostModel } from '../../model/index.js';
+import type { HostModel, NftRuleset } from '../../model/index.js';
 import { diag } from '../../model/index.js';
 import { applyPlanToState } from '../../plan/index.js';
 import { checkExpectations, describeExpectation, type ExpectationResult } from '../../proof/expectations.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
+import { describeBackend, reportBackend } from '../../proof/backend.js';
 import { hostRunner } from '../live.js';
+import { readLiveNft, splitStateFiles } from '../nft-inputs.js';
 import { planFromOptions, type Planned } from '../pipeline.js';
 import type { Run } from './index.js';
 
@@ -18,7 +20,7 @@ import type { Run } from './index.js';
 export async function runExpectations(
   ctx: CliContext,
   planned: Planned,
-  opts: { fatal: boolean },
+  opts: { fatal: boolean; nft?: NftRuleset },
 ): Promise<ExpectationResult[]> {
   const exps = planned.policy.expectations;
   if (exps.length === 0) return [];
@@ -35,7 +37,7 @@ export async function runExpectations(
     return [];
   }
   const after = applyPlanToState(planned.state, planned.plan);
-  const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory);
+  const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory, opts.nft);
   ctx.collect(diagnostics);
   if (opts.fatal) ctx.failOnErrors('an expectation failed (use --no-check to proceed anyway)');
   return results;
@@ -65,14 +67,20 @@ export function registerCheck(program: Command, run: Run): void {
         json?: boolean;
       }) =>
         run(async (ctx) => {
-          const planned = await planFromOptions(ctx, opts);
-          const results = await runExpectations(ctx, planned, { fatal: false });
+          const split = opts.state ? splitStateFiles(ctx, opts.state) : { iptables: [] };
+          const offline = (opts.state?.length ?? 0) > 0;
+          const planned = await planFromOptions(ctx, { ...opts, state: split.iptables, offline });
+          const nft = offline ? split.nft : await readLiveNft(ctx);
+          const backend = reportBackend(planned.state.rulesets, nft, planned.inventory);
+          ctx.collect(backend.diagnostics);
+          const results = await runExpectations(ctx, planned, { fatal: false, ...(nft ? { nft } : {}) });
           const failed = results.filter((r) => !r.ok);
           if (opts.json) {
             ctx.output.out(
               JSON.stringify(
                 {
                   passed: failed.length === 0,
+                  backend: backend.report,
                   results: results.map((r) => ({
                     expectation: r.expectation,
                     ok: r.ok,
@@ -92,6 +100,7 @@ export function registerCheck(program: Command, run: Run): void {
           if (results.length === 0)
             throw new CliError(`${opts.file} has no expectations that could be checked`);
           const p = ctx.output.paint;
+          ctx.output.out(`${describeBackend(backend.report)}\n`);
           for (const r of results) {
             ctx.output.out(
               `${r.ok ? p.add('✓') : p.remove('✗')} ${describeExpectation(r.expectation)}: ${r.trace.verdict}${r.ok ? '' : ` (wanted ${r.expectation.verdict})`}\n`,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createSimulator, renderTrace, type Packet, type PacketState } from '../../sim/index.js';
+import { describeBackend } from '../../proof/backend.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
@@ -50,7 +51,7 @@ export function registerTrace(program: Command, run: Run): void {
     .option('--ct-state <state>', 'conntrack state: NEW, ESTABLISHED, RELATED or INVALID', 'NEW')
     .option(
       '--state <dump>',
-      'trace through a saved dump instead of the live host (repeatable)',
+      'trace through a saved dump instead of the live host (repeatable; iptables-save, or `nft -j list ruleset` JSON)',
       collectRepeatable,
     )
     .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
@@ -86,14 +87,15 @@ export function registerTrace(program: Command, run: Run): void {
           sets: inputs.state.sets,
           host: inputs.host,
           ...(inputs.docker ? { docker: inputs.docker } : {}),
+          ...(inputs.nft ? { nft: inputs.nft } : {}),
         }).simulate(packet);
         if (opts.json) {
-          ctx.output.out(JSON.stringify(trace, null, 2) + '\n');
+          ctx.output.out(JSON.stringify({ ...trace, backend: inputs.backend }, null, 2) + '\n');
           return EXIT_OK;
         }
         ctx.flushDiagnostics('warning');
         const p = ctx.output.paint;
-        const lines = renderTrace(trace, { all: !!opts.all });
+        const lines = [describeBackend(inputs.backend), ...renderTrace(trace, { all: !!opts.all })];
         const paintVerdict = (l: string) =>
           l
             .replace(/\b(accept|ACCEPT)\b/g, p.add('$1'))
