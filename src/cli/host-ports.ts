@@ -3,7 +3,7 @@ import type { DesiredState } from '../compile/index.js';
 import { nftLoad, restore, restoreOutcome, type Runner } from '../host/index.js';
 import type { IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
-import { readLiveChains, readLiveNft, readLiveState, type LiveOptions } from './live.js';
+import { readLiveChains, readDockwallNftTables, readLiveState, type LiveOptions } from './live.js';
 
 /** The apply procedure's view of the real host: reads through the runner, writes with *-restore. */
 export function hostApplyPorts(
@@ -28,7 +28,7 @@ export function hostApplyPorts(
     },
     checkNft: (script) => nftLoad(runner, script, { check: true }),
     loadNft: (script) => nftLoad(runner, script),
-    readNft: (families) => readLiveNft(ctx, runner, families),
+    readNft: (families) => readDockwallNftTables(ctx, runner, families),
     async restoreIpset(script) {
       const r = restoreOutcome(await runner.run(['ipset', '-exist', 'restore'], { stdin: script }));
       if (!r.ok) throw new Error(explain(r.message, r.line, script));

@@ -88,7 +88,7 @@ export async function readLiveState(
     return p;
   };
   const jobs: Array<{ family: Family; table: TableName; fetch: Promise<TableFetch> }> = [];
-  const nftRead = desired.nft ? readLiveNft(ctx, runner, desired.nft.families) : undefined;
+  const nftRead = desired.nft ? readDockwallNftTables(ctx, runner, desired.nft.families) : undefined;
   nftRead?.catch(() => undefined);
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
@@ -129,7 +129,7 @@ export async function readLiveState(
 }
 
 /** dockwall's own nftables tables of these families (`nft -j list table`, one process each). */
-export async function readLiveNft(
+export async function readDockwallNftTables(
   ctx: CliContext,
   runner: Runner,
   families: readonly Family[],
