@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +11,7 @@ import { compileDesired } from '../src/compile/index.js';
 import { createRunner } from '../src/host/index.js';
 import { loadPolicy } from '../src/policy/index.js';
 import { fmt, type Row } from './timing.js';
+import { benchNetns, median, time, timeAsync } from './bench-netns.js';
 
 /**
  * The nftables writer (Docker's nftables backend): applying N rules that a policy puts in
@@ -21,35 +21,14 @@ import { fmt, type Row } from './timing.js';
  * `table ip docker-bridges` (what makes dockwall see Docker's nftables backend); no dockerd.
  */
 
-const NS = `dwnftbench${process.pid}`;
+const ns = benchNetns('dwnftbench');
+const inNs = ns.inNs;
 const RUNS = 5;
 const BUNDLE = resolve(fileURLToPath(import.meta.url), '../../dist/dockwall.cjs');
-const sh = (argv: string[], input?: string) =>
-  execFileSync(argv[0]!, argv.slice(1), {
-    input,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    maxBuffer: 1 << 28,
-  }).toString();
-const inNs = (argv: string[], input?: string) => sh(['ip', 'netns', 'exec', NS, ...argv], input);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const time = (fn: () => unknown) => {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
-const timeAsync = async (fn: () => Promise<unknown>) => {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
 
+/** A fresh namespace with an empty `table ip docker-bridges`: what makes dockwall see Docker's nftables backend. */
 function freshNs(): void {
-  try {
-    sh(['ip', 'netns', 'del', NS]);
-  } catch {
-    /* not there */
-  }
-  sh(['ip', 'netns', 'add', NS]);
+  ns.fresh();
   inNs(
     ['nft', '-f', '-'],
     'table ip docker-bridges {\n\tchain filter-FORWARD {\n\t\ttype filter hook forward priority filter; policy accept;\n\t}\n}\n',
@@ -100,7 +79,7 @@ export async function nftBench(n = 1000): Promise<Row[]> {
     const startRuns: number[] = [];
     const inProcessRuns: number[] = [];
     const ctx = new CliContext({ out: () => {}, err: () => {}, color: false, paint: makePaint(false) });
-    const runner = createRunner({ wrap: ['ip', 'netns', 'exec', NS], timeoutMs: 600_000 });
+    const runner = createRunner({ wrap: ['ip', 'netns', 'exec', ns.name], timeoutMs: 600_000 });
     for (let k = 0; k < RUNS; k++) {
       freshNs();
       wholeRuns.push(time(cli));
@@ -137,10 +116,6 @@ export async function nftBench(n = 1000): Promise<Row[]> {
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    try {
-      sh(['ip', 'netns', 'del', NS]);
-    } catch {
-      /* gone */
-    }
+    ns.remove();
   }
 }

@@ -198,19 +198,23 @@ export async function executePlan(
     }
   }
   const done: Family[] = [];
+  /** A later step was refused: what the earlier ones changed is put back, then the error is thrown. */
+  const refused = async (e: unknown, what: string): Promise<never> => {
+    const reason = (e as Error).message;
+    for (const g of done) {
+      emit({ type: 'undo', family: g, reason });
+      await undoFamily(ports, snap, g);
+    }
+    if (done.length === 0) await dropCreated();
+    throw new ApplyError(`${what} refused by the kernel, nothing was changed: ${reason}`);
+  };
   for (const f of families) {
     emit({ type: 'step', what: 'iptables', family: f });
     try {
       await ports.restoreIptables(f, scripts.iptables[f]!);
       done.push(f);
     } catch (e) {
-      const reason = (e as Error).message;
-      for (const g of done) {
-        emit({ type: 'undo', family: g, reason });
-        await undoFamily(ports, snap, g);
-      }
-      if (done.length === 0) await dropCreated();
-      throw new ApplyError(`the ${f} rules were refused by the kernel, nothing was changed: ${reason}`);
+      await refused(e, `the ${f} rules were`);
     }
   }
   if (nft) {
@@ -218,13 +222,7 @@ export async function executePlan(
     try {
       await ports.loadNft!(nft);
     } catch (e) {
-      const reason = (e as Error).message;
-      for (const g of done) {
-        emit({ type: 'undo', family: g, reason });
-        await undoFamily(ports, snap, g);
-      }
-      if (done.length === 0) await dropCreated();
-      throw new ApplyError(`the kernel refused dockwall's nftables tables, nothing was changed: ${reason}`);
+      await refused(e, "dockwall's nftables tables were");
     }
   }
   if (scripts.ipsetAfter) {
