@@ -164,9 +164,13 @@ describe.skipIf(gate.skip).each(DAEMON_NAMES)('one policy on %s', (daemon) => {
       // Figures, not assertions (timings are for benchmarks): when watch saw Docker back and, where
       // dockerd's restart broke the policy (iptables), when it had restored it, after dockerd answered.
       const restored = watch.lines.slice(from).find((l) => l.msg.startsWith('restored the policy'));
-      const after = (l: { time?: string } | undefined) => (l?.time ? Date.parse(l.time) - answered : 'n/a');
+      const when = (l: { time?: string } | undefined) => {
+        if (!l?.time) return 'n/a';
+        const d = Date.parse(l.time) - answered;
+        return d < 0 ? `${-d} ms before` : `${d} ms after`;
+      };
       console.log(
-        `${daemon}: watch reconnected ${after(reconnect)} ms and restored ${restored ? after(restored) : '(nothing to restore)'} ms after dockerd answered; a dockwall plan said whole after ${ms} ms`,
+        `${daemon}: watch reconnected ${when(reconnect)} and restored ${restored ? when(restored) : 'nothing (nothing broken)'} dockerd answered; a dockwall plan said whole ${ms} ms after`,
       );
       await pollUntil('web and client running again', running, { timeoutMs: 20_000, everyMs: 200 });
       const docker = await s.dockerFirewall();
