@@ -15,6 +15,7 @@ const pureCore = [
   'src/tls/**',
   'src/doctor/**',
   'src/migrate/**',
+  'src/backend/**',
 ];
 const ioModules = ['child_process', 'fs', 'fs/promises', 'net', 'tls', 'http', 'https', 'dgram'].flatMap(
   (m) => [m, `node:${m}`],

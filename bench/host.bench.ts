@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { applyDesired } from '../src/apply/index.js';
 import { CliContext } from '../src/cli/context.js';
 import { hostApplyPorts } from '../src/cli/host-ports.js';
@@ -9,36 +8,12 @@ import { createRunner } from '../src/host/index.js';
 import { loadPolicy } from '../src/policy/index.js';
 import { ownedChainPolicyYaml, ownedPolicyYaml, ownedRuleBody, syntheticDump } from './synthetic-dump.js';
 import { fmt, type Row } from './timing.js';
+import { benchNetns, median, time, timeAsync } from './bench-netns.js';
 
-const NS = `dwbench${process.pid}`;
-const sh = (argv: string[], input?: string) =>
-  execFileSync(argv[0]!, argv.slice(1), {
-    input,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    maxBuffer: 1 << 30,
-  }).toString();
-const inNs = (argv: string[], input?: string) => sh(['ip', 'netns', 'exec', NS, ...argv], input);
+const ns = benchNetns('dwbench');
+const inNs = ns.inNs;
+const freshNs = ns.fresh;
 const RUNS = 3;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const time = (fn: () => unknown) => {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
-const timeAsync = async (fn: () => Promise<unknown>) => {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
-
-function freshNs(): void {
-  try {
-    sh(['ip', 'netns', 'del', NS]);
-  } catch {
-    /* not there */
-  }
-  sh(['ip', 'netns', 'add', NS]);
-}
 
 function quietCtx(): CliContext {
   return new CliContext({ out: () => {}, err: () => {}, color: false, paint: makePaint(false) });
@@ -59,7 +34,7 @@ async function applyRows(
   const yaml = shape === 'input' ? ownedPolicyYaml(n) : ownedChainPolicyYaml(n);
   const policy = loadPolicy(yaml, 'bench.yaml').value!;
   const desired = compileDesired(policy);
-  const runner = createRunner({ wrap: ['ip', 'netns', 'exec', NS], timeoutMs: 600_000 });
+  const runner = createRunner({ wrap: ['ip', 'netns', 'exec', ns.name], timeoutMs: 600_000 });
   const ctx = quietCtx();
 
   // One untimed apply first, so the timed ones do not include compiling dockwall's own code.
@@ -160,7 +135,7 @@ ipv6:
 async function readRows(dump: string): Promise<Row[]> {
   const policy = loadPolicy(ownedPolicyYaml(1000), 'bench.yaml').value!;
   const desired = compileDesired(policy);
-  const runner = createRunner({ wrap: ['ip', 'netns', 'exec', NS], timeoutMs: 600_000 });
+  const runner = createRunner({ wrap: ['ip', 'netns', 'exec', ns.name], timeoutMs: 600_000 });
   const rows: Row[] = [];
   for (const others of [0, 100_000]) {
     freshNs();
@@ -213,10 +188,6 @@ export async function hostBench(): Promise<Row[]> {
       ...(await applyRows(1000, 'legacy', 'chain')),
     ];
   } finally {
-    try {
-      sh(['ip', 'netns', 'del', NS]);
-    } catch {
-      /* already gone */
-    }
+    ns.remove();
   }
 }

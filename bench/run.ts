@@ -8,7 +8,7 @@ import { table } from './timing.js';
  * memory (the core section holds a 100,000-rule dump) does not slow another's process starts: a
  * larger process takes longer to fork, and the host section starts hundreds of processes.
  */
-const SECTIONS = ['process', 'core', 'sim', 'host', 'watch'] as const;
+const SECTIONS = ['process', 'core', 'sim', 'host', 'watch', 'nft'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function runOne(section: Section): Promise<string> {
@@ -28,6 +28,10 @@ async function runOne(section: Section): Promise<string> {
     case 'host': {
       const { hostBench } = await import('./host.bench.js');
       return table('Host (network namespace, real iptables)', await hostBench());
+    }
+    case 'nft': {
+      const { nftBench } = await import('./nft.bench.js');
+      return table("Docker's nftables backend (network namespace, real nft)", await nftBench());
     }
     case 'watch': {
       const { watchBench } = await import('./watch.bench.js');

@@ -1,5 +1,8 @@
-import type { ChainRef, Family, HostState, Operation, Plan } from '../model/index.js';
+import type { ChainRef, Family, HostState, NftLiveState, Operation, Plan } from '../model/index.js';
+import { isNftOperation } from '../model/index.js';
+import { nftFamiliesOf, nftTransaction } from '../backend/nftables/plan-nft.js';
 import type { DesiredState } from '../compile/desired-state.js';
+import { describeOperation } from '../plan/describe-op.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
 import { buildRestoreScripts } from './restore-script.js';
 import { mergeReadBack, readBackScope } from './read-back.js';
@@ -22,11 +25,17 @@ export interface ApplyPorts {
   listSetNames?(): Promise<string[]>;
   /** Called between the steps that change the kernel, with the step's name (a test hook). */
   checkpoint?(step: string): Promise<void>;
+  /** Checks an `nft -f` transaction without committing it (`nft -c -f`); hosts with Docker's nftables backend. */
+  checkNft?(script: string): Promise<void>;
+  /** Commits an `nft -f` transaction (one transaction: all of it or nothing). */
+  loadNft?(script: string): Promise<void>;
+  /** Reads dockwall's own nftables tables of these families (`nft -j list table`, nothing else). */
+  readNft?(families: Family[]): Promise<NftLiveState>;
 }
 
 export type ApplyEvent =
   | { type: 'attempt'; attempt: number; operations: number }
-  | { type: 'step'; what: 'ipset' | 'iptables' | 'ipset-cleanup'; family?: Family }
+  | { type: 'step'; what: 'ipset' | 'iptables' | 'nft' | 'ipset-cleanup'; family?: Family }
   | { type: 'undo'; reason: string }
   | { type: 'drift-after-apply'; attempt: number; remaining: Operation[] };
 
@@ -118,7 +127,9 @@ export async function applyDesired(
     snapshot = merged.snapshot;
     if (merged.grew && opts.saveSnapshot) await opts.saveSnapshot(snapshot);
     try {
-      await executePlan(ports, snapshot, plan, emit, { applyId: opts.id });
+      const nftOps = plan.operations.filter(isNftOperation);
+      const nft = desired.nft && nftOps.length > 0 ? nftTransaction(desired.nft, nftOps) : '';
+      await executePlan(ports, snapshot, plan, emit, { applyId: opts.id, nft });
     } catch (e) {
       // An earlier attempt is in the kernel whole: a failed retry was put back to that, not to "old".
       if (attempt > 1 && e instanceof ApplyError && e.kernel === 'unchanged')
@@ -147,11 +158,16 @@ export async function applyDesired(
 async function readBack(ports: ApplyPorts, before: HostState, plan: Plan): Promise<HostState> {
   if (!ports.readChains) return ports.readState();
   const scope = readBackScope(plan);
+  const nftFamilies = nftFamiliesOf(plan.operations.filter(isNftOperation));
+  // dockwall's nftables tables are read back whole: they are small and wholly dockwall's.
+  const nft = nftFamilies.length > 0 && ports.readNft ? ports.readNft(nftFamilies) : undefined;
+  nft?.catch(() => undefined);
   const again =
     scope.reread.length > 0 || scope.sets.length > 0
       ? await ports.readChains(scope.reread, scope.sets)
       : { rulesets: {}, sets: { sets: [] } };
-  return mergeReadBack(before, scope, again);
+  const merged = mergeReadBack(before, scope, again);
+  return nft ? { ...merged, nft: { ...before.nft, ...(await nft) } } : merged;
 }
 
 /**
@@ -164,8 +180,17 @@ export async function executePlan(
   snap: Snapshot,
   plan: Plan,
   emit: (e: ApplyEvent) => void = () => {},
-  opts: { applyId?: string | undefined; undo?: boolean; firstTempIndex?: number } = {},
+  opts: {
+    applyId?: string | undefined;
+    undo?: boolean;
+    firstTempIndex?: number;
+    /** The `nft -f` transaction for dockwall's nftables tables, when the plan changes them. */
+    nft?: string;
+  } = {},
 ): Promise<void> {
+  const nft = opts.nft ?? '';
+  if (nft && (!ports.checkNft || !ports.loadNft))
+    throw new ApplyError('this host cannot load nftables rules (no nft port); nothing was changed');
   const scripts = buildRestoreScripts(plan, opts);
   const families = Object.keys(scripts.iptables) as Family[];
   const step = async (name: string) => ports.checkpoint?.(name);
@@ -215,7 +240,17 @@ export async function executePlan(
     families.length === 1 &&
     (scripts.iptables[families[0]!]!.match(/^\*/gm) ?? []).length === 1 &&
     !scripts.ipsetCreate &&
-    !scripts.ipsetSwap;
+    !scripts.ipsetSwap &&
+    !nft;
+  // The nft file is one transaction by itself: checked apart only when something else changes too.
+  const nftAlone = families.length === 0 && !scripts.ipsetCreate && !scripts.ipsetSwap;
+  if (nft && !nftAlone) {
+    try {
+      await ports.checkNft!(nft);
+    } catch (e) {
+      await fail("nft refused dockwall's tables", e);
+    }
+  }
   for (const f of single ? [] : families) {
     try {
       await ports.testIptables(f, scripts.iptables[f]!);
@@ -241,6 +276,16 @@ export async function executePlan(
       changed = true;
     } catch (e) {
       await fail(`the ${f} rules were refused by the kernel`, e);
+    }
+  }
+  if (nft) {
+    await step('nft');
+    emit({ type: 'step', what: 'nft' });
+    try {
+      await ports.loadNft!(nft);
+      changed = true;
+    } catch (e) {
+      await fail("dockwall's nftables tables were refused by the kernel", e);
     }
   }
   if (scripts.ipsetAfter) {
@@ -282,11 +327,7 @@ export function describe(ops: Operation[]): string {
   return (
     ops
       .slice(0, 5)
-      .map((o) =>
-        'family' in o
-          ? `${o.op} ${o.family} ${o.table} ${o.chain}${'rule' in o ? ` ${o.rule}` : ''}`
-          : `${o.op} ${'name' in o ? o.name : o.set.name}`,
-      )
+      .map((o) => describeOperation(o, true))
       .join('; ') + (ops.length > 5 ? `; and ${ops.length - 5} more` : '')
   );
 }

@@ -1,4 +1,5 @@
 import type { Chain, ChainRef, HostState, Plan, Ruleset, Table } from '../model/index.js';
+import { iptablesOperations } from '../model/index.js';
 import { parseIptablesS } from '../parse/index.js';
 
 /**
@@ -30,7 +31,7 @@ export function readBackScope(plan: Plan): ReadBackScope {
   const deleted = new Map<string, ChainRef>();
   const touched = new Map<string, ChainRef>();
   const sets = new Set<string>();
-  for (const op of plan.operations) {
+  for (const op of iptablesOperations(plan.operations)) {
     if (!('family' in op)) {
       sets.add(op.op === 'create-set' ? op.set.name : op.name);
       continue;

@@ -1,5 +1,5 @@
-import type { Family, IpSet, Operation, Plan } from '../model/index.js';
-import { TABLES } from '../model/index.js';
+import type { Family, IpSet, NftOperation, Operation, Plan } from '../model/index.js';
+import { TABLES, iptablesOperations } from '../model/index.js';
 import { memberElement } from '../parse/index.js';
 
 /** What `apply` feeds to the kernel: ipset first, then one iptables-restore transaction per family. */
@@ -66,7 +66,7 @@ export function buildRestoreScripts(
     swap.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
   };
 
-  for (const op of plan.operations) {
+  for (const op of iptablesOperations(plan.operations)) {
     switch (op.op) {
       case 'create-set':
         create.push(createLine(op.set.name, op.set));
@@ -121,7 +121,7 @@ export function buildRestoreScripts(
 }
 
 function tableLines(
-  op: Exclude<Operation, { op: 'create-set' | 'update-set' | 'replace-set' | 'destroy-set' }>,
+  op: Exclude<Operation, { op: 'create-set' | 'update-set' | 'replace-set' | 'destroy-set' } | NftOperation>,
 ): string[] {
   switch (op.op) {
     case 'create-chain':

@@ -1,9 +1,9 @@
 import type { ApplyPorts } from '../apply/index.js';
 import type { DesiredState } from '../compile/index.js';
-import { ipsetRestore, listSets, restore, type Runner } from '../host/index.js';
+import { ipsetRestore, listSets, nftLoad, restore, type Runner } from '../host/index.js';
 import type { IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
-import { readLiveChains, readLiveState, type LiveOptions } from './live.js';
+import { readLiveChains, readDockwallNftTables, readLiveState, type LiveOptions } from './live.js';
 
 export interface PortOptions extends LiveOptions {
   /**
@@ -36,6 +36,9 @@ export function hostApplyPorts(
       const r = await restore(runner, family, script, { variant, inheritFds });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));
     },
+    checkNft: (script) => nftLoad(runner, script, { check: true }),
+    loadNft: (script) => nftLoad(runner, script),
+    readNft: (families) => readDockwallNftTables(ctx, runner, families),
     async restoreIpset(script) {
       const r = await ipsetRestore(runner, script, { exist: true, inheritFds });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));

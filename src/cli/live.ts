@@ -1,4 +1,5 @@
 import type { DesiredState } from '../compile/index.js';
+import { firewallBackendOf, readNftTableJson, type FirewallBackend } from '../backend/nftables/index.js';
 import {
   CONTAINERS_CHAIN,
   DOCKER_USER,
@@ -14,6 +15,8 @@ import {
   createRunner,
   detectVariant,
   iptablesCommand,
+  nftChainListing,
+  nftListTableJson,
   readChainRules,
   readSets,
   readTable,
@@ -30,11 +33,12 @@ import type {
   HostState,
   IptablesVariant,
   Policy,
+  NftLiveState,
   Ruleset,
   Table,
   TableName,
 } from '../model/index.js';
-import { diag } from '../model/index.js';
+import { NFT_TABLE, diag, nftFamilyOf } from '../model/index.js';
 import { parseIpsetSave, parseIptablesS, parseIptablesSave } from '../parse/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
@@ -103,6 +107,8 @@ export async function readLiveState(
     return p;
   };
   const jobs: Array<{ family: Family; table: TableName; fetch: Promise<TableFetch> }> = [];
+  const nftRead = desired.nft ? readDockwallNftTables(ctx, runner, desired.nft.families) : undefined;
+  nftRead?.catch(() => undefined);
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
@@ -153,7 +159,36 @@ export async function readLiveState(
     runner,
     desired.sets.map((x) => x.name),
   );
-  return { rulesets, sets, dockerChainsPresent };
+  const state: HostState = { rulesets, sets, dockerChainsPresent };
+  if (desired.nft) state.nft = await nftRead;
+  return state;
+}
+
+/** dockwall's own nftables tables of these families (`nft -j list table`, one process each). */
+export async function readDockwallNftTables(
+  ctx: CliContext,
+  runner: Runner,
+  families: readonly Family[],
+): Promise<NftLiveState> {
+  const texts = await Promise.all(families.map((f) => nftListTableJson(runner, f, NFT_TABLE)));
+  const out: NftLiveState = {};
+  families.forEach((family, i) => {
+    const text = texts[i];
+    out[family] =
+      text === undefined
+        ? null
+        : ctx.valueOf(
+            readNftTableJson(text, family, `nft -j list table ${nftFamilyOf(family)} ${NFT_TABLE}`),
+            `could not read dockwall's nftables table`,
+          );
+  });
+  return out;
+}
+
+/** Which firewall backend Docker uses on this host (iptables when nft cannot say). */
+export async function liveFirewallBackend(runner: Runner): Promise<FirewallBackend> {
+  const listing = await nftChainListing(runner);
+  return listing ? firewallBackendOf(listing) : 'iptables';
 }
 
 /** A family whose tables could not be read: what of the policy then stays off, named. */

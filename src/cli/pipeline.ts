@@ -11,7 +11,14 @@ import {
 import { missingChainReferences, planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { readInventoryFile, readPolicy, readStateFiles } from './inputs.js';
-import { liveExtensionProblems, readLiveInventory, readLiveState } from './live.js';
+import {
+  hostRunner,
+  liveExtensionProblems,
+  liveFirewallBackend,
+  readLiveInventory,
+  readLiveState,
+} from './live.js';
+import { forNftablesBackend, type FirewallBackend } from '../backend/nftables/index.js';
 
 export interface StateOptions {
   file: string;
@@ -29,6 +36,8 @@ export interface Planned {
   plan: Plan;
   inventory?: DockerInventory;
   offline: boolean;
+  /** Docker's firewall backend on the live host (iptables for saved dumps). */
+  backend: FirewallBackend;
 }
 
 /** policy file + (saved dumps | live host) → desired state → plan. */
@@ -51,6 +60,13 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   ctx.collect(desired.diagnostics);
   desired.diagnostics = [];
   ctx.failOnErrors(`${opts.file} cannot be compiled`);
+  const backend = offline ? 'iptables' : await liveFirewallBackend(hostRunner());
+  if (backend === 'nftables') {
+    const split = forNftablesBackend(desired);
+    ctx.collect(split.diagnostics);
+    ctx.failOnErrors(`${opts.file} cannot be applied with Docker's nftables backend`);
+    desired = split.desired;
+  }
 
   const state = dumps ?? (await readLiveState(ctx, desired, { requiredFamilies: policyFamilies(policy) }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
@@ -61,7 +77,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   else if (policy.extensions) ctx.collect([extensionsNotChecked(policy)]);
   ctx.failOnErrors(`${opts.file} cannot be applied to this host`);
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
-  const out: Planned = { policy, state, desired, plan, offline };
+  const out: Planned = { policy, state, desired, plan, offline, backend };
   if (inventory) out.inventory = inventory;
   return out;
 }

@@ -5,6 +5,7 @@ import type {
   DockerInventory,
   Family,
   IpSet,
+  NftTableSpec,
   Policy,
   PolicyRule,
   Rule,
@@ -47,6 +48,11 @@ export interface DesiredState {
   diagnostics: Diagnostic[];
   /** Jumps to chains the policy does not make: a plan checks that the host has them. */
   references?: ChainReference[];
+  /**
+   * dockwall's own nftables tables, where Docker runs its nftables backend (set by
+   * `forNftablesBackend`, which then leaves DOCKER-USER and what only it enters out of `chains`).
+   */
+  nft?: { tables: NftTableSpec[]; families: Family[] };
 }
 
 export interface CompileContext {

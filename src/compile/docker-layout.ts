@@ -20,7 +20,7 @@ export function detectDockerLayout(
     return {
       kind: 'nftables',
       description:
-        "Docker's nftables backend (29+, tables ip/ip6 docker-bridges): there is no DOCKER-USER chain; rules dockwall puts in DOCKER-USER do not filter container traffic on this host",
+        "Docker's nftables backend (29+, tables ip/ip6 docker-bridges): there is no DOCKER-USER chain; what a policy puts in DOCKER-USER goes into dockwall's own nftables tables ip/ip6 dockwall (forward hook, before Docker's)",
     };
   }
   if (has('DOCKER-FORWARD') && !has('DOCKER-ISOLATION-STAGE-1')) {

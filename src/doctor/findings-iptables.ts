@@ -1,3 +1,4 @@
+import { DOCKER_ACCEPT_MARK } from '../backend/nftables/for-nftables.js';
 import { daemonConfig } from './daemon-json.js';
 import type { DoctorFacts, Finding } from './facts.js';
 
@@ -79,6 +80,55 @@ export function variantFindings(facts: DoctorFacts): Finding[] {
   return [];
 }
 
+/**
+ * Docker's nftables backend: dockwall handles it (its own nftables tables before Docker's); what the
+ * user must set is forwarding (dockerd does not switch it on with this backend) and, for rules that
+ * accept forwarded packets, the mark Docker's own forward rules accept.
+ */
+function nftablesBackendFinding(facts: DoctorFacts, config: Record<string, unknown>): Finding {
+  const mark = config['bridge-accept-fwmark'];
+  const forwardingOff = facts.forwarding?.ipv4 === false || facts.forwarding?.ipv6 === false;
+  const markMissing = mark !== DOCKER_ACCEPT_MARK;
+  const todo: string[] = [];
+  if (forwardingOff) {
+    const which = [
+      facts.forwarding?.ipv4 === false ? 'net.ipv4.ip_forward=1' : '',
+      facts.forwarding?.ipv6 === false ? 'net.ipv6.conf.all.forwarding=1' : '',
+    ].filter(Boolean);
+    todo.push(
+      `switch forwarding on, which dockerd does not do with this backend: \`sysctl -w ${which.join(' ')}\`, and the ` +
+        'same in /etc/sysctl.d/99-docker.conf so it lasts',
+    );
+  }
+  if (markMissing) {
+    todo.push(
+      `start dockerd with the mark dockwall sets on packets its rules accept: \`"bridge-accept-fwmark": ` +
+        `"${DOCKER_ACCEPT_MARK}"\` in ${facts.daemonJson.path} (or --bridge-accept-fwmark=${DOCKER_ACCEPT_MARK}), ` +
+        `then restart dockerd; ${mark === undefined ? 'it is not set there' : `it is ${JSON.stringify(mark)} there`}. ` +
+        "Without it, an ACCEPT under DOCKER-USER lets a packet on to Docker's rules instead of past them " +
+        '(DROP, REJECT and the shared filter work either way)',
+    );
+  }
+  return {
+    id: 'nftables-backend',
+    severity: forwardingOff ? 'error' : markMissing ? 'warning' : 'info',
+    category: 'iptables',
+    title: "Docker uses its nftables backend: dockwall writes its own nftables tables before Docker's",
+    detail:
+      'With the nftables firewall backend, Docker keeps its rules in the nftables tables `ip docker-bridges` and ' +
+      '`ip6 docker-bridges`, rebuilt from scratch at every start, and there is no DOCKER-USER chain: rules put ' +
+      'there by other tools (ufw-docker, hand-written ones) do nothing. dockwall handles this backend: what a ' +
+      'policy puts in DOCKER-USER (its own rules, the shared filter, containers:) goes into its own tables ' +
+      '`ip dockwall` and `ip6 dockwall`, a base chain on the forward hook at priority filter - 10, before ' +
+      "Docker's; INPUT rules stay iptables rules. " +
+      (todo.length === 0 ? "Forwarding is on and dockerd accepts dockwall's mark: nothing to set." : ''),
+    fix:
+      todo.length > 0
+        ? `${todo.map((t) => t[0]!.toUpperCase() + t.slice(1)).join('. ')}.`
+        : 'Nothing: run `dockwall apply` (or `watch`) as on any other host.',
+  };
+}
+
 /** What follows when Docker writes no iptables rules. */
 const WITHOUT_DOCKER_RULES =
   'Two things follow. If nothing else adds NAT rules, nothing is NATed: containers reach nothing beyond the host (their ' +
@@ -133,26 +183,9 @@ export function dockerIptablesFindings(facts: DoctorFacts): Finding[] {
         'unit; do not flush the whole ruleset while Docker runs (`dockwall apply` never does).',
     });
   }
-  if (nft) {
-    findings.push({
-      id: 'nftables-backend',
-      severity: 'warning',
-      category: 'iptables',
-      title: 'Docker uses its nftables backend: there is no DOCKER-USER',
-      detail:
-        'With the nftables firewall backend, Docker keeps its rules in the nftables tables `ip docker-bridges` and ' +
-        '`ip6 docker-bridges`, rebuilt from scratch at every start. There is no DOCKER-USER chain, so rules meant ' +
-        'to filter published ports there (dockwall, ufw-docker, hand-written ones) do nothing; rules in iptables ' +
-        "cannot override Docker's drops either.",
-      fix:
-        'Either switch back to the iptables backend (`"firewall-backend": "iptables"` in daemon.json, restart ' +
-        'dockerd), or filter with your own nftables table: a base chain on the forward hook with a priority ' +
-        "before Docker's, and to let packets past Docker's drops set the mark dockerd was started with " +
-        '(--bridge-accept-fwmark).',
-    });
-  }
+  if (nft) findings.push(nftablesBackendFinding(facts, config));
   const bridged = facts.docker.reachable && facts.docker.networks.some((n) => n.driver === 'bridge');
-  if (facts.forwarding?.ipv4 === false && bridged) {
+  if (facts.forwarding?.ipv4 === false && bridged && !nft) {
     findings.push({
       id: 'ip-forward-off',
       severity: 'error',

@@ -5,6 +5,7 @@ export { exportFerm, dockerPreserveList, type DockerGeneration, type FermExportO
 export { fermRule, fermWord } from './ferm-rule.js';
 export { exportNft } from './nft.js';
 export { nftRule, type NftContext } from './nft-rule.js';
+export * from './nft-table.js';
 export { exportPf, type PfExportOptions } from './pf.js';
 export { launchdPlist } from './launchd.js';
 export { ipsetSyncLines } from './ipset-lines.js';

@@ -9,9 +9,13 @@ export interface NftContext {
   family: Family;
   sets: ReadonlyMap<string, IpSet>;
   chains: ReadonlySet<string>;
+  /** `MARK/MASK` to set on accepted packets, so Docker's own forward rules accept them too. */
+  acceptMark?: string;
+  /** Leave the comment out of `text` (the caller writes its own); it is still returned. */
+  withoutComment?: boolean;
 }
 
-export type NftRuleResult = { text: string; sets: string[] } | { problem: string };
+export type NftRuleResult = { text: string; sets: string[]; comment?: string } | { problem: string };
 
 /** `!=` for a negated option, nothing otherwise. */
 const neq = (o: RuleOption) => (o.negated ? '!= ' : '');
@@ -44,7 +48,7 @@ export function nftRule(rule: Rule, ctx: NftContext): NftRuleResult {
   }
 }
 
-function translate(rule: Rule, ctx: NftContext): { text: string; sets: string[] } {
+function translate(rule: Rule, ctx: NftContext): { text: string; sets: string[]; comment?: string } {
   const ip = ctx.family === 'ipv4' ? 'ip' : 'ip6';
   const out: string[] = [];
   const sets: string[] = [];
@@ -83,11 +87,11 @@ function translate(rule: Rule, ctx: NftContext): { text: string; sets: string[] 
   out.push('counter');
   const verdict = nftTarget(rule.target, ctx);
   if (verdict) out.push(verdict);
-  if (comment !== undefined) {
-    if (Buffer.byteLength(comment) > 128) fail('nft comments hold at most 128 bytes');
-    out.push(`comment ${nftString(comment)}`);
-  }
-  return { text: out.join(' '), sets };
+  if (comment === undefined) return { text: out.join(' '), sets };
+  if (Buffer.byteLength(comment) > 128) fail('nft comments hold at most 128 bytes');
+  if (!ctx.withoutComment) out.push(`comment ${nftString(comment)}`);
+  else nftString(comment);
+  return { text: out.join(' '), sets, comment };
 }
 
 const PROTO_MATCHES = new Set(['tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'multiport']);

@@ -71,6 +71,8 @@ export function nftTarget(t: RuleTarget | null, ctx: NftContext): string | undef
   }
   switch (t.name) {
     case 'ACCEPT':
+      only(t, []);
+      return ctx.acceptMark ? `${setMark(ctx.acceptMark)} accept` : 'accept';
     case 'DROP':
     case 'RETURN':
       only(t, []);
@@ -125,6 +127,14 @@ export function nftTarget(t: RuleTarget | null, ctx: NftContext): string | undef
     default:
       return fail(`-j ${t.name} has no nftables translation here`);
   }
+}
+
+/** `meta mark set …` that sets MARK within MASK and keeps the other bits. */
+function setMark(markMask: string): string {
+  const [mark, mask] = markMask.split('/');
+  if (mask === undefined || mask === mark) return `meta mark set meta mark or ${mark}`;
+  const keep = (~Number(mask) >>> 0).toString(16);
+  return `meta mark set meta mark and 0x${keep} or ${mark}`;
 }
 
 /** Target extensions dockwall translates; any other `-j NAME` must be a chain of the table. */

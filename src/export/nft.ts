@@ -1,12 +1,11 @@
 import { ownValue } from '../model/own-key.js';
-import { memberComment, memberElement } from '../parse/index.js';
 import { DOCKER_USER, isDockerChain } from '../compile/index.js';
-import type { Diagnostic, IpSet, TableName } from '../model/index.js';
-import { diag, hasErrors } from '../model/index.js';
+import type { Diagnostic, TableName } from '../model/index.js';
+import { NFT_TABLE, diag, hasErrors } from '../model/index.js';
 import { tablesOf } from './export-source.js';
 import type { ExportChain, ExportFamily, ExportResult, ExportSource } from './export-types.js';
 import { INSTALL_PATHS, ruleWhere } from './export-types.js';
-import { nftRule } from './nft-rule.js';
+import { FORWARD_PRIORITY, buildNftTable, nftTableLines, type NftChainInput } from './nft-table.js';
 import { Untranslatable, nftName } from './nft-words.js';
 
 /** Hook and priority of each built-in chain, as iptables-nft registers them. */
@@ -41,8 +40,8 @@ const HOOKS: Record<TableName, Record<string, [type: string, hook: string, prior
  * The rule set as an nftables script. From a dump, each iptables table becomes the nft table of the
  * same name (what iptables-restore-translate produces). From a policy, dockwall's chains go into
  * tables of their own (`dockwall`, `dockwall-nat`, …) beside whatever else runs; DOCKER-USER, which
- * Docker's FORWARD enters first, becomes a base chain on the forward hook just before the filter
- * priority. Each table is replaced whole when the script is loaded. ipsets become named sets.
+ * Docker's FORWARD enters first, becomes a base chain on the forward hook before the filter
+ * priority (as the nftables writer's forward chain: `buildNftTable` is the code path both share). Each table is replaced whole when the script is loaded. ipsets become named sets.
  * A rule with no translation is an error naming the rule; nothing is dropped silently.
  */
 export function exportNft(source: ExportSource): ExportResult {
@@ -60,28 +59,14 @@ export function exportNft(source: ExportSource): ExportResult {
     );
   }
   for (const fam of source.families) {
-    const nfFamily = fam.family === 'ipv4' ? 'ip' : 'ip6';
     for (const table of tablesOf(fam)) {
-      const name = source.origin === 'dump' ? table : table === 'filter' ? 'dockwall' : `dockwall-${table}`;
-      const chains = fam.chains.filter((c) => c.table === table);
-      // Rules can jump only to regular chains: base chains (hooked ones) are entered by the kernel.
-      const jumpable = chains.filter((c) => !isBaseChain(source, c)).map((c) => c.name);
-      const ctx = { family: fam.family, sets: setsByName, chains: new Set(jumpable) };
-      const used = new Set<string>();
-      const body: string[] = [];
-      for (const c of chains) {
-        body.push(...chainText(source, fam, c, ctx, used, diagnostics));
-      }
-      const setLines = [...used].flatMap((s) => setText(setsByName.get(s)!, fam, diagnostics));
-      out.push(
-        '',
-        `table ${nfFamily} ${name}`,
-        `delete table ${nfFamily} ${name}`,
-        `table ${nfFamily} ${name} {`,
-        ...setLines,
-        ...body,
-        '}',
-      );
+      const name =
+        source.origin === 'dump' ? table : table === 'filter' ? NFT_TABLE : `${NFT_TABLE}-${table}`;
+      const chains = fam.chains
+        .filter((c) => c.table === table)
+        .map((c) => chainInput(source, fam, c, diagnostics))
+        .filter((c): c is NftChainInput => c !== undefined);
+      out.push('', ...nftTableLines(buildNftTable(fam.family, name, chains, setsByName, diagnostics)));
     }
   }
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -91,14 +76,12 @@ export function exportNft(source: ExportSource): ExportResult {
   };
 }
 
-function chainText(
+function chainInput(
   source: ExportSource,
   fam: ExportFamily,
   c: ExportChain,
-  ctx: Parameters<typeof nftRule>[1],
-  used: Set<string>,
   diagnostics: Diagnostic[],
-): string[] {
+): NftChainInput | undefined {
   let name: string;
   try {
     name = nftName(c.name);
@@ -107,7 +90,7 @@ function chainText(
     diagnostics.push(
       diag('error', 'export.nft-name', `${fam.family} ${c.table} chain ${c.name}: ${e.message}`, c.pos),
     );
-    return [];
+    return undefined;
   }
   if (source.origin === 'policy' && isDockerChain(c.name) && c.rules.length > 0) {
     diagnostics.push(
@@ -121,64 +104,16 @@ function chainText(
         },
       ),
     );
-    return [];
+    return undefined;
   }
-  const lines = [`\tchain ${name} {`];
+  const input: NftChainInput = { name, rules: c.rules, where: (r) => ruleWhere(fam.family, c, r) };
   const hook = ownValue(HOOKS[c.table], c.name);
   if (c.builtin && hook) {
     const [type, at, priority] = hook;
-    const policy = c.policy === 'DROP' ? 'drop' : 'accept';
-    lines.push(`\t\ttype ${type} hook ${at} priority ${priority}; policy ${policy};`);
+    input.hook = { type, hook: at, priority, policy: c.policy === 'DROP' ? 'drop' : 'accept' };
   } else if (source.origin === 'policy' && c.table === 'filter' && c.name === DOCKER_USER) {
     // Runs before Docker's own forward rules; `return` (or the end) hands the packet on to them.
-    lines.push('\t\ttype filter hook forward priority -1; policy accept;');
+    input.hook = { type: 'filter', hook: 'forward', priority: FORWARD_PRIORITY, policy: 'accept' };
   }
-  for (const r of c.rules) {
-    const t = nftRule(r.rule, ctx);
-    if ('problem' in t) {
-      diagnostics.push(
-        diag(
-          'error',
-          'export.nft-untranslatable',
-          `${ruleWhere(fam.family, c, r)} cannot be translated to nftables: ${t.problem}`,
-          r.pos,
-        ),
-      );
-      continue;
-    }
-    for (const s of t.sets) used.add(s);
-    lines.push(`\t\t${t.text}`);
-  }
-  lines.push('\t}');
-  return lines;
-}
-
-function isBaseChain(source: ExportSource, c: ExportChain): boolean {
-  return (
-    (c.builtin && ownValue(HOOKS[c.table], c.name) !== undefined) ||
-    (source.origin === 'policy' && c.table === 'filter' && c.name === DOCKER_USER)
-  );
-}
-
-function setText(set: IpSet, fam: ExportFamily, diagnostics: Diagnostic[]): string[] {
-  const type = set.family === 'inet6' ? 'ipv6_addr' : 'ipv4_addr';
-  const lines = [`\tset ${set.name} {`, `\t\ttype ${type}`];
-  // ipset's networks may overlap; an nft interval set refuses that unless it merges them.
-  if (set.type === 'hash:net') lines.push('\t\tflags interval', '\t\tauto-merge');
-  const members = set.members.map((m) => {
-    const comment = memberComment(m);
-    const element = memberElement(m).replace(/\/(32|128)$/, '');
-    return comment === undefined ? element : `${element} comment "${comment}"`;
-  });
-  if (members.length > 0) lines.push(`\t\telements = { ${members.join(', ')} }`);
-  lines.push('\t}');
-  try {
-    nftName(set.name);
-  } catch (e) {
-    if (!(e instanceof Untranslatable)) throw e;
-    diagnostics.push(
-      diag('error', 'export.nft-name', `${fam.family} set ${set.name}: ${e.message}`, set.pos),
-    );
-  }
-  return lines;
+  return input;
 }

@@ -1,3 +1,5 @@
+import type { Family } from '../model/index.js';
+import { nftFamilyOf } from '../model/index.js';
 import { HostCommandError, type Runner } from './runner.js';
 
 /** `nft -j list ruleset`: every table of every family, as JSON text. */
@@ -6,4 +8,45 @@ export async function readNftRulesetJson(runner: Runner): Promise<string> {
   const res = await runner.run(argv);
   if (res.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], res);
   return res.stdout;
+}
+
+/**
+ * nft as dockwall uses it: one `nft -f` transaction for its own tables (checked first with `-c`),
+ * `nft -j list table` of those tables only, and `nft list chains` to tell which firewall backend
+ * Docker uses. Never `nft list ruleset`, never a command on Docker's tables.
+ */
+
+/** Loads (or with `check`, only checks) an `nft -f` script; throws with nft's message when refused. */
+export async function nftLoad(runner: Runner, script: string, opts: { check?: boolean } = {}): Promise<void> {
+  const r = await runner.run(['nft', ...(opts.check ? ['-c'] : []), '-f', '-'], { stdin: script });
+  if (r.code === 0) return;
+  const message = r.stderr.trim().split('\n').filter(Boolean).slice(0, 6).join('; ');
+  throw new Error(message || `nft exited with ${r.code}`);
+}
+
+/** `nft -j list table ip|ip6 NAME` as text; undefined when the table does not exist. */
+export async function nftListTableJson(
+  runner: Runner,
+  family: Family,
+  name: string,
+): Promise<string | undefined> {
+  const r = await runner.run(['nft', '-j', 'list', 'table', nftFamilyOf(family), name]);
+  if (r.code === 0) return r.stdout;
+  if (/No such file or directory/.test(r.stderr)) return undefined;
+  throw new Error(`nft -j list table ${nftFamilyOf(family)} ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
+}
+
+/** Tables (`ip docker-bridges`) and the chains of each, from one `nft list chains`; undefined without nft. */
+export async function nftChainListing(runner: Runner): Promise<Map<string, string[]> | undefined> {
+  const r = await runner.run(['nft', 'list', 'chains']);
+  if (r.code !== 0) return undefined;
+  const out = new Map<string, string[]>();
+  let chains: string[] | undefined;
+  for (const line of r.stdout.split('\n')) {
+    const t = /^table (\S+ \S+) \{/.exec(line);
+    if (t) out.set(t[1]!, (chains = out.get(t[1]!) ?? []));
+    const c = chains ? /^\s+chain (\S+) \{/.exec(line) : null;
+    if (c?.[1]) chains!.push(c[1]);
+  }
+  return out;
 }

@@ -11,3 +11,4 @@ export * from './printable.js';
 export * from './own-key.js';
 export * from './system-errors.js';
 export * from './nft.js';
+export * from './nft-table.js';

@@ -1,4 +1,5 @@
 import type { IpSetState } from './ipset.js';
+import type { NftLiveState } from './nft-table.js';
 import type { Family, Ruleset } from './ruleset.js';
 
 /**
@@ -14,4 +15,6 @@ export interface HostState {
    * having read them (a live read takes only dockwall's chains); otherwise told from `rulesets`.
    */
   dockerChainsPresent?: Partial<Record<Family, boolean>>;
+  /** dockwall's own nftables tables, read where Docker runs its nftables backend (absent: not read). */
+  nft?: NftLiveState;
 }

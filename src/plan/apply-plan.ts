@@ -1,5 +1,5 @@
 import type { Chain, Diagnostic, HostState, IpSet, Operation, Plan, Ruleset, Table } from '../model/index.js';
-import { diag } from '../model/index.js';
+import { diag, isNftOperation } from '../model/index.js';
 import { parseRuleText } from '../parse/index.js';
 
 /**
@@ -20,6 +20,8 @@ export function applyPlanToState(
 }
 
 function applyOne(state: HostState, op: Operation): string | undefined {
+  // dockwall's nftables tables are not part of the iptables state the simulator walks.
+  if (isNftOperation(op)) return;
   switch (op.op) {
     case 'create-set':
       state.sets.sets.push(structuredClone(op.set));

@@ -4,3 +4,4 @@ export * from './set-diff.js';
 export * from './render-text.js';
 export * from './apply-plan.js';
 export * from './chain-references.js';
+export * from './describe-op.js';

@@ -20,6 +20,7 @@ import { commentOf, formatRule } from '../parse/index.js';
 import { deleteOp, deleteOwnedRules, diffChain, taggedRules } from './chain-diff.js';
 import { markReplacements, replacements } from './replacements.js';
 import { diffSets } from './set-diff.js';
+import { planNft } from '../backend/nftables/plan-nft.js';
 
 export interface PlanOptions {
   /** Families whose live state is known; others are skipped with a diagnostic. Default: those in state. */
@@ -119,6 +120,8 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
     ...policies,
     ...deletes,
     ...chainDeletes,
+    // dockwall's own nftables tables (Docker's nftables backend), replaced whole when they differ.
+    ...(desired.nft ? planNft(state.nft, desired.nft) : []),
   ];
   markReplacements(operations);
   return { formatVersion: 1, operations, summary: summarize(operations), diagnostics };
@@ -165,6 +168,9 @@ export function summarize(ops: Operation[]): PlanSummary {
     if (pairs.has(i)) s.change++;
     else if (o.op === 'insert-rule' || o.op === 'create-chain' || o.op === 'create-set') s.add++;
     else if (o.op === 'delete-rule' || o.op === 'delete-chain' || o.op === 'destroy-set') s.remove++;
+    else if (o.op === 'nft-update-set' && o.create) s.add++;
+    else if (/^nft-(create|add)-/.test(o.op)) s.add++;
+    else if (/^nft-delete-/.test(o.op)) s.remove++;
     else s.change++;
   }
   return s;

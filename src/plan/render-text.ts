@@ -51,6 +51,10 @@ export function renderPlanText(plan: Plan, paint: Paint = NO_PAINT): string {
 }
 
 function groupOf(op: Operation): string {
+  if ('nftFamily' in op) {
+    const table = `nftables table ${op.nftFamily} ${op.nftTable}`;
+    return 'chain' in op ? `${table} chain ${op.chain}` : table;
+  }
   if ('family' in op) return `${op.family} ${op.table} ${op.chain}`;
   return 'ipsets';
 }
@@ -87,6 +91,28 @@ function linesOf(op: Operation, p: Paint): string[] {
       return [p.change(`~ replace set ${op.name} (${op.reason}), swapped in atomically`)];
     case 'destroy-set':
       return [p.remove(`- destroy set ${op.name}`)];
+    case 'nft-create-table':
+      return [p.add(`+ create table ${op.nftFamily} ${op.nftTable}`)];
+    case 'nft-delete-table':
+      return [p.remove(`- delete table ${op.nftFamily} ${op.nftTable}`)];
+    case 'nft-create-chain':
+      return [p.add(`+ create chain ${op.chain}${op.hook ? ` { ${op.hook} }` : ''}`)];
+    case 'nft-change-chain':
+      return [p.change(`~ chain ${op.chain}: ${op.from} → ${op.to}`)];
+    case 'nft-delete-chain':
+      return [p.remove(`- delete chain ${op.chain}`)];
+    case 'nft-add-rule':
+      return [p.add(`+ ${pad(String(op.position))}${op.rule}`) + named(op.name, p)];
+    case 'nft-delete-rule':
+      return [p.remove(`- ${pad(String(op.position))}${op.rule}`) + named(op.name, p)];
+    case 'nft-update-set':
+      return [
+        op.create ? p.add(`+ create set ${op.set}`) : p.change(`~ set ${op.set} elements`),
+        ...op.add.map((m) => p.add(`    + ${m}`)),
+        ...op.remove.map((m) => p.remove(`    - ${m}`)),
+      ];
+    case 'nft-delete-set':
+      return [p.remove(`- delete set ${op.set}`)];
   }
 }
 

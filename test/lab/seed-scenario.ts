@@ -13,6 +13,7 @@ import {
   REPO_ROOT,
   type Container,
   type Dockerd,
+  type DockerEngine,
   type Lab,
   type LabHost,
 } from './helpers/index.js';
@@ -35,16 +36,21 @@ export interface SeedLab {
   ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Docker's rules (every line of iptables-save without a comment match), counters removed. */
   dockerRules(): Promise<string[]>;
+  /**
+   * Everything of Docker's: its iptables rules (dockerRules) and its nftables tables
+   * (`nft -s list table ip/ip6 docker-bridges`, counters left out), as text to compare byte for byte.
+   */
+  dockerFirewall(): Promise<string>;
   save(): Promise<string>;
   outcomes(): Promise<Record<string, string>>;
 }
 
-export async function createSeedLab(): Promise<SeedLab> {
+export async function createSeedLab(opts: { engine?: DockerEngine } = {}): Promise<SeedLab> {
   const lab = await createLab();
   const docker = await lab.addHost('docker', { address: '192.168.122.190/24' });
   const host2 = await lab.addHost('host2', { address: '192.168.122.193/24' });
   const host3 = await lab.addHost('host3', { address: '192.168.122.50/24' });
-  const dockerd = await startDockerd(docker);
+  const dockerd = await startDockerd(docker, opts.engine ? { engine: opts.engine } : {});
   await importBusyboxImage(dockerd);
   await runContainer(dockerd, { name: 'web', publish: ['8000:80'], extraArgs: ['--restart', 'always'] });
   const client = await runContainer(dockerd, {
@@ -59,6 +65,12 @@ export async function createSeedLab(): Promise<SeedLab> {
   // Without the timestamp comments, so two dumps of the same rules compare equal.
   const save = async () =>
     (await lab.execChecked(docker, ['iptables-save'])).stdout.replace(/^# (Generated|Completed).*\n/gm, '');
+  const dockerRules = async () =>
+    (await save())
+      .split('\n')
+      .filter((l) => (l.startsWith('-A ') || l.startsWith(':')) && !l.includes('-m comment'))
+      .filter((l) => !/^:(DOCKWALL-)/.test(l))
+      .map((l) => l.replace(/\s\[\d+:\d+\]$/, ''));
   return {
     lab,
     docker,
@@ -83,12 +95,17 @@ export async function createSeedLab(): Promise<SeedLab> {
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     save,
-    async dockerRules() {
-      return (await save())
-        .split('\n')
-        .filter((l) => (l.startsWith('-A ') || l.startsWith(':')) && !l.includes('-m comment'))
-        .filter((l) => !/^:(DOCKWALL-)/.test(l))
-        .map((l) => l.replace(/\s\[\d+:\d+\]$/, ''));
+    dockerRules,
+    async dockerFirewall() {
+      // Docker's own chains and rules; the built-in chains' policy lines are left out (INPUT's is the
+      // policy's; with Docker's nftables backend the iptables tables exist only once dockwall wrote them).
+      const mine = /^:(INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) /;
+      const parts = [(await dockerRules()).filter((l) => !mine.test(l)).join('\n')];
+      for (const family of ['ip', 'ip6']) {
+        const r = await lab.exec(docker, ['nft', '-s', 'list', 'table', family, 'docker-bridges']);
+        parts.push(r.code === 0 ? r.stdout : `(no ${family} docker-bridges)`);
+      }
+      return parts.join('\n---\n');
     },
     async outcomes() {
       const [h2, h3, ctr, ssh, db] = await Promise.all([

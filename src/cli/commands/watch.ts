@@ -7,7 +7,7 @@ import { EventFollower, readInventory } from '../../docker/index.js';
 import type { FileLock } from '../../host/index.js';
 import type { Diagnostic, DockerInventory, Policy } from '../../model/index.js';
 import { hasErrors } from '../../model/index.js';
-import { planChanges } from '../../plan/index.js';
+import { describeOperation, planChanges } from '../../plan/index.js';
 import { loadPolicy } from '../../policy/index.js';
 import { Reconciler, type Trigger } from '../../watch/reconciler.js';
 import { WatchMetrics, serveMetrics } from '../../watch/metrics.js';
@@ -16,7 +16,8 @@ import type { CliContext } from '../context.js';
 import { dockerClient } from '../docker-client.js';
 import { CliError, EXIT_LOCKED, EXIT_OK } from '../exit-codes.js';
 import { hostApplyPorts } from '../host-ports.js';
-import { chooseVariant, hostRunner, readLiveState } from '../live.js';
+import { chooseVariant, hostRunner, liveFirewallBackend, readLiveState } from '../live.js';
+import { forNftablesBackend } from '../../backend/nftables/index.js';
 import { diagnosticLine } from '../render-diagnostics.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
 import { journalledApply, policyHash } from '../journalled-change.js';
@@ -110,8 +111,19 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         log('warn', `Docker not reachable, using its last known containers: ${(e as Error).message}`);
       }
     }
-    const compiled = compileDesired(policy, inventory ? { inventory } : {});
+    let compiled = compileDesired(policy, inventory ? { inventory } : {});
     reportRejected(compiled.diagnostics);
+    // Docker's firewall backend, asked every time: a restarted dockerd may have switched it.
+    if ((await liveFirewallBackend(runner)) === 'nftables') {
+      const split = forNftablesBackend(compiled);
+      const errors = split.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0)
+        throw new Error(
+          `the policy cannot be applied with Docker's nftables backend: ${errors.map(diagnosticLine).join('; ')}`,
+        );
+      for (const d of split.diagnostics) if (d.severity === 'warning') once('warn', diagnosticLine(d));
+      compiled = split.desired;
+    }
     const readStarted = performance.now();
     const state = await readLiveState(ctx, compiled, {
       runner,
@@ -205,11 +217,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     log('info', `restored the policy: ${outcome.applied.length} change(s)`, {
       trigger: trigger.kind,
       durationMs,
-      found: outcome.applied.map((o) =>
-        'family' in o
-          ? `${o.op} ${o.family} ${o.table} ${o.chain}${'name' in o && o.name ? ` (${o.name})` : ''}`
-          : `${o.op} ${'name' in o ? o.name : o.set.name}`,
-      ),
+      found: outcome.applied.map((o) => describeOperation(o)),
     });
   });
   reconciler.on('failed', ({ trigger, error, retryInMs }) => {

@@ -9,6 +9,7 @@ import {
   runContainer,
   startDockerd,
   type Dockerd,
+  type DockerEngine,
   type Lab,
   type LabHost,
   type NetworkAttachment,
@@ -72,6 +73,8 @@ export interface DiffLabOptions {
   /** Start from the seed scenario (test/lab/seed-scenario.ts): web on 8000, client, 22 and 3306 open. */
   seed?: boolean;
   dockerdArgs?: string[];
+  /** The dockerd to run (default Debian's 20.10); see docker29Engine() for Docker 29.7.2. */
+  engine?: () => Promise<DockerEngine>;
 }
 
 /** The docker host's UDP echo service. */
@@ -144,7 +147,7 @@ export async function createDiffLab(opts: DiffLabOptions = {}): Promise<DiffLab>
   const containers = new Map<string, DiffContainer>();
   const hostListeners: HostListener[] = [];
   if (opts.seed) {
-    const s = await createSeedLab();
+    const s = await createSeedLab(opts.engine ? { engine: await opts.engine() } : {});
     ({ lab, docker, dockerd } = s);
     outside.push(s.host2, s.host3);
     // The seed's "ssh" (22) and "database" (3306): busybox httpd on every address.
@@ -154,7 +157,10 @@ export async function createDiffLab(opts: DiffLabOptions = {}): Promise<DiffLab>
     docker = await lab.addHost('docker', { address: '192.168.122.190/24' });
     outside.push(await lab.addHost('host2', { address: '192.168.122.193/24' }));
     outside.push(await lab.addHost('host3', { address: '192.168.122.50/24' }));
-    dockerd = await startDockerd(docker, { extraArgs: opts.dockerdArgs ?? [] });
+    dockerd = await startDockerd(docker, {
+      extraArgs: opts.dockerdArgs ?? [],
+      ...(opts.engine ? { engine: await opts.engine() } : {}),
+    });
     await importBusyboxImage(dockerd);
     const services: HostListener[] = [
       { proto: 'tcp', port: 22 },

@@ -1,7 +1,8 @@
 import { readInventory, DockerEngineClient } from '../../../src/docker/index.js';
-import { readAllSets, readAllTables, readHostModel } from '../../../src/host/index.js';
+import { readAllSets, readAllTables, readHostModel, readNftRulesetJson } from '../../../src/host/index.js';
+import { listNftTables } from '../../../src/cli/live.js';
 import type { DockerInventory, HostModel } from '../../../src/model/index.js';
-import { parseIpsetSave, parseIptablesSave } from '../../../src/parse/index.js';
+import { parseIpsetSave, parseIptablesSave, parseNftJson } from '../../../src/parse/index.js';
 import type { SimInput } from '../../../src/sim/index.js';
 import type { DiffLab } from './diff-lab.js';
 
@@ -30,5 +31,15 @@ export async function readLiveInputs(d: DiffLab): Promise<LiveInputs> {
     throw new Error(`cannot parse ipset save: ${sets.diagnostics.map((e) => e.message).join('; ')}`);
   const host = await readHostModel(runner);
   const docker = await readInventory(new DockerEngineClient({ host: `unix://${d.dockerd.socketPath}` }));
-  return { input: { rulesets: { ipv4: rs.value }, sets: sets.value, host, docker }, host, docker, saved };
+  const input: SimInput = { rulesets: { ipv4: rs.value }, sets: sets.value, host, docker };
+  // Docker's nftables backend (and dockwall's tables beside it): the whole nft -j ruleset, as trace reads it.
+  const tables = await listNftTables(runner);
+  if (tables.some((t) => !/^ip6? (filter|nat|mangle|raw|security)$/.test(t))) {
+    const text = await readNftRulesetJson(runner);
+    const nft = parseNftJson(text, { file: 'nft -j list ruleset' });
+    if (!nft.value)
+      throw new Error(`cannot parse nft -j: ${nft.diagnostics.map((e) => e.message).join('; ')}`);
+    input.nft = nft.value;
+  }
+  return { input, host, docker, saved };
 }

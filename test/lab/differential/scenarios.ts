@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/index.js';
+import { REPO_ROOT, docker29Engine } from '../helpers/index.js';
 import type { DiffLab, DiffLabOptions } from './diff-lab.js';
 
 /**
@@ -114,6 +114,39 @@ async function apply(d: DiffLab, file: string, extra: string[]): Promise<void> {
   const r = await d.dockwall(['apply', '-f', path, '--yes', '--state-dir', stateDir, ...extra]);
   if (r.code !== 0) throw new Error(`dockwall apply ${file} exited ${r.code}:\n${r.stderr}${r.stdout}`);
 }
+
+/**
+ * The seed on Docker 29.7.2 with its nftables backend: the same two policies, written by dockwall's
+ * nftables writer (its tables ip dockwall) and iptables-nft (INPUT) beside Docker's docker-bridges.
+ */
+export const SEED_NFTABLES: ScenarioGroup = {
+  lab: { seed: true, engine: () => docker29Engine('nftables') },
+  scenarios: [
+    {
+      name: 'seed-pyfw-nftables',
+      about: 'Docker 29 nftables backend: the seed after `dockwall apply` of the pyfw wishes',
+      seed: 17,
+      async setup(d) {
+        await apply(d, 'pyfw-wishes-firewalling-docker.yaml', []);
+      },
+      async teardown(d) {
+        // dockwall's tables only: Docker's docker-bridges stay as dockerd wrote them.
+        await d.onDocker(['nft', 'delete', 'table', 'ip', 'dockwall']);
+        await d.onDocker(['nft', 'delete', 'table', 'ip', 'filter']);
+        await d.onDocker(['ipset', 'destroy']);
+      },
+    },
+    {
+      name: 'seed-native-nftables',
+      about:
+        'Docker 29 nftables backend: the seed after `dockwall apply -f examples/firewalling-docker.yaml`',
+      seed: 18,
+      async setup(d) {
+        await apply(d, 'firewalling-docker.yaml', ['--no-check']);
+      },
+    },
+  ],
+};
 
 export const SEED: ScenarioGroup = {
   lab: { seed: true },

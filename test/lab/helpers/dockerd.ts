@@ -29,7 +29,25 @@ export interface DockerdOptions {
    * directory whose `iptables*` point at the legacy tools makes it write to the legacy tables.
    */
   pathPrefix?: string[];
+  /**
+   * The Docker Engine to run: Debian's docker.io (20.10, the default) or Docker 29.7.2 from
+   * `docker29Engine()`, whose binaries (dockerd, containerd, runc, docker-proxy) come first on PATH.
+   */
+  engine?: DockerEngine;
 }
+
+/** Which dockerd the lab starts: the binaries and the firewall backend. */
+export interface DockerEngine {
+  /** `20.10` (Debian's) or `29.7.2`. */
+  version: string;
+  /** Directory put first on PATH for dockerd and its containerd; undefined: the system's. */
+  binDir?: string;
+  /** Docker 29's `--firewall-backend`; undefined: the daemon's default (iptables). */
+  firewallBackend?: 'iptables' | 'nftables';
+}
+
+/** Debian's docker.io: dockerd 20.10 with containerd 1.6 from the system PATH. */
+export const DEBIAN_DOCKER: DockerEngine = { version: '20.10' };
 
 export interface Dockerd {
   host: LabHost;
@@ -55,6 +73,8 @@ export interface Dockerd {
   restart(): Promise<void>;
   /** The end of dockerd's log, for failure messages. */
   logTail(lines?: number): string;
+  /** The engine this daemon runs (version, binaries, firewall backend). */
+  engine: DockerEngine;
 }
 
 /** Debian's CLI matches the daemon's version; a newer one elsewhere on PATH also works. */
@@ -66,10 +86,10 @@ interface Daemon {
   alive: () => boolean;
 }
 
-function spawnDaemon(argv: string[], logPath: string): Daemon {
+function spawnDaemon(argv: string[], logPath: string, env: Record<string, string>): Daemon {
   const fd = openSync(logPath, 'a');
   const [file, ...args] = argv as [string, ...string[]];
-  const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], env: commandEnv() });
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   child.unref();
   let alive = true;
@@ -114,6 +134,27 @@ export function ping(socketPath: string, timeoutMs = 1_000): Promise<boolean> {
   });
 }
 
+/**
+ * `GET path` on a dockerd's Engine API, parsed as JSON. Debian's docker CLI (20.10) drops fields
+ * it does not know (e.g. 29's `FirewallBackend` in `/info`); the API gives them all.
+ */
+export function engineApi(socketPath: string, path: string, timeoutMs = 10_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${path}: ${res.statusCode} ${body.trim()}`));
+        else resolve(JSON.parse(body));
+      });
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer in ${timeoutMs} ms`)));
+    req.end();
+  });
+}
+
 function tail(path: string, lines: number): string {
   try {
     return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -124,6 +165,7 @@ function tail(path: string, lines: number): string {
 
 export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Promise<Dockerd> {
   const lab = host.lab;
+  const engine = opts.engine ?? DEBIAN_DOCKER;
   const dir = join(lab.dir, `dockerd-${host.name}`);
   if (existsSync(dir)) throw new Error(`a dockerd was already started for lab host ${host.name}`);
   const dataRoot = join(dir, 'data');
@@ -156,9 +198,20 @@ export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Pr
     ].join('\n'),
   );
   // Our own config file, so a system /etc/docker/daemon.json does not leak in; the (hidden)
-  // deprecated-key-path keeps dockerd 20.10 from creating /etc/docker/key.json.
+  // deprecated-key-path keeps dockerd 20.10 from creating /etc/docker/key.json (29 has no key
+  // file and refuses the option).
   const daemonJson = join(dir, 'daemon.json');
-  writeFileSync(daemonJson, `${JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') })}\n`);
+  const config = engine.binDir ? {} : { 'deprecated-key-path': join(dir, 'key.json') };
+  writeFileSync(daemonJson, `${JSON.stringify(config)}\n`);
+  const daemonEnv = engine.binDir
+    ? commandEnv({ PATH: `${engine.binDir}:${commandEnv().PATH ?? ''}` })
+    : commandEnv();
+  if (engine.firewallBackend === 'nftables') {
+    // Docker 29's nftables backend does not switch forwarding on itself (its README, and moby's).
+    for (const key of ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']) {
+      await runChecked(host.runner, ['sysctl', '-qw', `${key}=1`]);
+    }
+  }
   const cliConfig = join(dir, 'cli-config');
   mkdirSync(cliConfig, { recursive: true });
   const cli = createRunner({
@@ -172,7 +225,7 @@ export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Pr
   let dockerd: Daemon | undefined;
 
   async function startContainerd(): Promise<void> {
-    containerd = spawnDaemon([...nsenter, 'containerd', '--config', ctdConfig], containerdLog);
+    containerd = spawnDaemon([...nsenter, 'containerd', '--config', ctdConfig], containerdLog, daemonEnv);
     if (containerd.child.pid) lab.trackPid(containerd.child.pid);
     const deadline = Date.now() + 30_000;
     while (!existsSync(ctdSocket)) {
@@ -183,7 +236,10 @@ export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Pr
   }
 
   async function startDockerdProcess(): Promise<void> {
-    const path = [...(opts.pathPrefix ?? []), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');
+    const path = [
+      ...(opts.pathPrefix ?? []),
+      daemonEnv.PATH ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    ].join(':');
     const argv = [
       ...nsenter,
       ...(opts.pathPrefix ? ['env', `PATH=${path}`] : []),
@@ -212,9 +268,10 @@ export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Pr
       '--ip6tables=false',
       '--shutdown-timeout',
       '2',
+      ...(engine.firewallBackend ? ['--firewall-backend', engine.firewallBackend] : []),
       ...(opts.extraArgs ?? []),
     ];
-    dockerd = spawnDaemon(argv, dockerdLog);
+    dockerd = spawnDaemon(argv, dockerdLog, daemonEnv);
     if (dockerd.child.pid) lab.trackPid(dockerd.child.pid);
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
     while (!(await ping(socketPath))) {
@@ -286,6 +343,7 @@ export async function startDockerd(host: LabHost, opts: DockerdOptions = {}): Pr
       await start();
     },
     logTail: (lines = 30) => tail(dockerdLog, lines),
+    engine,
   };
 
   lab.onDestroy(() => handle.stop());

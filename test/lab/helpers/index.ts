@@ -5,3 +5,4 @@ export * from './probes.js';
 export * from './requirements.js';
 export { labLeftovers, mountsUnder, LAB_ROOT, type Leftovers } from './cleanup.js';
 export * from './services.js';
+export * from './docker29.js';

@@ -110,7 +110,7 @@ export interface LabGate {
   assertAvailable(): void;
 }
 
-let warned = false;
+const warned = new Set<string>();
 
 /**
  * Decides how a lab test file behaves on this machine. Outside CI a lab that cannot run is skipped
@@ -118,20 +118,25 @@ let warned = false;
  */
 export async function labGate(): Promise<LabGate> {
   const avail = await labAvailable();
-  if (avail.ok) return { skip: false, assertAvailable: () => undefined };
-  const inCi = /^(1|true|yes)$/i.test(process.env.CI ?? '');
-  if (inCi) {
+  return avail.ok
+    ? { skip: false, assertAvailable: () => undefined }
+    : unavailable('lab tests', avail.reason);
+}
+
+/** The gate for tests that cannot run here: skipped with one line (once per kind), or under CI a failure. */
+export function unavailable(what: string, reason: string): LabGate {
+  if (/^(1|true|yes)$/i.test(process.env.CI ?? '')) {
     return {
       skip: false,
-      reason: avail.reason,
+      reason,
       assertAvailable: () => {
-        throw new Error(`lab tests must run under CI but cannot: ${avail.reason}`);
+        throw new Error(`lab tests must run under CI but cannot: ${reason}`);
       },
     };
   }
-  if (!warned) {
-    warned = true;
-    console.warn(`lab tests skipped: ${avail.reason}`);
+  if (!warned.has(what)) {
+    warned.add(what);
+    console.warn(`${what} skipped: ${reason}`);
   }
-  return { skip: true, reason: avail.reason, assertAvailable: () => undefined };
+  return { skip: true, reason, assertAvailable: () => undefined };
 }

@@ -322,12 +322,28 @@ describe('iptables', () => {
     expect(ids(diagnose(facts).findings)).toEqual(['nftables-backend']);
   });
 
-  it("Docker's nftables backend, from /info or from daemon.json", () => {
+  it("Docker's nftables backend, from /info or from daemon.json: dockwall handles it, and says what to set", () => {
     const facts = cleanFacts();
     if (facts.docker.reachable) facts.docker.firewallBackend = 'nftables';
+    facts.forwarding = { ipv4: true, ipv6: true };
     const [f] = only(facts, 'nftables-backend');
-    expect(f!.title).toContain('no DOCKER-USER');
-    expect(f!.fix).toContain('"firewall-backend": "iptables"');
+    expect(f!.title).toContain('dockwall writes its own nftables tables');
+    expect(f!.severity).toBe('warning');
+    expect(f!.fix).toContain('"bridge-accept-fwmark": "0x10000000/0x10000000"');
+    expect(f!.fix).not.toContain('forwarding');
+    facts.forwarding = { ipv4: false, ipv6: true };
+    const [off] = only(facts, 'nftables-backend');
+    expect(off!.severity).toBe('error');
+    expect(off!.fix).toContain('sysctl -w net.ipv4.ip_forward=1');
+    facts.forwarding = { ipv4: true, ipv6: true };
+    facts.daemonJson = {
+      path: '/etc/docker/daemon.json',
+      state: 'ok',
+      config: { 'bridge-accept-fwmark': '0x10000000/0x10000000' },
+    };
+    const [set] = only(facts, 'nftables-backend');
+    expect(set!.severity).toBe('info');
+    expect(set!.fix).toMatch(/^Nothing/);
     const config = cleanFacts();
     config.daemonJson = { path: '/d.json', state: 'ok', config: { 'firewall-backend': 'nftables' } };
     expect(ids(diagnose(config).findings)).toEqual(['nftables-backend']);

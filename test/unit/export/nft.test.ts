@@ -104,7 +104,7 @@ describe('iptables rules in nftables words', () => {
 });
 
 describe('export --format nft', () => {
-  it("from a policy: dockwall's own tables; DOCKER-USER runs on the forward hook just before the filter priority", () => {
+  it("from a policy: dockwall's own tables; DOCKER-USER runs on the forward hook before the filter priority (-10)", () => {
     const res = exportNft(sourceFromDesired(compileDesired(policyFrom(EXAMPLE)), EXAMPLE));
     expect(res.diagnostics).toEqual([]);
     const text = res.parts![0]!.text;
@@ -113,7 +113,7 @@ describe('export --format nft', () => {
     );
     expect(text).toContain('\tchain INPUT {\n\t\ttype filter hook input priority 0; policy drop;\n');
     expect(text).toContain(
-      '\tchain DOCKER-USER {\n\t\ttype filter hook forward priority -1; policy accept;\n',
+      '\tchain DOCKER-USER {\n\t\ttype filter hook forward priority -10; policy accept;\n',
     );
     expect(text).not.toMatch(/table ip (filter|nat)\b/);
   });

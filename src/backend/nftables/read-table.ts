@@ -1,0 +1,87 @@
+import type { Diagnostic, Family, NftLiveChain, NftLiveTable, Result } from '../../model/index.js';
+import { diag } from '../../model/index.js';
+
+/**
+ * Reads one of dockwall's own tables from `nft -j list table ip dockwall`: its chains (hook,
+ * priority, policy), each rule's handle, comment and verdict, and its sets' elements. This is the
+ * minimum the writer's read back needs (not a model of nftables rules: the simulator has its own).
+ */
+export function readNftTableJson(text: string, family: Family, file: string): Result<NftLiveTable> {
+  const diagnostics: Diagnostic[] = [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    diagnostics.push(diag('error', 'nft.json', `${file}: not JSON: ${(e as Error).message}`));
+    return { diagnostics };
+  }
+  const items = (doc as { nftables?: unknown }).nftables;
+  if (!Array.isArray(items)) {
+    diagnostics.push(diag('error', 'nft.json', `${file}: no "nftables" array`));
+    return { diagnostics };
+  }
+  const table: NftLiveTable = { family, name: '', chains: [], sets: [] };
+  const chains = new Map<string, NftLiveChain>();
+  for (const item of items as Array<Record<string, Record<string, unknown>>>) {
+    if (item.table) table.name = String(item.table.name);
+    if (item.chain) {
+      const c = item.chain;
+      const chain: NftLiveChain = { name: String(c.name), rules: [] };
+      if (typeof c.hook === 'string') {
+        chain.hook = {
+          type: String(c.type),
+          hook: c.hook,
+          priority: Number(c.prio),
+          policy: c.policy === 'drop' ? 'drop' : 'accept',
+        };
+      }
+      chains.set(chain.name, chain);
+      table.chains.push(chain);
+    }
+    if (item.rule) {
+      const r = item.rule;
+      const chain = chains.get(String(r.chain));
+      if (!chain) continue;
+      const rule: NftLiveChain['rules'][number] = { handle: Number(r.handle) };
+      if (typeof r.comment === 'string') rule.comment = r.comment;
+      const verdict = verdictOf(r.expr);
+      if (verdict) rule.verdict = verdict;
+      chain.rules.push(rule);
+    }
+    if (item.set) {
+      const s = item.set;
+      table.sets.push({
+        name: String(s.name),
+        type: String(s.type),
+        elements: Array.isArray(s.elem) ? s.elem.map(elementText) : [],
+      });
+    }
+  }
+  return { value: table, diagnostics };
+}
+
+const VERDICTS = ['accept', 'drop', 'return', 'continue', 'reject', 'jump', 'goto', 'queue'];
+
+function verdictOf(expr: unknown): string | undefined {
+  if (!Array.isArray(expr)) return undefined;
+  const last = expr[expr.length - 1] as Record<string, unknown> | undefined;
+  if (!last) return undefined;
+  const key = Object.keys(last).find((k) => VERDICTS.includes(k));
+  if (!key) return undefined;
+  const target = (last[key] as { target?: string } | null)?.target;
+  return target ? `${key} ${target}` : key;
+}
+
+/** An element in nft's own words: `192.0.2.1`, `10.0.0.0/8`, `10.0.0.0-11.0.0.255`. */
+function elementText(e: unknown): string {
+  if (typeof e === 'string' || typeof e === 'number') return String(e);
+  const o = e as {
+    prefix?: { addr: string; len: number };
+    range?: [unknown, unknown];
+    elem?: { val: unknown };
+  };
+  if (o.prefix) return `${o.prefix.addr}/${o.prefix.len}`;
+  if (o.range) return `${elementText(o.range[0])}-${elementText(o.range[1])}`;
+  if (o.elem) return elementText(o.elem.val);
+  return JSON.stringify(e);
+}
