@@ -3,3 +3,4 @@ export * from './chain-diff.js';
 export * from './set-diff.js';
 export * from './render-text.js';
 export * from './apply-plan.js';
+export * from './reachability-diff.js';
