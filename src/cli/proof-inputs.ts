@@ -49,13 +49,8 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   }
 
   let host: HostModel | undefined;
-  if (opts.hostModel) {
-    try {
-      host = JSON.parse(readText(ctx, opts.hostModel)) as HostModel;
-    } catch (e) {
-      throw new CliError(`${opts.hostModel}: not a host model: ${(e as Error).message}`);
-    }
-  } else if (policy?.host) host = policy.host;
+  if (opts.hostModel) host = readHostModelFile(ctx, opts.hostModel);
+  else if (policy?.host) host = policy.host;
   else if (!offline) host = await readHostModel(hostRunner());
   if (!host)
     throw new CliError(
@@ -66,7 +61,17 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   return out;
 }
 
-async function readWholeHost(ctx: CliContext): Promise<HostState> {
+/** A host model saved as JSON ({interfaces: [{name, addresses}], routes?}). */
+export function readHostModelFile(ctx: CliContext, file: string): HostModel {
+  try {
+    return JSON.parse(readText(ctx, file)) as HostModel;
+  } catch (e) {
+    throw new CliError(`${file}: not a host model: ${(e as Error).message}`);
+  }
+}
+
+/** Every table of both families and every set of the live host, as the simulator needs them. */
+export async function readWholeHost(ctx: CliContext): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
