@@ -152,6 +152,17 @@ function cellOf(p: Probe, family: Family): Cell {
   };
 }
 
+/** The reachable and the unknown sources of a probe, as the range texts the matrix gives. */
+function signature(p: Probe): string {
+  const reach: string[] = [];
+  const unknown: string[] = [];
+  for (const g of p.groups) {
+    if (g.verdict === 'unknown') unknown.push(g.ranges.join(' '));
+    else if (g.reachable) reach.push(g.ranges.join(' '));
+  }
+  return `${reach.join(' ')}|${unknown.join(' ')}`;
+}
+
 const NOBODY: Cell = { reach: [], unknown: [], martian: [] };
 
 /** The sources but `r` (and but the martians), when that takes fewer blocks than `r` itself. */
@@ -210,6 +221,14 @@ export function reachabilityDiff(input: ReachabilityInput): ReachabilityDiff {
       const pb = b?.cells.get(pk);
       const pa = a?.cells.get(pk);
       const probe = (pa ?? pb)!;
+      // The same range texts on both sides are the same sources (runs are maximal): nothing to diff.
+      if (pa && pb) {
+        const sig = signature(pa);
+        if (sig === signature(pb)) {
+          if (!sig.endsWith('|')) unknownBoth++;
+          continue;
+        }
+      }
       const cb = pb ? cellOf(pb, d.family) : NOBODY;
       const ca = pa ? cellOf(pa, d.family) : NOBODY;
       const undecided = unionRanges(cb.unknown, ca.unknown);
