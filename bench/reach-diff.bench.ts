@@ -2,8 +2,8 @@ import { compileDesired } from '../src/compile/index.js';
 import type { HostState } from '../src/model/index.js';
 import { applyPlanToState, planChanges, reachabilityDiff } from '../src/plan/index.js';
 import { loadPolicy } from '../src/policy/index.js';
-import { syntheticRuleset } from '../src/sim/index.js';
-import { fmt, medianMs, type Row } from './timing.js';
+import { serviceMatrix, syntheticRuleset } from '../src/sim/index.js';
+import { fmt, medianCpuMs, medianMs, type Row } from './timing.js';
 
 /** What the reachability difference adds to `plan`: 20 published ports, about 1,000 rules. */
 export async function reachDiffBench(): Promise<Row[]> {
@@ -37,6 +37,10 @@ export async function reachDiffBench(): Promise<Row[]> {
   const ports = diff().ports;
   if (diff().unchanged) throw new Error('bench: the plan should change reachability');
   const diffMs = await medianMs(7, diff);
+  const diffCpu = await medianCpuMs(7, diff);
+  const matrixMs = await medianMs(7, () =>
+    serviceMatrix({ rulesets: state.rulesets, sets: state.sets, host: setup.host, docker: setup.docker }),
+  );
   return [
     {
       what: `plan against ${n.toLocaleString('en')} rules, ${setup.facts.containers} published ports`,
@@ -45,7 +49,8 @@ export async function reachDiffBench(): Promise<Row[]> {
     {
       what: '… its reachability difference (state after the plan, two service matrices, range diff)',
       value: fmt(diffMs),
-      note: `${ports} ports; target: at most 100 ms extra`,
+      note: `CPU ${fmt(diffCpu)}; ${ports} ports; target: at most 100 ms extra`,
     },
+    { what: '… of which one service matrix (audit) of the same rules', value: fmt(matrixMs) },
   ];
 }
