@@ -124,6 +124,10 @@ describe.skipIf(gate.skip)('the reachability difference of an apply against real
     const wishes = s.file('wishes.yaml', repoText('examples/pyfw-wishes-firewalling-docker.yaml'));
     const first = await s.dockwall(['apply', '-f', wishes, '--yes', '--no-check', '--state-dir', s.stateDir]);
     expect(first.code, first.stderr).toBe(0);
+    // Without --json, apply shows the difference as text before it applies (here: --yes, no question).
+    expect(first.stdout).toMatch(
+      /\nReachability after this plan:\n {2}0\.0\.0\.0:8000\/tcp published -> [\d.]+:80 ipv4 in eth0 to 192\.168\.122\.190:\n {4}- lose access: every source but 192\.168\.122\.193\/32 /,
+    );
     await s.dockerd.restart();
     await s.dockerd.dockerChecked(['start', 'web', 'client']).catch(() => '');
     const r = await applyAndCompare(wishes);
