@@ -8,7 +8,7 @@ import { table } from './timing.js';
  * memory (the core section holds a 100,000-rule dump) does not slow another's process starts: a
  * larger process takes longer to fork, and the host section starts hundreds of processes.
  */
-const SECTIONS = ['process', 'core', 'sim', 'host', 'watch', 'nft'] as const;
+const SECTIONS = ['process', 'core', 'sim', 'reach', 'host', 'watch', 'nft'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function runOne(section: Section): Promise<string> {
@@ -24,6 +24,10 @@ async function runOne(section: Section): Promise<string> {
     case 'sim': {
       const { simBench } = await import('./sim.bench.js');
       return table('Simulator', await simBench());
+    }
+    case 'reach': {
+      const { reachDiffBench } = await import('./reach-diff.bench.js');
+      return table('Reachability difference of a plan', await reachDiffBench());
     }
     case 'host': {
       const { hostBench } = await import('./host.bench.js');

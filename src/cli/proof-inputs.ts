@@ -66,13 +66,8 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   }
 
   let host: HostModel | undefined;
-  if (opts.hostModel) {
-    try {
-      host = JSON.parse(readText(ctx, opts.hostModel)) as HostModel;
-    } catch (e) {
-      throw new CliError(`${opts.hostModel}: not a host model: ${(e as Error).message}`);
-    }
-  } else if (policy?.host) host = policy.host;
+  if (opts.hostModel) host = readHostModelFile(ctx, opts.hostModel);
+  else if (policy?.host) host = policy.host;
   else if (!offline) host = await readHostModel(hostRunner());
   if (!host)
     throw new CliError(
@@ -84,6 +79,15 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   if (docker) out.docker = docker;
   if (nft) out.nft = nft;
   return out;
+}
+
+/** A host model saved as JSON ({interfaces: [{name, addresses}], routes?}). */
+export function readHostModelFile(ctx: CliContext, file: string): HostModel {
+  try {
+    return JSON.parse(readText(ctx, file)) as HostModel;
+  } catch (e) {
+    throw new CliError(`${file}: not a host model: ${(e as Error).message}`);
+  }
 }
 
 /** Every table of both families (a family whose tables cannot be read is left out with a warning). */

@@ -10,13 +10,48 @@ export function applyPlanToState(
   state: HostState,
   plan: Plan,
 ): { state: HostState; diagnostics: Diagnostic[] } {
-  const next: HostState = structuredClone(state);
+  const next = copyForPlan(state, plan);
   const diagnostics: Diagnostic[] = [];
   for (const op of plan.operations) {
     const problem = applyOne(next, op);
     if (problem) diagnostics.push(diag('error', 'plan.apply-simulation', problem));
   }
   return { state: next, diagnostics };
+}
+
+/**
+ * A copy of the state that the plan's operations can change without touching `state`: the chains
+ * the plan names (and the chain lists of their tables, and the set list) are copied; every other
+ * chain, and every rule object, is shared (nothing here changes a rule). Untouched chains parsed
+ * lazily from a dump stay unbuilt.
+ */
+function copyForPlan(state: HostState, plan: Plan): HostState {
+  const chains = new Set<string>();
+  const tables = new Set<string>();
+  for (const op of plan.operations) {
+    if (!('family' in op)) continue;
+    tables.add(`${op.family} ${op.table}`);
+    chains.add(`${op.family} ${op.table} ${op.chain}`);
+  }
+  const rulesets: HostState['rulesets'] = {};
+  for (const [family, rs] of Object.entries(state.rulesets) as Array<[Ruleset['family'], Ruleset]>) {
+    rulesets[family] = {
+      ...rs,
+      tables: rs.tables.map((t) =>
+        tables.has(`${family} ${t.name}`)
+          ? {
+              ...t,
+              chains: t.chains.map((c) =>
+                chains.has(`${family} ${t.name} ${c.name}`) ? { ...c, rules: [...c.rules] } : c,
+              ),
+            }
+          : t,
+      ),
+    };
+  }
+  const next: HostState = { rulesets, sets: { ...state.sets, sets: [...state.sets.sets] } };
+  if (state.dockerChainsPresent) next.dockerChainsPresent = { ...state.dockerChainsPresent };
+  return next;
 }
 
 function applyOne(state: HostState, op: Operation): string | undefined {

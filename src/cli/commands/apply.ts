@@ -10,13 +10,19 @@ import { commandLine, journalledApply, newChangeId, policyHash } from '../journa
 import { chooseVariant, hostRunner } from '../live.js';
 import { revertPending, settleUnderLock } from '../pending-apply.js';
 import { planFromOptions } from '../pipeline.js';
+import {
+  planReachability,
+  reachabilityOption as reach,
+  reachabilityText,
+  type ReachabilityOptions,
+} from '../reachability.js';
 import { ask, waitForConfirmation } from '../prompt.js';
 import { DEFAULT_STATE_DIR, StateDir, type Pending } from '../state-dir.js';
 import type { Run } from './index.js';
 import { runExpectations } from './check.js';
 import { guardSshSession } from './ssh-guard.js';
 
-interface ApplyOpts {
+interface ApplyOpts extends ReachabilityOptions {
   file: string;
   yes?: boolean;
   confirm?: string;
@@ -85,6 +91,9 @@ export function registerApply(program: Command, run: Run): void {
     .option('--max-attempts <n>', 'retries when another program changes the tables at the same moment', '3')
     .option('--no-check', "do not evaluate the policy's expect: assertions first")
     .option('--json', 'print the plan and result as JSON')
+    .addOption(reach.hostModel())
+    .addOption(reach.listen())
+    .addOption(reach.interface())
     .action((opts: ApplyOpts) => run((ctx) => applyCommand(ctx, opts)));
 }
 
@@ -119,10 +128,11 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
     if (!opts.force) await guardSshSession(ctx, planned);
 
     ctx.collect(planned.plan.diagnostics);
-    if (opts.json) ctx.output.out(JSON.stringify({ plan: planned.plan }, null, 2) + '\n');
+    const reachability = await planReachability(ctx, planned, opts);
+    if (opts.json) ctx.output.out(JSON.stringify({ plan: planned.plan, reachability }, null, 2) + '\n');
     else {
       ctx.flushDiagnostics();
-      ctx.output.out(renderPlanText(planned.plan, ctx.output.paint));
+      ctx.output.out(renderPlanText(planned.plan, ctx.output.paint) + reachabilityText(reachability));
     }
     if (planned.plan.operations.length === 0) return EXIT_OK;
 

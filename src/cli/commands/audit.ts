@@ -63,7 +63,7 @@ export function parseListen(text: string): ListeningPort {
 }
 
 /** Listening sockets of the live host, from `ss -Hln`. */
-async function liveListening(): Promise<ListeningPort[]> {
+export async function liveListening(): Promise<ListeningPort[]> {
   const out: ListeningPort[] = [];
   for (const proto of ['tcp', 'udp'] as const) {
     const r = await hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']);

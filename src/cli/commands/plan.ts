@@ -4,9 +4,15 @@ import type { CliContext } from '../context.js';
 import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
 import { planFromOptions } from '../pipeline.js';
+import {
+  planReachability,
+  reachabilityOption as reach,
+  reachabilityText,
+  type ReachabilityOptions,
+} from '../reachability.js';
 import { runExpectations } from './check.js';
 
-interface PlanOpts {
+interface PlanOpts extends ReachabilityOptions {
   file: string;
   state?: string[];
   ipsetState?: string[];
@@ -36,19 +42,26 @@ export function registerPlan(
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
     .option('--json', 'print the plan as JSON')
     .option('--no-check', "do not evaluate the policy's expect: assertions")
+    .addOption(reach.hostModel())
+    .addOption(reach.listen())
+    .addOption(reach.interface())
     .action((opts: PlanOpts) =>
       run(async (ctx) => {
         const p = await planFromOptions(ctx, opts);
         if (opts.check) await runExpectations(ctx, p, { fatal: true });
+        const reachability = await planReachability(ctx, p, opts);
         if (opts.json)
           ctx.output.out(
-            JSON.stringify({ ...p.plan, diagnostics: [...ctx.diagnostics, ...p.plan.diagnostics] }, null, 2) +
-              '\n',
+            JSON.stringify(
+              { ...p.plan, reachability, diagnostics: [...ctx.diagnostics, ...p.plan.diagnostics] },
+              null,
+              2,
+            ) + '\n',
           );
         else {
           ctx.collect(p.plan.diagnostics);
           ctx.flushDiagnostics();
-          ctx.output.out(renderPlanText(p.plan, ctx.output.paint));
+          ctx.output.out(renderPlanText(p.plan, ctx.output.paint) + reachabilityText(reachability));
         }
         return p.plan.operations.length === 0 ? EXIT_OK : EXIT_CHANGES;
       }),

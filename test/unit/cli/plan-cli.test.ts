@@ -16,7 +16,9 @@ describe('dockwall plan', () => {
     expect(r.stdout).toMatch(/^dockwall will make these changes:/);
     expect(r.stdout).toContain('+ create chain DOCKWALL-FILTER');
     expect(r.stdout).toContain('~ policy ACCEPT → DROP');
-    expect(r.stdout).toMatch(/Plan: 12 to add, 1 to change, 0 to remove\.\n$/);
+    expect(r.stdout).toMatch(
+      /Plan: 12 to add, 1 to change, 0 to remove\.\n\nReachability after this plan:\n/,
+    );
   });
 
   it('--json prints the same plan as data', () => {
@@ -54,6 +56,49 @@ describe('dockwall plan', () => {
     expect(restarted.code).toBe(2);
     expect(restarted.stdout).toContain('~ 7→1');
     expect(restarted.stdout).toContain('Plan: 1 to add, 1 to change, 0 to remove.');
+  });
+
+  it('ends with who gains and who loses access; --json carries it; offline without a host model it says why not', () => {
+    const host = tempFile(
+      'host.json',
+      JSON.stringify({
+        interfaces: [
+          { name: 'lo', addresses: ['127.0.0.1/8'] },
+          { name: 'eth0', addresses: ['192.168.122.190/24'] },
+          { name: 'docker0', addresses: ['172.17.0.1/16'] },
+        ],
+        routes: [{ destination: 'default', device: 'eth0', via: '192.168.122.1' }],
+      }),
+    );
+    const args = [
+      'plan',
+      '-f',
+      'examples/pyfw-wishes-firewalling-docker.yaml',
+      '--ipset-state',
+      `${SEED}/07-seed003-wishes-applied.ipset-save`,
+      '--state',
+      `${SEED}/08-seed003-after-docker-restart.iptables-save`,
+    ];
+    expect(dockwall(args).stdout).toMatch(
+      /\nReachability: not computed \(offline, the host is unknown: .*\)\.\n$/,
+    );
+    const text = dockwall([...args, '--host-model', host, '--listen', '22/tcp']).stdout;
+    expect(text).toContain(
+      'Reachability after this plan:\n  0.0.0.0:8000/tcp published -> 172.17.0.2:80 ipv4 in eth0 to 192.168.122.190:\n    - lose access: every source but 192.168.122.193/32',
+    );
+    const json = JSON.parse(dockwall([...args, '--host-model', host, '--json']).stdout);
+    expect(json.reachability.unchanged).toBe(false);
+    const [c] = json.reachability.changes;
+    expect(c).toMatchObject({
+      port: 8000,
+      proto: 'tcp',
+      family: 'ipv4',
+      interface: 'eth0',
+      gained: [],
+      depends: [],
+    });
+    expect(c.lost).toContain('192.0.0.0/9');
+    expect(c.lostAllBut).toEqual(['192.168.122.193/32']);
   });
 
   it('colours only when asked for (FORCE_COLOR) and never with NO_COLOR', () => {
