@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { createSimulator, serviceMatrix } from '../../src/sim/index.js';
+import { describe, it } from 'vitest';
 import { ruleset } from '../unit/sim/build.js';
 import {
   ACCEPT,
@@ -17,7 +16,7 @@ import {
   prefix,
   type TableDef,
 } from '../unit/sim/nft-build.js';
-import { groupOf, host } from '../unit/sim/sim-helpers.js';
+import { expectMatrixAgreesWithWalks, host } from '../unit/sim/sim-helpers.js';
 
 /** nftables rules (with iptables rules beside them): the service matrix against single-packet walks. */
 
@@ -156,24 +155,7 @@ describe('simulator properties with nftables rules', () => {
             host,
             interfaces: ['eth0'],
           };
-          const m = serviceMatrix({ ...input, listening: [{ port: 22, proto: 'tcp' }] });
-          const probe = m.destinations[0]!.probes[0]!;
-          const sim = createSimulator(input);
-          for (const src of srcs) {
-            const tr = sim.simulate({
-              family: 'ipv4',
-              src,
-              dst: probe.dst,
-              proto: 'tcp',
-              sport: 40000,
-              dport: 22,
-              in: 'eth0',
-            });
-            const g = groupOf(probe, src);
-            expect(g, src).toBeDefined();
-            expect(g!.verdict, src).toBe(tr.verdict);
-            if (g!.decidedBy && tr.verdict !== 'unknown') expect(g!.decidedBy, src).toEqual(tr.decidedBy);
-          }
+          expectMatrixAgreesWithWalks(input, srcs);
         },
       ),
       { numRuns: 200 },

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IpSetState } from '../../src/model/index.js';
-import { createSimulator, renderTrace, serviceMatrix, type Packet } from '../../src/sim/index.js';
+import { createSimulator, renderTrace, type Packet } from '../../src/sim/index.js';
 import { ruleset } from '../unit/sim/build.js';
-import { groupOf, host } from '../unit/sim/sim-helpers.js';
+import { expectMatrixAgreesWithWalks, host } from '../unit/sim/sim-helpers.js';
 
 const SRC = [
   '',
@@ -163,27 +163,10 @@ describe('simulator properties', () => {
         tablesArb,
         fc.array(fc.oneof(fc.constantFrom(...ADDRS), fc.ipV4()), { minLength: 1, maxLength: 8 }),
         (tables, srcs) => {
-          const input = { rulesets: { ipv4: build(tables) }, sets, host, interfaces: ['eth0'] };
-          const m = serviceMatrix({ ...input, listening: [{ port: 22, proto: 'tcp' }] });
-          const probe = m.destinations[0]!.probes[0]!;
-          const sim = createSimulator(input);
-          for (const src of srcs) {
-            const t = sim.simulate({
-              family: 'ipv4',
-              src,
-              dst: probe.dst,
-              proto: 'tcp',
-              sport: 40000,
-              dport: 22,
-              in: 'eth0',
-            });
-            const g = groupOf(probe, src);
-            expect(g, src).toBeDefined();
-            expect(g!.verdict, src).toBe(t.verdict);
-            if (g!.decidedBy && t.verdict !== 'unknown') expect(g!.decidedBy, src).toEqual(t.decidedBy);
-            if (t.verdict === 'accept')
-              expect(g!.reachable, src).toBe(t.delivered === 'local' && t.rewrites.length === 0);
-          }
+          expectMatrixAgreesWithWalks(
+            { rulesets: { ipv4: build(tables) }, sets, host, interfaces: ['eth0'] },
+            srcs,
+          );
         },
       ),
       { numRuns: 300 },

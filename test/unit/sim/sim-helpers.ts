@@ -1,6 +1,15 @@
 import type { HostModel, IpSetState } from '../../../src/model/index.js';
 import { addrToBig, parseAddr, parseAddrRange, parseCidr } from '../../../src/sim/addr.js';
-import { simulate, type Packet, type Probe, type Trace } from '../../../src/sim/index.js';
+import { expect } from 'vitest';
+import {
+  createSimulator,
+  serviceMatrix,
+  simulate,
+  type MatrixInput,
+  type Packet,
+  type Probe,
+  type Trace,
+} from '../../../src/sim/index.js';
 import { ruleset, type ChainSpec } from './build.js';
 
 /** A small host: eth0 outside (default route), eth1 a second LAN, docker0 a bridge. */
@@ -58,4 +67,31 @@ export function groupOf(p: Probe, ip: string) {
       return v >= addrToBig(a) && v <= addrToBig(b);
     }),
   );
+}
+
+/**
+ * The service matrix for the host's port 22/tcp probed on eth0 against one single-packet walk per
+ * source: same verdict, same deciding rule, and an accepted packet reaches the port.
+ */
+export function expectMatrixAgreesWithWalks(input: MatrixInput, srcs: readonly string[]): void {
+  const m = serviceMatrix({ ...input, listening: [{ port: 22, proto: 'tcp' }] });
+  const probe = m.destinations[0]!.probes[0]!;
+  const sim = createSimulator(input);
+  for (const src of srcs) {
+    const t = sim.simulate({
+      family: 'ipv4',
+      src,
+      dst: probe.dst,
+      proto: 'tcp',
+      sport: 40000,
+      dport: 22,
+      in: 'eth0',
+    });
+    const g = groupOf(probe, src);
+    expect(g, src).toBeDefined();
+    expect(g!.verdict, src).toBe(t.verdict);
+    if (g!.decidedBy && t.verdict !== 'unknown') expect(g!.decidedBy, src).toEqual(t.decidedBy);
+    if (t.verdict === 'accept')
+      expect(g!.reachable, src).toBe(t.delivered === 'local' && t.rewrites.length === 0);
+  }
 }
