@@ -8,6 +8,7 @@ import {
   type Snapshot,
 } from '../../apply/index.js';
 import { chainKind, type DesiredState } from '../../compile/index.js';
+import { isNftOperation } from '../../model/index.js';
 import { checkPrivileges } from '../../host/index.js';
 import { renderPlanText, summarize } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
@@ -110,6 +111,10 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
     ctx.output.out(renderPlanText(planned.plan, ctx.output.paint));
   }
   if (planned.plan.operations.length === 0) return EXIT_OK;
+  if (confirmSeconds !== undefined && planned.plan.operations.some(isNftOperation))
+    throw new CliError(
+      "--confirm cannot yet put dockwall's nftables tables back (Docker's nftables backend); nothing was changed. Apply without --confirm",
+    );
 
   if (!opts.yes) {
     if (!process.stdin.isTTY)
