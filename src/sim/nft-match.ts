@@ -156,8 +156,10 @@ export function compileField(e: unknown, ctx: NftMatchCtx): Field {
           kind: 'iface',
           name: `meta ${key}`,
           usesSrc: false,
-          // No such device at this hook: nft breaks off the rule (a != test does not match either).
-          get: (t) => (t[which] === '' ? BREAK : t[which]),
+          // No such device at this hook: `iif`/`oif` break off the rule (a != test does not match
+          // either), while `iifname`/`oifname` read the name as "" (the kernel's nft_meta_store_ifname),
+          // so `iifname != "docker0"` matches a locally generated packet in nat OUTPUT.
+          get: (t) => (t[which] !== '' ? t[which] : key.endsWith('name') ? '' : BREAK),
         };
       }
       case 'l4proto':

@@ -43,9 +43,12 @@ describe("Docker's nftables backend: what goes where", () => {
     const { desired, diagnostics } = forNftablesBackend(compileDesired(policyFrom(NATIVE)));
     expect(diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
     expect(diagnostics.map((d) => d.code)).toEqual(['plan.nft-backend']);
+    // The shared filter covers both families of the host (IPv6 too, though the policy names none).
     expect(desired.chains.map((c) => `${c.family} ${c.chain}`)).toEqual([
       'ipv4 INPUT',
       'ipv4 DOCKWALL-FILTER',
+      'ipv6 DOCKWALL-FILTER',
+      'ipv6 INPUT',
     ]);
     const [table] = desired.nft!.tables;
     expect(table!.name).toBe('dockwall');

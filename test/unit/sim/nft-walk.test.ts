@@ -276,21 +276,24 @@ describe('nftables expressions', () => {
     expect(v([{ concat: ['203.0.113.5', { range: [20, 30] }] }])).toBe('accept');
   });
 
-  it('iifname with a wildcard; oifname at prerouting makes no rule match, not even !=', () => {
+  it('iifname with a wildcard; oif at prerouting makes no rule match, not even !=, while oifname reads as ""', () => {
     expect(one([match(meta('iifname'), 'eth*')])).toBe('accept');
     expect(one([match(meta('iifname'), 'br-*')])).toBe('drop');
-    const pre = run([
-      {
-        name: 't',
-        chains: {
-          raw: {
-            base: { hook: 'prerouting', prio: -300 },
-            rules: [[match(meta('oifname'), 'docker0', '!='), DROP]],
+    const atPrerouting = (key: string) =>
+      run([
+        {
+          name: 't',
+          chains: {
+            raw: {
+              base: { hook: 'prerouting', prio: -300 },
+              rules: [[match(meta(key), 'docker0', '!='), DROP]],
+            },
           },
         },
-      },
-    ]);
-    expect(pre.verdict).toBe('accept');
+      ]).verdict;
+    // No output device yet: `oif` breaks off the rule; `oifname` is the empty name, which is not docker0.
+    expect(atPrerouting('oif')).toBe('accept');
+    expect(atPrerouting('oifname')).toBe('drop');
   });
 
   it('meta l4proto, th dport, tcp dport on a udp packet', () => {
