@@ -123,7 +123,7 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
     const both = [run(files[1]!), run(files[2]!)];
     const [c1, c2] = await codes(both);
     expect([c1, c2].sort()).toEqual([0, 4]);
-    const loser = both[c1 === 3 ? 0 : 1]!;
+    const loser = both[c1 === 4 ? 0 : 1]!;
     expect(loser.stderr()).toMatch(
       /is locked by process \d+ \(dockwall apply -f .*, since \d{4}-.*\); pass --wait SECONDS/,
     );
