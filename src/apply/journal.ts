@@ -23,6 +23,11 @@ export interface Journal {
   /** What the change touches, as it was before: undoing the change restores this. */
   snapshot: Snapshot;
   /**
+   * Every kernel step of the last attempt is done (set while no attempt is under way): the change is
+   * wholly in the kernel, and recovery keeps it instead of undoing it.
+   */
+  committed?: boolean;
+  /**
    * A rollback or revert: the snapshot it restores. An interrupted one is completed (this snapshot
    * restored) rather than undone, so a lock-out guard's revert cannot be reversed by a crash.
    */

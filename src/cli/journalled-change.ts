@@ -12,6 +12,7 @@ import {
   type ApplyEvent,
   type ApplyPorts,
   type ApplyResult,
+  type Journal,
   type JournalKind,
   type Snapshot,
 } from '../apply/index.js';
@@ -81,20 +82,39 @@ export async function journalledApply(
     }
     c.dir.dropJournal();
   };
+  let journal: Journal | undefined;
+  const mark = (committed: boolean) => {
+    if (!journal || journal.committed === committed) return;
+    journal = { ...journal, committed };
+    c.dir.writeJournal(journal);
+  };
+  // The journal says when an attempt's kernel steps are all done, and when the next one starts.
+  const checkpoint = ports.checkpoint;
+  const marking: ApplyPorts = {
+    ...ports,
+    checkpoint: async (step) => {
+      if (step === 'kernel-done') mark(true);
+      await checkpoint?.(step);
+    },
+  };
   try {
     const applyOpts: Parameters<typeof applyDesired>[2] = {
       policyFile: opts.policyFile,
       id,
       saveSnapshot: async (snapshot) => {
-        c.dir.writeJournal({ ...base, startedAt, policyFile: opts.policyFile, snapshot });
+        journal = { ...base, startedAt, policyFile: opts.policyFile, snapshot, committed: false };
+        c.dir.writeJournal(journal);
         journalled = true;
         await ports.checkpoint?.('journal-written');
+      },
+      onEvent: (e) => {
+        if (e.type === 'attempt') mark(false);
+        opts.onEvent?.(e);
       },
     };
     if (opts.first) applyOpts.first = opts.first;
     if (opts.maxAttempts) applyOpts.maxAttempts = opts.maxAttempts;
-    if (opts.onEvent) applyOpts.onEvent = opts.onEvent;
-    const result = await applyDesired(ports, desired, applyOpts);
+    const result = await applyDesired(marking, desired, applyOpts);
     await ports.checkpoint?.('applied');
     if (journalled) await finish(result.snapshot, result.state);
     return { ...result, id };
@@ -197,6 +217,13 @@ export async function recoverJournal(c: ChangeContext): Promise<string | undefin
   if (j.kind === 'apply' && c.dir.snapshot()?.applyId === j.id) {
     c.dir.dropJournal();
     return `${what} had completed: its rules stay`;
+  }
+  if (j.committed && (j.kind === 'apply' || j.kind === 'repair')) {
+    // Every kernel step was done: it is wholly in the kernel. Keep it (undoing a repair would
+    // reopen the hole it closed until watch repaired it again).
+    if (j.kind === 'apply') c.dir.saveSnapshot({ ...j.snapshot, policyHash: policyHash(j.policyFile) });
+    c.dir.dropJournal();
+    return `${what} had made all its changes in the kernel: they stay`;
   }
   const restoring = j.target ?? j.snapshot;
   try {

@@ -1,5 +1,6 @@
 import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { detectDockerLayout } from '../../compile/index.js';
 import { dockerClient } from '../docker-client.js';
 import { renderPlanText } from '../../plan/index.js';
@@ -35,15 +36,18 @@ const STATUS_LOCK_WAIT_S = 10;
 async function statusCommand(ctx: CliContext, opts: StatusOpts): Promise<number> {
   await requirePrivileges();
   // First finish or undo what a dead apply left, so the status describes a whole firewall.
+  // (No state directory yet: no dockwall changed anything here, and status does not create one.)
   const dir = new StateDir(opts.stateDir);
-  try {
-    const { lock } = await lockState(ctx, dir, String(STATUS_LOCK_WAIT_S));
-    lock.release();
-  } catch (e) {
-    if (!(e instanceof CliError) || e.code !== EXIT_LOCKED) throw e;
-    ctx.output.err(`dockwall: note: ${e.message}; reporting the tables as they are now\n`);
+  if (existsSync(dir.dir)) {
+    try {
+      const { lock } = await lockState(ctx, dir, String(STATUS_LOCK_WAIT_S));
+      lock.release();
+    } catch (e) {
+      if (!(e instanceof CliError) || e.code !== EXIT_LOCKED) throw e;
+      ctx.output.err(`dockwall: note: ${e.message}; reporting the tables as they are now\n`);
+    }
   }
-  const pending = dir.pending();
+  const pending = existsSync(dir.dir) ? dir.pending() : undefined;
   const runner = hostRunner();
   const variant = await variantReport(runner);
   const planned = await planFromOptions(ctx, opts);
