@@ -5,7 +5,8 @@ import { lockFile, type FileLock } from '../host/index.js';
 import { CliError, EXIT_LOCKED } from './exit-codes.js';
 import { removeDurably, writeFileSafely } from './private-files.js';
 
-export const DEFAULT_STATE_DIR = '/var/lib/dockwall';
+/** Where the lock, journal and snapshots live unless `--state-dir` says otherwise. */
+export const DEFAULT_STATE_DIR = process.env.DOCKWALL_STATE_DIR || '/var/lib/dockwall';
 
 /** How long any command waits for a kernel command left running by a dead holder of the lock. */
 const ORPHAN_WAIT_S = 300;

@@ -38,7 +38,10 @@ describe.skipIf(gate.skip)('watch repairs drift and survives signals and crashes
       ...(env ? { env } : {}),
     });
   const ipt = (args: string[]) => s.lab.execChecked(s.docker, ['iptables', ...args]);
-  const whole = async () => (await s.dockwall(['status', '-f', policy])).code === 0;
+  // status in watch's own state directory: it first settles a repair a killed watch left half done
+  // (under the lock), so "whole" is never judged in the middle of that.
+  const whole = async () =>
+    (await s.dockwall(['status', '-f', policy, '--state-dir', s.stateDir])).code === 0;
   const filterRules = async () => (await chainRules(s.lab, s.docker, 'DOCKWALL-FILTER')).length;
   const dockerUserJump = async () =>
     (await chainRules(s.lab, s.docker, 'DOCKER-USER')).some((l) =>
