@@ -33,7 +33,8 @@ export function buildNative(ctx: BuildContext, input: NativePolicyInput): Policy
     const built = nativeIpset(ctx, name, set, ['ipsets', name]);
     if (built) ipsets.push(built);
   }
-  const declared = new Set(Object.keys(input.ipsets ?? {}));
+  // A set the schema refused was reported already: rules naming it are not told it is undeclared.
+  const declared = new Set([...Object.keys(input.ipsets ?? {}), ...ctx.dropped.keysBelow(['ipsets'])]);
   ipsets.forEach((set) => {
     if (set.type !== 'list:set') return;
     set.members.forEach((m, i) => {
@@ -138,6 +139,8 @@ function readContainers(ctx: BuildContext, input: ContainersInput, declared: Set
     if (c.compose?.project !== undefined) selector.composeProject = c.compose.project;
     if (c.compose?.service !== undefined) selector.composeService = c.compose.service;
     if (Object.keys(selector).length === 0) {
+      // A selector the schema refused was reported already: the entry is set aside without a word.
+      if (['container', 'labels', 'compose'].some((k) => ctx.dropped.has([...path, k]))) return;
       ctx.error(
         'policy.no-selector',
         `container rule \`${c.name}\` selects no container: give \`container\`, \`labels\` or \`compose\``,

@@ -1,9 +1,14 @@
 import { diag } from '../model/diagnostic.js';
 import type { Diagnostic, SourcePos } from '../model/diagnostic.js';
+import { Dropped } from './collect-issues.js';
 import type { ReadMemberFile } from './member-files.js';
 import type { Path, Span, YamlSource } from './yaml-source.js';
 
-/** What building a policy from a checked YAML document carries along: the source and the findings. */
+/**
+ * What building a policy from a checked YAML document carries along: the source and the findings.
+ * Paths are those of the data the builder reads; values the schema refused were set aside from it
+ * (`dropped`), and every lookup takes a path back to where it is in the file.
+ */
 export class BuildContext {
   readonly diagnostics: Diagnostic[] = [];
 
@@ -11,6 +16,8 @@ export class BuildContext {
     readonly src: YamlSource,
     /** Reads the files `members_from:` names; absent where the policy is not read from files. */
     readonly readMemberFile?: ReadMemberFile,
+    /** Values the schema refused and that were already reported. */
+    readonly dropped: Dropped = new Dropped(),
   ) {}
 
   get file(): string {
@@ -27,21 +34,26 @@ export class BuildContext {
 
   /** Where the value at `path` is. */
   at(path: Path): Span {
-    return this.src.spanAt(path);
+    return this.src.spanAt(this.dropped.original(path));
   }
 
   /** Where the key of the entry at `path` is. */
   keyAt(path: Path): Span {
-    return this.src.keySpanAt(path);
+    return this.src.keySpanAt(this.dropped.original(path));
   }
 
   /** The position of the key at `path`, for `pos` fields of the policy. */
   posOfKey(path: Path): SourcePos {
-    return this.src.keySpanAt(path).pos;
+    return this.src.keySpanAt(this.dropped.original(path)).pos;
   }
 
   posOf(path: Path): SourcePos {
-    return this.src.spanAt(path).pos;
+    return this.src.spanAt(this.dropped.original(path)).pos;
+  }
+
+  /** The YAML node of the value at `path`. */
+  nodeAt(path: Path): ReturnType<YamlSource['nodeAt']> {
+    return this.src.nodeAt(this.dropped.original(path));
   }
 
   private push(

@@ -23,6 +23,8 @@ export function nativeIpset(
   input: NativeIpsetInput,
   path: Path,
 ): IpSet | undefined {
+  // Members are read in the set's family: with a `family` the schema refused, they are not judged.
+  if (ctx.dropped.has([...path, 'family'])) return undefined;
   let family: IpSetFamily | undefined;
   if (
     input.family !== undefined &&

@@ -4,6 +4,7 @@ import type { Diagnostic, Result } from '../model/diagnostic.js';
 import type { Policy } from '../model/policy.js';
 import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
+import { parseCollecting } from './collect-issues.js';
 import { BuildContext } from './context.js';
 import { checkKeyNames } from './key-names.js';
 import { checkRuleReferences } from './rule-references.js';
@@ -11,7 +12,6 @@ import { pyfwSchema } from './pyfw-schema.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
 import type { ReadMemberFile } from './member-files.js';
-import { issuesToDiagnostics } from './zod-issues.js';
 
 export interface LoadPolicyOptions {
   /** Reads the files `members_from:` names (relative to the policy file); without it they are errors. */
@@ -85,25 +85,23 @@ function load(text: string, file: string, opts: LoadPolicyOptions): Result<Polic
     diagnostics.push(data.diagnostic);
     return { diagnostics };
   }
-  const ctx = new BuildContext(src, opts.readMemberFile);
+  // Values the schema refuses are reported and set aside; the rest is still built and checked, so
+  // one run reports every problem in the file.
   const isPyfw = src.mapKeys([]).some((k) => k.key === 'pyfw_wishes');
   let policy: Policy;
+  let ctx: BuildContext;
   if (isPyfw) {
-    const parsed = pyfwSchema.safeParse(data.value);
-    if (!parsed.success) {
-      return {
-        diagnostics: sorted([...diagnostics, ...issuesToDiagnostics(parsed.error.issues, src, pyfwSchema)]),
-      };
-    }
+    const parsed = parseCollecting(pyfwSchema, data.value, src);
+    diagnostics.push(...parsed.diagnostics);
+    if (!parsed.ok) return { diagnostics: sorted(diagnostics) };
+    ctx = new BuildContext(src, opts.readMemberFile, parsed.dropped);
     policy = buildPyfw(ctx, parsed.data);
     checkRuleReferences(ctx, policy, parsed.data.extensions);
   } else {
-    const parsed = policySchema.safeParse(data.value);
-    if (!parsed.success) {
-      return {
-        diagnostics: sorted([...diagnostics, ...issuesToDiagnostics(parsed.error.issues, src, policySchema)]),
-      };
-    }
+    const parsed = parseCollecting(policySchema, data.value, src);
+    diagnostics.push(...parsed.diagnostics);
+    if (!parsed.ok) return { diagnostics: sorted(diagnostics) };
+    ctx = new BuildContext(src, opts.readMemberFile, parsed.dropped);
     policy = buildNative(ctx, parsed.data);
     checkRuleReferences(ctx, policy, parsed.data.extensions);
   }

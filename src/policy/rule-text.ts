@@ -26,7 +26,7 @@ const RESTORE_LINE = /^(COMMIT\b|\*[a-z]+\b|:[^\s]+\s|-[AIDNXPFRZE]\s)/;
  */
 export function readRule(ctx: BuildContext, s: RuleSource): PolicyRule | undefined {
   const { src } = ctx;
-  const node = src.nodeAt(s.textPath);
+  const node = ctx.nodeAt(s.textPath);
   if (!node || !isScalar(node) || typeof node.value !== 'string') return undefined;
   const scalar = node as Scalar<string>;
   const text = scalar.value.replace(/\r?\n$/, '');

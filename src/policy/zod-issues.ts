@@ -188,7 +188,7 @@ interface Def {
   in?: Schema;
 }
 
-function defOf(s: Schema | undefined): Def | undefined {
+export function defOf(s: Schema | undefined): Def | undefined {
   return s ? (s._zod.def as unknown as Def) : undefined;
 }
 
@@ -211,7 +211,7 @@ function unwrap(s: Schema | undefined): Schema | undefined {
 }
 
 /** The schema at a path below `root`, through objects, records and arrays (not through unions). */
-function schemaAt(root: Schema, path: readonly PathSeg[]): Schema | undefined {
+export function schemaAt(root: Schema, path: readonly PathSeg[]): Schema | undefined {
   let cur: Schema | undefined = unwrap(root);
   for (const seg of path) {
     const d = defOf(cur);
