@@ -38,10 +38,7 @@ export function buildPyfw(ctx: BuildContext, input: PyfwInput): Policy {
     }
     ipsets.push(pyfwIpset(ctx, name, set, path));
   }
-  const declared = new Set([
-    ...Object.keys(wishes.ipsets ?? {}),
-    ...ctx.dropped.keysBelow([ROOT, 'ipsets']),
-  ]);
+  const declared = new Set([...Object.keys(wishes.ipsets ?? {}), ...ctx.dropped.keysBelow([ROOT, 'ipsets'])]);
 
   const policy: Policy = {
     file: ctx.file,
