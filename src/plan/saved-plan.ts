@@ -20,22 +20,28 @@ export interface SavedPlan {
   plan: Plan;
 }
 
-/** JSON with object keys sorted, so equal values give equal text whatever the key order. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted, so equal values give equal text whatever the key order; keys in
+ * `leaveOut` are dropped at every depth.
+ */
+export function canonicalJson(value: unknown, leaveOut: readonly string[] = []): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, leaveOut)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
+    .filter(([k, v]) => v !== undefined && !leaveOut.includes(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, leaveOut)}`).join(',')}}`;
 }
+
+/** What traffic or the reading changes without the firewall changing: packet counters, source positions. */
+const NOT_THE_FIREWALL = ['counters', 'pos'];
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export const stateDigest = (state: HostState): string => sha256(canonicalJson(state));
+export const stateDigest = (state: HostState): string => sha256(canonicalJson(state, NOT_THE_FIREWALL));
 export const planDigest = (plan: Plan): string => sha256(canonicalJson(plan.operations));
 
 export interface SavePlanInput {

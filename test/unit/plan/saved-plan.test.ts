@@ -64,6 +64,13 @@ describe('saved plans (plan -o / apply FILE)', () => {
     expect(stateDigest({ sets: host.sets, rulesets: host.rulesets })).toBe(stateDigest(host));
   });
 
+  it('traffic does not change the host state digest (counters are left out)', () => {
+    const busy = state(EMPTY.replace(':INPUT ACCEPT [0:0]', ':INPUT ACCEPT [1234:99999]'));
+    expect(stateDigest(busy)).toBe(stateDigest(host));
+    const dropped = state(EMPTY.replace(':INPUT ACCEPT [0:0]', ':INPUT DROP [0:0]'));
+    expect(stateDigest(dropped)).not.toBe(stateDigest(host));
+  });
+
   it('refuses when a rule on the host changed since the plan was made', () => {
     const changed = state(EMPTY.replace('COMMIT', '-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT'));
     expect(savedPlanRefusal(save(), { policyText: POLICY, state: changed, plan })).toMatch(
