@@ -1,10 +1,9 @@
+import { dockwallVersion } from './saved-plan-file.js';
 import { Command, CommanderError } from 'commander';
 import { CliContext } from './context.js';
 import { CliError, EXIT_ERROR } from './exit-codes.js';
 import { processOutput } from './output.js';
 import { registerCommands } from './commands/index.js';
-
-declare const DOCKWALL_VERSION: string | undefined;
 
 /** Runs one command body: prints its failure in one line and sets the exit code. Only the CLI exits. */
 async function run(program: Command, fn: (ctx: CliContext) => Promise<number>): Promise<void> {
@@ -43,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
   stopQuietlyOnClosedOutput();
   const program = new Command('dockwall')
     .description('A declarative firewall for Linux hosts that run Docker.')
-    .version(typeof DOCKWALL_VERSION === 'string' ? DOCKWALL_VERSION : '0.1.0')
+    .version(dockwallVersion())
     .option(
       '--tls-insecure',
       'reach dockerd over TLS without checking its certificate (unsafe: warns every time; see docs/docker.md)',

@@ -6,3 +6,4 @@ export * from './apply-plan.js';
 export * from './chain-references.js';
 export * from './describe-op.js';
 export * from './reachability-diff.js';
+export * from './saved-plan.js';

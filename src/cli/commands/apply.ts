@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ApplyError, type ApplyEvent } from '../../apply/index.js';
 import { checkPrivileges, type FileLock } from '../../host/index.js';
 import { isNftOperation } from '../../model/index.js';
-import { renderPlanText, summarize } from '../../plan/index.js';
+import { renderPlanText, summarize, type SavedPlan } from '../../plan/index.js';
 import { armReverter, cancelReverter } from '../confirm-reverter.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
@@ -11,6 +11,7 @@ import { commandLine, journalledApply, newChangeId, policyHash } from '../journa
 import { chooseVariant, hostRunner } from '../live.js';
 import { revertPending, settleUnderLock } from '../pending-apply.js';
 import { planFromOptions } from '../pipeline.js';
+import { checkSavedPlan, readSavedPlan } from '../saved-plan-file.js';
 import {
   planReachability,
   reachabilityOption as reach,
@@ -25,6 +26,8 @@ import { guardSshSession } from './ssh-guard.js';
 
 interface ApplyOpts extends ReachabilityOptions {
   file: string;
+  /** `apply FILE`: the saved plan (from `plan -o`) to apply. */
+  saved?: SavedPlan;
   yes?: boolean;
   confirm?: string;
   force?: boolean;
@@ -79,7 +82,11 @@ export function registerApply(program: Command, run: Run): void {
     .description(
       'make the live host match the policy, atomically per table, touching only what dockwall owns',
     )
-    .requiredOption('-f, --file <policy>', 'policy file')
+    .argument(
+      '[plan-file]',
+      'a plan saved by `dockwall plan -o`: apply exactly it, or refuse if the host or policy changed since',
+    )
+    .option('-f, --file <policy>', 'policy file (or give a saved plan instead)')
     .option('-y, --yes', 'do not ask before applying')
     .option(
       '--confirm <seconds>',
@@ -95,13 +102,27 @@ export function registerApply(program: Command, run: Run): void {
     .addOption(reach.hostModel())
     .addOption(reach.listen())
     .addOption(reach.interface())
-    .action((opts: ApplyOpts) => run((ctx) => applyCommand(ctx, opts)));
+    .action((planFile: string | undefined, opts: ApplyOpts) =>
+      run((ctx) => {
+        if (planFile !== undefined && opts.file !== undefined)
+          throw new CliError('give either a saved plan or -f POLICY, not both');
+        if (planFile === undefined && opts.file === undefined)
+          throw new CliError(
+            "required option '-f, --file <policy>' not specified (or give a saved plan file)",
+          );
+        if (planFile !== undefined) {
+          opts.saved = readSavedPlan(planFile);
+          opts.file = opts.saved.policy.file;
+        }
+        return applyCommand(ctx, opts, planFile);
+      }),
+    );
 }
 
 /** Signals that end an apply's confirmation window at once, restoring the previous rules. */
 const WINDOW_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
 
-async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
+async function applyCommand(ctx: CliContext, opts: ApplyOpts, planFile?: string): Promise<number> {
   if ((opts.state?.length ?? 0) > 0)
     throw new CliError('apply works on the live host; use plan --state for saved dumps');
   const confirmSeconds = opts.confirm !== undefined ? Number(opts.confirm) : undefined;
@@ -125,6 +146,7 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts): Promise<number> {
     const runner = hostRunner();
     const variant = await chooseVariant(ctx, runner);
     const planned = await planFromOptions(ctx, opts);
+    if (opts.saved) checkSavedPlan(planFile!, opts.saved, planned);
     if (opts.check) await runExpectations(ctx, planned, { fatal: true });
     if (!opts.force) await guardSshSession(ctx, planned);
 

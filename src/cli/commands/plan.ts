@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
 import { planFromOptions } from '../pipeline.js';
+import { writeSavedPlan } from '../saved-plan-file.js';
 import {
   planReachability,
   reachabilityOption as reach,
@@ -19,6 +20,7 @@ interface PlanOpts extends ReachabilityOptions {
   dockerState?: string;
   json?: boolean;
   check: boolean;
+  out?: string;
 }
 
 export function registerPlan(
@@ -41,6 +43,10 @@ export function registerPlan(
     )
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
     .option('--json', 'print the plan as JSON')
+    .option(
+      '-o, --out <file>',
+      'also save the plan, with digests of the policy and host state it was made from, for `dockwall apply FILE`',
+    )
     .option('--no-check', "do not evaluate the policy's expect: assertions")
     .addOption(reach.hostModel())
     .addOption(reach.listen())
@@ -50,6 +56,7 @@ export function registerPlan(
         const p = await planFromOptions(ctx, opts);
         if (opts.check) await runExpectations(ctx, p, { fatal: true });
         const reachability = await planReachability(ctx, p, opts);
+        if (opts.out) writeSavedPlan(ctx, opts.out, opts.file, p);
         if (opts.json)
           ctx.output.out(
             JSON.stringify(
@@ -62,6 +69,12 @@ export function registerPlan(
           ctx.collect(p.plan.diagnostics);
           ctx.flushDiagnostics();
           ctx.output.out(renderPlanText(p.plan, ctx.output.paint) + reachabilityText(reachability));
+          if (opts.out)
+            ctx.output.out(
+              p.offline
+                ? `\nSaved the plan to ${opts.out} (made against saved dumps: it shows, but no host can apply it).\n`
+                : `\nSaved the plan to ${opts.out}. Apply exactly this plan with \`dockwall apply ${opts.out}\`.\n`,
+            );
         }
         return p.plan.operations.length === 0 ? EXIT_OK : EXIT_CHANGES;
       }),
