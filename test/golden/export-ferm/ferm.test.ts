@@ -1,21 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../../src/compile/index.js';
 import { exportFerm, sourceFromDesired } from '../../../src/export/index.js';
-import { policyFrom, repoRoot } from '../../helpers/fixtures.js';
+import { policyFrom } from '../../helpers/fixtures.js';
+import { expectGolden } from '../../helpers/golden.js';
 
+// The pinned text: test/golden/export-ferm/ (UPDATE_GOLDEN=1 rewrites it).
 const SEED = 'examples/pyfw-wishes-firewalling-docker.yaml';
-const update = process.env.UPDATE_GOLDEN === '1';
-
-/** Compares with test/golden/export-ferm/NAME, or writes it when UPDATE_GOLDEN=1. */
-function golden(name: string, actual: string): void {
-  const path = `${repoRoot}test/golden/export-ferm/${name}`;
-  if (update) writeFileSync(path, actual);
-  else if (!existsSync(path))
-    throw new Error(`golden file ${path} is missing; run with UPDATE_GOLDEN=1 and review it`);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
-}
-
 describe("export --format ferm of the seed's pyfw wishes", () => {
   it("writes FORWARD's and DOCKER's rules in DOCKER-USER, as import pyfw converts them, each move explained", () => {
     const res = exportFerm(sourceFromDesired(compileDesired(policyFrom(SEED)), SEED));
@@ -39,6 +29,6 @@ describe("export --format ferm of the seed's pyfw wishes", () => {
     expect(text).toMatch(
       /chain DOCKER-USER \{\n {12}mod conntrack ctstate \(RELATED ESTABLISHED\) mod comment comment allow_established ACCEPT;\n {12}interface ! docker0 outerface docker0 mod conntrack ctstate DNAT mod set match-set ! allowed_hosts src mod comment comment allowed_hosts_only REJECT reject-with icmp-port-unreachable;\n {12}RETURN;\n/,
     );
-    golden('seed-pyfw-wishes.ferm', text);
+    expectGolden('export-ferm', 'seed-pyfw-wishes.ferm', text);
   });
 });

@@ -19,6 +19,17 @@ import { desiredKeys, parseSave, policies, rulesetKeys } from './rule-keys.js';
 
 const EXAMPLE = 'examples/firewalling-docker.yaml';
 const SEED07 = 'docker-20.10/07-seed003-wishes-applied';
+/** The chains a policy's ferm file preserves for Docker 17.06–27, as `table chain`. */
+const PRESERVED_17_27 = [
+  'filter FORWARD',
+  'filter DOCKER',
+  'filter DOCKER-ISOLATION-STAGE-1',
+  'filter DOCKER-ISOLATION-STAGE-2',
+  'nat DOCKER',
+  'nat PREROUTING',
+  'nat OUTPUT',
+  'nat POSTROUTING',
+];
 
 function rule(text: string, family: 'ipv4' | 'ipv6' = 'ipv4'): Rule {
   const r = parseRuleText(text, { family, file: 't', line: 1, column: 1 });
@@ -197,16 +208,7 @@ describe.skipIf(skip)("Debian's ferm reads the exported files", () => {
       if (chain !== 'filter DOCKER-USER') expect(loaded6.get(chain), chain).toEqual(rules);
     }
     const docker = rulesetKeys(fixtureRuleset(`${SEED07}.iptables-save`));
-    for (const chain of [
-      'filter FORWARD',
-      'filter DOCKER',
-      'filter DOCKER-ISOLATION-STAGE-1',
-      'filter DOCKER-ISOLATION-STAGE-2',
-      'nat DOCKER',
-      'nat PREROUTING',
-      'nat OUTPUT',
-      'nat POSTROUTING',
-    ]) {
+    for (const chain of PRESERVED_17_27) {
       expect(loaded.get(chain), chain).toEqual(docker.get(chain));
     }
     expect(policies(parseSave(out)).get('filter INPUT')).toBe('DROP');
@@ -343,17 +345,7 @@ describe.skipIf(fermGate.skip || nsSkip !== undefined)(
       expect(ruleKey(chain('filter', 'DOCKER-USER')!.rules[1]!, 'ipv4')).toContain('--ctstate DNAT');
       const docker = rulesetKeys(fixtureRuleset(PURE_DOCKER));
       const got = rulesetKeys(loaded);
-      for (const c of [
-        'filter FORWARD',
-        'filter DOCKER',
-        'filter DOCKER-ISOLATION-STAGE-1',
-        'filter DOCKER-ISOLATION-STAGE-2',
-        'nat DOCKER',
-        'nat PREROUTING',
-        'nat OUTPUT',
-        'nat POSTROUTING',
-      ])
-        expect(got.get(c), c).toEqual(docker.get(c));
+      for (const c of PRESERVED_17_27) expect(got.get(c), c).toEqual(docker.get(c));
       expect(policies(loaded).get('filter FORWARD')).toBe('DROP');
     });
   },
