@@ -5,6 +5,7 @@ import { commentOf } from '../parse/index.js';
 import { dockerOwns, ipv6DockerUserWarnings, isDockerBuiltin } from './export-source.js';
 import type { ExportChain, ExportFamily, ExportResult, ExportSource } from './export-types.js';
 import { INSTALL_PATHS, ruleWhere } from './export-types.js';
+import { moveIntoDockerUser } from './ferm-docker-user.js';
 import { fermRule, fermWord } from './ferm-rule.js';
 import { ipsetSyncLines } from './ipset-lines.js';
 
@@ -43,11 +44,18 @@ export function dockerPreserveList(gen: DockerGeneration): Partial<Record<TableN
  * A ferm configuration with the source's rules, in which Docker's chains, and the built-in chains
  * Docker writes into, are kept with `@preserve`: ferm copies them from the running rule set each time
  * it loads, instead of replacing them with a copy taken today. ipsets are created by `@hook pre`
- * commands. A rule ferm has no keyword for is an error naming the rule.
+ * commands. A rule ferm has no keyword for is an error naming the rule. A policy's rules in FORWARD
+ * or Docker's chains are written in DOCKER-USER, as `dockwall import pyfw` converts them, each move
+ * explained by an info diagnostic (`moveIntoDockerUser`).
  */
-export function exportFerm(source: ExportSource, opts: FermExportOptions = {}): ExportResult {
-  const diagnostics: Diagnostic[] = ipv6DockerUserWarnings(source);
+export function exportFerm(given: ExportSource, opts: FermExportOptions = {}): ExportResult {
   const gen = opts.dockerLayout ?? '17.06-27';
+  const moved =
+    given.origin === 'policy'
+      ? moveIntoDockerUser(given, (table) => dockerPreserveList(gen)[table] ?? [])
+      : { source: given, diagnostics: [] };
+  const source = moved.source;
+  const diagnostics: Diagnostic[] = [...moved.diagnostics, ...ipv6DockerUserWarnings(source)];
   const out: string[] = [
     `# ferm configuration from ${source.file}, exported by dockwall.`,
     `# Check it with: ferm --noexec --lines ${INSTALL_PATHS.ferm}    load it with: ferm ${INSTALL_PATHS.ferm}`,
@@ -105,20 +113,9 @@ function checkPreserved(
   c: ExportChain,
   diagnostics: Diagnostic[],
 ): void {
+  // A policy's rules there were moved to DOCKER-USER (moveIntoDockerUser); a dump's stay in the chain.
   for (const r of c.rules) {
-    if (source.origin === 'policy') {
-      diagnostics.push(
-        diag(
-          'error',
-          'export.ferm-preserved-chain',
-          `${ruleWhere(fam.family, c, r)}: ferm keeps ${c.name} as Docker left it (@preserve) and cannot add rules to it`,
-          r.pos,
-          {
-            hint: "put the rule in DOCKER-USER or INPUT (`dockwall import pyfw` moves pyfw rules out of Docker's chains)",
-          },
-        ),
-      );
-    } else if (commentOf(r.rule) !== undefined) {
+    if (source.origin === 'dump' && commentOf(r.rule) !== undefined) {
       diagnostics.push(
         diag(
           'warning',

@@ -18,8 +18,12 @@ function option(name: string, value: string): RuleOption {
  * connections Docker's DNAT rewrote, i.e. traffic to published ports, which is what rules in
  * DOCKER are about. A rule without its own `-o` also gets `--ctdir ORIGINAL`, so that the
  * container's answers (which are DNAT connections too) are not matched.
+ *
+ * A rule meant for the top of filter FORWARD (where pyfw and `dockwall apply` put theirs) is
+ * handled too, for a file that cannot write FORWARD (ferm preserves it): see `forwardRuleToUser`.
  */
 export function dockerRuleToUser(table: TableName, chain: string, rule: Rule): DockerRuleConversion {
+  if (table === 'filter' && chain === 'FORWARD') return forwardRuleToUser(rule);
   if (table !== 'filter' || chain !== 'DOCKER') {
     return {
       leftOut:
@@ -57,4 +61,25 @@ export function dockerRuleToUser(table: TableName, chain: string, rule: Rule): D
   );
   if (t?.name === 'ACCEPT') parts.push("ACCEPT in DOCKER-USER also skips Docker's isolation rules.");
   return { rule: converted, explanation: parts.join(' ') };
+}
+
+/**
+ * A rule meant for the top of filter FORWARD, rewritten for DOCKER-USER. Docker's FORWARD jumps to
+ * DOCKER-USER first (and puts that jump back on top whenever dockerd restarts), so the unchanged rule
+ * sees the same packets there, still before Docker's rules. Only its ending can differ: RETURN (and
+ * the end of a chain reached by -g) means FORWARD's policy at the top of FORWARD, but Docker's
+ * rules in DOCKER-USER.
+ */
+function forwardRuleToUser(rule: Rule): DockerRuleConversion {
+  const t = rule.target;
+  if (t && (t.kind === 'goto' || t.name === 'RETURN')) {
+    return {
+      leftOut: `the rule ends in ${t.kind === 'goto' ? '-g' : '-j'} ${t.name}, which in FORWARD falls to FORWARD's policy but in DOCKER-USER hands the packet to Docker's rules`,
+    };
+  }
+  return {
+    rule: { ...rule, matches: rule.matches.filter((m) => m.name !== 'comment') },
+    explanation:
+      "Moved from the top of FORWARD to DOCKER-USER, which Docker's FORWARD enters first: the rule sees the same packets, still before Docker's rules, and stays first when dockerd restarts and puts its own jumps back on top of FORWARD.",
+  };
 }

@@ -1,22 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildRestoreScripts } from '../../src/apply/index.js';
 import { compileDesired } from '../../src/compile/index.js';
 import { applyPlanToState, planChanges, renderPlanText } from '../../src/plan/index.js';
-import { fixtureState, policyFrom, repoRoot } from '../helpers/fixtures.js';
-
-const update = process.env.UPDATE_GOLDEN === '1';
-
-/** Compares with the file under test/golden/<case>/, or writes it when UPDATE_GOLDEN=1. */
-function golden(dir: string, name: string, actual: string): void {
-  const path = `${repoRoot}test/golden/${dir}/${name}`;
-  if (update || !existsSync(path)) {
-    if (!update) throw new Error(`golden file ${path} is missing; run with UPDATE_GOLDEN=1 and review it`);
-    mkdirSync(`${repoRoot}test/golden/${dir}`, { recursive: true });
-    writeFileSync(path, actual);
-  }
-  expect(actual).toBe(readFileSync(path, 'utf8'));
-}
+import { fixtureState, policyFrom } from '../helpers/fixtures.js';
+import { expectGolden } from '../helpers/golden.js';
 
 const wishes = () => policyFrom('examples/pyfw-wishes-firewalling-docker.yaml');
 
@@ -28,7 +15,7 @@ describe("the seed's pyfw wishes", () => {
     );
     const plan = planChanges(state, compileDesired(wishes()));
     expect(plan.operations).toEqual([]);
-    golden('seed003-applied', 'plan.txt', renderPlanText(plan));
+    expectGolden('seed003-applied', 'plan.txt', renderPlanText(plan));
   });
 
   it('against 08-seed003-after-docker-restart: move allow_established to the top and re-insert allowed_hosts_only', () => {
@@ -44,9 +31,9 @@ describe("the seed's pyfw wishes", () => {
       ['insert-rule', 'DOCKER', 'allowed_hosts_only'],
     ]);
     expect(plan.summary).toEqual({ add: 1, change: 1, remove: 0 });
-    golden('seed003-after-restart', 'plan.txt', renderPlanText(plan));
-    golden('seed003-after-restart', 'plan.json', JSON.stringify(plan, null, 2) + '\n');
-    golden('seed003-after-restart', 'restore-ipv4.txt', buildRestoreScripts(plan).iptables.ipv4 ?? '');
+    expectGolden('seed003-after-restart', 'plan.txt', renderPlanText(plan));
+    expectGolden('seed003-after-restart', 'plan.json', JSON.stringify(plan, null, 2) + '\n');
+    expectGolden('seed003-after-restart', 'restore-ipv4.txt', buildRestoreScripts(plan).iptables.ipv4 ?? '');
 
     // Docker's rules are untouched: every Docker rule of the dump is still there, in the same order.
     const after = applyPlanToState(state, plan);

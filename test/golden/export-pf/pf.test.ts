@@ -1,17 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exportPf } from '../../../src/export/index.js';
-import { policyFrom, policyText, repoRoot } from '../../helpers/fixtures.js';
+import { policyFrom, policyText } from '../../helpers/fixtures.js';
+import { expectGolden } from '../../helpers/golden.js';
 
-const update = process.env.UPDATE_GOLDEN === '1';
-
-/** Compares with test/golden/export-pf/NAME, or writes it when UPDATE_GOLDEN=1. pf does not run here: the text is pinned. */
+/** pf does not run here: the text is pinned in test/golden/export-pf/. */
 function golden(name: string, actual: string): void {
-  const path = `${repoRoot}test/golden/export-pf/${name}`;
-  if (update) writeFileSync(path, actual);
-  else if (!existsSync(path))
-    throw new Error(`golden file ${path} is missing; run with UPDATE_GOLDEN=1 and review it`);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
+  expectGolden('export-pf', name, actual);
 }
 
 describe('export --format pf (pinned output; pf cannot run on Linux)', () => {

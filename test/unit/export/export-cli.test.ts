@@ -95,13 +95,26 @@ describe('dockwall export', () => {
   });
 
   it('fails (exit 1, nothing written) when a rule cannot be exported, naming it', async () => {
-    const r = await cli(['export', '--format', 'ferm', '-f', 'examples/pyfw-wishes-firewalling-docker.yaml']);
+    const r = await cli([
+      'export',
+      '--format',
+      'restore',
+      '-f',
+      'examples/pyfw-wishes-firewalling-docker.yaml',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(
-      'ipv4 filter DOCKER rule "allowed_hosts_only": ferm keeps DOCKER as Docker left it',
+      'ipv4 filter DOCKER rule "allowed_hosts_only" is in Docker\'s chain DOCKER, which a restore file must not name',
     );
-    expect(r.stderr).toContain('dockwall: cannot export to ferm: 2 errors; nothing was changed');
+    expect(r.stderr).toContain('dockwall: cannot export to restore: 2 errors; nothing was changed');
+  });
+
+  it("ferm of the seed's pyfw wishes: exit 0, each rule moved to DOCKER-USER explained on stderr", async () => {
+    const r = await cli(['export', '--format', 'ferm', '-f', 'examples/pyfw-wishes-firewalling-docker.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('chain DOCKER-USER {');
+    expect(r.stderr.match(/^info\[export\.ferm-moved-to-docker-user\]/gm)).toHaveLength(2);
   });
 
   it('pf from the VM options alone, with the plist; refuses a Linux dump and misplaced options', async () => {

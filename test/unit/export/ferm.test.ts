@@ -11,13 +11,25 @@ import {
   sourceFromState,
 } from '../../../src/export/index.js';
 import type { Rule } from '../../../src/model/index.js';
-import { canonicalRule, parseRuleText } from '../../../src/parse/index.js';
+import { canonicalRule, commentOf, parseRuleText, ruleKey } from '../../../src/parse/index.js';
+import { toolGate } from '../../helpers/tool-gate.js';
 import { fixtureRuleset, fixtureState, policyFrom, policyText, repoFile } from '../../helpers/fixtures.js';
 import { Netns, netnsUnavailable } from './netns.js';
 import { desiredKeys, parseSave, policies, rulesetKeys } from './rule-keys.js';
 
 const EXAMPLE = 'examples/firewalling-docker.yaml';
 const SEED07 = 'docker-20.10/07-seed003-wishes-applied';
+/** The chains a policy's ferm file preserves for Docker 17.06–27, as `table chain`. */
+const PRESERVED_17_27 = [
+  'filter FORWARD',
+  'filter DOCKER',
+  'filter DOCKER-ISOLATION-STAGE-1',
+  'filter DOCKER-ISOLATION-STAGE-2',
+  'nat DOCKER',
+  'nat PREROUTING',
+  'nat OUTPUT',
+  'nat POSTROUTING',
+];
 
 function rule(text: string, family: 'ipv4' | 'ipv6' = 'ipv4'): Rule {
   const r = parseRuleText(text, { family, file: 't', line: 1, column: 1 });
@@ -100,13 +112,35 @@ describe('export --format ferm', () => {
     expect(res.parts![0]!.text).toMatch(/table raw \{\n {8}chain \(PREROUTING\) @preserve;/);
   });
 
-  it('a policy with rules in preserved chains is an error naming each rule', () => {
-    const res = exportFerm(
-      sourceFromDesired(compileDesired(policyFrom('examples/pyfw-wishes-firewalling-docker.yaml')), 'pyfw'),
+  it('a rule that cannot keep its meaning in DOCKER-USER is an error naming it and saying why', () => {
+    const p = policyText(
+      [
+        'pyfw_wishes:',
+        '  iptables:',
+        '    filter:',
+        '      FORWARD:',
+        '        rules:',
+        '        - back: -s 10.0.0.0/8 -j RETURN',
+        '        - ok: -s 10.1.0.0/16 -j DROP',
+        '    nat:',
+        '      DOCKER:',
+        '        rules:',
+        '        - map: -p tcp --dport 8080 -j DNAT --to-destination 172.17.0.9:80',
+        '',
+      ].join('\n'),
     );
+    const res = exportFerm(sourceFromDesired(compileDesired(p), 'wishes.yaml'));
     expect(res.parts).toBeUndefined();
-    expect(res.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message.split(':')[0])).toEqual(
-      ['ipv4 filter FORWARD rule "allow_established"', 'ipv4 filter DOCKER rule "allowed_hosts_only"'],
+    const errors = res.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.message.split(':')[0]])).toEqual([
+      ['export.ferm-preserved-chain', 'ipv4 nat DOCKER rule "map"'],
+      ['export.ferm-preserved-chain', 'ipv4 filter FORWARD rule "back"'],
+    ]);
+    expect(errors[1]!.message).toContain(
+      "the rule cannot move to DOCKER-USER: the rule ends in -j RETURN, which in FORWARD falls to FORWARD's policy but in DOCKER-USER hands the packet to Docker's rules",
+    );
+    expect(res.diagnostics.find((d) => d.code === 'export.ferm-moved-to-docker-user')?.message).toMatch(
+      /^ipv4 filter FORWARD rule "ok" is written in DOCKER-USER/,
     );
   });
 
@@ -174,16 +208,7 @@ describe.skipIf(skip)("Debian's ferm reads the exported files", () => {
       if (chain !== 'filter DOCKER-USER') expect(loaded6.get(chain), chain).toEqual(rules);
     }
     const docker = rulesetKeys(fixtureRuleset(`${SEED07}.iptables-save`));
-    for (const chain of [
-      'filter FORWARD',
-      'filter DOCKER',
-      'filter DOCKER-ISOLATION-STAGE-1',
-      'filter DOCKER-ISOLATION-STAGE-2',
-      'nat DOCKER',
-      'nat PREROUTING',
-      'nat OUTPUT',
-      'nat POSTROUTING',
-    ]) {
+    for (const chain of PRESERVED_17_27) {
       expect(loaded.get(chain), chain).toEqual(docker.get(chain));
     }
     expect(policies(parseSave(out)).get('filter INPUT')).toBe('DROP');
@@ -272,3 +297,56 @@ describe.skipIf(skip)("Docker's fixtures as dumps: ferm would load each one exac
     });
   }
 });
+
+const fermGate = toolGate('ferm', 'ferm');
+const nsSkip = netnsUnavailable(['iptables-legacy-restore']);
+const PURE_DOCKER = 'docker-20.10/02-one-published-port.iptables-save';
+
+describe.skipIf(fermGate.skip || nsSkip !== undefined)(
+  "Debian's ferm reads the seed's pyfw wishes exported for it",
+  () => {
+    let ns: Netns;
+    beforeAll(() => {
+      fermGate.assertAvailable();
+      ns = new Netns();
+      // Docker's rules alone, as dockerd writes them, in the legacy tables ferm works on.
+      ns.run(['iptables-legacy-restore'], repoFile(`test/fixtures/${PURE_DOCKER}`));
+    });
+    afterAll(() => ns?.destroy());
+
+    it("ferm --noexec --lines loads the four named rules and INPUT's DROP policy, Docker's chains preserved", () => {
+      const seed = 'examples/pyfw-wishes-firewalling-docker.yaml';
+      const res = exportFerm(sourceFromDesired(compileDesired(policyFrom(seed)), seed));
+      const text = res.parts![0]!.text;
+      expect(text).toContain(
+        'chain (DOCKER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2 FORWARD) @preserve;',
+      );
+      expect(text).toContain('chain (DOCKER PREROUTING OUTPUT POSTROUTING) @preserve;');
+      const file = join(mkdtempSync(join(tmpdir(), 'dockwall-ferm-')), 'seed.ferm');
+      writeFileSync(file, text);
+      const out = ns.run(['ferm', '--noexec', '--lines', file]);
+      const loaded = parseSave(
+        out
+          .split('\n')
+          .filter((l) => !l.startsWith('ipset '))
+          .join('\n'),
+      );
+      const chain = (table: string, name: string) =>
+        loaded.tables.find((t) => t.name === table)?.chains.find((c) => c.name === name);
+      const named = (table: string, name: string) =>
+        chain(table, name)!.rules.map((r) => commentOf(r) ?? ruleKey(r, 'ipv4'));
+      expect(chain('filter', 'INPUT')!.policy).toBe('DROP');
+      expect(named('filter', 'INPUT')).toEqual(['allow_established', 'allow_ssh', 'allow_inter_docker']);
+      expect(named('filter', 'DOCKER-USER')).toEqual([
+        'allow_established',
+        'allowed_hosts_only',
+        '-j RETURN',
+      ]);
+      expect(ruleKey(chain('filter', 'DOCKER-USER')!.rules[1]!, 'ipv4')).toContain('--ctstate DNAT');
+      const docker = rulesetKeys(fixtureRuleset(PURE_DOCKER));
+      const got = rulesetKeys(loaded);
+      for (const c of PRESERVED_17_27) expect(got.get(c), c).toEqual(docker.get(c));
+      expect(policies(loaded).get('filter FORWARD')).toBe('DROP');
+    });
+  },
+);
