@@ -67,7 +67,11 @@ export function registerTrace(program: Command, run: Run): void {
       '-f, --file <policy>',
       'trace through the rules this policy would produce (and use its host: block)',
     )
-    .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
+    .option(
+      '--host-model <json>',
+      'host interfaces and routes, offline (repeatable: `ip -j addr`, `ip -j route` output, or dockwall host-model JSON)',
+      collectRepeatable,
+    )
     .option('--docker-state <json>', 'Docker inventory JSON')
     .option('--all', 'also list the rules that did not match')
     .option('--json', 'print {verdict, decidedBy, path, …} as JSON')
