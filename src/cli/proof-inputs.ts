@@ -2,7 +2,12 @@ import { compileDesired, stateFamilies, type CompileContext } from '../compile/i
 import { readAllSets, readAllTables, readHostModel } from '../host/index.js';
 import type { DockerInventory, Family, HostModel, HostState, NftRuleset, Ruleset } from '../model/index.js';
 import { FAMILIES, diag } from '../model/index.js';
-import { parseIpsetSave, parseIptablesSave } from '../parse/index.js';
+import {
+  mergeHostModelParts,
+  parseHostModelJson,
+  parseIpsetSave,
+  parseIptablesSave,
+} from '../parse/index.js';
 import { applyPlanToState, planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
@@ -16,8 +21,8 @@ export interface ProofOptions {
   ipsetState?: string[];
   /** Trace against the state this policy would produce (planned), and use its host: block. */
   file?: string;
-  /** A JSON file with the host model ({interfaces: [{name, addresses}], routes?}). */
-  hostModel?: string;
+  /** Host-model files: `ip -j addr`, `ip -j route`, or dockwall's JSON (see readHostModelFile). */
+  hostModel?: string[];
   dockerState?: string;
 }
 
@@ -66,7 +71,7 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   }
 
   let host: HostModel | undefined;
-  if (opts.hostModel) host = readHostModelFile(ctx, opts.hostModel);
+  if (opts.hostModel?.length) host = readHostModelFile(ctx, opts.hostModel);
   else if (policy?.host) host = policy.host;
   else if (!offline) host = await readHostModel(hostRunner());
   if (!host)
@@ -81,13 +86,21 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   return out;
 }
 
-/** A host model saved as JSON ({interfaces: [{name, addresses}], routes?}). */
-export function readHostModelFile(ctx: CliContext, file: string): HostModel {
-  try {
-    return JSON.parse(readText(ctx, file)) as HostModel;
-  } catch (e) {
-    throw new CliError(`${file}: not a host model: ${(e as Error).message}`);
-  }
+/**
+ * The host model from one or more files: `ip -j addr` output (interfaces), `ip -j route` output
+ * (routes; `ip -6 -j route` too), dockwall's own JSON ({interfaces: [{name, addresses}], routes?})
+ * or a policy's `host:` block as JSON. Bad files give positioned errors.
+ */
+export function readHostModelFile(ctx: CliContext, files: readonly string[]): HostModel {
+  const parts = files.map((file) =>
+    ctx.valueOf(parseHostModelJson(readText(ctx, file), { file }), `${file} is not a host model`),
+  );
+  const host = mergeHostModelParts(parts);
+  if (!host)
+    throw new CliError(
+      `--host-model ${files.join(', ')}: no interfaces (give \`ip -j addr\` output beside \`ip -j route\`'s)`,
+    );
+  return host;
 }
 
 /** Every table of both families (a family whose tables cannot be read is left out with a warning). */

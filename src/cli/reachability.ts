@@ -15,7 +15,7 @@ import type { Planned } from './pipeline.js';
 import { readHostModelFile, readWholeHost } from './proof-inputs.js';
 
 export interface ReachabilityOptions {
-  hostModel?: string;
+  hostModel?: string[];
   listen?: string[];
   interface?: string[];
 }
@@ -34,7 +34,7 @@ export async function planReachability(
 ): Promise<ReachabilityOutcome> {
   if (planned.plan.operations.length === 0) return { unchanged: true, skipped: 'the plan changes nothing' };
   let host: HostModel | undefined;
-  if (opts.hostModel) host = readHostModelFile(ctx, opts.hostModel);
+  if (opts.hostModel?.length) host = readHostModelFile(ctx, opts.hostModel);
   else if (planned.policy.host) host = planned.policy.host;
   else if (!planned.offline) host = await readHostModel(hostRunner());
   if (!host)
@@ -71,7 +71,10 @@ export function reachabilityText(r: ReachabilityOutcome): string {
 /** The options `plan` and `apply` take for it (fresh objects: commander keeps them per command). */
 export const reachabilityOption = {
   hostModel: () =>
-    new Option('--host-model <json>', 'host interfaces and routes as JSON, for the reachability difference'),
+    new Option(
+      '--host-model <json>',
+      'host interfaces and routes, for the reachability difference (repeatable: `ip -j addr`, `ip -j route` output, or dockwall host-model JSON)',
+    ).argParser(collectRepeatable),
   listen: () =>
     new Option(
       '--listen <[addr:]port/proto>',

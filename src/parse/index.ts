@@ -39,3 +39,10 @@ export { canonicalPortRange, parsePort, protocolName, protocolNumber, canonicalI
 export { isKnownMatch, isKnownTarget, knownMatches, knownTargets } from './extension-names.js';
 export { parseNftJson, type NftJsonOptions } from './nft-json.js';
 export { parseJsonWithPositions, type JsonParse, type JsonLocation } from './json-positions.js';
+export {
+  interfacesFromIpAddr,
+  mergeHostModelParts,
+  parseHostModelJson,
+  routesFromIpRoute,
+  type HostModelPart,
+} from './host-model-json.js';

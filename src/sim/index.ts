@@ -10,6 +10,7 @@ export {
 export {
   createSimulator,
   describeDecision,
+  knownInterfaces,
   renderTrace,
   simulate,
   type RenderOptions,

@@ -3,6 +3,7 @@ import { cidrTest } from './addr.js';
 import { addrCrit, arg, cidrOf, fail, type CompiledMatches, type MatchCtx } from './match-common.js';
 import { parsePortRange, parseProto } from './match-values.js';
 import type { Check, CtState, Thread, Tri } from './thread.js';
+import { aState } from './packet.js';
 
 // Local copies of thread.ts's NO/YES/UNK: hot paths read them without a module lookup.
 const NO = 0;
@@ -107,7 +108,7 @@ export function compileConntrack(m: MatchModule, ctx: MatchCtx, out: CompiledMat
         const dir = arg(o);
         parts.push((t) => {
           if (t.state !== 'NEW') {
-            t.why = `the direction of a ${t.state} packet`;
+            t.why = `the direction of ${aState(t.state)} packet`;
             return UNK;
           }
           return (dir === 'ORIGINAL') !== neg ? YES : NO;

@@ -2,6 +2,7 @@ import type { MatchModule } from '../model/ruleset.js';
 import { arg, fail, type CompiledMatches } from './match-common.js';
 import { parsePortList, parsePortRange } from './match-values.js';
 import type { Check } from './thread.js';
+import { aState } from './packet.js';
 
 // Local copies of thread.ts's NO/YES/UNK: hot paths read them without a module lookup.
 const NO = 0;
@@ -51,7 +52,7 @@ function tcpFlagsCheck(mask: number, comp: number, negated: boolean): Check {
   return (t) => {
     if (t.proto !== 6) return NO;
     if (t.state !== 'NEW') {
-      t.why = `TCP flags of a ${t.state} packet`;
+      t.why = `TCP flags of ${aState(t.state)} packet`;
       return UNK;
     }
     return ((SYN & mask) === comp) !== negated ? YES : NO;

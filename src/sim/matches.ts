@@ -214,6 +214,9 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
       return compileTcpUdp(m, 6, out);
     case 'udp':
       return compileTcpUdp(m, 17, out);
+    case 'sctp':
+      // --sport/--dport are modelled; --chunk-types is not (the rule is then unknown).
+      return compileTcpUdp(m, 132, out);
     case 'multiport':
       return compileMultiport(m, out);
     case 'conntrack':

@@ -4,7 +4,7 @@ import type { Expectation } from '../model/policy.js';
 import type { Family } from '../model/ruleset.js';
 import { addrFamily, parseAddr } from './addr.js';
 
-export type PacketProto = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | number;
+export type PacketProto = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | number;
 export type PacketState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
 
 /**
@@ -58,9 +58,16 @@ export function protoName(n: number): string {
       return 'icmp';
     case 58:
       return 'icmpv6';
+    case 132:
+      return 'sctp';
     default:
       return String(n);
   }
+}
+
+/** The state with its article, as a sentence needs it: `a NEW`, `an ESTABLISHED`, `an INVALID`. */
+export function aState(state: string): string {
+  return `${/^[AEIOU]/i.test(state) ? 'an' : 'a'} ${state}`;
 }
 
 /** Problems that make a packet impossible to simulate (bad addresses, missing ports, …). */
@@ -117,13 +124,29 @@ export function packetFromExpectation(e: Expectation): Packet {
   return p;
 }
 
-export function describePacket(p: Packet): string {
+/**
+ * Where a packet comes from, as the trace resolved it: the interface it arrives on (given, or
+ * `inferred` from the host model's routes towards its source), or the host itself.
+ */
+export interface PacketOrigin {
+  in?: string;
+  inferred?: boolean;
+  local?: boolean;
+}
+
+function describeOrigin(p: Packet, origin?: PacketOrigin): string {
+  if (p.local || origin?.local) return 'sent by this host';
+  const iface = p.in ?? origin?.in;
+  if (!iface) return 'interface not given';
+  return !p.in && origin?.inferred ? `in ${iface} (from the host model's routes)` : `in ${iface}`;
+}
+
+export function describePacket(p: Packet, origin?: PacketOrigin): string {
   const proto = typeof p.proto === 'number' ? `proto ${p.proto}` : p.proto;
   const hp = (a: string, port?: number) =>
     port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
-  const where = p.local ? 'from this host' : `in ${p.in ?? '?'}`;
   const icmp =
     p.icmpType !== undefined ? ` type ${p.icmpType}${p.icmpCode !== undefined ? `/${p.icmpCode}` : ''}` : '';
   const mark = p.mark ? ` mark 0x${p.mark.toString(16)}` : '';
-  return `${proto}${icmp} ${hp(p.src, p.sport)} -> ${hp(p.dst, p.dport)} ${where} (${p.state ?? 'NEW'})${mark}`;
+  return `${proto}${icmp} ${hp(p.src, p.sport)} -> ${hp(p.dst, p.dport)} ${describeOrigin(p, origin)} (${p.state ?? 'NEW'})${mark}`;
 }

@@ -1,9 +1,10 @@
 import { printableData } from '../model/printable.js';
 import { diag, type Diagnostic } from '../model/diagnostic.js';
+import { bridgesInDockerRules } from './docker-bridges.js';
 import type { Family } from '../model/ruleset.js';
 import { parseAddr } from './addr.js';
 import { compileFamily, setMap } from './compile.js';
-import { describePacket, protoNumber, validatePacket, type Packet } from './packet.js';
+import { describePacket, protoNumber, validatePacket, type Packet, type PacketOrigin } from './packet.js';
 import { buildHostIndex, ifaceTowards, routeLookup, type HostIndex } from './routing.js';
 import { Thread, type CompiledFamily } from './thread.js';
 import type { DecidedBy, SimInput, Trace } from './types.js';
@@ -33,6 +34,14 @@ export function createSimulator(input: SimInput): Simulator {
     compiled,
     simulate: (packet) => runPacket(compiled(packet.family), host, packet),
   };
+}
+
+/**
+ * The interfaces a packet can be said to arrive on: the host model's (with lo), the Docker bridges
+ * the inventory names and those Docker's own rules name (a dump without an inventory), sorted.
+ */
+export function knownInterfaces(host: HostIndex, rulesets: SimInput['rulesets']): string[] {
+  return [...new Set([...host.interfaces, ...host.bridges, ...bridgesInDockerRules(rulesets)])].sort();
 }
 
 /** Walks one packet through the rule set of its family, as the kernel would. */
@@ -116,6 +125,8 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
   if (end.unknownReason) trace.unknownReason = end.unknownReason;
   if (end.delivered) trace.delivered = end.delivered;
   if (!local) trace.inInterface = inDev;
+  if (!local && !packet.in) trace.inInterfaceInferred = true;
+  if (local) trace.sentByHost = true;
   if (end.delivered === 'forward' || local) trace.outInterface = end.outDev;
   return trace;
 }
@@ -140,7 +151,11 @@ export interface RenderOptions {
 export function renderTrace(raw: Trace, opts: RenderOptions = {}): string[] {
   // Rule texts, comments and chain names come from the host: shown escaped.
   const trace = printableData(raw);
-  const lines: string[] = [`packet: ${describePacket(trace.packet)}`];
+  const origin: PacketOrigin = {};
+  if (trace.inInterface) origin.in = trace.inInterface;
+  if (trace.inInterfaceInferred) origin.inferred = true;
+  if (trace.sentByHost) origin.local = true;
+  const lines: string[] = [`packet: ${describePacket(trace.packet, origin)}`];
   let skipped = 0;
   let skippedIndent = '';
   const flush = () => {
@@ -189,7 +204,7 @@ export function renderTrace(raw: Trace, opts: RenderOptions = {}): string[] {
     trace.verdict === 'accept' && trace.delivered
       ? trace.delivered === 'local'
         ? ' (delivered to this host)'
-        : ` (forwarded out ${trace.outInterface ?? '?'})`
+        : ` (${trace.sentByHost ? 'sent by this host' : 'forwarded'} out ${trace.outInterface ?? '?'})`
       : '';
   lines.push(`verdict: ${verdict}${where}${by}`);
   if (trace.unknownReason) lines.push(`unknown because: ${trace.unknownReason}`);

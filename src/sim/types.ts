@@ -81,6 +81,10 @@ export interface Trace {
   /** Where routing sent the packet (absent when it was dropped before routing). */
   delivered?: 'local' | 'forward';
   inInterface?: string;
+  /** Set when the input interface was not given but taken from the host model's route towards the source. */
+  inInterfaceInferred?: boolean;
+  /** Set when the host itself sends the packet (given, or its source is one of the host's addresses). */
+  sentByHost?: boolean;
   outInterface?: string;
   /** Things taken as given along the way (rate limits not exceeded, first address of a NAT range, …). */
   assumptions: string[];

@@ -6,6 +6,7 @@ import { chainOf } from './compile.js';
 import { martianDestination, martianSourceReason, routeLookup, type HostIndex } from './routing.js';
 import type { CompiledChain, CompiledFamily, Hook, SimTable, Thread } from './thread.js';
 import type { DecidedBy } from './types.js';
+import { aState } from './packet.js';
 
 export type { ClassSink };
 
@@ -304,7 +305,7 @@ export class Engine implements WalkOutput {
         } else for (const x of this.runStep(s, [t])) out.push(x);
       } else if (t.state === 'ESTABLISHED' || t.state === 'RELATED') {
         this.assumptions.add(
-          `a ${t.state} packet gets the NAT binding the nat rules gave its connection's first packet`,
+          `${aState(t.state)} packet gets the NAT binding the nat rules gave its connection's first packet`,
         );
         for (const x of this.runStep(s, [t], 'NAT binding of the connection')) out.push(x);
       } else {

@@ -117,7 +117,11 @@ export function registerAudit(program: Command, run: Run): void {
     )
     .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
     .option('-f, --file <policy>', 'audit the rules this policy would produce (and use its host: block)')
-    .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
+    .option(
+      '--host-model <json>',
+      'host interfaces and routes, offline (repeatable: `ip -j addr`, `ip -j route` output, or dockwall host-model JSON)',
+      collectRepeatable,
+    )
     .option('--docker-state <json>', 'Docker inventory JSON (published ports); else read from the nat rules')
     .option(
       '--listen <[addr:]port/proto>',

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { parseAddr } from '../../sim/addr.js';
-import { createSimulator, renderTrace, type Packet, type PacketState } from '../../sim/index.js';
+import {
+  createSimulator,
+  knownInterfaces,
+  renderTrace,
+  type Packet,
+  type PacketState,
+} from '../../sim/index.js';
 import { describeBackend } from '../../proof/backend.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_OK } from '../exit-codes.js';
@@ -17,24 +23,25 @@ interface TraceOpts extends ProofOptions {
   json?: boolean;
 }
 
+type DestinationProto = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
+
 /** `ADDR:PORT/proto`, `[v6]:PORT/proto`, `ADDR/icmp`. */
 export function parseDestination(text: string): {
   address: string;
   port?: number;
-  proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+  proto: DestinationProto;
 } {
-  const m = /^(?:\[([^\]]+)\]|([^/:]+|[0-9a-fA-F:]+?))(?::(\d+))?(?:\/(tcp|udp|icmp|icmpv6))?$/.exec(
+  const m = /^(?:\[([^\]]+)\]|([^/:]+|[0-9a-fA-F:]+?))(?::(\d+))?(?:\/(tcp|udp|sctp|icmp|icmpv6))?$/.exec(
     text.trim(),
   );
   const address = m?.[1] ?? m?.[2];
   if (!m || !address)
-    throw new CliError(`--to wants ADDR:PORT[/tcp|udp] (IPv6 as [ADDR]:PORT/tcp), got ${text}`);
+    throw new CliError(`--to wants ADDR:PORT[/tcp|udp|sctp] (IPv6 as [ADDR]:PORT/tcp), got ${text}`);
   const proto =
-    (m[4] as 'tcp' | 'udp' | 'icmp' | 'icmpv6' | undefined) ??
-    (m[3] ? 'tcp' : address.includes(':') ? 'icmpv6' : 'icmp');
+    (m[4] as DestinationProto | undefined) ?? (m[3] ? 'tcp' : address.includes(':') ? 'icmpv6' : 'icmp');
   const port = m[3] !== undefined ? Number(m[3]) : undefined;
   if (port !== undefined && (port < 1 || port > 65535)) throw new CliError(`port ${port} is outside 1-65535`);
-  if ((proto === 'tcp' || proto === 'udp') && port === undefined)
+  if ((proto === 'tcp' || proto === 'udp' || proto === 'sctp') && port === undefined)
     throw new CliError(`${proto} needs a port: ${text}`);
   return port !== undefined ? { address, port, proto } : { address, proto };
 }
@@ -46,7 +53,7 @@ export function registerTrace(program: Command, run: Run): void {
     .requiredOption('--from <addr>', 'source address')
     .requiredOption(
       '--to <addr:port/proto>',
-      'destination, e.g. 192.168.122.190:8000/tcp or [fd00::1]:80/tcp',
+      'destination, e.g. 192.168.122.190:8000/tcp or [fd00::1]:80/tcp (tcp, udp, sctp; ADDR/icmp)',
     )
     .option('--in <iface>', 'interface the packet arrives on (default: from the host model)')
     .option('--ct-state <state>', 'conntrack state: NEW, ESTABLISHED, RELATED or INVALID', 'NEW')
@@ -60,7 +67,11 @@ export function registerTrace(program: Command, run: Run): void {
       '-f, --file <policy>',
       'trace through the rules this policy would produce (and use its host: block)',
     )
-    .option('--host-model <json>', 'host interfaces and routes as JSON (offline)')
+    .option(
+      '--host-model <json>',
+      'host interfaces and routes, offline (repeatable: `ip -j addr`, `ip -j route` output, or dockwall host-model JSON)',
+      collectRepeatable,
+    )
     .option('--docker-state <json>', 'Docker inventory JSON')
     .option('--all', 'also list the rules that did not match')
     .option('--json', 'print {verdict, decidedBy, path, …} as JSON')
@@ -87,13 +98,20 @@ export function registerTrace(program: Command, run: Run): void {
         };
         if (to.port !== undefined) packet.dport = to.port;
         if (opts.in) packet.in = opts.in;
-        const trace = createSimulator({
+        const simulator = createSimulator({
           rulesets: inputs.state.rulesets,
           sets: inputs.state.sets,
           host: inputs.host,
           ...(inputs.docker ? { docker: inputs.docker } : {}),
           ...(inputs.nft ? { nft: inputs.nft } : {}),
-        }).simulate(packet);
+        });
+        // A name the host model does not have would silently match no `-i` rule.
+        const known = knownInterfaces(simulator.host, inputs.state.rulesets);
+        if (opts.in && !known.includes(opts.in))
+          throw new CliError(
+            `--in ${opts.in}: the host model has no such interface (it knows ${known.join(', ')})`,
+          );
+        const trace = simulator.simulate(packet);
         if (opts.json) {
           ctx.output.out(JSON.stringify({ ...trace, backend: inputs.backend }, null, 2) + '\n');
           return EXIT_OK;
