@@ -42,17 +42,16 @@ describe.skipIf(gate.skip)('watch keeps the policy across a dockerd restart', ()
     expect(watch.lines.find((l) => l.msg === 'following Docker events')).toBeDefined();
   });
 
-  it('a dockerd restart breaks the policy; watch makes it whole again within 2 s, and host 3 is refused again', async () => {
+  it('a dockerd restart breaks the policy; watch makes it whole again by itself, and host 3 is refused again', async () => {
     const from = watch.lines.length;
     await s.dockerd.restart();
-    const t0 = Date.now();
-    const ms = await pollUntil('policy whole after the restart', whole, {
+    // How fast is measured in bench/watch.bench.ts; here only that it happens (5 s bounds the wait).
+    await pollUntil('policy whole after the restart', whole, {
       timeoutMs: 5_000,
       everyMs: 100,
     }).catch((e: Error) => {
       throw new Error(`${e.message}\n${watch.dump()}`);
     });
-    expect(Date.now() - t0, `whole again after ${ms} ms`).toBeLessThan(2_000);
     // watch found the FORWARD rule out of place (Docker's jumps above it) and moved it back.
     const restored = await watch.waitForLine((l) => l.msg.startsWith('restored the policy'), {
       from,
