@@ -47,3 +47,20 @@ describe('-m ttl and -m hl', () => {
     expect(groupOf(p, '203.0.113.5')!.verdict).toBe('unknown');
   });
 });
+
+describe('the TTL and HL targets', () => {
+  it('--ttl-set/-dec/-inc change what a later -m ttl sees', () => {
+    const chain = (target: string, test: string) =>
+      walk(
+        {
+          mangle: { PREROUTING: { rules: [`-j ${target}`] } },
+          filter: { INPUT: { policy: 'DROP', rules: [`-m ttl --ttl-eq ${test} -j ACCEPT`] } },
+        },
+        pkt({ ttl: 64 }),
+      ).verdict;
+    expect(chain('TTL --ttl-set 5', '5')).toBe('accept');
+    expect(chain('TTL --ttl-set 5', '64')).toBe('drop');
+    expect(chain('TTL --ttl-dec 4', '60')).toBe('accept');
+    expect(chain('TTL --ttl-inc 1', '65')).toBe('accept');
+  });
+});
