@@ -121,7 +121,7 @@ export function registerTrace(program: Command, run: Run): void {
       'the packet came in through an IPsec SA (sent by the host: leaves through one; -m policy)',
     )
     .option(
-      '--at <date-time>',
+      '--at <when>',
       'when the packet passes (-m time), e.g. 2026-12-03T14:00:00Z (UTC without an offset)',
     )
     .option('--all', 'also list the rules that did not match')
