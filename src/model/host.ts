@@ -3,6 +3,8 @@ export interface HostInterface {
   name: string;
   /** Addresses with prefix length, e.g. `192.168.122.190/24`, `fd00::1/64`. */
   addresses: string[];
+  /** The bridge this interface is a port of (`master` in `ip -j addr`). */
+  master?: string;
 }
 
 export interface HostRoute {

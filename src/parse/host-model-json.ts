@@ -35,14 +35,16 @@ export function interfacesFromIpAddr(list: readonly unknown[]): HostInterface[] 
   for (const i of list) {
     if (!isObj(i) || typeof i['ifname'] !== 'string') continue;
     const info = Array.isArray(i['addr_info']) ? (i['addr_info'] as IpAddrInfo[]) : [];
-    out.push({
+    const iface: HostInterface = {
       name: i['ifname'],
       addresses: info
         .filter(
           (a) => isObj(a) && (a.family === 'inet' || a.family === 'inet6') && typeof a.local === 'string',
         )
         .map((a) => `${String(a.local)}/${String(a.prefixlen)}`),
-    });
+    };
+    if (typeof i['master'] === 'string') iface.master = i['master'];
+    out.push(iface);
   }
   return out;
 }
@@ -134,7 +136,9 @@ export function parseHostModelJson(text: string, opts: HostModelJsonOptions): Re
       }
       const addrs = i['addresses'] as unknown[];
       addrs.forEach((a, k) => checkAddress(addrs, a, `interfaces[${n}].addresses[${k}]`));
-      out.interfaces!.push({ name: i['name'], addresses: addrs.filter((a) => typeof a === 'string') });
+      const iface: HostInterface = { name: i['name'], addresses: addrs.filter((a) => typeof a === 'string') };
+      if (typeof i['master'] === 'string') iface.master = i['master'];
+      out.interfaces!.push(iface);
     });
   } else if (isObj(ifs)) {
     // A policy's host: block: {"interfaces": {"eth0": ["192.168.122.190/24"]}}.

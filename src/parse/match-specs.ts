@@ -22,6 +22,7 @@ import {
 } from './match-canon.js';
 import { compileSpec, opt, type CompiledSpec, type ModuleSpec } from './module-spec.js';
 import { canonicalIcmpType, protocolNumber } from './names.js';
+import { canonicalMac } from './mac-address.js';
 import { MAC_CHECK } from './value-checks.js';
 
 /**
@@ -196,7 +197,7 @@ const MATCHES: ModuleSpec[] = [
       opt('--mac-source', 1, {
         expects: 'a MAC address',
         check: MAC_CHECK,
-        value: (t) => (MAC_CHECK.ok(t, 'ipv4') ? t.toLowerCase().replace(/-/g, ':') : null),
+        value: canonicalMac,
       }),
     ],
   },

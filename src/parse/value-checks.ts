@@ -1,5 +1,6 @@
 import type { Family } from '../model/index.js';
 import { canonicalNetwork, parseIPv6 } from './address.js';
+import { parseMac } from './mac-address.js';
 
 /**
  * Values the rule parser refuses because iptables refuses them: `-s`/`-d` addresses and `-m mac`
@@ -27,8 +28,6 @@ export function isNetworkSpelling(text: string, family: Family): boolean {
   const slash = text.indexOf('/');
   return slash > 0 && parseIPv6(text.slice(0, slash)) !== null && parseIPv6(text.slice(slash + 1)) !== null;
 }
-
-const MAC = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 
 /**
  * `isNetworkSpelling` of text[start, end) for IPv4 without copying: `a[.b[.c[.d]]]` (each part at
@@ -89,8 +88,12 @@ export const ADDRESS_CHECK: ValueCheck = {
 
 export const MAC_CHECK: ValueCheck = {
   long: ['--mac-source'],
-  ok: (text) => MAC.test(text),
+  ok: (text) => parseMac(text) !== undefined,
   expects: () => 'a MAC address of six hexadecimal pairs (00:11:22:33:44:55)',
+  hint: (text) =>
+    /^[0-9a-f]{1,2}([-.][0-9a-f]{1,2}){5}$/i.test(text)
+      ? 'iptables separates the pairs with colons only (00:11:22:33:44:55)'
+      : undefined,
 };
 
 const CHECKS: readonly ValueCheck[] = [ADDRESS_CHECK, MAC_CHECK];

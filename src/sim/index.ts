@@ -2,6 +2,7 @@ export * from './types.js';
 export {
   describePacket,
   packetFromExpectation,
+  parseInstant,
   validatePacket,
   type Packet,
   type PacketProto,

@@ -13,7 +13,16 @@ import {
   type MatchCtx,
 } from './match-common.js';
 import { compileConntrack, parseStates, stateMatches } from './match-conntrack.js';
+import { compileLength } from './match-length.js';
+import { compileMac } from './match-mac.js';
+import { compileOwner } from './match-owner.js';
+import { compilePhysdev } from './match-physdev.js';
+import { compilePolicy } from './match-policy.js';
 import { compileMultiport, compileTcpUdp } from './match-ports.js';
+import { compileRpfilter } from './match-rpfilter.js';
+import { compileSctp } from './match-sctp.js';
+import { compileTime } from './match-time.js';
+import { compileTtl } from './match-ttl.js';
 import { parseIcmpType, parseMarkMask, parseProto } from './match-values.js';
 import { addrType, type AddrType } from './routing.js';
 import type { Check, SrcCrit, Thread, Tri } from './thread.js';
@@ -215,8 +224,7 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
     case 'udp':
       return compileTcpUdp(m, 17, out);
     case 'sctp':
-      // --sport/--dport are modelled; --chunk-types is not (the rule is then unknown).
-      return compileTcpUdp(m, 132, out);
+      return compileSctp(m, out);
     case 'multiport':
       return compileMultiport(m, out);
     case 'conntrack':
@@ -249,6 +257,27 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
       return;
     case 'pkttype':
       return compilePkttype(m, ctx, out);
+    case 'mac':
+      return compileMac(m, out);
+    case 'owner':
+      return compileOwner(m, out);
+    case 'ttl':
+    case 'hl':
+      return compileTtl(m, out);
+    case 'length':
+      return compileLength(m, out);
+    case 'rpfilter':
+      return compileRpfilter(m, ctx, out);
+    case 'policy':
+      return compilePolicy(m, out);
+    case 'time':
+      return compileTime(m, out);
+    case 'physdev':
+      return compilePhysdev(m, ctx, out);
+    case 'rt':
+      // xt_rt never matches a packet without a routing header (probes carry no extension headers).
+      out.checks.push(() => NO);
+      return;
     default:
       fail(`match -m ${m.name}`);
   }

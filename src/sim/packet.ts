@@ -27,6 +27,19 @@ export interface Packet {
   /** Conntrack state of the packet; NEW when absent. */
   state?: PacketState;
   mark?: number;
+  /** Source MAC address (`-m mac`). */
+  mac?: string;
+  /** uid and gid of the sending process (`-m owner`; a packet the host sends). */
+  uid?: number;
+  gid?: number;
+  /** TTL (IPv6: hop limit) as the packet arrives or is sent; 64 when absent. */
+  ttl?: number;
+  /** IP total length in bytes; the usual first packet of the protocol when absent. */
+  length?: number;
+  /** The packet arrived through an IPsec SA (sent by the host: leaves through one). */
+  ipsec?: boolean;
+  /** When the packet passes (`-m time`): ISO 8601, UTC unless it names an offset. */
+  at?: string;
 }
 
 export const PROTO_NUMBERS: Record<string, number> = {
@@ -101,7 +114,33 @@ export function validatePacket(p: Packet): Diagnostic[] {
     bad('in-and-local', 'a packet either arrives on an interface (in) or is sent by the host (local)');
   if (p.mark !== undefined && (!Number.isInteger(p.mark) || p.mark < 0 || p.mark > 0xffffffff))
     bad('bad-mark', `mark ${p.mark} is not a 32-bit value`);
+  if (p.mac !== undefined && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(p.mac))
+    bad('bad-mac', `mac ${JSON.stringify(p.mac)} is not a MAC address (00:11:22:33:44:55)`);
+  for (const [k, v, max] of [
+    ['uid', p.uid, 0xffffffff],
+    ['gid', p.gid, 0xffffffff],
+    ['ttl', p.ttl, 255],
+    ['length', p.length, 65535],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max))
+      bad(`bad-${k}`, `${k} ${v} is not a number from 0 to ${max}`);
+  }
+  if ((p.uid !== undefined || p.gid !== undefined) && p.in)
+    bad('owner-not-local', 'uid and gid belong to a packet the host sends, not one arriving on an interface');
+  if (p.at !== undefined && parseInstant(p.at) === undefined)
+    bad('bad-time', `at ${JSON.stringify(p.at)} is not a date and time (2026-12-03T14:00:00Z)`);
   return out;
+}
+
+/**
+ * `2026-12-03T14:00`, `2026-12-03T14:00:00Z`, `2026-12-03T15:00:00+01:00` → epoch seconds; without
+ * an offset the time is UTC, as the kernel's `-m time` takes it.
+ */
+export function parseInstant(text: string): number | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2]}${m[3] ?? 'Z'}`);
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
 
 /** The packet an `expect:` entry of a policy describes (source port: an ephemeral 40000 for tcp/udp). */
@@ -148,5 +187,17 @@ export function describePacket(p: Packet, origin?: PacketOrigin): string {
   const icmp =
     p.icmpType !== undefined ? ` type ${p.icmpType}${p.icmpCode !== undefined ? `/${p.icmpCode}` : ''}` : '';
   const mark = p.mark ? ` mark 0x${p.mark.toString(16)}` : '';
-  return `${proto}${icmp} ${hp(p.src, p.sport)} -> ${hp(p.dst, p.dport)} ${describeOrigin(p, origin)} (${p.state ?? 'NEW'})${mark}`;
+  const extra = [
+    p.mac !== undefined ? `mac ${p.mac.toLowerCase()}` : '',
+    p.uid !== undefined ? `uid ${p.uid}` : '',
+    p.gid !== undefined ? `gid ${p.gid}` : '',
+    p.ttl !== undefined ? `${p.family === 'ipv4' ? 'ttl' : 'hop limit'} ${p.ttl}` : '',
+    p.length !== undefined ? `length ${p.length}` : '',
+    p.ipsec ? 'ipsec' : '',
+    p.at !== undefined ? `at ${p.at}` : '',
+  ]
+    .filter((x) => x)
+    .map((x) => ` ${x}`)
+    .join('');
+  return `${proto}${icmp} ${hp(p.src, p.sport)} -> ${hp(p.dst, p.dport)} ${describeOrigin(p, origin)} (${p.state ?? 'NEW'})${mark}${extra}`;
 }

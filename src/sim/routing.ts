@@ -35,6 +35,8 @@ export interface HostIndex {
   interfaces: string[];
   /** Docker bridges (from the inventory, or named docker0 / br-<12 hex>). */
   bridges: Set<string>;
+  /** Bridge → its ports, from the host model's `master` of each interface. */
+  ports: Map<string, string[]>;
   families: Record<Family, FamilyIndex>;
 }
 
@@ -82,6 +84,13 @@ export function buildHostIndex(host: HostModel, docker?: DockerInventory): HostI
     if (b) bridges.add(b);
   }
   for (const i of ifaces) if (BRIDGE_NAME.test(i.name)) bridges.add(i.name);
+  const ports = new Map<string, string[]>();
+  for (const i of host.interfaces) {
+    if (!i.master) continue;
+    const list = ports.get(i.master) ?? [];
+    list.push(i.name);
+    ports.set(i.master, list);
+  }
   const fam = (): FamilyIndex => ({ addrs: [], local: new Map(), broadcast: new Set(), routes: [] });
   const families: Record<Family, FamilyIndex> = { ipv4: fam(), ipv6: fam() };
   for (const i of ifaces) {
@@ -120,7 +129,7 @@ export function buildHostIndex(host: HostModel, docker?: DockerInventory): HostI
     }
   }
   for (const f of Object.values(families)) f.routes.sort((a, b) => b.prefix - a.prefix);
-  return { interfaces: ifaces.map((i) => i.name), bridges, families };
+  return { interfaces: ifaces.map((i) => i.name), bridges, ports, families };
 }
 
 function isLoopback(family: Family, v: bigint): boolean {
@@ -144,6 +153,11 @@ export function addrType(idx: HostIndex, family: Family, a: Addr, limitIface?: s
     return f.addrs.some((x) => x.iface === limitIface && x.cidr.end === v) ? 'BROADCAST' : 'UNICAST';
   }
   return 'UNICAST';
+}
+
+/** Address ranges on whose edges the route towards an address changes (rpfilter's classes). */
+export function routeBoundaries(idx: HostIndex, family: Family): Array<[bigint, bigint]> {
+  return idx.families[family].routes.map((r) => [r.start, r.end]);
 }
 
 /** Address ranges on whose edges the address type changes (for splitting sources into classes). */
@@ -197,7 +211,16 @@ export function martianSourceReason(idx: HostIndex, family: Family, s: bigint): 
 
 /** Interfaces through which outside traffic arrives: all but lo and Docker's bridges (and veths). */
 export function externalInterfaces(idx: HostIndex): string[] {
-  return idx.interfaces.filter((n) => n !== 'lo' && !idx.bridges.has(n) && !n.startsWith('veth'));
+  const ports = new Set([...idx.ports.values()].flat());
+  return idx.interfaces.filter(
+    (n) => n !== 'lo' && !idx.bridges.has(n) && !n.startsWith('veth') && !ports.has(n),
+  );
+}
+
+/** The bridge an interface is a port of, per the host model. */
+export function bridgeOf(idx: HostIndex, port: string): string | undefined {
+  for (const [bridge, list] of idx.ports) if (list.includes(port)) return bridge;
+  return undefined;
 }
 
 export function primaryAddress(idx: HostIndex, iface: string, family: Family): string | undefined {

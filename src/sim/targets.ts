@@ -24,8 +24,6 @@ const HARMLESS = new Set([
   'TCPMSS',
   'TOS',
   'DSCP',
-  'TTL',
-  'HL',
   'ECN',
   'CLASSIFY',
   'CHECKSUM',
@@ -306,6 +304,9 @@ export function compileTarget(target: RuleTarget | null, ctx: TargetCtx): Compil
     case 'MARK':
     case 'CONNMARK':
       return markTarget(target);
+    case 'TTL':
+    case 'HL':
+      return ttlTarget(target);
     case 'NOTRACK':
       return { kind: 'continue', name: 'NOTRACK', harmless: false, apply: untrack };
     case 'CT':
@@ -331,6 +332,25 @@ export function compileTarget(target: RuleTarget | null, ctx: TargetCtx): Compil
       if (HARMLESS.has(target.name)) return { kind: 'continue', name: target.name, harmless: true };
       return { kind: 'unknown', reason: `target ${target.name} is not modelled` };
   }
+}
+
+/** `TTL --ttl-set/--ttl-dec/--ttl-inc N`, `HL --hl-…`: what `-m ttl`/`-m hl` see afterwards. */
+function ttlTarget(target: RuleTarget): CompiledTarget {
+  const o = target.options[0];
+  const op = o ? /^--(?:ttl|hl)-(set|dec|inc)$/.exec(o.name)?.[1] : undefined;
+  const n = Number(o?.args[0]?.text);
+  if (!op || !Number.isInteger(n) || n < 0 || n > 255)
+    return { kind: 'unknown', reason: `${target.name} ${o?.name ?? ''} is not modelled` };
+  return {
+    kind: 'continue',
+    name: target.name,
+    harmless: false,
+    apply(t) {
+      if (t.ttl < 0 && op !== 'set') return;
+      t.ttl = op === 'set' ? n : op === 'dec' ? Math.max(0, t.ttl - n) : Math.min(255, t.ttl + n);
+      return `${target.name === 'TTL' ? 'ttl' : 'hop limit'} ${t.ttl}`;
+    },
+  };
 }
 
 function untrack(t: Thread): string {

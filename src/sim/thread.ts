@@ -1,6 +1,7 @@
 import type { Family, Rule, TableName, ChainPolicy } from '../model/ruleset.js';
 import type { Addr } from './addr.js';
 import type { Bits } from './bits.js';
+import { NO_FIELDS, type ProbeFields } from './probe-fields.js';
 import type { DecidedBy, PathStep, Rewrite, SimVerdict } from './types.js';
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
@@ -58,6 +59,12 @@ export class Thread {
   unknownReason: string | undefined = undefined;
   /** Set by a check that returns UNK: what it could not tell. */
   why = '';
+  /** MAC, owner, length, time, … as the probe gives them (shared, never changed by the walk). */
+  probe: ProbeFields = NO_FIELDS;
+  /** TTL (IPv6: hop limit) as rules see it now; -1 when not known. */
+  ttl = -1;
+  /** Where checks note what they took as given (the walk's assumptions; shared by forks). */
+  assumed: Set<string> | null = null;
 
   constructor(init: {
     family: Family;
@@ -123,6 +130,9 @@ export class Thread {
     t.decidedBy = this.decidedBy;
     t.decisions = this.decisions;
     t.unknownReason = this.unknownReason;
+    t.probe = this.probe;
+    t.ttl = this.ttl;
+    t.assumed = this.assumed;
     return t;
   }
 

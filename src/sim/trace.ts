@@ -4,8 +4,16 @@ import { bridgesInDockerRules } from './docker-bridges.js';
 import type { Family } from '../model/ruleset.js';
 import { parseAddr } from './addr.js';
 import { compileFamily, setMap } from './compile.js';
-import { describePacket, protoNumber, validatePacket, type Packet, type PacketOrigin } from './packet.js';
-import { buildHostIndex, ifaceTowards, routeLookup, type HostIndex } from './routing.js';
+import {
+  describePacket,
+  parseInstant,
+  protoNumber,
+  validatePacket,
+  type Packet,
+  type PacketOrigin,
+} from './packet.js';
+import { DEFAULT_TTL, defaultLength, type ProbeFields } from './probe-fields.js';
+import { bridgeOf, buildHostIndex, ifaceTowards, routeLookup, type HostIndex } from './routing.js';
 import { Thread, type CompiledFamily } from './thread.js';
 import type { DecidedBy, SimInput, Trace } from './types.js';
 import { Engine } from './walk.js';
@@ -92,6 +100,14 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
       assumptions.push(`a packet from ${packet.src} arrives on ${via} (the interface its address routes to)`);
     }
   }
+  if (!local && (packet.uid !== undefined || packet.gid !== undefined))
+    return emptyTrace(packet, [
+      diag(
+        'error',
+        'sim.owner-not-local',
+        `uid and gid belong to a packet the host sends, and ${packet.src} is not one of the host's addresses`,
+      ),
+    ]);
   const t = new Thread({
     family: packet.family,
     proto: protoNumber(packet.proto),
@@ -107,6 +123,15 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
     mark: packet.mark ?? 0,
     trace: true,
   });
+  t.probe = probeFields(packet, t.proto);
+  t.ttl = packet.ttl ?? DEFAULT_TTL;
+  // A bridge port: iptables sees the packet arrive on the bridge (physdev names the port).
+  const bridge = local ? undefined : bridgeOf(host, inDev);
+  if (bridge) {
+    t.probe = { ...t.probe, physIn: inDev };
+    assumptions.push(`${inDev} is a port of bridge ${bridge}: the packet arrives on ${bridge}`);
+    inDev = bridge;
+  }
   t.inDev = local ? '' : inDev;
   const engine = new Engine(fam, host, null);
   const out = engine.run(t);
@@ -129,6 +154,26 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
   if (local) trace.sentByHost = true;
   if (end.delivered === 'forward' || local) trace.outInterface = end.outDev;
   return trace;
+}
+
+/** What the packet carries for the matches beyond addresses and ports (defaults marked as such). */
+function probeFields(p: Packet, proto: number): ProbeFields {
+  const f: ProbeFields = {};
+  if (p.mac !== undefined) f.mac = p.mac.toLowerCase();
+  if (p.uid !== undefined) f.uid = p.uid;
+  if (p.gid !== undefined) f.gid = p.gid;
+  if (p.length !== undefined) f.length = p.length;
+  else {
+    const len = defaultLength(p.family, proto, p.state ?? 'NEW');
+    if (len >= 0) {
+      f.length = len;
+      f.lengthDefault = true;
+    }
+  }
+  if (p.ttl === undefined) f.ttlDefault = true;
+  if (p.ipsec) f.ipsec = true;
+  if (p.at !== undefined) f.at = parseInstant(p.at)!;
+  return f;
 }
 
 export function describeDecision(d: DecidedBy): string {

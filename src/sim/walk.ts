@@ -57,6 +57,7 @@ export class Engine implements WalkOutput {
   run(t: Thread, sink?: ClassSink): Thread[] {
     this.finished = [];
     this.sink = sink ?? null;
+    t.assumed ??= this.assumptions;
     if (!this.fam.present && !this.fam.nft)
       this.assumptions.add(`no ${this.fam.family} rule set was given: nothing filters ${this.fam.family}`);
     for (const v of this.fam.nftNotes?.viaIptables ?? [])
@@ -210,6 +211,15 @@ export class Engine implements WalkOutput {
     } else {
       t.outDev = r.iface;
       this.event(t, `routing: forward out ${r.iface}${r.via ? ` via ${r.via}` : ''}`);
+      if (t.ttl >= 0) {
+        // ip_forward (ip6_forward) takes one off before the FORWARD hook, and drops at 1.
+        if (t.ttl <= 1) {
+          const what = t.family === 'ipv4' ? 'TTL' : 'hop limit';
+          this.event(t, `routing: ${what} ${t.ttl} expires on forwarding`);
+          return this.done(t, 'drop', { kind: 'kernel', reason: `${what} exceeded in transit` });
+        }
+        t.ttl--;
+      }
       forward.push(t);
     }
   }

@@ -17,6 +17,8 @@ const SRC = [
   '-m set --match-set P src,dst',
   '-m conntrack --ctorigsrc 172.16.0.0/12',
   '-m addrtype --src-type LOCAL',
+  '-m rpfilter',
+  '-m rpfilter --loose --invert',
 ];
 const OTHER = [
   '',
@@ -30,6 +32,10 @@ const OTHER = [
   '-m mark --mark 0x1',
   '-m limit --limit 5/min',
   '-m recent --name x --rcheck',
+  '-m owner ! --uid-owner 0',
+  '-m policy --dir in --pol none',
+  '-m physdev ! --physdev-is-in',
+  '-m mac --mac-source 52:54:00:00:00:01',
 ];
 const TARGET = [
   '-j ACCEPT',

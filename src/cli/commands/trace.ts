@@ -3,6 +3,7 @@ import { parseAddr } from '../../sim/addr.js';
 import {
   createSimulator,
   knownInterfaces,
+  parseInstant,
   renderTrace,
   type Packet,
   type PacketState,
@@ -21,6 +22,43 @@ interface TraceOpts extends ProofOptions {
   ctState: string;
   all?: boolean;
   json?: boolean;
+  mac?: string;
+  uid?: string;
+  gid?: string;
+  ttl?: string;
+  length?: string;
+  ipsec?: boolean;
+  at?: string;
+}
+
+/** A whole number from 0 to `max`, for the probe's fields. */
+function probeNumber(flag: string, text: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) > max)
+    throw new CliError(`${flag} wants a number from 0 to ${max}, got ${text}`);
+  return Number(text);
+}
+
+/** The probe fields the matches beyond addresses and ports read (mac, owner, ttl, length, …). */
+function probeExtras(opts: TraceOpts, packet: Packet): void {
+  if (opts.mac !== undefined) {
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(opts.mac))
+      throw new CliError(`--mac wants a MAC address (00:11:22:33:44:55), got ${opts.mac}`);
+    packet.mac = opts.mac.toLowerCase();
+  }
+  if (opts.uid !== undefined) packet.uid = probeNumber('--uid', opts.uid, 0xffffffff);
+  if (opts.gid !== undefined) packet.gid = probeNumber('--gid', opts.gid, 0xffffffff);
+  if (opts.ttl !== undefined) packet.ttl = probeNumber('--ttl', opts.ttl, 255);
+  if (opts.length !== undefined) packet.length = probeNumber('--length', opts.length, 65535);
+  if (opts.ipsec) packet.ipsec = true;
+  if (opts.at !== undefined) {
+    if (parseInstant(opts.at) === undefined)
+      throw new CliError(
+        `--at wants a date and time (2026-12-03T14:00:00Z; UTC without an offset), got ${opts.at}`,
+      );
+    packet.at = opts.at;
+  }
+  if ((packet.uid !== undefined || packet.gid !== undefined) && opts.in)
+    throw new CliError('--uid/--gid describe a packet the host sends: they do not go with --in');
 }
 
 type DestinationProto = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
@@ -73,6 +111,19 @@ export function registerTrace(program: Command, run: Run): void {
       collectRepeatable,
     )
     .option('--docker-state <json>', 'Docker inventory JSON')
+    .option('--mac <mac>', 'source MAC address of the packet (-m mac)')
+    .option('--uid <uid>', 'uid of the process sending the packet (-m owner; a packet the host sends)')
+    .option('--gid <gid>', 'gid of the process sending the packet (-m owner)')
+    .option('--ttl <n>', 'TTL (IPv6: hop limit) as the packet arrives or is sent (-m ttl, -m hl)', undefined)
+    .option('--length <bytes>', 'IP total length of the packet (-m length; default: from the protocol)')
+    .option(
+      '--ipsec',
+      'the packet came in through an IPsec SA (sent by the host: leaves through one; -m policy)',
+    )
+    .option(
+      '--at <when>',
+      'when the packet passes (-m time), e.g. 2026-12-03T14:00:00Z (UTC without an offset)',
+    )
     .option('--all', 'also list the rules that did not match')
     .option('--json', 'print {verdict, decidedBy, path, …} as JSON')
     .action((opts: TraceOpts) =>
@@ -98,6 +149,7 @@ export function registerTrace(program: Command, run: Run): void {
         };
         if (to.port !== undefined) packet.dport = to.port;
         if (opts.in) packet.in = opts.in;
+        probeExtras(opts, packet);
         const simulator = createSimulator({
           rulesets: inputs.state.rulesets,
           sets: inputs.state.sets,

@@ -6,3 +6,4 @@ export * from './requirements.js';
 export { labLeftovers, mountsUnder, LAB_ROOT, type Leftovers } from './cleanup.js';
 export * from './services.js';
 export * from './docker29.js';
+export * from './sctp-init.js';

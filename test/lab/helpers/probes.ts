@@ -81,12 +81,23 @@ export interface ProbeSpec {
   addr: string;
   port: number;
   timeoutMs?: number;
+  /** Runs the probe through this command, e.g. `setpriv --reuid=1000 …` to send as another user. */
+  prefix?: readonly string[];
 }
 
 /** One probe from inside a lab host's namespace, with the errno behind the result. */
 export async function probe(lab: Lab, from: LabHost | string, spec: ProbeSpec): Promise<ProbeOutcome> {
   const ms = spec.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const argv = [process.execPath, '-e', PROBE_SCRIPT, spec.proto, spec.addr, String(spec.port), String(ms)];
+  const argv = [
+    ...(spec.prefix ?? []),
+    process.execPath,
+    '-e',
+    PROBE_SCRIPT,
+    spec.proto,
+    spec.addr,
+    String(spec.port),
+    String(ms),
+  ];
   const r = await lab.exec(from, argv, { timeoutMs: ms + 15_000 });
   const host = typeof from === 'string' ? from : from.name;
   return parseOutcome(r.stdout, r.stderr, `${spec.proto} ${host} → ${spec.addr}:${spec.port}`);

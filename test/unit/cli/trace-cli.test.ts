@@ -117,4 +117,67 @@ describe('dockwall trace wording and inputs', () => {
     expect(r.stderr).toContain('trailing comma');
     expect(r.stdout).toBe('');
   });
+
+  it('the probe fields --mac, --uid, --ttl, --at and a bridge port as --in reach the matches', () => {
+    const dump = tempFile(
+      'matches.iptables-save',
+      [
+        '*filter',
+        ':INPUT DROP [0:0]',
+        ':FORWARD DROP [0:0]',
+        ':OUTPUT ACCEPT [0:0]',
+        '-A INPUT -p tcp -m tcp --dport 80 -m mac --mac-source 52:54:00:ab:cd:ef -j ACCEPT',
+        '-A INPUT -p tcp -m tcp --dport 22 -m time --timestart 08:00:00 --timestop 17:00:00 -j ACCEPT',
+        '-A INPUT -p tcp -m tcp --dport 443 -m physdev --physdev-in tap1 -j ACCEPT',
+        '-A INPUT -p tcp -m tcp --dport 25 -m ttl --ttl-lt 10 -j ACCEPT',
+        '-A OUTPUT -m owner --uid-owner 1000 -j DROP',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    const model = tempFile(
+      'host.json',
+      JSON.stringify({
+        interfaces: [
+          { name: 'eth0', addresses: ['192.0.2.10/24'] },
+          { name: 'br0', addresses: ['10.1.0.1/24'] },
+          { name: 'tap1', addresses: [], master: 'br0' },
+        ],
+        routes: [{ destination: 'default', device: 'eth0', via: '192.0.2.1' }],
+      }),
+    );
+    const t = (...args: string[]) => dockwall(['trace', '--state', dump, '--host-model', model, ...args]);
+    const mac = t('--from', '203.0.113.5', '--to', '192.0.2.10:80/tcp', '--mac', '52:54:00:AB:CD:EF');
+    expect(mac.code, mac.stderr).toBe(0);
+    expect(mac.stdout).toContain('mac 52:54:00:ab:cd:ef');
+    expect(mac.stdout).toMatch(/verdict: ACCEPT .*rule 1/);
+    expect(t('--from', '203.0.113.5', '--to', '192.0.2.10:80/tcp').stdout).toContain(
+      'unknown because: rule INPUT #1: the source MAC address (trace --mac)',
+    );
+    const at = t('--from', '203.0.113.5', '--to', '192.0.2.10:22/tcp', '--at', '2026-12-03T18:30:00+10:00');
+    expect(at.stdout).toMatch(/verdict: ACCEPT .*rule 2/);
+    const port = t('--from', '10.1.0.5', '--in', 'tap1', '--to', '10.1.0.1:443/tcp');
+    expect(port.stdout).toMatch(/verdict: ACCEPT .*rule 3/);
+    expect(port.stdout).toContain('assumed: tap1 is a port of bridge br0: the packet arrives on br0');
+    expect(t('--from', '203.0.113.5', '--to', '192.0.2.10:25/tcp', '--ttl', '3').stdout).toMatch(
+      /verdict: ACCEPT .*rule 4/,
+    );
+    expect(t('--from', '203.0.113.5', '--to', '192.0.2.10:25/tcp').stdout).toMatch(/verdict: DROP/);
+    expect(t('--from', '192.0.2.10', '--to', '203.0.113.9:80/tcp', '--uid', '1000').stdout).toMatch(
+      /verdict: DROP by filter OUTPUT rule 1/,
+    );
+    for (const [flag, value, message] of [
+      ['--mac', '52-54-00-ab-cd-ef', '--mac wants a MAC address'],
+      ['--uid', 'root', '--uid wants a number from 0 to 4294967295'],
+      ['--ttl', '300', '--ttl wants a number from 0 to 255'],
+      ['--at', 'tomorrow', '--at wants a date and time'],
+    ]) {
+      const bad = t('--from', '203.0.113.5', '--to', '192.0.2.10:80/tcp', flag!, value!);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(message);
+    }
+    const uidIn = t('--from', '203.0.113.5', '--in', 'eth0', '--to', '192.0.2.10:80/tcp', '--uid', '0');
+    expect(uidIn.code).toBe(1);
+    expect(uidIn.stderr).toContain('--uid/--gid describe a packet the host sends');
+  });
 });

@@ -43,6 +43,17 @@ describe('addresses and MACs iptables refuses are positioned errors', () => {
     ]);
   });
 
+  it('an IPv6 address range after -s', () => {
+    expect(errors(dump('-s fd00::1-fd00::5 -j DROP'), 'ipv6')).toEqual([
+      [
+        'parse.bad-value',
+        3,
+        13,
+        '-s expects an IPv6 address or network (2001:db8::1, 2001:db8::/32), found "fd00::1-fd00::5"',
+      ],
+    ]);
+  });
+
   it('an address of the other family', () => {
     expect(errors(dump('-s 10.0.0.1/32 -j DROP'), 'ipv6').map((e) => e[0])).toEqual(['parse.bad-value']);
     expect(errors(dump('-s fd00::1/128 -j DROP'), 'ipv6')).toEqual([]);

@@ -55,6 +55,19 @@ describe('host-model files', () => {
     expect(mergeHostModelParts([read(IP_ROUTE).value!])).toBeUndefined();
   });
 
+  it('a bridge port keeps its master, from `ip -j addr` and from our own JSON (for -m physdev)', () => {
+    const ip = read([
+      { ifindex: 5, ifname: 'br0', addr_info: [{ family: 'inet', local: '10.1.0.1', prefixlen: 24 }] },
+      { ifindex: 6, ifname: 'veth1a2b', master: 'br0', addr_info: [] },
+    ]);
+    expect(ip.value?.interfaces).toEqual([
+      { name: 'br0', addresses: ['10.1.0.1/24'] },
+      { name: 'veth1a2b', addresses: [], master: 'br0' },
+    ]);
+    const own = read({ interfaces: [{ name: 'tap1', addresses: [], master: 'br0' }] });
+    expect(own.value?.interfaces).toEqual([{ name: 'tap1', addresses: [], master: 'br0' }]);
+  });
+
   it("dockwall's own host-model JSON is read as it is", () => {
     const model = {
       interfaces: [{ name: 'eth0', addresses: ['192.168.122.190/24'] }],

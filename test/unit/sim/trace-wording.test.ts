@@ -56,13 +56,17 @@ describe('trace wording', () => {
     expect(renderTrace(flags).join('\n')).not.toMatch(/\ba (ESTABLISHED|INVALID)\b/);
   });
 
-  it('an sctp packet matches -p sctp --dport rules; an unmodelled sctp option is unknown', () => {
+  it('an sctp packet matches -p sctp --dport rules; chunk types of a later packet are unknown', () => {
     const sctp = pkt({ proto: 'sctp', dport: 3868 });
     expect(input(['-p sctp -m sctp --dport 3868 -j ACCEPT'], sctp).verdict).toBe('accept');
     expect(input(['-p sctp -m sctp --dport 3869 -j ACCEPT'], sctp).verdict).toBe('drop');
     expect(input(['-p sctp -m multiport --dports 3868,3869 -j ACCEPT'], sctp).verdict).toBe('accept');
     expect(input(['-p tcp -m tcp --dport 3868 -j ACCEPT'], sctp).verdict).toBe('drop');
-    expect(input(['-p sctp -m sctp --chunk-types any INIT -j ACCEPT'], sctp).verdict).toBe('unknown');
+    expect(input(['-p sctp -m sctp --chunk-types any INIT -j ACCEPT'], sctp).verdict).toBe('accept');
+    const later = pkt({ proto: 'sctp', dport: 3868, state: 'ESTABLISHED' });
+    const t = input(['-p sctp -m sctp --chunk-types any DATA -j ACCEPT'], later);
+    expect(t.verdict).toBe('unknown');
+    expect(t.unknownReason).toContain('the SCTP chunks of an ESTABLISHED packet');
     expect(header(renderTrace(input([], sctp)))).toMatch(/^packet: sctp 203\.0\.113\.5:40000/);
   });
 
