@@ -62,6 +62,7 @@ while [ $# -gt 0 ]; do
   if [ "$1" = -f ]; then policy=$2; fi
   shift
 done
+if [ -n "$FAKE_POLICY_COPY" ]; then cp "$policy" "$FAKE_POLICY_COPY"; fi
 if [ -n "$FAKE_STDERR" ]; then echo "$FAKE_STDERR" | sed "s#POLICY#$policy#" >&2; fi
 case $cmd in
   plan)
@@ -88,9 +89,14 @@ interface ModuleRun {
 /** The module runs each case is a task of; one playbook on localhost runs them all. */
 const CASES: Record<
   string,
-  { args: Record<string, unknown>; env?: Record<string, string>; check?: boolean }
+  { args: Record<string, unknown>; env?: Record<string, string>; check?: boolean; copyPolicy?: boolean }
 > = {
   check: { args: { content: 'dockwall: 1\n' }, check: true },
+  mapping: {
+    args: { content: { dockwall: 1, filter: { interfaces: ['eth0'] } } },
+    env: { FAKE_PLAN_EXIT: '0' },
+    copyPolicy: true,
+  },
   nothing: { args: { src: '/etc/dockwall/policy.yaml' }, env: { FAKE_PLAN_EXIT: '0' } },
   apply: {
     args: { src: '/etc/dockwall/policy.yaml', state_dir: '/srv/dockwall-state', wait: 5, force: true },
@@ -115,7 +121,11 @@ async function runCases(exe: string): Promise<{ runs: Record<string, ModuleRun>;
   const tasks = Object.entries(CASES).map(([name, c]) => ({
     name,
     'dockwall.dockwall.dockwall_policy': { ...c.args, executable: exe },
-    environment: { ...c.env, FAKE_CALLS: join(tmp, `calls-${name}`) },
+    environment: {
+      ...c.env,
+      FAKE_CALLS: join(tmp, `calls-${name}`),
+      ...(c.copyPolicy ? { FAKE_POLICY_COPY: join(tmp, `policy-${name}`) } : {}),
+    },
     check_mode: c.check ?? false,
     diff: true,
     register: `r_${name}`,
@@ -222,6 +232,14 @@ for node in ast.walk(tree):
       expect(result).toMatchObject({ changed: false });
       expect(result.failed).toBeFalsy();
       expect(calls).toEqual([expect.stringMatching(/^plan -f \/etc\/dockwall\/policy\.yaml -o /)]);
+    });
+
+    it('content given as a mapping reaches dockwall as JSON, which is YAML', () => {
+      expect(runs.mapping!.result).toMatchObject({ changed: false });
+      expect(JSON.parse(readFileSync(join(tmp, 'policy-mapping'), 'utf8'))).toEqual({
+        dockwall: 1,
+        filter: { interfaces: ['eth0'] },
+      });
     });
 
     it('a normal run applies exactly the saved plan, with the state directory, --force and --wait', () => {
