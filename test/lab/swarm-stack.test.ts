@@ -16,7 +16,7 @@ import {
   type LabHost,
   startDockerd,
 } from './helpers/index.js';
-import { buildDockwallImage } from './dockwall-image.js';
+import { buildDockwallImage, imageStorageDriver } from './dockwall-image.js';
 import { pollUntil } from './watch-process.js';
 
 const gate = findBinary('debootstrap')
@@ -142,9 +142,10 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
     ]) {
       symlinkSync(`/usr/sbin/${tool.replace(/^(ip6?tables)/, '$1-legacy')}`, join(legacyBin, tool));
     }
-    daemons.n1 = await startDockerd(hosts.n1!);
-    daemons.n2 = await startDockerd(hosts.n2!);
-    daemons.n3 = await startDockerd(hosts.n3!, { pathPrefix: [legacyBin] });
+    const extraArgs = ['--storage-driver', imageStorageDriver()];
+    daemons.n1 = await startDockerd(hosts.n1!, { extraArgs });
+    daemons.n2 = await startDockerd(hosts.n2!, { extraArgs });
+    daemons.n3 = await startDockerd(hosts.n3!, { extraArgs, pathPrefix: [legacyBin] });
     manager = daemons.n1;
 
     // Built once on the manager, then carried to the others as `docker save` does it: no registry.
@@ -216,10 +217,11 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
   }, 240_000);
 
   it('the image picks the iptables variant of the host it runs on, with only NET_ADMIN and NET_RAW', async () => {
-    const run = (d: Dockerd) =>
+    const run = (d: Dockerd, options: string[] = []) =>
       d.docker([
         'run',
         '--rm',
+        ...options,
         '--network',
         'host',
         '--cap-drop',
@@ -235,12 +237,18 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
     expect(onNft.code, onNft.stderr).toBe(0);
     expect(onNft.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(onNft.stderr).toMatch(
-      /iptables variant nft \(rules: legacy \d+, nft [1-9]\d*\); iptables v[\d.]+ \(nf_tables\)/,
+      /iptables variant nft \(rules: legacy \d+, nft [1-9]\d*\) by update-alternatives; iptables v[\d.]+ \(nf_tables\)/,
     );
     const onLegacy = await run(daemons.n3!);
     expect(onLegacy.code, onLegacy.stderr).toBe(0);
     expect(onLegacy.stderr).toMatch(
-      /iptables variant legacy \(rules: legacy [1-9]\d*, nft \d+\); iptables v[\d.]+ \(legacy\)/,
+      /iptables variant legacy \(rules: legacy [1-9]\d*, nft \d+\) by update-alternatives; iptables v[\d.]+ \(legacy\)/,
+    );
+    // A read-only root file system (the DaemonSet's): no update-alternatives, links first on PATH instead.
+    const readOnly = await run(daemons.n3!, ['--read-only', '--tmpfs', '/tmp']);
+    expect(readOnly.code, readOnly.stderr).toBe(0);
+    expect(readOnly.stderr).toMatch(
+      /iptables variant legacy .* links in \/tmp\/dockwall-iptables; iptables v[\d.]+ \(legacy\)/,
     );
   });
 
