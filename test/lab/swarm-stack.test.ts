@@ -8,6 +8,7 @@ import {
   findBinary,
   importBusyboxImage,
   labGate,
+  legacyIptablesDir,
   probeTcp,
   REPO_ROOT,
   unavailable,
@@ -123,6 +124,23 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
       },
     });
 
+  /** Replaces the service's policy config as docs/deploy.md says: --config-rm the old, --config-add the new. */
+  const swapPolicy = (from: string, to: string) =>
+    manager.dockerChecked(
+      [
+        'service',
+        'update',
+        '--detach',
+        '--quiet',
+        '--config-rm',
+        from,
+        '--config-add',
+        `source=${to},target=/etc/dockwall/policy.yaml,mode=0444`,
+        SERVICE,
+      ],
+      { timeoutMs: 120_000 },
+    );
+
   beforeAll(async () => {
     gate.assertAvailable();
     lab = await createLab();
@@ -130,18 +148,7 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
       hosts[name] = await lab.addHost(name, { address: `${address}/24` });
     }
     // n3's dockerd finds the legacy tools under the plain names first.
-    const legacyBin = join(lab.dir, 'legacy-bin');
-    mkdirSync(legacyBin);
-    for (const tool of [
-      'iptables',
-      'iptables-save',
-      'iptables-restore',
-      'ip6tables',
-      'ip6tables-save',
-      'ip6tables-restore',
-    ]) {
-      symlinkSync(`/usr/sbin/${tool.replace(/^(ip6?tables)/, '$1-legacy')}`, join(legacyBin, tool));
-    }
+    const legacyBin = legacyIptablesDir(lab.dir);
     const extraArgs = ['--storage-driver', imageStorageDriver()];
     daemons.n1 = await startDockerd(hosts.n1!, { extraArgs });
     daemons.n2 = await startDockerd(hosts.n2!, { extraArgs });
@@ -323,20 +330,7 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
     const policyFile = join(lab.dir, 'policy-v2.yaml');
     writeFileSync(policyFile, policy(CLIENTS.c2));
     await manager.dockerChecked(['config', 'create', `${STACK}_policy_v2`, policyFile]);
-    await manager.dockerChecked(
-      [
-        'service',
-        'update',
-        '--detach',
-        '--quiet',
-        '--config-rm',
-        `${STACK}_policy`,
-        '--config-add',
-        `source=${STACK}_policy_v2,target=/etc/dockwall/policy.yaml,mode=0444`,
-        SERVICE,
-      ],
-      { timeoutMs: 120_000 },
-    );
+    await swapPolicy(`${STACK}_policy`, `${STACK}_policy_v2`);
     await pollUntil('the new policy on every node', async () => same(await outcomes(), expected('c2')), {
       timeoutMs: 120_000,
       everyMs: 1_000,
@@ -353,5 +347,47 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
       ]),
     ) as Array<{ ConfigName: string }>;
     expect(spec.map((c) => c.ConfigName)).toEqual([`${STACK}_policy_v2`]);
+  });
+
+  it('a config with a policy that does not load fails on the first node and the update rolls back: every node keeps the last policy', async () => {
+    const policyFile = join(lab.dir, 'policy-bad.yaml');
+    writeFileSync(policyFile, policy(CLIENTS.c1).replace('otherwise: reject', 'otherwise: rejected'));
+    await manager.dockerChecked(['config', 'create', `${STACK}_policy_bad`, policyFile]);
+    await swapPolicy(`${STACK}_policy_v2`, `${STACK}_policy_bad`);
+    const state = async () =>
+      (await manager.dockerChecked(['service', 'inspect', '-f', '{{.UpdateStatus.State}}', SERVICE])).trim();
+    await pollUntil('the update rolled back', async () => (await state()) === 'rollback_completed', {
+      timeoutMs: 120_000,
+      everyMs: 1_000,
+    }).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${await state()}\n${await logs()}`);
+    });
+    const failed = await manager.dockerChecked([
+      'service',
+      'ps',
+      '--no-trunc',
+      '--filter',
+      'desired-state=shutdown',
+      '--format',
+      '{{.Error}}',
+      SERVICE,
+    ]);
+    expect(failed).toMatch(/non-zero exit \(1\)/);
+    const spec = JSON.parse(
+      await manager.dockerChecked([
+        'service',
+        'inspect',
+        '-f',
+        '{{json .Spec.TaskTemplate.ContainerSpec.Configs}}',
+        SERVICE,
+      ]),
+    ) as Array<{ ConfigName: string }>;
+    expect(spec.map((c) => c.ConfigName)).toEqual([`${STACK}_policy_v2`]);
+    await pollUntil('the last policy on every node', async () => same(await outcomes(), expected('c2')), {
+      timeoutMs: 60_000,
+      everyMs: 1_000,
+    }).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${(await outcomes()).join(', ')}\n${await logs()}`);
+    });
   });
 });
