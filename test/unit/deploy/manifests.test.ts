@@ -122,7 +122,7 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
 describe('deploy/swarm/stack.yaml', () => {
   interface Service {
     image: string;
-    deploy: { mode: string };
+    deploy: { mode: string; update_config: { parallelism: number; failure_action: string } };
     networks: string[];
     cap_add: string[];
     cap_drop: string[];
@@ -141,6 +141,10 @@ describe('deploy/swarm/stack.yaml', () => {
     expect(service.networks.map((n) => stack.networks[n])).toEqual([{ external: true, name: 'host' }]);
     expect(service.cap_drop).toEqual(['ALL']);
     expect([...service.cap_add].sort()).toEqual(['NET_ADMIN', 'NET_RAW']);
+  });
+
+  it('a new policy goes one node at a time, and an update that fails rolls back', () => {
+    expect(service.deploy.update_config).toMatchObject({ parallelism: 1, failure_action: 'rollback' });
   });
 
   it('the policy is a Swarm config at /etc/dockwall/policy.yaml; the Docker socket is mounted', () => {
