@@ -141,6 +141,20 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
       { timeoutMs: 120_000 },
     );
 
+  /** The names of the configs the service's spec holds now. */
+  const serviceConfigs = async () =>
+    (
+      JSON.parse(
+        await manager.dockerChecked([
+          'service',
+          'inspect',
+          '-f',
+          '{{json .Spec.TaskTemplate.ContainerSpec.Configs}}',
+          SERVICE,
+        ]),
+      ) as Array<{ ConfigName: string }>
+    ).map((c) => c.ConfigName);
+
   beforeAll(async () => {
     gate.assertAvailable();
     lab = await createLab();
@@ -337,16 +351,7 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
     }).catch(async (e: Error) => {
       throw new Error(`${e.message}: ${(await outcomes()).join(', ')}\n${await logs()}`);
     });
-    const spec = JSON.parse(
-      await manager.dockerChecked([
-        'service',
-        'inspect',
-        '-f',
-        '{{json .Spec.TaskTemplate.ContainerSpec.Configs}}',
-        SERVICE,
-      ]),
-    ) as Array<{ ConfigName: string }>;
-    expect(spec.map((c) => c.ConfigName)).toEqual([`${STACK}_policy_v2`]);
+    expect(await serviceConfigs()).toEqual([`${STACK}_policy_v2`]);
   });
 
   it('a config with a policy that does not load fails on the first node and the update rolls back: every node keeps the last policy', async () => {
@@ -373,16 +378,7 @@ describe.skipIf(gate.skip)('dockwall as a Swarm global service (deploy/swarm/sta
       SERVICE,
     ]);
     expect(failed).toMatch(/non-zero exit \(1\)/);
-    const spec = JSON.parse(
-      await manager.dockerChecked([
-        'service',
-        'inspect',
-        '-f',
-        '{{json .Spec.TaskTemplate.ContainerSpec.Configs}}',
-        SERVICE,
-      ]),
-    ) as Array<{ ConfigName: string }>;
-    expect(spec.map((c) => c.ConfigName)).toEqual([`${STACK}_policy_v2`]);
+    expect(await serviceConfigs()).toEqual([`${STACK}_policy_v2`]);
     await pollUntil('the last policy on every node', async () => same(await outcomes(), expected('c2')), {
       timeoutMs: 60_000,
       everyMs: 1_000,
