@@ -1,10 +1,11 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLab,
   DOCKWALL_BUNDLE,
   importBusyboxImage,
+  legacyIptablesDir,
   labGate,
   probeTcp,
   runContainer,
@@ -57,18 +58,7 @@ describe.skipIf(gate.skip)('Docker writing to the legacy tables while iptables i
     host2 = await lab.addHost('host2', { address: '192.168.122.193/24' });
     host3 = await lab.addHost('host3', { address: '192.168.122.50/24' });
     // dockerd finds `iptables` here first: the legacy tools under the plain names.
-    const legacyBin = join(lab.dir, 'legacy-bin');
-    mkdirSync(legacyBin);
-    for (const tool of [
-      'iptables',
-      'iptables-save',
-      'iptables-restore',
-      'ip6tables',
-      'ip6tables-save',
-      'ip6tables-restore',
-    ]) {
-      symlinkSync(`/usr/sbin/${tool.replace(/^(ip6?tables)/, '$1-legacy')}`, join(legacyBin, tool));
-    }
+    const legacyBin = legacyIptablesDir(lab.dir);
     dockerd = await startDockerd(docker, { pathPrefix: [legacyBin] });
     await importBusyboxImage(dockerd);
     await runContainer(dockerd, { name: 'web', publish: ['8000:80'] });

@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -44,6 +52,28 @@ export interface DockerEngine {
   binDir?: string;
   /** Docker 29's `--firewall-backend`; undefined: the daemon's default (iptables). */
   firewallBackend?: 'iptables' | 'nftables';
+}
+
+/**
+ * A directory for `pathPrefix` whose `iptables`, `ip6tables` and their `-save`/`-restore` are the
+ * legacy tools: a dockerd that finds them first writes its rules to the legacy tables. Made once under
+ * `dir` (e.g. the lab's directory); returns its path.
+ */
+export function legacyIptablesDir(dir: string): string {
+  const bin = join(dir, 'legacy-bin');
+  if (existsSync(bin)) return bin;
+  mkdirSync(bin);
+  for (const tool of [
+    'iptables',
+    'iptables-save',
+    'iptables-restore',
+    'ip6tables',
+    'ip6tables-save',
+    'ip6tables-restore',
+  ]) {
+    symlinkSync(`/usr/sbin/${tool.replace(/^(ip6?tables)/, '$1-legacy')}`, join(bin, tool));
+  }
+  return bin;
 }
 
 /** Debian's docker.io: dockerd 20.10 with containerd 1.6 from the system PATH. */
