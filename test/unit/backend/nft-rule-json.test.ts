@@ -7,6 +7,7 @@ import {
   nftTableOfSpec,
   nftTransaction,
   planNft,
+  plannedNftRuleset,
 } from '../../../src/backend/nftables/index.js';
 import { compileDesired } from '../../../src/compile/index.js';
 import type { NftTable } from '../../../src/model/index.js';
@@ -115,4 +116,29 @@ describe.skipIf(skip)('the real nft: planned tables equal what nft -j lists once
       ns.run(['nft', 'flush', 'ruleset']);
     });
   }
+});
+
+describe('the rule set after the plan', () => {
+  const docker = parseNftJson(
+    readFileSync(join(repoRoot, 'test/fixtures/docker-29.7.2-nftables/ipv6-portmap/ruleset.json'), 'utf8'),
+    { file: 'ruleset.json' },
+  ).value!;
+  const keys = (r: { tables: NftTable[] }) => r.tables.map((t) => `${t.family} ${t.name}`);
+
+  it("Docker's tables stay as read; dockwall's planned tables take the place of those read, and a managed family without one loses its table", () => {
+    const { desired } = forNftablesBackend(compileDesired(policyFrom('examples/firewalling-docker.yaml')));
+    const want = desired.nft!;
+    const once = plannedNftRuleset(docker, want);
+    expect(keys(once)).toEqual(['ip docker-bridges', 'ip6 docker-bridges', 'ip dockwall', 'ip6 dockwall']);
+    expect(once.tables.slice(0, 2)).toEqual(docker.tables);
+    // Planned again over its own result (dockwall's tables already there): the same tables, once.
+    expect(plannedNftRuleset(once, want)).toEqual(once);
+    // The policy keeps managing IPv6 but wants no table there: the one read is gone.
+    const v4only = { ...want, tables: want.tables.filter((t) => t.family === 'ipv4') };
+    expect(keys(plannedNftRuleset(once, v4only))).toEqual([
+      'ip docker-bridges',
+      'ip6 docker-bridges',
+      'ip dockwall',
+    ]);
+  });
 });
