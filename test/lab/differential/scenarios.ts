@@ -142,7 +142,8 @@ export const SEED_NFTABLES: ScenarioGroup = {
         'Docker 29 nftables backend: the seed after `dockwall apply -f examples/firewalling-docker.yaml`',
       seed: 18,
       async setup(d) {
-        await apply(d, 'firewalling-docker.yaml', ['--no-check']);
+        // Its expect: entries are checked first, on Docker's nftables tables and dockwall's planned ones.
+        await apply(d, 'firewalling-docker.yaml', []);
       },
     },
   ],
@@ -176,4 +177,18 @@ export const SEED: ScenarioGroup = {
       },
     },
   ],
+};
+
+/**
+ * The seed on Docker 29.7.2 with its default iptables backend: the same two policies and probes
+ * (other seeds, so other probes) as on Debian's 20.10.
+ */
+export const SEED_DOCKER29_IPTABLES: ScenarioGroup = {
+  lab: { seed: true, engine: () => docker29Engine('iptables') },
+  scenarios: SEED.scenarios.map((sc, i) => ({
+    ...sc,
+    name: `${sc.name}-docker29`,
+    about: `Docker 29 iptables backend: ${sc.about}`,
+    seed: 27 + i,
+  })),
 };
