@@ -5,7 +5,6 @@ import { pollUntil, seedWatchPolicy, startWatch, type WatchProcess } from './wat
 
 const gate = await docker29Gate();
 
-
 /**
  * One policy file, three daemons: Debian's dockerd 20.10, Docker 29.7.2 with its iptables backend and
  * Docker 29.7.2 with its nftables backend. Each gets the apply acceptance scenarios with real traffic

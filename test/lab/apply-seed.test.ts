@@ -4,7 +4,6 @@ import { createSeedLab, NATIVE_OUTCOMES, repoText, SEED_OUTCOMES, type SeedLab }
 
 const gate = await labGate();
 
-
 describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
   let s: SeedLab;
 

@@ -4,7 +4,6 @@ import { createSeedLab, repoText, SEED_OUTCOMES, type SeedLab } from './seed-sce
 
 const gate = await labGate();
 
-
 describe.skipIf(gate.skip)('dockwall import pyfw, then apply, on a real host with a real dockerd', () => {
   let s: SeedLab;
   let converted: string;

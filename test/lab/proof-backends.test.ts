@@ -112,7 +112,9 @@ function matrix(a: AuditJson): string[] {
       }
       for (const [k, iv] of [...by].sort()) {
         const squeezed = merged(iv.map(([lo, hi]) => [lo - below(lo), hi - below(hi)] as Interval));
-        rows.push(`${dest} in ${p.interface} to ${to}: ${k} from ${squeezed.map(([lo, hi]) => `${lo}-${hi}`).join(',')}`);
+        rows.push(
+          `${dest} in ${p.interface} to ${to}: ${k} from ${squeezed.map(([lo, hi]) => `${lo}-${hi}`).join(',')}`,
+        );
       }
     }
   }
@@ -168,10 +170,15 @@ describe.skipIf(gate.skip).each(DAEMON_NAMES)('proofs on %s', (daemon) => {
     expect(await probeTcp(s.lab, s.host3, s.docker.address, 8000)).toBe('open');
   });
 
-  it('the expectations that hold: apply goes ahead, real traffic as they say, check on the live result passes', async () => {
+  it('the expectations that hold: apply goes ahead (showing who loses access), real traffic as they say, check on the live result passes', async () => {
     const policy = s.file('holds.yaml', nativeWith(HOLDS));
     const r = await s.dockwall(['apply', '-f', policy, '--yes', '--state-dir', s.stateDir]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
+    // The reachability difference apply showed first: walked on Docker's rules as they are (its
+    // nftables tables too) before, and with dockwall's planned change after.
+    expect(r.stdout).toMatch(
+      /8000\/tcp published[^\n]* ipv4 in eth0 to 192\.168\.122\.190:\n\s+- lose access: every source but 192\.168\.122\.193\/32/,
+    );
     expect(await s.outcomes()).toEqual(NATIVE_OUTCOMES);
     const check = await s.dockwall(['check', '-f', policy]);
     expect(check.stdout, check.stderr).toContain('4 of 4 expectations hold.');

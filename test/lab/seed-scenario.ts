@@ -19,7 +19,13 @@ import {
 } from './helpers/index.js';
 
 /** The seed's outcomes: host 2 reaches the container, others are refused, containers reach it via the bridge, SSH open. */
-export const SEED_OUTCOMES = { host2: 'open', other: 'refused', container: 'open', ssh: 'open', db: 'timeout' };
+export const SEED_OUTCOMES = {
+  host2: 'open',
+  other: 'refused',
+  container: 'open',
+  ssh: 'open',
+  db: 'timeout',
+};
 /** The native policy's: the same, except that the shared filter rejects other ports instead of dropping them. */
 export const NATIVE_OUTCOMES = { ...SEED_OUTCOMES, db: 'refused' };
 
@@ -117,7 +123,9 @@ export async function createSeedLab(opts: { engine?: DockerEngine } = {}): Promi
     dockerFirewall,
     async everything() {
       const own = await Promise.all(
-        ['ip', 'ip6'].map(async (f) => (await lab.exec(docker, ['nft', '-s', 'list', 'table', f, 'dockwall'])).stdout),
+        ['ip', 'ip6'].map(
+          async (f) => (await lab.exec(docker, ['nft', '-s', 'list', 'table', f, 'dockwall'])).stdout,
+        ),
       );
       return `${await save()}\n---\n${own.join('\n---\n')}\n---\n${await dockerFirewall()}`;
     },
