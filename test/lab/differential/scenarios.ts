@@ -180,15 +180,24 @@ export const SEED: ScenarioGroup = {
 };
 
 /**
- * The seed on Docker 29.7.2 with its default iptables backend: the same two policies and probes
- * (other seeds, so other probes) as on Debian's 20.10.
+ * A group on Docker 29.7.2 under one firewall backend: the same layouts and policies, named apart
+ * and probed with other seeds (so other probes) than on Debian's 20.10.
  */
-export const SEED_DOCKER29_IPTABLES: ScenarioGroup = {
-  lab: { seed: true, engine: () => docker29Engine('iptables') },
-  scenarios: SEED.scenarios.map((sc, i) => ({
-    ...sc,
-    name: `${sc.name}-docker29`,
-    about: `Docker 29 iptables backend: ${sc.about}`,
-    seed: 27 + i,
-  })),
-};
+function onDocker29(group: ScenarioGroup, backend: 'iptables' | 'nftables', seed: number): ScenarioGroup {
+  return {
+    lab: { ...group.lab, engine: () => docker29Engine(backend) },
+    scenarios: group.scenarios.map((sc, i) => ({
+      ...sc,
+      name: `${sc.name}-docker29-${backend}`,
+      about: `Docker 29 ${backend} backend: ${sc.about}`,
+      seed: seed + i,
+    })),
+  };
+}
+
+/** The seed on Docker 29.7.2 with its default iptables backend. */
+export const SEED_DOCKER29_IPTABLES = onDocker29(SEED, 'iptables', 27);
+
+/** The Docker layouts of fixtures 02-05 and 06 on Docker 29.7.2 with its nftables backend. */
+export const DOCKER_LAYOUTS_NFTABLES = onDocker29(DOCKER_LAYOUTS, 'nftables', 32);
+export const ICC_FALSE_NFTABLES = onDocker29(ICC_FALSE, 'nftables', 36);
