@@ -20,7 +20,7 @@ export function isJsonState(text: string): boolean {
 export function splitStateFiles(
   ctx: CliContext,
   files: readonly string[],
-): { iptables: string[]; nft?: NftRuleset } {
+): { iptables: string[]; nft?: NftRuleset; nftFile?: string } {
   const iptables: string[] = [];
   let nft: NftRuleset | undefined;
   let nftFile: string | undefined;
@@ -51,7 +51,7 @@ export function splitStateFiles(
     nftFile = file;
     nft = ctx.valueOf(parseNftJson(text, { file }), `${file} is not an nftables rule set`);
   }
-  return nft ? { iptables, nft } : { iptables };
+  return nft && nftFile ? { iptables, nft, nftFile } : { iptables };
 }
 
 /** iptables-nft's own tables hold what iptables-save prints; any other table is read with nft. */

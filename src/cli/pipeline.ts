@@ -1,4 +1,14 @@
-import type { Diagnostic, DockerInventory, Family, HostState, Plan, Policy } from '../model/index.js';
+import type {
+  Diagnostic,
+  DockerInventory,
+  Family,
+  HostState,
+  NftRuleset,
+  Plan,
+  Policy,
+} from '../model/index.js';
+import { reportBackend } from '../proof/backend.js';
+import { withNftFamilies } from '../proof/planned-state.js';
 import { FAMILIES, diag } from '../model/index.js';
 import {
   compileDesired,
@@ -27,6 +37,8 @@ export interface StateOptions {
   dockerState?: string;
   /** Read no live state even when `state` is empty (the dumps given were all nftables rule sets). */
   offline?: boolean;
+  /** A saved nftables rule set among the dumps (`check --state ruleset.json`), and its file. */
+  nft?: { ruleset: NftRuleset; file: string };
 }
 
 export interface Planned {
@@ -36,7 +48,7 @@ export interface Planned {
   plan: Plan;
   inventory?: DockerInventory;
   offline: boolean;
-  /** Docker's firewall backend on the live host (iptables for saved dumps). */
+  /** Docker's firewall backend on the live host (saved dumps: nftables only with a saved nftables rule set that shows it). */
   backend: FirewallBackend;
 }
 
@@ -49,7 +61,12 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);
 
   // The host's families: the dumps given (offline), else both, less any whose tables cannot be read.
-  const dumps = offline ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []) : undefined;
+  let dumps = offline ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []) : undefined;
+  if (dumps && opts.nft) {
+    const added = withNftFamilies(dumps, opts.nft.ruleset, opts.nft.file);
+    ctx.collect(added.diagnostics);
+    dumps = added.state;
+  }
   const compileCtx: CompileContext = {};
   if (inventory) compileCtx.inventory = inventory;
   if (dumps) {
@@ -60,7 +77,13 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   ctx.collect(desired.diagnostics);
   desired.diagnostics = [];
   ctx.failOnErrors(`${opts.file} cannot be compiled`);
-  const backend = offline ? 'iptables' : await liveFirewallBackend(hostRunner());
+  // Saved dumps: Docker's nftables backend when a saved nftables rule set (or the inventory) says so.
+  const backend = !offline
+    ? await liveFirewallBackend(hostRunner())
+    : opts.nft &&
+        reportBackend(dumps?.rulesets ?? {}, opts.nft.ruleset, inventory).report.backend === 'nftables'
+      ? 'nftables'
+      : 'iptables';
   if (backend === 'nftables') {
     const split = forNftablesBackend(desired);
     ctx.collect(split.diagnostics);

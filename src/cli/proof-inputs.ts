@@ -8,7 +8,8 @@ import {
   parseIpsetSave,
   parseIptablesSave,
 } from '../parse/index.js';
-import { applyPlanToState, planChanges } from '../plan/index.js';
+import { forNftablesBackend } from '../backend/nftables/index.js';
+import { stateAfterPlan, withNftFamilies } from '../proof/planned-state.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
 import { readInventoryFile, readPolicy, readStateFiles, readText } from './inputs.js';
@@ -51,6 +52,11 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
     const split = splitStateFiles(ctx, opts.state ?? []);
     nft = split.nft;
     state = readStateFiles(ctx, split.iptables, opts.ipsetState ?? []);
+    if (split.nft && split.nftFile) {
+      const added = withNftFamilies(state, split.nft, split.nftFile);
+      ctx.collect(added.diagnostics);
+      state = added.state;
+    }
   } else {
     state = await readWholeHost(ctx);
     nft = await readLiveNft(ctx);
@@ -61,13 +67,22 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
   if (opts.dockerState) docker = readInventoryFile(ctx, opts.dockerState);
   else if (!offline) docker = await readLiveInventory(ctx).catch(() => undefined);
 
+  const backend = reportBackend(state.rulesets, nft, docker);
   if (policy) {
     const compileCtx: CompileContext = { hostFamilies: stateFamilies(state) };
     if (docker) compileCtx.inventory = docker;
-    const desired = compileDesired(policy, compileCtx);
+    let desired = compileDesired(policy, compileCtx);
     ctx.collect(desired.diagnostics.filter((d) => d.severity !== 'info'));
-    const plan = planChanges(state, desired);
-    state = applyPlanToState(state, plan).state;
+    // On Docker's nftables backend, forwarded traffic is filtered in dockwall's planned nftables
+    // tables (as apply would write them), walked beside Docker's.
+    if (backend.report.backend === 'nftables') {
+      const split = forNftablesBackend(desired);
+      ctx.collect(split.diagnostics.filter((d) => d.severity !== 'info'));
+      desired = split.desired;
+    }
+    const after = stateAfterPlan(state, desired, nft);
+    state = after.state;
+    if (after.nft) nft = after.nft;
   }
 
   let host: HostModel | undefined;
@@ -78,7 +93,6 @@ export async function loadProofInputs(ctx: CliContext, opts: ProofOptions): Prom
     throw new CliError(
       'offline, the host is unknown: give -f POLICY with a host: block, or --host-model JSON',
     );
-  const backend = reportBackend(state.rulesets, nft, docker);
   ctx.collect(backend.diagnostics);
   const out: ProofInputs = { state, host, offline, backend: backend.report };
   if (docker) out.docker = docker;

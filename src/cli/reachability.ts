@@ -1,18 +1,15 @@
 import { Option } from 'commander';
 import { readHostModel } from '../host/index.js';
 import { diag, type HostModel } from '../model/index.js';
-import {
-  applyPlanToState,
-  reachabilityDiff,
-  renderReachabilityDiff,
-  type ReachabilityDiff,
-} from '../plan/index.js';
+import { reachabilityDiff, renderReachabilityDiff, type ReachabilityDiff } from '../plan/index.js';
 import { liveListening, parseListen } from './commands/audit.js';
 import type { CliContext } from './context.js';
 import { collectRepeatable } from './inputs.js';
 import { hostRunner } from './live.js';
 import type { Planned } from './pipeline.js';
 import { readHostModelFile, readWholeHost } from './proof-inputs.js';
+import { readLiveNft } from './nft-inputs.js';
+import { stateAfterPlan } from '../proof/planned-state.js';
 
 export interface ReachabilityOptions {
   hostModel?: string[];
@@ -43,7 +40,9 @@ export async function planReachability(
         'offline, the host is unknown: give the policy a host: block or --host-model JSON to see who gains and loses access',
     };
   const before = planned.offline ? planned.state : await readWholeHost(ctx);
-  const after = applyPlanToState(before, planned.plan);
+  // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
+  const nftBefore = !planned.offline && planned.backend === 'nftables' ? await readLiveNft(ctx) : undefined;
+  const after = stateAfterPlan(before, planned.desired, nftBefore, planned.plan);
   if (after.diagnostics.length > 0)
     return { skipped: `the plan does not apply to the rules read: ${after.diagnostics[0]!.message}` };
   const listening = opts.listen?.map(parseListen) ?? (planned.offline ? [] : await liveListening());
@@ -51,6 +50,8 @@ export async function planReachability(
     return reachabilityDiff({
       before,
       after: after.state,
+      ...(nftBefore ? { nftBefore } : {}),
+      ...(after.nft ? { nftAfter: after.nft } : {}),
       host,
       listening,
       ...(planned.inventory ? { docker: planned.inventory } : {}),

@@ -12,3 +12,4 @@ export * from './own-key.js';
 export * from './system-errors.js';
 export * from './nft.js';
 export * from './nft-table.js';
+export * from './nft-icmp-types.js';

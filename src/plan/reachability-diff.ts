@@ -1,4 +1,4 @@
-import type { DockerInventory, Family, HostModel, HostState } from '../model/index.js';
+import type { DockerInventory, Family, HostModel, HostState, NftRuleset } from '../model/index.js';
 import { addrToBig, maxAddr, parseAddrRange, parseCidr, rangeToCidrs } from '../sim/addr.js';
 import {
   describeDestination,
@@ -56,6 +56,9 @@ export interface ReachabilityDiff {
 export interface ReachabilityInput {
   before: HostState;
   after: HostState;
+  /** The nftables rule set before and after (Docker's nftables backend: Docker's tables, dockwall's). */
+  nftBefore?: NftRuleset;
+  nftAfter?: NftRuleset;
   host: HostModel;
   docker?: DockerInventory;
   listening?: ListeningPort[];
@@ -205,8 +208,18 @@ export function reachabilityDiff(input: ReachabilityInput): ReachabilityDiff {
     ...(input.listening ? { listening: input.listening } : {}),
     ...(input.interfaces ? { interfaces: input.interfaces } : {}),
   };
-  const mb = serviceMatrix({ ...common, rulesets: input.before.rulesets, sets: input.before.sets });
-  const ma = serviceMatrix({ ...common, rulesets: input.after.rulesets, sets: input.after.sets });
+  const mb = serviceMatrix({
+    ...common,
+    rulesets: input.before.rulesets,
+    sets: input.before.sets,
+    ...(input.nftBefore ? { nft: input.nftBefore } : {}),
+  });
+  const ma = serviceMatrix({
+    ...common,
+    rulesets: input.after.rulesets,
+    sets: input.after.sets,
+    ...(input.nftAfter ? { nft: input.nftAfter } : {}),
+  });
   const before = cellsOf(mb.destinations);
   const after = cellsOf(ma.destinations);
   const changes: ReachChange[] = [];

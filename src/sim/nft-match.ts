@@ -1,5 +1,7 @@
 import type { Family } from '../model/ruleset.js';
 import type { NftSet } from '../model/nft.js';
+import { NFT_ICMP_TYPES, NFT_ICMPV6_TYPES } from '../model/nft-icmp-types.js';
+import { ownValue } from '../model/own-key.js';
 import { addrToBig, parseAddr, parseCidr, type Addr } from './addr.js';
 import { unknownBecause } from './match-common.js';
 import { parseIcmpType, parseProto } from './match-values.js';
@@ -190,7 +192,11 @@ export function compileField(e: unknown, ctx: NftMatchCtx): Field {
     return unknownBecause(`meta ${key} is not modelled`);
   }
   if (isObj(e['ct'])) {
-    const { key, dir, family } = e['ct'];
+    const { dir } = e['ct'];
+    // nft prints `ct original ip saddr` as key "ip saddr" (older versions: key "saddr", family "ip").
+    const split = /^(ip6?) (saddr|daddr)$/.exec(String(e['ct']['key']));
+    const key = split ? split[2] : e['ct']['key'];
+    const family = split ? split[1] : e['ct']['family'];
     const fam = family === 'ip' ? 'ipv4' : family === 'ip6' ? 'ipv6' : undefined;
     const name = `ct${dir ? ` ${String(dir)}` : ''}${family ? ` ${String(family)}` : ''} ${String(key)}`;
     const ct = (f: Field): Field => ({ ...f, get: (t, s) => (tracked(t) ? f.get(t, s) : BREAK) });
@@ -337,7 +343,9 @@ export function compileSpan(v: unknown, f: Field, ctx: NftMatchCtx): Span {
         if (f.name.includes('nfproto')) n = NFPROTO[v];
         else if (f.name === 'meta protocol') n = ETHER[v];
         else if (f.name.includes('type') && f.name.includes('icmp'))
-          n = parseIcmpType(v, f.name.includes('icmpv6'))?.[0];
+          n =
+            parseIcmpType(v, f.name.includes('icmpv6'))?.[0] ??
+            ownValue(f.name.includes('icmpv6') ? NFT_ICMPV6_TYPES : NFT_ICMP_TYPES, v);
         else if (f.name.includes('port') || f.name.includes('proto-dst'))
           n = SERVICES[v] ?? (/^\d+$/.test(v) ? Number(v) : undefined);
         else n = parseProto(v) ?? (/^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : undefined);

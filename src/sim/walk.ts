@@ -81,7 +81,13 @@ export class Engine implements WalkOutput {
   private setHook(ts: Thread[], hook: Hook): void {
     for (const t of ts) {
       t.hook = hook;
-      t.inIf = hook === 'PREROUTING' || hook === 'INPUT' || hook === 'FORWARD' ? t.inDev : '';
+      // POSTROUTING too: the kernel passes the input device there (ip_output's `indev`), which
+      // nftables' `iifname` reads (Docker 29's `iifname vmap @nat-postrouting-out-jumps`);
+      // iptables refuses `-i` in POSTROUTING, so no iptables rule sees it. Locally sent: none.
+      t.inIf =
+        hook === 'PREROUTING' || hook === 'INPUT' || hook === 'FORWARD' || hook === 'POSTROUTING'
+          ? t.inDev
+          : '';
       t.outIf = hook === 'FORWARD' || hook === 'OUTPUT' || hook === 'POSTROUTING' ? t.outDev : '';
     }
   }

@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAEMON_NAMES, docker29Gate, engineFor, probeTcp } from './helpers/index.js';
-import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
+import { createSeedLab, NATIVE_OUTCOMES, repoText, SEED_OUTCOMES, type SeedLab } from './seed-scenario.js';
 import { pollUntil, seedWatchPolicy, startWatch, type WatchProcess } from './watch-process.js';
 
 const gate = await docker29Gate();
-
-/** The seed's outcomes: host 2 reaches the container, others are refused, containers reach it via the bridge, SSH open. */
-const SEED_OUTCOMES = { host2: 'open', other: 'refused', container: 'open', ssh: 'open', db: 'timeout' };
-/** The native policy's: the same, except that the shared filter rejects other ports instead of dropping them. */
-const NATIVE_OUTCOMES = { ...SEED_OUTCOMES, db: 'refused' };
 
 /**
  * One policy file, three daemons: Debian's dockerd 20.10, Docker 29.7.2 with its iptables backend and
@@ -20,11 +15,7 @@ const NATIVE_OUTCOMES = { ...SEED_OUTCOMES, db: 'refused' };
 describe.skipIf(gate.skip).each(DAEMON_NAMES)('one policy on %s', (daemon) => {
   let s: SeedLab;
   const nft = daemon === 'docker-29-nftables';
-  /** Everything a policy could change, and Docker's part: to prove that nothing changed. */
-  const everything = async () => {
-    const own = await s.lab.exec(s.docker, ['nft', '-s', 'list', 'table', 'ip', 'dockwall']);
-    return `${await s.save()}\n---\n${own.stdout}\n---\n${await s.dockerFirewall()}`;
-  };
+  const everything = () => s.everything();
 
   beforeAll(async () => {
     gate.assertAvailable();

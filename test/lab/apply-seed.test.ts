@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKWALL_BUNDLE, labGate, probeTcp } from './helpers/index.js';
-import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
+import { createSeedLab, NATIVE_OUTCOMES, repoText, SEED_OUTCOMES, type SeedLab } from './seed-scenario.js';
 
 const gate = await labGate();
-
-/** The seed's outcomes: host 2 reaches the container, others are refused, containers reach it via the bridge, SSH open. */
-const SEED_OUTCOMES = { host2: 'open', other: 'refused', container: 'open', ssh: 'open', db: 'timeout' };
 
 describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
   let s: SeedLab;
@@ -94,7 +91,7 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     const r = await s.dockwall(['apply', '-f', native, '--yes', '--no-check', '--state-dir', s.stateDir]);
     expect(r.code, r.stderr).toBe(0);
     // Same as the seed, except that the shared filter rejects other ports instead of dropping them.
-    expect(await s.outcomes()).toEqual({ ...SEED_OUTCOMES, db: 'refused' });
+    expect(await s.outcomes()).toEqual(NATIVE_OUTCOMES);
     expect((await s.dockwall(['plan', '-f', native, '--no-check'])).code).toBe(0);
 
     await s.dockerd.restart();
@@ -102,7 +99,7 @@ describe.skipIf(gate.skip)('apply on a real host with a real dockerd', () => {
     const dockerAfterRestart = await s.dockerRules();
     const again = await s.dockwall(['apply', '-f', native, '--yes', '--no-check', '--state-dir', s.stateDir]);
     expect(again.code, again.stderr).toBe(0);
-    expect(await s.outcomes()).toEqual({ ...SEED_OUTCOMES, db: 'refused' });
+    expect(await s.outcomes()).toEqual(NATIVE_OUTCOMES);
     expect(await s.dockerRules()).toEqual(dockerAfterRestart);
   });
 

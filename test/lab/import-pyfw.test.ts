@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labGate } from './helpers/index.js';
-import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
+import { createSeedLab, repoText, SEED_OUTCOMES, type SeedLab } from './seed-scenario.js';
 
 const gate = await labGate();
-
-/** The seed's outcomes (apply-seed.test.ts, pyfw test): host 2 reaches the container, others are refused, SSH open. */
-const SEED_OUTCOMES = { host2: 'open', other: 'refused', container: 'open', ssh: 'open', db: 'timeout' };
 
 describe.skipIf(gate.skip)('dockwall import pyfw, then apply, on a real host with a real dockerd', () => {
   let s: SeedLab;

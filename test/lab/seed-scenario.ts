@@ -18,6 +18,17 @@ import {
   type LabHost,
 } from './helpers/index.js';
 
+/** The seed's outcomes: host 2 reaches the container, others are refused, containers reach it via the bridge, SSH open. */
+export const SEED_OUTCOMES = {
+  host2: 'open',
+  other: 'refused',
+  container: 'open',
+  ssh: 'open',
+  db: 'timeout',
+};
+/** The native policy's: the same, except that the shared filter rejects other ports instead of dropping them. */
+export const NATIVE_OUTCOMES = { ...SEED_OUTCOMES, db: 'refused' };
+
 /** The seed's "Firewalling Docker" topology: docker host .190 with httpd published on 8000, host 2 .193, host 3 .50. */
 export interface SeedLab {
   lab: Lab;
@@ -41,6 +52,8 @@ export interface SeedLab {
    * (`nft -s list table ip/ip6 docker-bridges`, counters left out), as text to compare byte for byte.
    */
   dockerFirewall(): Promise<string>;
+  /** Everything a policy could change (iptables-save, dockwall's `ip dockwall`) and Docker's part: to prove nothing changed. */
+  everything(): Promise<string>;
   save(): Promise<string>;
   outcomes(): Promise<Record<string, string>>;
 }
@@ -71,6 +84,17 @@ export async function createSeedLab(opts: { engine?: DockerEngine } = {}): Promi
       .filter((l) => (l.startsWith('-A ') || l.startsWith(':')) && !l.includes('-m comment'))
       .filter((l) => !/^:(DOCKWALL-)/.test(l))
       .map((l) => l.replace(/\s\[\d+:\d+\]$/, ''));
+  const dockerFirewall = async () => {
+    // Docker's own chains and rules; the built-in chains' policy lines are left out (INPUT's is the
+    // policy's; with Docker's nftables backend the iptables tables exist only once dockwall wrote them).
+    const mine = /^:(INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) /;
+    const parts = [(await dockerRules()).filter((l) => !mine.test(l)).join('\n')];
+    for (const family of ['ip', 'ip6']) {
+      const r = await lab.exec(docker, ['nft', '-s', 'list', 'table', family, 'docker-bridges']);
+      parts.push(r.code === 0 ? r.stdout : `(no ${family} docker-bridges)`);
+    }
+    return parts.join('\n---\n');
+  };
   return {
     lab,
     docker,
@@ -96,16 +120,14 @@ export async function createSeedLab(opts: { engine?: DockerEngine } = {}): Promi
     },
     save,
     dockerRules,
-    async dockerFirewall() {
-      // Docker's own chains and rules; the built-in chains' policy lines are left out (INPUT's is the
-      // policy's; with Docker's nftables backend the iptables tables exist only once dockwall wrote them).
-      const mine = /^:(INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) /;
-      const parts = [(await dockerRules()).filter((l) => !mine.test(l)).join('\n')];
-      for (const family of ['ip', 'ip6']) {
-        const r = await lab.exec(docker, ['nft', '-s', 'list', 'table', family, 'docker-bridges']);
-        parts.push(r.code === 0 ? r.stdout : `(no ${family} docker-bridges)`);
-      }
-      return parts.join('\n---\n');
+    dockerFirewall,
+    async everything() {
+      const own = await Promise.all(
+        ['ip', 'ip6'].map(
+          async (f) => (await lab.exec(docker, ['nft', '-s', 'list', 'table', f, 'dockwall'])).stdout,
+        ),
+      );
+      return `${await save()}\n---\n${own.join('\n---\n')}\n---\n${await dockerFirewall()}`;
     },
     async outcomes() {
       const [h2, h3, ctr, ssh, db] = await Promise.all([

@@ -1,13 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLab,
   DOCKWALL_BUNDLE,
+  docker29Engine,
+  docker29Gate,
   importBusyboxImage,
-  labGate,
   probeTcp,
-  REPO_ROOT,
   runContainer,
   startDockerd,
   type Dockerd,
@@ -21,12 +19,7 @@ import {
  * `nft -j list ruleset` and the Engine API, and its verdicts agree with real connections.
  */
 
-const gate = await labGate();
-const INSTALL = join(REPO_ROOT, '..', 'shared', 'docker-29.7.2', 'install.sh');
-const haveDocker29 = existsSync(INSTALL);
-const ci = process.env['CI'] === 'true';
-if (!gate.skip && !haveDocker29 && !ci)
-  console.log(`trace-nftables-live: skipped: Docker 29.7.2 not found (${INSTALL})`);
+const gate = await docker29Gate();
 
 const TARGETS: Array<[string, number]> = [
   ['192.168.122.190', 8080],
@@ -36,29 +29,22 @@ const TARGETS: Array<[string, number]> = [
   ['192.0.2.2', 8080],
 ];
 
-describe.skipIf(gate.skip || (!haveDocker29 && !ci))('trace on a live Docker 29 nftables host', () => {
+describe.skipIf(gate.skip)('trace on a live Docker 29 nftables host', () => {
   let lab: Lab;
   let docker: LabHost;
   let host2: LabHost;
   let dockerd: Dockerd;
 
   beforeAll(async () => {
-    if (!haveDocker29) throw new Error(`Docker 29.7.2 not found: ${INSTALL}`);
+    gate.assertAvailable();
     lab = await createLab();
     docker = await lab.addHost('docker', { address: '192.168.122.190/24' });
     host2 = await lab.addHost('host2', { address: '192.168.122.193/24' });
     await lab.execChecked(host2, ['ip', 'route', 'add', '192.0.2.0/24', 'via', '192.168.122.190']);
-    const bin = join(lab.dir, 'docker29');
-    await lab.root.run(['sh', INSTALL, bin]);
-    for (const k of ['net.ipv4.ip_forward=1', 'net.ipv4.icmp_ratelimit=0'])
-      await lab.execChecked(docker, ['sysctl', '-qw', k]);
-    const path = process.env['PATH'];
-    process.env['PATH'] = `${join(bin, 'bin')}:${path ?? ''}`;
-    try {
-      dockerd = await startDockerd(docker, { extraArgs: ['--firewall-backend=nftables'] });
-    } finally {
-      process.env['PATH'] = path;
-    }
+    // ICMP errors are rate-limited per peer: probed fast, refused connects would look dropped.
+    await lab.execChecked(docker, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+    // startDockerd switches forwarding on itself for the nftables backend (dockerd does not).
+    dockerd = await startDockerd(docker, { engine: await docker29Engine('nftables') });
     await importBusyboxImage(dockerd);
     await dockerd.dockerChecked([
       'network',

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readHostModel } from '../../host/index.js';
 import type { HostModel, NftRuleset } from '../../model/index.js';
 import { diag } from '../../model/index.js';
-import { applyPlanToState, planChanges } from '../../plan/index.js';
+import { stateAfterPlan } from '../../proof/planned-state.js';
 import { checkExpectations, describeExpectation, type ExpectationResult } from '../../proof/expectations.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
@@ -12,7 +12,7 @@ import { describeBackend, reportBackend } from '../../proof/backend.js';
 import { hostRunner } from '../live.js';
 import { readLiveNft, splitStateFiles } from '../nft-inputs.js';
 import { planFromOptions, type Planned } from '../pipeline.js';
-import { readWholeHost } from '../proof-inputs.js';
+import { readHostModelFile, readWholeHost } from '../proof-inputs.js';
 import type { Run } from './index.js';
 
 /**
@@ -22,18 +22,20 @@ import type { Run } from './index.js';
 export async function runExpectations(
   ctx: CliContext,
   planned: Planned,
-  opts: { fatal: boolean; nft?: NftRuleset },
+  opts: { fatal: boolean; nft?: NftRuleset; hostModel?: string[] },
 ): Promise<ExpectationResult[]> {
   const exps = planned.policy.expectations;
   if (exps.length === 0) return [];
-  let host: HostModel | undefined = planned.policy.host;
+  let host: HostModel | undefined = opts.hostModel?.length
+    ? readHostModelFile(ctx, opts.hostModel)
+    : planned.policy.host;
   if (!host && !planned.offline) host = await readHostModel(hostRunner());
   if (!host) {
     ctx.collect([
       diag(
         'warning',
         'check.no-host',
-        `${exps.length} expectation(s) not checked: the policy has no host: block and no live host was read`,
+        `${exps.length} expectation(s) not checked: the policy has no host: block, no --host-model was given and no live host was read`,
       ),
     ]);
     return [];
@@ -41,9 +43,12 @@ export async function runExpectations(
   // The live read for planning holds only the chains dockwall manages; the walk needs every table
   // (Docker's DNAT in nat decides whether a packet is forwarded or delivered), so read them all.
   const base = planned.offline ? planned.state : await readWholeHost(ctx);
-  const plan = planned.offline ? planned.plan : planChanges(base, planned.desired);
-  const after = applyPlanToState(base, plan);
-  const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory, opts.nft);
+  // On Docker's nftables backend Docker's rules are nftables tables: the walk needs them, and
+  // dockwall's own tables as the plan leaves them.
+  const nft =
+    opts.nft ?? (!planned.offline && planned.backend === 'nftables' ? await readLiveNft(ctx) : undefined);
+  const after = stateAfterPlan(base, planned.desired, nft, planned.offline ? planned.plan : undefined);
+  const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory, after.nft);
   ctx.collect(diagnostics);
   if (opts.fatal) ctx.failOnErrors('an expectation failed (use --no-check to proceed anyway)');
   return results;
@@ -63,6 +68,11 @@ export function registerCheck(program: Command, run: Run): void {
     )
     .option('--ipset-state <dump>', 'saved `ipset save` output (repeatable)', collectRepeatable)
     .option('--docker-state <json>', 'Docker inventory JSON to use instead of asking dockerd')
+    .option(
+      '--host-model <json>',
+      "host interfaces and routes instead of the policy's host: block (repeatable: `ip -j addr`, `ip -j route` output, or dockwall host-model JSON)",
+      collectRepeatable,
+    )
     .option('--json', 'print the results as JSON')
     .action(
       (opts: {
@@ -70,17 +80,27 @@ export function registerCheck(program: Command, run: Run): void {
         state?: string[];
         ipsetState?: string[];
         dockerState?: string;
+        hostModel?: string[];
         json?: boolean;
       }) =>
         run(async (ctx) => {
           const split = opts.state ? splitStateFiles(ctx, opts.state) : { iptables: [] };
           const offline = (opts.state?.length ?? 0) > 0;
-          const planned = await planFromOptions(ctx, { ...opts, state: split.iptables, offline });
+          const planned = await planFromOptions(ctx, {
+            ...opts,
+            state: split.iptables,
+            offline,
+            ...(split.nft && split.nftFile ? { nft: { ruleset: split.nft, file: split.nftFile } } : {}),
+          });
           const none = planned.policy.expectations.length === 0;
           const nft = offline ? split.nft : await readLiveNft(ctx);
           const backend = reportBackend(planned.state.rulesets, nft, planned.inventory);
           ctx.collect(backend.diagnostics);
-          const results = await runExpectations(ctx, planned, { fatal: false, ...(nft ? { nft } : {}) });
+          const results = await runExpectations(ctx, planned, {
+            fatal: false,
+            ...(nft ? { nft } : {}),
+            ...(opts.hostModel ? { hostModel: opts.hostModel } : {}),
+          });
           const failed = results.filter((r) => !r.ok);
           // Expectations the policy has but that could not be evaluated: an error, not a pass.
           const unchecked = !none && results.length === 0;

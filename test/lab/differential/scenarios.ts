@@ -142,7 +142,8 @@ export const SEED_NFTABLES: ScenarioGroup = {
         'Docker 29 nftables backend: the seed after `dockwall apply -f examples/firewalling-docker.yaml`',
       seed: 18,
       async setup(d) {
-        await apply(d, 'firewalling-docker.yaml', ['--no-check']);
+        // Its expect: entries are checked first, on Docker's nftables tables and dockwall's planned ones.
+        await apply(d, 'firewalling-docker.yaml', []);
       },
     },
   ],
@@ -177,3 +178,26 @@ export const SEED: ScenarioGroup = {
     },
   ],
 };
+
+/**
+ * A group on Docker 29.7.2 under one firewall backend: the same layouts and policies, named apart
+ * and probed with other seeds (so other probes) than on Debian's 20.10.
+ */
+function onDocker29(group: ScenarioGroup, backend: 'iptables' | 'nftables', seed: number): ScenarioGroup {
+  return {
+    lab: { ...group.lab, engine: () => docker29Engine(backend) },
+    scenarios: group.scenarios.map((sc, i) => ({
+      ...sc,
+      name: `${sc.name}-docker29-${backend}`,
+      about: `Docker 29 ${backend} backend: ${sc.about}`,
+      seed: seed + i,
+    })),
+  };
+}
+
+/** The seed on Docker 29.7.2 with its default iptables backend. */
+export const SEED_DOCKER29_IPTABLES = onDocker29(SEED, 'iptables', 27);
+
+/** The Docker layouts of fixtures 02-05 and 06 on Docker 29.7.2 with its nftables backend. */
+export const DOCKER_LAYOUTS_NFTABLES = onDocker29(DOCKER_LAYOUTS, 'nftables', 32);
+export const ICC_FALSE_NFTABLES = onDocker29(ICC_FALSE, 'nftables', 36);

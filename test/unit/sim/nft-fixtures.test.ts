@@ -91,6 +91,15 @@ describe('Docker 29.7.2 nftables rule sets: what decides', () => {
     });
   });
 
+  it('iifname at postrouting is the input interface: a container on docker0 reaching a published port on bridge1 is masqueraded (as the kernel did in the lab)', () => {
+    const t = simulate(portmap, { ...packet(OUTSIDE, DOCKER_HOST, 8080), src: '172.17.0.5', in: 'docker0' });
+    expect(t.verdict).toBe('accept');
+    expect(t.rewrites.map((r) => [r.kind, r.to, r.chain])).toEqual([
+      ['dnat', '192.0.2.2:80', 'nat-prerouting-and-output'],
+      ['masquerade', '192.0.2.1:40000', 'nat-postrouting-out__docker0'],
+    ]);
+  });
+
   it("direct routing to a container's address is dropped in raw prerouting, on any port", () => {
     for (const port of [80, 22]) {
       const t = simulate(portmap, packet(OUTSIDE, '192.0.2.2', port));
