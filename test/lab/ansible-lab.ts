@@ -77,7 +77,16 @@ export async function startSshd(lab: Lab, host: LabHost, from: LabHost, publicKe
     ].join('\n'),
   );
   const logFd = openSync(join(dir, 'sshd.log'), 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${host.netns}`, SSHD, '-D', '-e', '-f', config], {
+  // Without PAM, sshd refuses an account whose password field starts with '!' (locked), which a
+  // machine's root may well be. sshd gets its own mount namespace where /etc/shadow is a copy with
+  // root's field set to '*' (no password, not locked); the machine's file is left as it is.
+  const shadow = join(dir, 'shadow');
+  writeFileSync(shadow, readFileSync('/etc/shadow', 'utf8').replace(/^root:[^:]*:/m, 'root:*:'), {
+    mode: 0o600,
+  });
+  const script = 'mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3"';
+  const args = [`--net=/run/netns/${host.netns}`, 'unshare', '--mount', '--propagation', 'private'];
+  const child = spawn('nsenter', [...args, 'sh', '-c', script, 'sh', shadow, SSHD, config], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: commandEnv(),
