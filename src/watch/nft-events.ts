@@ -26,11 +26,11 @@ export interface NftGeneration {
 }
 
 export type NftMonitorLine =
-  | { kind: 'change'; change: NftChange }
-  | { kind: 'generation'; generation: NftGeneration };
+  { kind: 'change'; change: NftChange } | { kind: 'generation'; generation: NftGeneration };
 
 const GENERATION = /^# new generation (\d+) by process (\d+) \((.*)\)\s*$/;
-const CHANGE = /^(add|create|insert|replace|delete|destroy|flush|reset) (\w+) (\w+) ("[^"]*"|\S+)(?: ("[^"]*"|[^\s{]+))?/;
+const CHANGE =
+  /^(add|create|insert|replace|delete|destroy|flush|reset) (\w+) (\w+) ("[^"]*"|\S+)(?: ("[^"]*"|[^\s{]+))?/;
 
 const unquote = (s: string) => (s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s);
 

@@ -72,10 +72,17 @@ describe.skipIf(gate.skip)('watch repairs drift from nf_tables change events', (
     const from = watch.lines.length;
     const rule = await webRule();
     expect(rule).toBeDefined();
-    await ipt(rule!.replace(/^-A /, '-D ').split(' ').map((w) => w.replace(/^"|"$/g, '')));
+    await ipt(
+      rule!
+        .replace(/^-A /, '-D ')
+        .split(' ')
+        .map((w) => w.replace(/^"|"$/g, '')),
+    );
     const line = await watch.waitForLine(restoredLine, { from, timeoutMs: 5_000 });
     expect(line.trigger).toBe('nft-event');
-    expect(found(line)).toEqual(expect.arrayContaining(['insert-rule ipv4 filter DOCKWALL-FILTER (filter/web)']));
+    expect(found(line)).toEqual(
+      expect.arrayContaining(['insert-rule ipv4 filter DOCKWALL-FILTER (filter/web)']),
+    );
     expect(await webRule()).toBeDefined();
     expect(await probeTcp(s.lab, s.host2, s.docker.address, 8000)).toBe('open');
     expect(await probeTcp(s.lab, s.host3, s.docker.address, 8000)).toBe('refused');
