@@ -39,7 +39,7 @@ async function runOne(section: Section): Promise<string> {
     }
     case 'watch': {
       const { watchBench } = await import('./watch.bench.js');
-      return table('watch: dockerd restart → policy whole again', await watchBench());
+      return table('watch: idle cost, change events, dockerd restart', await watchBench());
     }
   }
 }
