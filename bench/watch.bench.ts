@@ -76,6 +76,22 @@ export async function watchBench(): Promise<Row[]> {
     ];
     idle.signal('SIGTERM');
     await idle.exited;
+    // The same, polling only (as on iptables-legacy): a check every second, whole tables every 30 s.
+    const polling = startWatch({
+      lab: s.lab,
+      host: s.docker,
+      dockerd: s.dockerd,
+      policy: idlePolicy,
+      stateDir: s.stateDir,
+      intervalMs: 'default',
+      extraArgs: ['--no-nft-events'],
+    });
+    await polling.waitForLine((l) => l.msg === 'following Docker events', { timeoutMs: 20_000 });
+    await sleep(5_000);
+    for (const r of await idleRows(polling.pid, IDLE_S, CONTAINERS))
+      idleAndEvents.push({ ...r, what: `${r.what} — polling only (\`--no-nft-events\`, as on legacy)` });
+    polling.signal('SIGTERM');
+    await polling.exited;
 
     const text = seedWatchPolicy(repoText('examples/firewalling-docker.yaml'));
     const policyPath = s.file('watch.yaml', text);
