@@ -145,6 +145,9 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       for (const d of split.diagnostics) if (d.severity === 'warning') once('warn', diagnosticLine(d));
       compiled = split.desired;
     }
+    // What dockwall's own commands left in the state directory before this read: if it is the same
+    // under the lock, no apply ran in between and the read needs no repeating.
+    const changeMark = stateDir.changeMark();
     const readStarted = performance.now();
     const state = await readLiveState(ctx, compiled, {
       runner,
@@ -174,7 +177,8 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       return { applied: [], plan };
     }
     try {
-      for (const m of await settleUnderLock(ctx, stateDir, lock)) log('warn', m);
+      const settled = await settleUnderLock(ctx, stateDir, lock);
+      for (const m of settled) log('warn', m);
       const paused = pauseReason();
       if (paused) {
         if (paused !== lastPause) log('warn', paused);
@@ -184,7 +188,10 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       if (lastPause) log('info', 'repairs resume');
       lastPause = undefined;
       const ports = hostApplyPorts(ctx, runner, variant, desired, { full, lockFd: lock.fd });
-      // Read again under the lock: an apply may have finished between the check and the lock.
+      // Read again under the lock when an apply, rollback or confirm may have finished between the
+      // check and the lock; otherwise the check's read stands (the apply's read back still catches
+      // what anyone else changed meanwhile, as it does for every apply).
+      const unchanged = settled.length === 0 && stateDir.changeMark() === changeMark;
       const result = await journalledApply(
         { ctx, dir: stateDir, lockFd: lock.fd },
         'repair',
@@ -192,6 +199,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         desired,
         {
           policyFile: opts.file,
+          ...(unchanged ? { first: { state, plan } } : {}),
           onEvent: (e) => {
             if (e.type === 'drift-after-apply')
               log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
