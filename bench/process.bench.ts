@@ -115,12 +115,12 @@ class Sample {
 const num = (x: number, unit: 's' | 'ms') => (unit === 's' ? (x / 1000).toFixed(2) : String(Math.round(x)));
 const signed = (x: number) => (x < 0 ? `−${Math.round(-x)}` : `+${Math.round(x)}`);
 /** `min / **median** / max` of the wall times, then the median CPU time. */
-function cell(s: Sample): string {
+export function cell(s: Sample): string {
   const w = s.w;
   const unit = w.max >= 1000 ? 's' : 'ms';
   return `${num(w.min, unit)} / **${num(w.median, unit)}** / ${num(w.max, unit)} ${unit} (CPU ${num(s.c.median, unit)} ${unit})`;
 }
-const ratio = (a: Sample, b: Sample) =>
+export const ratio = (a: Sample, b: Sample) =>
   `${(b.w.median / a.w.median).toFixed(2)}` +
   (a.c.median >= 5 ? ` (CPU ${(b.c.median / a.c.median).toFixed(2)})` : ' (CPU: too small to divide by)');
 
@@ -301,7 +301,7 @@ function largeRows(dir: string, stateDir: string): ProcessRow[] {
 }
 
 /** A 100,000-member hash:net set from `members_from`: apply vs a bare `ipset restore`, then 10 changed lines. */
-function setRows(dir: string, stateDir: string): ProcessRow[] {
+export function setRows(dir: string, stateDir: string): ProcessRow[] {
   const n = 100_000;
   const member = (i: number) => `10.${(i >> 14) & 255}.${(i >> 6) & 255}.${(i & 63) << 2}/30`;
   const list = join(dir, 'block.netset');

@@ -62,7 +62,39 @@ export interface AppliedMark {
     /** Rules tagged `dockwall:` (every rule, in a chain dockwall owns), in order. */
     rules: string[];
   }>;
-  sets: Array<{ name: string; exists: boolean; members: string[] }>;
+  /**
+   * A set's members as a count and an order-independent digest ({@link membersDigest}): a set of
+   * 100,000 members is neither sorted nor written out to be recognised. Marks written before
+   * carry the sorted `members` instead, and are still read.
+   */
+  sets: Array<{ name: string; exists: boolean; count?: number; digest?: string; members?: string[] }>;
+}
+
+/**
+ * The digest of a list of members, whatever their order: two 32-bit FNV-1a hashes of each member
+ * (with different offsets), each summed over the members modulo 2^32.
+ */
+export function membersDigest(members: readonly string[]): string {
+  let a = 0;
+  let b = 0;
+  for (const m of members) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x050c5d1f;
+    for (let i = 0; i < m.length; i++) {
+      const c = m.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x01000193);
+    }
+    a = (a + (h1 >>> 0)) >>> 0;
+    b = (b + (h2 >>> 0)) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
+function setMarkDigest(s: AppliedMark['sets'][number]): { count: number; digest: string } {
+  if (s.digest !== undefined) return { count: s.count ?? 0, digest: s.digest };
+  const members = s.members ?? [];
+  return { count: members.length, digest: membersDigest(members) };
 }
 
 /** Adds to `into` the chains and sets of `more` it does not record yet (a retried attempt's). */
@@ -99,7 +131,8 @@ export function appliedMark(state: HostState, snap: Snapshot): AppliedMark {
   });
   const sets = snap.sets.map((s) => {
     const live = state.sets.sets.find((x) => x.name === s.name);
-    return { name: s.name, exists: !!live, members: [...(live?.members ?? [])].sort() };
+    const members = live?.members ?? [];
+    return { name: s.name, exists: !!live, count: members.length, digest: membersDigest(members) };
   });
   return { chains, sets };
 }
@@ -117,7 +150,8 @@ export function markDifference(then: AppliedMark, now: AppliedMark): string | un
   for (const t of then.sets) {
     const n = now.sets.find((s) => s.name === t.name);
     if (!n || n.exists !== t.exists) return `set ${t.name} ${t.exists ? 'no longer exists' : 'exists now'}`;
-    if (n.members.join('\n') !== t.members.join('\n')) return `set ${t.name} holds other members`;
+    const [nd, td] = [setMarkDigest(n), setMarkDigest(t)];
+    if (nd.count !== td.count || nd.digest !== td.digest) return `set ${t.name} holds other members`;
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal, Snapshot } from '../apply/index.js';
 import { lockFile, type FileLock } from '../host/index.js';
@@ -7,6 +7,12 @@ import { removeDurably, writeFileSafely } from './private-files.js';
 
 /** Where the lock, journal and snapshots live unless `--state-dir` says otherwise. */
 export const DEFAULT_STATE_DIR = process.env.DOCKWALL_STATE_DIR || '/var/lib/dockwall';
+
+/** State files larger than this are written without indentation. */
+const PRETTY_MAX_CHARS = 256 * 1024;
+
+/** What {@link StateDir.changeMark} looks at. */
+const CHANGE_FILES = ['journal.json', 'last-snapshot.json', 'pending.json', 'hold.json', 'last-confirm.json'];
 
 /** How long any command waits for a kernel command left running by a dead holder of the lock. */
 const ORPHAN_WAIT_S = 300;
@@ -65,7 +71,11 @@ export class StateDir {
   }
 
   private write(name: string, value: unknown, durable = true): void {
-    writeFileSafely(this.path(name), JSON.stringify(value, null, 2) + '\n', {
+    // Indented for a person to read, unless large (a snapshot of a 100,000-member set): then compact,
+    // which is a third of the bytes to write and to fsync.
+    const compact = JSON.stringify(value);
+    const text = compact.length > PRETTY_MAX_CHARS ? compact : JSON.stringify(value, null, 2);
+    writeFileSafely(this.path(name), text + '\n', {
       mode: 0o600,
       replace: true,
       durable,
@@ -137,6 +147,21 @@ export class StateDir {
     return alive
       ? `process ${h.pid} (${h.command}, since ${h.since})`
       : `a command started by process ${h.pid} (${h.command}, since ${h.since}), which has exited; the command it ran is still finishing`;
+  }
+
+  /**
+   * The files an apply, rollback or confirm leaves or changes (journal, snapshot, pending window,
+   * hold), as they are now: an equal mark later means none of those ran in between.
+   */
+  changeMark(): string {
+    return CHANGE_FILES.map((name) => {
+      try {
+        const st = statSync(this.path(name), { bigint: true });
+        return `${st.ino}:${st.mtimeNs}`;
+      } catch {
+        return '-';
+      }
+    }).join(' ');
   }
 
   journal(): Journal | undefined {

@@ -8,3 +8,4 @@ export * from './doctor-facts.js';
 export * from './extension-check.js';
 export * from './file-lock.js';
 export * from './nft-host.js';
+export * from './nft-monitor.js';

@@ -37,6 +37,35 @@ export interface Runner {
   /** Words put before every command, e.g. `['ip', 'netns', 'exec', 'lab-host']`. */
   readonly wrap: readonly string[];
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Starts a command that keeps running (`nft monitor`) and hands over its output line by line;
+   * absent where a runner cannot (test doubles).
+   */
+  follow?(argv: readonly string[], onLine: (line: string) => void): FollowedCommand;
+}
+
+/** A command started by {@link Runner.follow}. */
+export interface FollowedCommand {
+  readonly pid: number | undefined;
+  /** Ends the command (its whole process group). */
+  stop(): void;
+  /** How it ended, with the end of what it wrote to standard error. */
+  readonly exited: Promise<{ code: number | null; signal: string | null; stderr: string }>;
+}
+
+const spawnObservers = new Set<(pid: number) => void>();
+
+/**
+ * Calls `fn` with the pid of every command any runner of this process starts, until the returned
+ * function is called: `watch` tells its own changes to the tables from everyone else's by it.
+ */
+export function observeSpawns(fn: (pid: number) => void): () => void {
+  spawnObservers.add(fn);
+  return () => spawnObservers.delete(fn);
+}
+
+function spawned(pid: number | undefined): void {
+  if (pid !== undefined) for (const fn of spawnObservers) fn(pid);
 }
 
 export interface RunnerOptions {
@@ -119,6 +148,49 @@ export function createRunner(opts: RunnerOptions = {}): Runner {
     wrap,
     run: (argv, runOpts = {}) =>
       runProcess([...wrap, ...argv], env, runOpts.timeoutMs ?? defaultTimeout, runOpts),
+    follow: (argv, onLine) => followProcess([...wrap, ...argv], env, onLine),
+  };
+}
+
+/** How much of a followed command's standard error is kept for its exit report. */
+const FOLLOW_STDERR_KEEP = 4096;
+
+function followProcess(
+  argv: string[],
+  env: Record<string, string>,
+  onLine: (line: string) => void,
+): FollowedCommand {
+  const [file, ...args] = argv;
+  if (file === undefined || file === '') throw new Error('runner: empty argument vector');
+  const child = spawn(file, args, { env, shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned(child.pid);
+  let stderr = '';
+  let partial = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-FOLLOW_STDERR_KEEP);
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
+    child.once('error', (e) => resolve({ code: 127, signal: null, stderr: `${file}: ${e.message}` }));
+    child.once('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+  return {
+    pid: child.pid,
+    exited,
+    stop: () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    },
   };
 }
 
@@ -147,6 +219,7 @@ function runProcess(
       detached: true,
       stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(opts.inheritFds ?? [])],
     });
+    spawned(child.pid);
 
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;

@@ -1,4 +1,4 @@
-import type { Operation, Plan } from '../model/index.js';
+import type { IpSet, Operation, Plan } from '../model/index.js';
 import { printableData } from '../model/index.js';
 import { replacements } from './replacements.js';
 
@@ -24,7 +24,7 @@ export const NO_PAINT: Paint = {
  */
 export function renderPlanText(plan: Plan, paint: Paint = NO_PAINT): string {
   // Names, rules, comments and members come from the policy and the host: shown escaped.
-  const json = printableData(plan);
+  const json = printableData(withoutSetMembers(plan));
   if (json.operations.length === 0) return 'No changes. The host matches the policy.\n';
   const groups = new Map<string, string[]>();
   const pairs = replacements(json.operations);
@@ -59,6 +59,20 @@ function groupOf(op: Operation): string {
   return 'ipsets';
 }
 
+/**
+ * The plan without the full member lists of the sets its operations carry: only their number is
+ * shown, and copying 100,000 members to escape them would cost more than the rest of the plan.
+ */
+function withoutSetMembers(plan: Plan): Plan {
+  if (!plan.operations.some((op) => 'set' in op && typeof op.set === 'object')) return plan;
+  const operations = plan.operations.map((op): Operation => {
+    if (!('set' in op) || typeof op.set !== 'object') return op;
+    const set = op.set as IpSet;
+    return { ...op, set: { ...set, members: [] }, memberCount: set.members.length } as unknown as Operation;
+  });
+  return { ...plan, operations };
+}
+
 function named(name: string | undefined, paint: Paint): string {
   return name !== undefined ? paint.dim(`  # ${name}`) : '';
 }
@@ -78,7 +92,7 @@ function linesOf(op: Operation, p: Paint): string[] {
     case 'set-policy':
       return [p.change(`~ policy ${op.from ?? '-'} → ${op.to}`)];
     case 'create-set': {
-      const n = op.set.members.length;
+      const n = (op as { memberCount?: number }).memberCount ?? op.set.members.length;
       return [p.add(`+ create set ${op.set.name} (${op.set.type}, ${n} member${n === 1 ? '' : 's'})`)];
     }
     case 'update-set':

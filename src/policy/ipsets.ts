@@ -1,6 +1,6 @@
 import type { IpSet, IpSetFamily } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
-import { canonicalMember, joinMember, splitMember } from '../parse/index.js';
+import { canonicalMember, isPlainIPv4, joinMember, splitMember } from '../parse/index.js';
 import type { BuildContext } from './context.js';
 import { memberLines } from './member-files.js';
 import type { NativeIpsetInput } from './schema.js';
@@ -168,7 +168,20 @@ function readMembers(
   at: (i: number) => Span,
 ): string[] {
   const members: string[] = [];
-  raw.forEach((value, i) => {
+  // Most members of large sets (blocklists) are one IPv4 address or network in an IPv4 hash:ip or
+  // hash:net set: such a member has no options, holds no problem, and is read in one pass.
+  const plainIPv4 = family === 'inet' && (type === 'hash:net' || type === 'hash:ip');
+  for (let i = 0; i < raw.length; i++) {
+    const value = raw[i]!;
+    if (plainIPv4 && typeof value === 'string' && isPlainIPv4(value)) {
+      const canonical = canonicalMember(type, value, 'ipv4');
+      if (seen.has(canonical)) duplicate(value, i);
+      else {
+        seen.add(canonical);
+        members.push(canonical);
+      }
+      continue;
+    }
     const text = String(value).trim();
     const split = splitMember(text);
     const problem =
@@ -177,16 +190,20 @@ function readMembers(
       memberOptionProblem(type, setOptions, split.value!);
     if (problem !== undefined) {
       ctx.error('policy.bad-member', problem, at(i));
-      return;
+      continue;
     }
     const canonical = canonicalMember(type, split.value!.element, toFamily(family ?? 'inet'));
     // One element is one member, whatever its options: ipset keeps only one of them.
     if (seen.has(canonical)) {
-      ctx.warn('policy.duplicate-member', `\`${text}\` is already a member of set \`${setName}\``, at(i));
-      return;
+      duplicate(text, i);
+      continue;
     }
     seen.add(canonical);
     members.push(joinMember(canonical, split.value!.options));
-  });
+  }
   return members;
+
+  function duplicate(text: string, i: number): void {
+    ctx.warn('policy.duplicate-member', `\`${text}\` is already a member of set \`${setName}\``, at(i));
+  }
 }

@@ -6,6 +6,10 @@ export type Trigger =
   | { kind: 'start' }
   | { kind: 'docker-event'; action: string; type: string; name?: string }
   | { kind: 'docker-reconnected' }
+  /** Someone else changed what dockwall keeps in nf_tables (`nft monitor`): `process` committed it. */
+  | { kind: 'nft-event'; process: string; pid: number }
+  /** `nft monitor` started again after it died: changes meanwhile were not seen. */
+  | { kind: 'nft-monitor-restarted' }
   | { kind: 'check'; full: boolean }
   | { kind: 'reload' };
 
@@ -48,6 +52,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private running = false;
   private pending: Trigger | undefined;
   private pendingFull = false;
+  /** The shortest delay asked for by the triggers merged into the pending run. */
+  private pendingDelayMs = Infinity;
   private failures = 0;
   /** The scheduled run is a retry after a failure: ordinary triggers do not bring it forward. */
   private retrying = false;
@@ -61,15 +67,19 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     super();
   }
 
-  /** Asks for a reconcile soon (after the debounce window). */
-  trigger(t: Trigger, opts: { full?: boolean; immediate?: boolean } = {}): void {
+  /**
+   * Asks for a reconcile soon: after the debounce window, or `delayMs` (a shorter window for a
+   * trigger that must be served quickly), or at once.
+   */
+  trigger(t: Trigger, opts: { full?: boolean; immediate?: boolean; delayMs?: number } = {}): void {
     if (this.stopped) return;
+    const ms = opts.immediate ? 0 : (opts.delayMs ?? this.opts.debounceMs);
     this.pending = mergeTrigger(this.pending, t);
     this.pendingFull ||= !!opts.full;
+    this.pendingDelayMs = Math.min(this.pendingDelayMs, ms);
     if (this.running) return;
     // Periodic checks would otherwise defeat the back-off; a reload or Docker's return still runs at once.
     if (this.retrying && !opts.immediate) return;
-    const ms = opts.immediate ? 0 : this.opts.debounceMs;
     // A run already due sooner serves this trigger too: a steady stream of events cannot postpone it.
     if (this.timer !== undefined && this.dueAt <= this.deps.now() + ms) return;
     this.schedule(ms);
@@ -104,6 +114,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const full = this.pendingFull;
     this.pending = undefined;
     this.pendingFull = false;
+    this.pendingDelayMs = Infinity;
     this.running = true;
     const started = this.deps.now();
     try {
@@ -115,6 +126,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       const retryInMs = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** (this.failures - 1));
       this.pending = mergeTrigger(this.pending, trigger);
       this.pendingFull ||= full;
+      this.pendingDelayMs = Infinity;
       this.emit('failed', { trigger, error: e instanceof Error ? e : new Error(String(e)), retryInMs });
       this.running = false;
       if (this.stopped) return this.resolveIdle();
@@ -123,7 +135,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       return;
     }
     this.running = false;
-    if (this.pending && !this.stopped) this.schedule(this.opts.debounceMs);
+    // What came in meanwhile waits no longer than it asked to.
+    if (this.pending && !this.stopped) this.schedule(Math.min(this.pendingDelayMs, this.opts.debounceMs));
     else this.resolveIdle();
   }
 
@@ -139,6 +152,14 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 function mergeTrigger(a: Trigger | undefined, b: Trigger): Trigger {
   if (!a) return b;
   const rank = (t: Trigger) =>
-    ({ 'docker-reconnected': 4, reload: 3, 'docker-event': 2, start: 2, check: 1 })[t.kind];
+    ({
+      'docker-reconnected': 4,
+      reload: 3,
+      'docker-event': 2,
+      'nft-event': 2,
+      'nft-monitor-restarted': 2,
+      start: 2,
+      check: 1,
+    })[t.kind];
   return rank(b) > rank(a) ? b : a;
 }

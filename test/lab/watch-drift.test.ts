@@ -72,21 +72,22 @@ describe.skipIf(gate.skip)('watch repairs drift and survives signals and crashes
     expect(await filterRules()).toBe(4);
   });
 
-  it('`iptables -F DOCKWALL-FILTER` is restored within the check interval, and the log says what it found', async () => {
+  it('`iptables -F DOCKWALL-FILTER` is restored from its change event, and the log says what it found', async () => {
     const from = watch.lines.length;
     await ipt(['-F', 'DOCKWALL-FILTER']);
     expect(await filterRules()).toBe(0);
-    const ms = await pollUntil('DOCKWALL-FILTER restored', async () => (await filterRules()) === 4, {
+    await pollUntil('DOCKWALL-FILTER restored', async () => (await filterRules()) === 4, {
       timeoutMs: 3_000,
       everyMs: 25,
     });
     const line = await watch.waitForLine(restoredLine, { from, timeoutMs: 1_000 });
     expect(line.level).toBe('info');
-    expect(line.trigger).toBe('check');
+    // The change event, or a check that ran at that moment (checks are 500 ms apart here;
+    // watch-nft-events.test.ts shows the event alone, with checks 10 minutes apart).
+    expect(['nft-event', 'check']).toContain(line.trigger);
     expect(found(line)).toEqual(
       expect.arrayContaining(['insert-rule ipv4 filter DOCKWALL-FILTER (filter/web)']),
     );
-    expect(ms, 'restored after one interval (500 ms) plus a reconcile').toBeLessThan(2_000);
     expect(await probeTcp(s.lab, s.host3, s.docker.address, 8000)).toBe('refused');
     expect(await probeTcp(s.lab, s.host2, s.docker.address, 8000)).toBe('open');
   });

@@ -46,8 +46,8 @@ export interface WatchStart {
   dockerd: Dockerd;
   policy: string;
   stateDir: string;
-  /** Milliseconds between cheap drift checks (default 500). */
-  intervalMs?: number;
+  /** Milliseconds between cheap drift checks (default 500; `'default'`: watch's own default). */
+  intervalMs?: number | 'default';
   extraArgs?: string[];
   /** Environment variables for watch (e.g. a PATH that starts with {@link slowTools}' directory). */
   env?: Record<string, string>;
@@ -71,8 +71,7 @@ export function startWatch(o: WatchStart): WatchProcess {
     o.policy,
     '--log-format',
     'json',
-    '--interval',
-    String(o.intervalMs ?? 500),
+    ...(o.intervalMs === 'default' ? [] : ['--interval', String(o.intervalMs ?? 500)]),
     '--state-dir',
     o.stateDir,
     ...(o.extraArgs ?? []),

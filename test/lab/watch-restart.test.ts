@@ -42,10 +42,10 @@ describe.skipIf(gate.skip)('watch keeps the policy across a dockerd restart', ()
     expect(watch.lines.find((l) => l.msg === 'following Docker events')).toBeDefined();
   });
 
-  it('a dockerd restart breaks the policy; watch makes it whole again by itself, and host 3 is refused again', async () => {
+  // How fast is measured in bench/watch.bench.ts (BENCHMARKS.md), not asserted here.
+  it('a dockerd restart breaks the policy; watch makes it whole again, and host 3 is refused again', async () => {
     const from = watch.lines.length;
     await s.dockerd.restart();
-    // How fast is measured in bench/watch.bench.ts; here only that it happens (5 s bounds the wait).
     await pollUntil('policy whole after the restart', whole, {
       timeoutMs: 5_000,
       everyMs: 100,
@@ -53,11 +53,14 @@ describe.skipIf(gate.skip)('watch keeps the policy across a dockerd restart', ()
       throw new Error(`${e.message}\n${watch.dump()}`);
     });
     // watch found the FORWARD rule out of place (Docker's jumps above it) and moved it back.
-    const restored = await watch.waitForLine((l) => l.msg.startsWith('restored the policy'), {
-      from,
-      timeoutMs: 1_000,
-    });
-    expect(JSON.stringify(restored.found)).toMatch(/FORWARD \(forward_established\)/);
+    // (Change events may have brought an earlier repair while dockerd was still starting.)
+    const restored = await watch.waitForLine(
+      (l) =>
+        l.msg.startsWith('restored the policy') &&
+        /FORWARD \(forward_established\)/.test(JSON.stringify(l.found)),
+      { from, timeoutMs: 1_000 },
+    );
+    expect(restored.level).toBe('info');
     expect(await forwardTop()).toContain('dockwall:forward_established');
     await pollUntil('web and client running again', containersRunning, { timeoutMs: 20_000, everyMs: 200 });
     expect(await probeTcp(s.lab, s.host3, s.docker.address, 8000)).toBe('refused');

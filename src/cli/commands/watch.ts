@@ -19,6 +19,8 @@ import { hostApplyPorts } from '../host-ports.js';
 import { chooseVariant, hostRunner, liveFirewallBackend, readLiveState } from '../live.js';
 import { forNftablesBackend } from '../../backend/nftables/index.js';
 import { diagnosticLine } from '../render-diagnostics.js';
+import { canFollowNftChanges, followNftChanges, type NftChangeFollower } from '../watch-nft-events.js';
+import { nftWatchScope } from '../../watch/nft-events.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
 import { journalledApply, policyHash } from '../journalled-change.js';
 import { settleUnderLock } from '../pending-apply.js';
@@ -29,8 +31,9 @@ import { errorWords } from '../../model/index.js';
 interface WatchOpts {
   file: string;
   logFormat: 'text' | 'json';
-  interval: string;
-  fullInterval: string;
+  interval?: string;
+  fullInterval?: string;
+  nftEvents: boolean;
   debounce: string;
   metrics?: string;
   stateDir: string;
@@ -42,8 +45,15 @@ export function registerWatch(program: Command, run: Run): void {
     .description("keep the policy in place: follow Docker's events and drift, reconcile within a second")
     .requiredOption('-f, --file <policy>', 'policy file (reloaded on SIGHUP)')
     .option('--log-format <format>', 'text or json (JSON lines)', 'text')
-    .option('--interval <ms>', "cheap drift check: read dockwall's chains and plan, every MS", '1000')
-    .option('--full-interval <ms>', 'full comparison of whole tables, every MS', '30000')
+    .option(
+      '--interval <ms>',
+      "cheap drift check: read dockwall's chains and plan, every MS (default 1000; 30000 where nf_tables change events are followed)",
+    )
+    .option(
+      '--full-interval <ms>',
+      'full comparison of whole tables, every MS (default 30000; 300000 where change events are followed)',
+    )
+    .option('--no-nft-events', 'do not follow nf_tables change events (`nft monitor`): poll only')
     .option('--debounce <ms>', 'events within this window cost one reconcile', '100')
     .option('--metrics <addr>', 'serve Prometheus metrics on HOST:PORT')
     .option('--state-dir <dir>', 'where the lock, journal and snapshots are kept', DEFAULT_STATE_DIR)
@@ -81,6 +91,11 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     log('warn', `${e.message}; the first repair settles what it finds`);
   }
   let inventory: DockerInventory | undefined;
+  // Docker's containers and firewall backend are read again only when something says they may have
+  // changed (a Docker event, Docker's return, a reload, a full check), not at every check.
+  let inventoryStale = true;
+  let backend: 'iptables' | 'nftables' | undefined;
+  let nftFollower: NftChangeFollower | undefined;
 
   // How long the last read of each kind took. Reading whole tables finds more (stale rules anywhere)
   // and on most hosts costs 2 commands instead of one per chain; the chain-by-chain read only wins
@@ -103,9 +118,14 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   };
   const reconcile = async (_trigger: Trigger, fullAsked: boolean) => {
     const full = fullAsked || readMs.full <= readMs.chains;
-    if (policy.containers.length > 0) {
+    if (fullAsked) {
+      inventoryStale = true;
+      backend = undefined;
+    }
+    if (policy.containers.length > 0 && (inventoryStale || !inventory)) {
       try {
         inventory = await readInventory(docker);
+        inventoryStale = false;
       } catch (e) {
         if (!inventory) throw e;
         log('warn', `Docker not reachable, using its last known containers: ${(e as Error).message}`);
@@ -113,8 +133,9 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     }
     let compiled = compileDesired(policy, inventory ? { inventory } : {});
     reportRejected(compiled.diagnostics);
-    // Docker's firewall backend, asked every time: a restarted dockerd may have switched it.
-    if ((await liveFirewallBackend(runner)) === 'nftables') {
+    // Docker's firewall backend: a restarted dockerd may have switched it (its return is a full check).
+    backend ??= await liveFirewallBackend(runner);
+    if (backend === 'nftables') {
       const split = forNftablesBackend(compiled);
       const errors = split.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0)
@@ -124,6 +145,9 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       for (const d of split.diagnostics) if (d.severity === 'warning') once('warn', diagnosticLine(d));
       compiled = split.desired;
     }
+    // What dockwall's own commands left in the state directory before this read: if it is the same
+    // under the lock, no apply ran in between and the read needs no repeating.
+    const changeMark = stateDir.changeMark();
     const readStarted = performance.now();
     const state = await readLiveState(ctx, compiled, {
       runner,
@@ -132,6 +156,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       requiredFamilies: policyFamilies(policy),
     });
     const desired = onlyFamilies(compiled, stateFamilies(state));
+    nftFollower?.setScope(nftWatchScope(desired));
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
     for (const d of ctx.diagnostics.splice(0))
       if (d.severity !== 'info')
@@ -152,7 +177,8 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       return { applied: [], plan };
     }
     try {
-      for (const m of await settleUnderLock(ctx, stateDir, lock)) log('warn', m);
+      const settled = await settleUnderLock(ctx, stateDir, lock);
+      for (const m of settled) log('warn', m);
       const paused = pauseReason();
       if (paused) {
         if (paused !== lastPause) log('warn', paused);
@@ -162,7 +188,10 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       if (lastPause) log('info', 'repairs resume');
       lastPause = undefined;
       const ports = hostApplyPorts(ctx, runner, variant, desired, { full, lockFd: lock.fd });
-      // Read again under the lock: an apply may have finished between the check and the lock.
+      // Read again under the lock when an apply, rollback or confirm may have finished between the
+      // check and the lock; otherwise the check's read stands (the apply's read back still catches
+      // what anyone else changed meanwhile, as it does for every apply).
+      const unchanged = settled.length === 0 && stateDir.changeMark() === changeMark;
       const result = await journalledApply(
         { ctx, dir: stateDir, lockFd: lock.fd },
         'repair',
@@ -170,6 +199,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         desired,
         {
           policyFile: opts.file,
+          ...(unchanged ? { first: { state, plan } } : {}),
           onEvent: (e) => {
             if (e.type === 'drift-after-apply')
               log('warn', 'the tables changed again during the apply; retrying', { attempt: e.attempt });
@@ -236,6 +266,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     log('warn', `Docker event stream lost: ${error instanceof Error ? error.message : String(error)}`);
   });
   follower.on('event', (ev) => {
+    inventoryStale = true;
     const t: Trigger = { kind: 'docker-event', type: ev.type, action: ev.action };
     if (ev.attributes.name) t.name = ev.attributes.name;
     reconciler.trigger(t);
@@ -247,12 +278,27 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     log('info', `metrics on http://${opts.metrics}/metrics`);
   }
 
-  const fast = setInterval(() => reconciler.trigger({ kind: 'check', full: false }), Number(opts.interval));
+  // With the kernel's change events followed, a change is noticed at once and the checks are only
+  // the backstop (sets, whose members nft monitor does not show; a missed event); otherwise they poll.
+  const events = opts.nftEvents && (await canFollowNftChanges(runner, variant));
+  if (events)
+    nftFollower = followNftChanges(runner, {
+      log,
+      onChange: (tx) =>
+        reconciler.trigger(
+          { kind: 'nft-event', process: tx.generation.process, pid: tx.generation.pid },
+          { delayMs: NFT_EVENT_DEBOUNCE_MS },
+        ),
+      onGap: () => reconciler.trigger({ kind: 'nft-monitor-restarted' }, { immediate: true }),
+    });
+  const interval = Number(opts.interval ?? (events ? 30_000 : 1_000));
+  const fullInterval = Number(opts.fullInterval ?? (events ? 300_000 : 30_000));
+  const fast = setInterval(() => reconciler.trigger({ kind: 'check', full: false }), interval);
   const slow = setInterval(
     () => reconciler.trigger({ kind: 'check', full: true }, { full: true }),
-    Number(opts.fullInterval),
+    fullInterval,
   );
-  log('info', `watching ${opts.file}`, { pid: process.pid, interval: Number(opts.interval) });
+  log('info', `watching ${opts.file}`, { pid: process.pid, interval, fullInterval, nftEvents: events });
   reconciler.trigger({ kind: 'start' }, { immediate: true, full: true });
   const followed = follower.start();
 
@@ -279,12 +325,16 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   clearInterval(slow);
   process.off('SIGHUP', onHup);
   follower.stop();
+  nftFollower?.stop();
   reconciler.stop();
   await reconciler.idle();
   await followed.catch(() => undefined);
   server?.close();
   return EXIT_OK;
 }
+
+/** Change events this close together (one script of several `iptables` commands) cost one reconcile. */
+const NFT_EVENT_DEBOUNCE_MS = 10;
 
 /** How long a repair waits for an apply or rollback holding the state lock before trying later. */
 const REPAIR_LOCK_WAIT_S = 2;

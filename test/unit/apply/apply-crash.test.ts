@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   ApplyError,
   appliedMark,
+  membersDigest,
+  type AppliedMark,
   applyDesired,
   applyTempSetName,
   buildRestoreScripts,
@@ -214,5 +216,31 @@ describe("what an apply left (rollback's check that a snapshot belongs to what i
       id: 'm3',
     });
     expect(markDifference(mark, appliedMark(sets.state, snap))).toBe('set friends holds other members');
+  });
+});
+
+describe('the members of a set in what an apply left: a count and a digest, whatever their order', () => {
+  it('the digest does not depend on the order ipset lists the members in, and changes with one member', () => {
+    const members = Array.from({ length: 1000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+    const shuffled = [...members].reverse();
+    expect(membersDigest(shuffled)).toBe(membersDigest(members));
+    expect(membersDigest([...members.slice(1), '10.9.9.9'])).not.toBe(membersDigest(members));
+  });
+
+  it('a mark written before (sorted members) is still compared with one of now', () => {
+    const now: AppliedMark = {
+      chains: [],
+      sets: [{ name: 'friends', exists: true, count: 2, digest: membersDigest(['10.0.0.2', '10.0.0.1']) }],
+    };
+    const old: AppliedMark = {
+      chains: [],
+      sets: [{ name: 'friends', exists: true, members: ['10.0.0.1', '10.0.0.2'] }],
+    };
+    expect(markDifference(old, now)).toBeUndefined();
+    const changed: AppliedMark = {
+      chains: [],
+      sets: [{ name: 'friends', exists: true, members: ['10.0.0.1'] }],
+    };
+    expect(markDifference(changed, now)).toBe('set friends holds other members');
   });
 });

@@ -90,3 +90,28 @@ describe('Reconciler', () => {
     expect(calls).toHaveLength(0);
   });
 });
+
+describe('Reconciler: triggers that ask for a shorter delay', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('a change event asking for 10 ms runs after 10 ms, not after the 100 ms debounce', async () => {
+    const { r, calls } = setup(async () => {});
+    r.trigger({ kind: 'nft-event', process: 'iptables', pid: 7 }, { delayMs: 10 });
+    await vi.advanceTimersByTimeAsync(11);
+    expect(calls).toEqual([{ t: { kind: 'nft-event', process: 'iptables', pid: 7 }, full: false }]);
+  });
+
+  it('a change event during a running reconcile is served 10 ms after it, not 100 ms', async () => {
+    let release!: () => void;
+    const { r, calls } = setup(async () => {
+      if (calls.length === 1) await new Promise<void>((res) => (release = res));
+    });
+    r.trigger({ kind: 'start' }, { immediate: true });
+    await vi.advanceTimersByTimeAsync(1);
+    r.trigger({ kind: 'nft-event', process: 'iptables', pid: 8 }, { delayMs: 10 });
+    release();
+    await vi.advanceTimersByTimeAsync(11);
+    expect(calls.map((c) => c.t.kind)).toEqual(['start', 'nft-event']);
+  });
+});

@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cell, ratio, setRows } from './process.bench.js';
+
+/**
+ * `npm run bench -- sets`: only the 100,000-member set rows of the whole-process section (apply vs a
+ * bare `ipset restore`, plan with it present, 10 changed lines), for work on the set path alone.
+ */
+export function setsBench(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dockwall-bench-sets-'));
+  try {
+    const rows = setRows(dir, join(dir, 'state'));
+    return [
+      '### 100,000-member set (whole processes: wall min / **median** / max; CPU: median user + system)',
+      '',
+      '| set | bare `ipset restore` | dockwall | dockwall / bare |',
+      '| --- | --- | --- | --- |',
+      ...rows.map((r) => `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | ${ratio(r.base, r.result)} |`),
+      '',
+    ].join('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

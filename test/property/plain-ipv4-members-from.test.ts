@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalMember } from '../../src/parse/index.js';
+import { loadPolicy } from '../../src/policy/index.js';
+import { memberProblem } from '../../src/policy/set-members.js';
+
+const octet = fc.oneof(
+  fc.integer({ min: 0, max: 255 }).map(String),
+  fc.constantFrom('00', '01', '256', '1x'),
+);
+const line = fc
+  .tuple(
+    octet,
+    octet,
+    octet,
+    octet,
+    fc.option(fc.oneof(fc.integer({ min: 0, max: 33 }).map(String), fc.constantFrom('08', ''))),
+  )
+  .map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}${p === null ? '' : `/${p}`}`);
+
+/**
+ * Members of a large IPv4 hash:net or hash:ip set are read in one pass when they are plain IPv4
+ * addresses or networks; every line must come out as the general path reads it: the same member
+ * in the same canonical spelling, or an error at the same line and column.
+ */
+describe('members_from: the one-pass reading of plain IPv4 members agrees with the general path', () => {
+  it('same members, same errors, for any mix of lines', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('hash:net', 'hash:ip'),
+        fc.array(line, { maxLength: 30 }),
+        (type, lines) => {
+          const text = `dockwall: 1\nipsets:\n  s:\n    type: ${type}\n    members_from: list\n`;
+          const r = loadPolicy(text, 'p.yaml', {
+            readMemberFile: () => ({ file: 'list', text: lines.join('\n') }),
+          });
+          const want: string[] = [];
+          const errors: number[] = [];
+          const seen = new Set<string>();
+          lines.forEach((l, i) => {
+            if (memberProblem('s', type, 'ipv4', l) !== undefined) return errors.push(i + 1);
+            const c = canonicalMember(type, l, 'ipv4');
+            if (!seen.has(c)) want.push(c);
+            seen.add(c);
+          });
+          const bad = r.diagnostics.filter((d) => d.code === 'policy.bad-member').map((d) => d.pos?.line);
+          expect(bad).toEqual(errors);
+          if (errors.length === 0) expect(r.value!.ipsets[0]!.members).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
