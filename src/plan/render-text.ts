@@ -97,7 +97,11 @@ function linesOf(op: Operation, p: Paint): string[] {
     }
     case 'update-set':
       return [
-        p.change(`~ set ${op.name} members (swapped in atomically)`),
+        p.change(
+          op.add.length + op.remove.length < op.set.members.length
+            ? `~ set ${op.name} members (only these members change)`
+            : `~ set ${op.name} members (reloaded and swapped in atomically)`,
+        ),
         ...op.add.map((m) => p.add(`    + ${m}`)),
         ...op.remove.map((m) => p.remove(`    - ${m}`)),
       ];
