@@ -36,17 +36,27 @@ export async function planReachability(
   let host: HostModel | undefined;
   if (opts.hostModel?.length) host = readHostModelFile(ctx, opts.hostModel);
   else if (planned.policy.host) host = planned.policy.host;
-  else if (!planned.offline) host = await readHostModel(hostRunner());
-  if (!host)
-    return {
-      skipped:
-        'offline, the host is unknown: give the policy a host: block or --host-model JSON to see who gains and loses access',
-    };
-  const before = planned.offline ? planned.state : await readWholeHost(ctx);
+  const unknownHost = {
+    skipped:
+      'offline, the host is unknown: give the policy a host: block or --host-model JSON to see who gains and loses access',
+  };
+  if (!host && planned.offline) return unknownHost;
+  // Live, the host's interfaces, every table and the listening sockets are read at once.
+  const live = planned.offline
+    ? undefined
+    : {
+        host: host ? undefined : readHostModel(hostRunner()),
+        before: readWholeHost(ctx),
+        listening: opts.listen ? undefined : liveListening(),
+      };
+  if (live) for (const p of Object.values(live)) p?.catch(() => undefined);
+  if (live?.host) host = await live.host;
+  if (!host) return unknownHost;
+  const before = live ? await live.before : planned.state;
   const after = applyPlanToState(before, planned.plan);
   if (after.diagnostics.length > 0)
     return { skipped: `the plan does not apply to the rules read: ${after.diagnostics[0]!.message}` };
-  const listening = opts.listen?.map(parseListen) ?? (planned.offline ? [] : await liveListening());
+  const listening = opts.listen?.map(parseListen) ?? (live?.listening ? await live.listening : []);
   try {
     return reachabilityDiff({
       before,

@@ -14,7 +14,6 @@ import type { Planned } from './pipeline.js';
 import { writeFileSafely } from './private-files.js';
 import { dockwallVersion } from './version.js';
 
-
 /** `plan -o FILE`: the plan with what it was planned against (policy and host state digests). */
 export function writeSavedPlan(ctx: CliContext, out: string, policyFile: string, planned: Planned): void {
   if (policyFile === '-') throw new CliError('-o needs the policy in a file, not on stdin');

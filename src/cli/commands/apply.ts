@@ -144,8 +144,9 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts, planFile?: string)
         `apply ${p.applyId} of ${p.policyFile} is waiting for confirmation until ${p.deadline}: run \`dockwall confirm\` to keep it or \`dockwall rollback\` to restore the rules before it; nothing was changed`,
       );
     const runner = hostRunner();
-    const variant = await chooseVariant(ctx, runner);
+    // Planning detects the variant too (once per run), with its other first reads at once.
     const planned = await planFromOptions(ctx, opts);
+    const variant = await chooseVariant(ctx, runner);
     if (opts.saved) checkSavedPlan(planFile!, opts.saved, planned);
     if (opts.check) await runExpectations(ctx, planned, { fatal: true });
     if (!opts.force) await guardSshSession(ctx, planned);

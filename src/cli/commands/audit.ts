@@ -65,8 +65,12 @@ export function parseListen(text: string): ListeningPort {
 /** Listening sockets of the live host, from `ss -Hln`. */
 export async function liveListening(): Promise<ListeningPort[]> {
   const out: ListeningPort[] = [];
-  for (const proto of ['tcp', 'udp'] as const) {
-    const r = await hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']);
+  const protos = ['tcp', 'udp'] as const;
+  // Both listings at once, taken in order.
+  const reads = protos.map((proto) => hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']));
+  for (const r of reads) r.catch(() => undefined);
+  for (const [i, proto] of protos.entries()) {
+    const r = await reads[i]!;
     if (r.code !== 0) continue;
     for (const line of r.stdout.split('\n')) {
       const local = line.trim().split(/\s+/)[3];
