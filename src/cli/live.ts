@@ -10,20 +10,14 @@ import {
 import { readInventory } from '../docker/index.js';
 import { dockerClient } from './docker-client.js';
 import { parseKernelText } from './unreadable-rules.js';
-import {
-  checkExtensions,
-  createRunner,
-  detectVariant,
-  iptablesCommand,
-  nftChainListing,
-  nftListTableJson,
-  readChainRules,
-  readSets,
-  readTable,
-  type ChainRead,
-  type Runner,
-  type VariantReport,
-} from '../host/index.js';
+// Each host module by itself (not the host index): planning must not load doctor's code.
+import { checkExtensions } from '../host/extension-check.js';
+import { iptablesCommand } from '../host/iptables-commands.js';
+import { readChainRules, readTable, type ChainRead } from '../host/iptables-host.js';
+import { detectVariant, type VariantReport } from '../host/iptables-variant.js';
+import { readSets } from '../host/ipset-host.js';
+import { nftChainListing, nftListTableJson } from '../host/nft-host.js';
+import { createRunner, type Runner } from '../host/runner.js';
 import type {
   Chain,
   ChainRef,

@@ -1,5 +1,7 @@
 import { compileDesired, stateFamilies, type CompileContext } from '../compile/index.js';
-import { readAllSets, readAllTables, readHostModel } from '../host/index.js';
+import { readHostModel } from '../host/host-model.js';
+import { readAllSets } from '../host/ipset-host.js';
+import { readAllTables } from '../host/iptables-host.js';
 import type { DockerInventory, Family, HostModel, HostState, NftRuleset, Ruleset } from '../model/index.js';
 import { FAMILIES, diag } from '../model/index.js';
 import {

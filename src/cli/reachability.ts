@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { readHostModel } from '../host/index.js';
+import { readHostModel } from '../host/host-model.js';
 import { diag, type HostModel } from '../model/index.js';
 import {
   applyPlanToState,
@@ -7,7 +7,7 @@ import {
   renderReachabilityDiff,
   type ReachabilityDiff,
 } from '../plan/index.js';
-import { liveListening, parseListen } from './commands/audit.js';
+import { liveListening, parseListen } from './listening.js';
 import type { CliContext } from './context.js';
 import { collectRepeatable } from './inputs.js';
 import { hostRunner } from './live.js';
