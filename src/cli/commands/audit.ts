@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { renderAuditHtml } from '../../audit-html/index.js';
-import { audit, renderAudit, type AuditReport, type ListeningPort } from '../../sim/index.js';
+import { audit, renderAudit, type AuditReport } from '../../sim/index.js';
 import { describeBackend } from '../../proof/backend.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
