@@ -1,12 +1,8 @@
 import { Option } from 'commander';
 import { readHostModel } from '../host/host-model.js';
 import { diag, type HostModel } from '../model/index.js';
-import {
-  applyPlanToState,
-  reachabilityDiff,
-  renderReachabilityDiff,
-  type ReachabilityDiff,
-} from '../plan/index.js';
+import { applyPlanToState } from '../plan/index.js';
+import type { ReachabilityDiff } from '../plan/reachability-diff.js';
 import { liveListening, parseListen } from './listening.js';
 import type { CliContext } from './context.js';
 import { collectRepeatable } from './inputs.js';
@@ -22,6 +18,20 @@ export interface ReachabilityOptions {
 
 /** The difference, or why it was not computed (`plan --json` and `apply --json` carry either). */
 export type ReachabilityOutcome = ReachabilityDiff | { unchanged?: true; skipped: string };
+
+/**
+ * The difference and the simulator under it, loaded when a plan changes something: a plan with
+ * nothing to do (the usual case) loads neither. Set by `planReachability` before it returns a
+ * difference, so `reachabilityText` has it whenever it has a difference to render.
+ */
+let differ: typeof import('../plan/reachability-diff.js') | undefined;
+
+/** The policy's `expect:` assertions, when it has any (the simulator is loaded only then). */
+export async function checkPolicyExpectations(ctx: CliContext, planned: Planned): Promise<void> {
+  if (planned.policy.expectations.length === 0) return;
+  const { runExpectations } = await import('./commands/check.js');
+  await runExpectations(ctx, planned, { fatal: true });
+}
 
 /**
  * Who gains and who loses access when the plan is applied: the simulator walks the whole rule set
@@ -57,8 +67,9 @@ export async function planReachability(
   if (after.diagnostics.length > 0)
     return { skipped: `the plan does not apply to the rules read: ${after.diagnostics[0]!.message}` };
   const listening = opts.listen?.map(parseListen) ?? (live?.listening ? await live.listening : []);
+  differ ??= await import('../plan/reachability-diff.js');
   try {
-    return reachabilityDiff({
+    return differ.reachabilityDiff({
       before,
       after: after.state,
       host,
@@ -75,7 +86,7 @@ export async function planReachability(
 /** Text lines for the end of `plan` and before `apply` asks. */
 export function reachabilityText(r: ReachabilityOutcome): string {
   if ('skipped' in r) return r.unchanged ? '' : `\nReachability: not computed (${r.skipped}).\n`;
-  return `\n${renderReachabilityDiff(r).join('\n')}\n`;
+  return `\n${differ!.renderReachabilityDiff(r).join('\n')}\n`;
 }
 
 /** The options `plan` and `apply` take for it (fresh objects: commander keeps them per command). */
