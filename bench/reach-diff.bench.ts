@@ -1,6 +1,7 @@
 import { compileDesired } from '../src/compile/index.js';
 import type { HostState } from '../src/model/index.js';
-import { applyPlanToState, planChanges, reachabilityDiff } from '../src/plan/index.js';
+import { applyPlanToState, planChanges } from '../src/plan/index.js';
+import { reachabilityDiff } from '../src/plan/reachability-diff.js';
 import { loadPolicy } from '../src/policy/index.js';
 import { serviceMatrix, syntheticRuleset } from '../src/sim/index.js';
 import { fmt, medianCpuMs, medianMs, type Row } from './timing.js';

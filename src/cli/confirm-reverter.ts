@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { commandEnv } from '../host/index.js';
+import { commandEnv } from '../host/runner.js';
 import { hostRunner } from './live.js';
 import { processAlive, type Pending } from './state-dir.js';
 

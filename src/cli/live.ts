@@ -10,20 +10,14 @@ import {
 import { readInventory } from '../docker/index.js';
 import { dockerClient } from './docker-client.js';
 import { parseKernelText } from './unreadable-rules.js';
-import {
-  checkExtensions,
-  createRunner,
-  detectVariant,
-  iptablesCommand,
-  nftChainListing,
-  nftListTableJson,
-  readChainRules,
-  readSets,
-  readTable,
-  type ChainRead,
-  type Runner,
-  type VariantReport,
-} from '../host/index.js';
+// Each host module by itself (not the host index): planning must not load doctor's code.
+import { checkExtensions } from '../host/extension-check.js';
+import { iptablesCommand } from '../host/iptables-commands.js';
+import { readChainRules, readTable, type ChainRead } from '../host/iptables-host.js';
+import { detectVariant, type VariantReport } from '../host/iptables-variant.js';
+import { readSets } from '../host/ipset-host.js';
+import { nftChainListing, nftListTableJson } from '../host/nft-host.js';
+import { createRunner, type Runner } from '../host/runner.js';
 import type {
   Chain,
   ChainRef,
@@ -53,6 +47,11 @@ export interface LiveOptions {
    * family that cannot be read is left out with a warning. Default: every family.
    */
   requiredFamilies?: readonly Family[];
+  /**
+   * The `nft list chains` listing of every family, read just before (`startLiveReads`): which chains
+   * exist is taken from it instead of listing each family again.
+   */
+  chainListing?: Promise<Map<string, string[]> | undefined>;
 }
 
 let sharedRunner: Runner | undefined;
@@ -61,11 +60,36 @@ export function hostRunner(): Runner {
   return sharedRunner;
 }
 
-let variantCache: VariantReport | undefined;
-/** The iptables variant report, detected once per run (it costs three commands). */
-export async function variantReport(runner: Runner): Promise<VariantReport> {
-  variantCache ??= await detectVariant(runner);
+let variantCache: Promise<VariantReport> | undefined;
+/**
+ * The iptables variant report, detected once per run (it costs three commands). The first call
+ * starts the detection; a caller may start it early (see `startLiveReads`) and await it later.
+ */
+export function variantReport(runner: Runner): Promise<VariantReport> {
+  if (!variantCache) {
+    const detecting = detectVariant(runner);
+    variantCache = detecting;
+    // A failure surfaces where the report is awaited (and the next call tries again); until then it
+    // must not count as unhandled.
+    detecting.catch(() => {
+      if (variantCache === detecting) variantCache = undefined;
+    });
+  }
   return variantCache;
+}
+
+/** What every live plan reads first, started at once so the processes run while the policy is read. */
+export interface LiveReads {
+  /** `nft list chains` (every family): Docker's firewall backend and which chains exist. */
+  chainListing: Promise<Map<string, string[]> | undefined>;
+}
+
+/** Starts the reads every live plan begins with: the nft chain listing and the variant detection. */
+export function startLiveReads(runner: Runner): LiveReads {
+  const chainListing = nftChainListing(runner);
+  chainListing.catch(() => undefined);
+  void variantReport(runner);
+  return { chainListing };
 }
 
 /** Which iptables to use: the variant Docker's chains are in, else the `iptables` command's. */
@@ -103,12 +127,24 @@ export async function readLiveState(
   const listings = new Map<Family, Promise<Map<string, string[]> | undefined>>();
   const listing = (family: Family) => {
     let p = listings.get(family);
-    if (!p) listings.set(family, (p = listNftChains(runner, family)));
+    if (!p) {
+      const all = opts.chainListing;
+      p = all ? all.then((m) => m && familyChains(m, family)) : listNftChains(runner, family);
+      listings.set(family, p);
+    }
     return p;
   };
   const jobs: Array<{ family: Family; table: TableName; fetch: Promise<TableFetch> }> = [];
   const nftRead = desired.nft ? readDockwallNftTables(ctx, runner, desired.nft.families) : undefined;
   nftRead?.catch(() => undefined);
+  const setTexts =
+    desired.sets.length > 0
+      ? readSets(
+          runner,
+          desired.sets.map((x) => x.name),
+        )
+      : undefined;
+  setTexts?.catch(() => undefined);
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();
     const want = (t: TableName, c: string) => wanted.set(t, (wanted.get(t) ?? new Set()).add(c));
@@ -154,11 +190,7 @@ export async function readLiveState(
   }
   if (unread.size > 0 && unread.size === desired.families.length) throw unread.values().next().value;
   for (const [family, e] of unread) ctx.collect([unreadFamily(family, e, desired)]);
-  const sets = await readNamedSets(
-    ctx,
-    runner,
-    desired.sets.map((x) => x.name),
-  );
+  const sets = setTexts ? parseNamedSets(ctx, await setTexts) : { sets: [] };
   const state: HostState = { rulesets, sets, dockerChainsPresent };
   if (desired.nft) state.nft = await nftRead;
   return state;
@@ -186,8 +218,11 @@ export async function readDockwallNftTables(
 }
 
 /** Which firewall backend Docker uses on this host (iptables when nft cannot say). */
-export async function liveFirewallBackend(runner: Runner): Promise<FirewallBackend> {
-  const listing = await nftChainListing(runner);
+export async function liveFirewallBackend(
+  runner: Runner,
+  chainListing: Promise<Map<string, string[]> | undefined> = nftChainListing(runner),
+): Promise<FirewallBackend> {
+  const listing = await chainListing;
   return listing ? firewallBackendOf(listing) : 'iptables';
 }
 
@@ -241,9 +276,13 @@ async function readNamedSets(
   runner: Runner,
   names: readonly string[],
 ): Promise<HostState['sets']> {
+  if (names.length === 0) return { sets: [] };
+  return parseNamedSets(ctx, await readSets(runner, names));
+}
+
+function parseNamedSets(ctx: CliContext, read: Awaited<ReturnType<typeof readSets>>): HostState['sets'] {
   const sets: HostState['sets'] = { sets: [] };
-  if (names.length === 0) return sets;
-  for (const s of await readSets(runner, names)) {
+  for (const s of read) {
     if (!s.present) continue;
     const res = parseIpsetSave(s.text, { file: `ipset save ${s.name}` });
     ctx.collect(res.diagnostics);
@@ -346,6 +385,14 @@ export async function listNftTables(runner: Runner): Promise<string[]> {
     .split('\n')
     .map((l) => /^table (\S+ \S+)/.exec(l)?.[1])
     .filter((x): x is string => !!x);
+}
+
+/** One family's tables and their chains, out of the listing of every family (`ip filter` → chains). */
+function familyChains(all: Map<string, string[]>, family: Family): Map<string, string[]> {
+  const prefix = family === 'ipv6' ? 'ip6 ' : 'ip ';
+  const out = new Map<string, string[]>();
+  for (const [key, chains] of all) if (key.startsWith(prefix)) out.set(key.slice(prefix.length), chains);
+  return out;
 }
 
 /** The chains nft lists per table of one family; undefined when nft cannot say (not installed, no rights). */

@@ -1,4 +1,4 @@
-import { dockwallVersion } from './saved-plan-file.js';
+import { dockwallVersion } from './version.js';
 import { Command, CommanderError } from 'commander';
 import { CliContext } from './context.js';
 import { CliError, EXIT_ERROR } from './exit-codes.js';

@@ -1,4 +1,4 @@
-import { readNftRulesetJson } from '../host/index.js';
+import { readNftRulesetJson } from '../host/nft-host.js';
 import { IPTABLES_NFT_TABLES, diag, type NftRuleset } from '../model/index.js';
 import { parseNftJson } from '../parse/index.js';
 import type { CliContext } from './context.js';

@@ -27,6 +27,7 @@ import {
   liveFirewallBackend,
   readLiveInventory,
   readLiveState,
+  startLiveReads,
 } from './live.js';
 import { forNftablesBackend, type FirewallBackend } from '../backend/nftables/index.js';
 
@@ -54,8 +55,10 @@ export interface Planned {
 
 /** policy file + (saved dumps | live host) → desired state → plan. */
 export async function planFromOptions(ctx: CliContext, opts: StateOptions): Promise<Planned> {
-  const policy = readPolicy(ctx, opts.file);
   const offline = opts.offline ?? (opts.state?.length ?? 0) > 0;
+  // The host's first reads run while the policy is read and compiled (they only read).
+  const early = offline ? undefined : startLiveReads(hostRunner());
+  const policy = readPolicy(ctx, opts.file);
   let inventory: DockerInventory | undefined;
   if (opts.dockerState) inventory = readInventoryFile(ctx, opts.dockerState);
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);
@@ -78,8 +81,8 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   desired.diagnostics = [];
   ctx.failOnErrors(`${opts.file} cannot be compiled`);
   // Saved dumps: Docker's nftables backend when a saved nftables rule set (or the inventory) says so.
-  const backend = !offline
-    ? await liveFirewallBackend(hostRunner())
+  const backend = early
+    ? await liveFirewallBackend(hostRunner(), early.chainListing)
     : opts.nft &&
         reportBackend(dumps?.rulesets ?? {}, opts.nft.ruleset, inventory).report.backend === 'nftables'
       ? 'nftables'
@@ -91,7 +94,12 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
     desired = split.desired;
   }
 
-  const state = dumps ?? (await readLiveState(ctx, desired, { requiredFamilies: policyFamilies(policy) }));
+  const state =
+    dumps ??
+    (await readLiveState(ctx, desired, {
+      requiredFamilies: policyFamilies(policy),
+      ...(early ? { chainListing: early.chainListing } : {}),
+    }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
   // What iptables-restore --test lets through and the commit refuses: jumps to chains that will not
   // exist, extensions this host's iptables cannot load.

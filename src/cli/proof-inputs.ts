@@ -1,5 +1,7 @@
 import { compileDesired, stateFamilies, type CompileContext } from '../compile/index.js';
-import { readAllSets, readAllTables, readHostModel } from '../host/index.js';
+import { readHostModel } from '../host/host-model.js';
+import { readAllSets } from '../host/ipset-host.js';
+import { readAllTables } from '../host/iptables-host.js';
 import type { DockerInventory, Family, HostModel, HostState, NftRuleset, Ruleset } from '../model/index.js';
 import { FAMILIES, diag } from '../model/index.js';
 import {
@@ -122,10 +124,14 @@ export async function readWholeHost(ctx: CliContext): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
-  for (const family of FAMILIES) {
+  // Every read at once; the answers are taken in order, so diagnostics come out the same every time.
+  const reads = FAMILIES.map((family) => readAllTables(runner, family, { variant }));
+  for (const r of reads) r.catch(() => undefined);
+  const setsText = readAllSets(runner).catch(() => '');
+  for (const [i, family] of FAMILIES.entries()) {
     let text: string;
     try {
-      text = await readAllTables(runner, family, { variant });
+      text = await reads[i]!;
     } catch (e) {
       if (family === 'ipv4') throw e;
       ctx.collect([
@@ -142,7 +148,7 @@ export async function readWholeHost(ctx: CliContext): Promise<HostState> {
       'could not read the live rules',
     );
   }
-  const sets = parseIpsetSave(await readAllSets(runner).catch(() => ''), { file: 'ipset save' });
+  const sets = parseIpsetSave(await setsText, { file: 'ipset save' });
   ctx.collect(sets.diagnostics);
   return { rulesets, sets: sets.value ?? { sets: [] } };
 }

@@ -1,8 +1,8 @@
 import { Option } from 'commander';
-import { readHostModel } from '../host/index.js';
+import { readHostModel } from '../host/host-model.js';
 import { diag, type HostModel } from '../model/index.js';
-import { reachabilityDiff, renderReachabilityDiff, type ReachabilityDiff } from '../plan/index.js';
-import { liveListening, parseListen } from './commands/audit.js';
+import type { ReachabilityDiff } from '../plan/reachability-diff.js';
+import { liveListening, parseListen } from './listening.js';
 import type { CliContext } from './context.js';
 import { collectRepeatable } from './inputs.js';
 import { hostRunner } from './live.js';
@@ -21,6 +21,20 @@ export interface ReachabilityOptions {
 export type ReachabilityOutcome = ReachabilityDiff | { unchanged?: true; skipped: string };
 
 /**
+ * The difference and the simulator under it, loaded when a plan changes something: a plan with
+ * nothing to do (the usual case) loads neither. Set by `planReachability` before it returns a
+ * difference, so `reachabilityText` has it whenever it has a difference to render.
+ */
+let differ: typeof import('../plan/reachability-diff.js') | undefined;
+
+/** The policy's `expect:` assertions, when it has any (the simulator is loaded only then). */
+export async function checkPolicyExpectations(ctx: CliContext, planned: Planned): Promise<void> {
+  if (planned.policy.expectations.length === 0) return;
+  const { runExpectations } = await import('./commands/check.js');
+  await runExpectations(ctx, planned, { fatal: true });
+}
+
+/**
  * Who gains and who loses access when the plan is applied: the simulator walks the whole rule set
  * (the saved dumps, or every table of the live host) before and after the plan.
  */
@@ -33,21 +47,33 @@ export async function planReachability(
   let host: HostModel | undefined;
   if (opts.hostModel?.length) host = readHostModelFile(ctx, opts.hostModel);
   else if (planned.policy.host) host = planned.policy.host;
-  else if (!planned.offline) host = await readHostModel(hostRunner());
-  if (!host)
-    return {
-      skipped:
-        'offline, the host is unknown: give the policy a host: block or --host-model JSON to see who gains and loses access',
-    };
-  const before = planned.offline ? planned.state : await readWholeHost(ctx);
-  // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
-  const nftBefore = !planned.offline && planned.backend === 'nftables' ? await readLiveNft(ctx) : undefined;
+  const unknownHost = {
+    skipped:
+      'offline, the host is unknown: give the policy a host: block or --host-model JSON to see who gains and loses access',
+  };
+  if (!host && planned.offline) return unknownHost;
+  // Live, the host's interfaces, every table and the listening sockets are read at once.
+  const live = planned.offline
+    ? undefined
+    : {
+        host: host ? undefined : readHostModel(hostRunner()),
+        before: readWholeHost(ctx),
+        listening: opts.listen ? undefined : liveListening(),
+        // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
+        nft: planned.backend === 'nftables' ? readLiveNft(ctx) : undefined,
+      };
+  if (live) for (const p of Object.values(live)) p?.catch(() => undefined);
+  if (live?.host) host = await live.host;
+  if (!host) return unknownHost;
+  const before = live ? await live.before : planned.state;
+  const nftBefore = live?.nft ? await live.nft : undefined;
   const after = stateAfterPlan(before, planned.desired, nftBefore, planned.plan);
   if (after.diagnostics.length > 0)
     return { skipped: `the plan does not apply to the rules read: ${after.diagnostics[0]!.message}` };
-  const listening = opts.listen?.map(parseListen) ?? (planned.offline ? [] : await liveListening());
+  const listening = opts.listen?.map(parseListen) ?? (live?.listening ? await live.listening : []);
+  differ ??= await import('../plan/reachability-diff.js');
   try {
-    return reachabilityDiff({
+    return differ.reachabilityDiff({
       before,
       after: after.state,
       ...(nftBefore ? { nftBefore } : {}),
@@ -66,7 +92,7 @@ export async function planReachability(
 /** Text lines for the end of `plan` and before `apply` asks. */
 export function reachabilityText(r: ReachabilityOutcome): string {
   if ('skipped' in r) return r.unchanged ? '' : `\nReachability: not computed (${r.skipped}).\n`;
-  return `\n${renderReachabilityDiff(r).join('\n')}\n`;
+  return `\n${differ!.renderReachabilityDiff(r).join('\n')}\n`;
 }
 
 /** The options `plan` and `apply` take for it (fresh objects: commander keeps them per command). */

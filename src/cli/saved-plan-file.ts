@@ -12,11 +12,7 @@ import { errorWords } from '../model/index.js';
 import { CliError } from './exit-codes.js';
 import type { Planned } from './pipeline.js';
 import { writeFileSafely } from './private-files.js';
-
-declare const DOCKWALL_VERSION: string | undefined;
-/** The version the bundle was built as (0.1.0 when run from the sources). */
-export const dockwallVersion = (): string =>
-  typeof DOCKWALL_VERSION === 'string' ? DOCKWALL_VERSION : '0.1.0';
+import { dockwallVersion } from './version.js';
 
 /** `plan -o FILE`: the plan with what it was planned against (policy and host state digests). */
 export function writeSavedPlan(ctx: CliContext, out: string, policyFile: string, planned: Planned): void {

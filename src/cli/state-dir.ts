@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal, Snapshot } from '../apply/index.js';
-import { lockFile, type FileLock } from '../host/index.js';
+import { lockFile, type FileLock } from '../host/file-lock.js';
 import { CliError, EXIT_LOCKED } from './exit-codes.js';
 import { removeDurably, writeFileSafely } from './private-files.js';
 

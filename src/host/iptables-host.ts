@@ -159,6 +159,9 @@ export async function checkPrivileges(
   opts: VariantOption & { ipset?: boolean } = {},
 ): Promise<PrivilegeCheck> {
   const cmd = iptablesCommand('ipv4', 'main', opts.variant);
+  // Both probes at once; iptables' answer still decides first.
+  const setsProbe = opts.ipset ? runner.run(['ipset', 'list', '-n']) : undefined;
+  setsProbe?.catch(() => undefined);
   const probe = await runner.run(iptablesArgv('ipv4', 'filter', ['-S', 'INPUT'], opts.variant));
   const euid = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
   const who = euid !== undefined && euid !== 0 ? ` (running as uid ${euid})` : '';
@@ -176,8 +179,8 @@ export async function checkPrivileges(
       reason: `cannot read the firewall with ${cmd}: ${said || `exit status ${probe.code}`}`,
     };
   }
-  if (opts.ipset) {
-    const sets = await runner.run(['ipset', 'list', '-n']);
+  if (setsProbe) {
+    const sets = await setsProbe;
     if (sets.code === 127) return { ok: false, reason: 'ipset is not installed (or not on PATH)' };
     if (sets.code !== 0) {
       const said = firstMeaningfulLine(sets.stderr);

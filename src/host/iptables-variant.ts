@@ -49,14 +49,19 @@ function toolName(v: IptablesVariant): string {
 export async function detectVariant(runner: Runner): Promise<VariantReport> {
   const versionArgv = ['iptables', '--version'];
   // The command's own variant through its plain name (old systems have no -legacy/-nft binaries),
-  // read while the version is asked: two processes at once instead of one after the other.
+  // read while the version is asked, and the legacy tables beside them (where the other variant is
+  // on most hosts, whose `iptables` is nf_tables): three processes at once instead of one after the
+  // other. Only when `iptables` turns out to be legacy are the nf_tables tables read afterwards.
   const ownArgv = ['iptables-save'];
+  const guessed = runner.run([`${toolName('legacy')}-save`]);
+  guessed.catch(() => undefined);
   const [versionResult, own] = await Promise.all([runner.run(versionArgv), runner.run(ownArgv)]);
   if (versionResult.code !== 0) throw new HostCommandError([...runner.wrap, ...versionArgv], versionResult);
   const { variant: command, version } = parseVariant(versionResult.stdout + versionResult.stderr);
   if (own.code !== 0) throw new HostCommandError([...runner.wrap, ...ownArgv], own);
   const otherVariant = other(command);
-  const theirs = await runner.run([`${toolName(otherVariant)}-save`]);
+  const theirs =
+    otherVariant === 'legacy' ? await guessed : await runner.run([`${toolName(otherVariant)}-save`]);
   const inOwn = hasDockerChains(own.stdout);
   const inOther = theirs.code === 0 && hasDockerChains(theirs.stdout);
 

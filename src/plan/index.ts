@@ -5,5 +5,4 @@ export * from './render-text.js';
 export * from './apply-plan.js';
 export * from './chain-references.js';
 export * from './describe-op.js';
-export * from './reachability-diff.js';
 export * from './saved-plan.js';

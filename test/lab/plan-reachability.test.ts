@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inCidrs, type ReachChange } from '../../src/plan/index.js';
+import { inCidrs, type ReachChange } from '../../src/plan/reachability-diff.js';
 import { probeBatchFromHost, type ProbeJob } from './differential/batch-probe.js';
 import { labGate, type LabHost } from './helpers/index.js';
 import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';

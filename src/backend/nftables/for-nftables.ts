@@ -1,6 +1,6 @@
 import { DOCKER_USER, isDockerChain, type DesiredChain, type DesiredState } from '../../compile/index.js';
-import { FORWARD_PRIORITY, buildNftTable, type NftChainInput } from '../../export/index.js';
-import type { ExportRule } from '../../export/index.js';
+import { FORWARD_PRIORITY, buildNftTable, type NftChainInput } from '../../export/nft-table.js';
+import type { ExportRule } from '../../export/export-types.js';
 import { dockerRuleToUser } from '../../migrate/docker-chain-rule.js';
 import type { Diagnostic, Family, NftTableSpec } from '../../model/index.js';
 import { NFT_TABLE, diag } from '../../model/index.js';

@@ -1,4 +1,4 @@
-import { hookText, nftRuleLine, nftTableLines, nftDeleteTableLines } from '../../export/index.js';
+import { hookText, nftRuleLine, nftTableLines, nftDeleteTableLines } from '../../export/nft-table.js';
 import type {
   Family,
   NftChainSpec,

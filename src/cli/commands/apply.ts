@@ -13,6 +13,7 @@ import { revertPending, settleUnderLock } from '../pending-apply.js';
 import { planFromOptions } from '../pipeline.js';
 import { checkSavedPlan, readSavedPlan } from '../saved-plan-file.js';
 import {
+  checkPolicyExpectations,
   planReachability,
   reachabilityOption as reach,
   reachabilityText,
@@ -21,7 +22,6 @@ import {
 import { ask, waitForConfirmation } from '../prompt.js';
 import { DEFAULT_STATE_DIR, StateDir, type Pending } from '../state-dir.js';
 import type { Run } from './index.js';
-import { runExpectations } from './check.js';
 import { guardSshSession } from './ssh-guard.js';
 
 interface ApplyOpts extends ReachabilityOptions {
@@ -144,10 +144,11 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts, planFile?: string)
         `apply ${p.applyId} of ${p.policyFile} is waiting for confirmation until ${p.deadline}: run \`dockwall confirm\` to keep it or \`dockwall rollback\` to restore the rules before it; nothing was changed`,
       );
     const runner = hostRunner();
-    const variant = await chooseVariant(ctx, runner);
+    // Planning detects the variant too (once per run), with its other first reads at once.
     const planned = await planFromOptions(ctx, opts);
+    const variant = await chooseVariant(ctx, runner);
     if (opts.saved) checkSavedPlan(planFile!, opts.saved, planned);
-    if (opts.check) await runExpectations(ctx, planned, { fatal: true });
+    if (opts.check) await checkPolicyExpectations(ctx, planned);
     if (!opts.force) await guardSshSession(ctx, planned);
 
     ctx.collect(planned.plan.diagnostics);

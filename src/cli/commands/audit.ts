@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { renderAuditHtml } from '../../audit-html/index.js';
-import { audit, renderAudit, type AuditReport, type ListeningPort } from '../../sim/index.js';
+import { audit, renderAudit, type AuditReport } from '../../sim/index.js';
 import { describeBackend } from '../../proof/backend.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_CHANGES, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
-import { hostRunner } from '../live.js';
+import { liveListening, parseListen } from '../listening.js';
 import { loadProofInputs, type ProofOptions } from '../proof-inputs.js';
 import type { Run } from './index.js';
 import { errorWords } from '../../model/index.js';
@@ -52,39 +52,6 @@ function failures(report: AuditReport, names: readonly string[]): string[] {
     if (count === 0) return [];
     return [n === 'warning' ? `${count} ${c.what}` : `${count} port(s) ${c.what}`];
   });
-}
-
-export function parseListen(text: string): ListeningPort {
-  const m = /^(?:(.+):)?(\d+)(?:\/(tcp|udp))?$/.exec(text);
-  if (!m) throw new CliError(`--listen wants [ADDR:]PORT[/tcp|udp], got ${text}`);
-  const out: ListeningPort = { port: Number(m[2]), proto: (m[3] as 'tcp' | 'udp' | undefined) ?? 'tcp' };
-  if (m[1]) out.address = m[1].replace(/^\[|\]$/g, '');
-  return out;
-}
-
-/** Listening sockets of the live host, from `ss -Hln`. */
-export async function liveListening(): Promise<ListeningPort[]> {
-  const out: ListeningPort[] = [];
-  for (const proto of ['tcp', 'udp'] as const) {
-    const r = await hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']);
-    if (r.code !== 0) continue;
-    for (const line of r.stdout.split('\n')) {
-      const local = line.trim().split(/\s+/)[3];
-      const m = local ? /^(.*):(\d+)$/.exec(local) : null;
-      if (!m) continue;
-      const addr = m[1]!.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-      const p: ListeningPort = { port: Number(m[2]), proto };
-      if (addr !== '*' && addr !== '0.0.0.0' && addr !== '::') p.address = addr;
-      else if (addr !== '*') p.family = addr === '::' ? 'ipv6' : 'ipv4';
-      if (
-        !out.some(
-          (x) => x.port === p.port && x.proto === p.proto && x.address === p.address && x.family === p.family,
-        )
-      )
-        out.push(p);
-    }
-  }
-  return out;
 }
 
 function writeHtml(

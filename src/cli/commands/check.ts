@@ -1,6 +1,6 @@
 import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
-import { readHostModel } from '../../host/index.js';
+import { readHostModel } from '../../host/host-model.js';
 import type { HostModel, NftRuleset } from '../../model/index.js';
 import { diag } from '../../model/index.js';
 import { stateAfterPlan } from '../../proof/planned-state.js';

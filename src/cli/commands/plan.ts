@@ -6,12 +6,12 @@ import { collectRepeatable } from '../inputs.js';
 import { planFromOptions } from '../pipeline.js';
 import { writeSavedPlan } from '../saved-plan-file.js';
 import {
+  checkPolicyExpectations,
   planReachability,
   reachabilityOption as reach,
   reachabilityText,
   type ReachabilityOptions,
 } from '../reachability.js';
-import { runExpectations } from './check.js';
 
 interface PlanOpts extends ReachabilityOptions {
   file: string;
@@ -54,7 +54,7 @@ export function registerPlan(
     .action((opts: PlanOpts) =>
       run(async (ctx) => {
         const p = await planFromOptions(ctx, opts);
-        if (opts.check) await runExpectations(ctx, p, { fatal: true });
+        if (opts.check) await checkPolicyExpectations(ctx, p);
         const reachability = await planReachability(ctx, p, opts);
         if (opts.out) writeSavedPlan(ctx, opts.out, opts.file, p);
         if (opts.json)

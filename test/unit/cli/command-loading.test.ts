@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandsFor } from '../../../src/cli/commands/index.js';
@@ -67,5 +68,36 @@ describe('commands are loaded only when run', () => {
     const r = viaBin(['validate', '-f', 'examples/firewalling-docker.yaml']);
     expect(r.stdout).toContain('valid dockwall policy');
     expect(r.code).toBe(0);
+  });
+});
+
+/** The files of the code-split build that `file` imports before it runs (not its dynamic imports). */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(join(repoRoot, 'dist/esm', file), 'utf8');
+  for (const m of text.matchAll(/^import (?:[^;]*? from )?"\.\/(chunk-[A-Z0-9]+\.mjs)"/gms))
+    staticClosure(m[1]!, seen);
+  return seen;
+}
+
+const sourcesOf = (files: Set<string>) =>
+  [...files].map((f) => readFileSync(join(repoRoot, 'dist/esm', f), 'utf8')).join('\n');
+
+describe('start-up loads only what the entry point needs', () => {
+  it('the entry point (what --version runs) imports no policy, YAML, zod or planner code before it runs', () => {
+    const code = sourcesOf(staticClosure('dockwall.mjs'));
+    expect(code).toContain('// src/cli/main.ts');
+    for (const heavy of ['node_modules/zod/', 'node_modules/yaml/', 'src/policy/', 'src/plan/', 'src/parse/'])
+      expect(code).not.toMatch(new RegExp(`^// (?:\\S*/)?${heavy}`, 'm'));
+  });
+
+  it("the bundle leaves out zod's translations of its messages", () => {
+    const all = readdirSync(join(repoRoot, 'dist/esm'))
+      .map((f) => readFileSync(join(repoRoot, 'dist/esm', f), 'utf8'))
+      .join('\n');
+    expect(all).toContain('node_modules/zod/v4/core/');
+    for (const other of ['de', 'fr', 'ja'])
+      expect(all).not.toContain(`node_modules/zod/v4/locales/${other}.js`);
   });
 });

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../../src/compile/index.js';
 import type { HostState } from '../../../src/model/index.js';
+import { applyPlanToState, planChanges } from '../../../src/plan/index.js';
 import {
-  applyPlanToState,
   inCidrs,
   intersectRanges,
-  planChanges,
   reachabilityDiff,
   renderReachabilityDiff,
   subtractRanges,
   unionRanges,
-} from '../../../src/plan/index.js';
+} from '../../../src/plan/reachability-diff.js';
 import { fixtureState, policyFrom, policyText, repoFile } from '../../helpers/fixtures.js';
 import { dockerHost } from '../sim/hosts.js';
 
