@@ -298,6 +298,7 @@ export async function executePlan(
     } catch (e) {
       await fail("dockwall's nftables tables were refused by the kernel", e);
     }
+    await step('nft-loaded');
   }
   if (scripts.ipsetAfter) {
     await step('ipset-cleanup');
