@@ -23,13 +23,19 @@ export async function readNftRulesetJson(runner: Runner): Promise<string> {
  * Loads (or with `check`, only checks) an `nft -f` script; throws with nft's message when refused.
  * A script in nft's JSON (it starts with `{`: a snapshot's tables put back) is loaded with `-j`.
  */
-export async function nftLoad(runner: Runner, script: string, opts: { check?: boolean } = {}): Promise<void> {
+export async function nftLoad(
+  runner: Runner,
+  script: string,
+  opts: { check?: boolean; inheritFds?: number[] } = {},
+): Promise<void> {
   const check = opts.check ? ['-c'] : [];
   // nft reads a JSON script by opening the file, and /dev/stdin cannot be opened on the socket a
   // child's stdin is: it goes through a private file instead.
   const r = script.startsWith('{')
-    ? await withScriptFile(script, (file) => runner.run(['nft', '-j', ...check, '-f', file]))
-    : await runner.run(['nft', ...check, '-f', '-'], { stdin: script });
+    ? await withScriptFile(script, (file) =>
+        runner.run(['nft', '-j', ...check, '-f', file], { inheritFds: opts.inheritFds ?? [] }),
+      )
+    : await runner.run(['nft', ...check, '-f', '-'], { stdin: script, inheritFds: opts.inheritFds ?? [] });
   if (r.code === 0) return;
   const message = r.stderr.trim().split('\n').filter(Boolean).slice(0, 6).join('; ');
   throw new Error(message || `nft exited with ${r.code}`);
