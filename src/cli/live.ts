@@ -214,7 +214,7 @@ async function expectedNftRules(
         diag(
           'info',
           'live.nft-content-unchecked',
-          `the rules of nftables table ${nftFamilyOf(t.family)} ${t.name} are compared by comment and verdict only (no network namespace could be made here to learn what nft makes of them): a rule edited in place is not seen`,
+          `the rules of nftables table ${nftFamilyOf(t.family)} ${t.name} are compared by comment and verdict only (what nft makes of them could not be learnt here: no network namespace of its own could be made, or nft refused the table there): a rule edited in place is not seen`,
         ),
       ]);
   }
