@@ -20,7 +20,8 @@ import {
   verdictOf,
 } from '../../../src/backend/nftables/index.js';
 import { compileDesired } from '../../../src/compile/index.js';
-import type { HostState, NftLiveTable } from '../../../src/model/index.js';
+import type { HostState, NftLiveTable, Operation, Plan } from '../../../src/model/index.js';
+import { summarize } from '../../../src/plan/index.js';
 import { policyFrom } from '../../helpers/fixtures.js';
 import { Netns, netnsUnavailable } from '../export/netns.js';
 
@@ -129,16 +130,16 @@ describe('a rule edited in place is drift', () => {
 describe("snapshots hold dockwall's nftables tables", () => {
   const empty: HostState = { rulesets: {}, sets: { sets: [] } };
   const firstPlan = planNft({ ipv4: null }, desired.nft!);
+  const planOf = (operations: Operation[]): Plan => ({
+    formatVersion: 1,
+    operations,
+    summary: summarize(operations),
+    diagnostics: [],
+  });
 
   it('an apply that creates the table: the snapshot says it did not exist, and rollback deletes it', () => {
     const before: HostState = { ...empty, nft: { ipv4: null } };
-    const plan = {
-      formatVersion: 1 as const,
-      operations: firstPlan,
-      summary: { add: 0, change: 0, remove: 0 },
-      diagnostics: [],
-    };
-    const snap = takeSnapshot(before, desired, plan, 'p.yaml', new Date(0));
+    const snap = takeSnapshot(before, desired, planOf(firstPlan), 'p.yaml', new Date(0));
     expect(snap.nft).toEqual([{ family: 'ipv4', table: null }]);
     const now: HostState = { ...empty, nft: { ipv4: table() } };
     const back = planRollback(now, snap);
@@ -157,13 +158,7 @@ describe("snapshots hold dockwall's nftables tables", () => {
     const was = table();
     const before: HostState = { ...empty, nft: { ipv4: was } };
     const ops = planNft({ ipv4: was }, desired.nft!);
-    const plan = {
-      formatVersion: 1 as const,
-      operations: ops,
-      summary: { add: 0, change: 0, remove: 0 },
-      diagnostics: [],
-    };
-    const snap = takeSnapshot(before, desired, plan, 'p.yaml', new Date(0));
+    const snap = takeSnapshot(before, desired, planOf(ops), 'p.yaml', new Date(0));
     expect(snap.nft![0]!.table).toBe(was);
     // The same table again: nothing to restore; the same rule with another address: restored.
     expect(planNftRestore({ ipv4: table() }, snap.nft!)).toEqual([]);
@@ -187,7 +182,7 @@ describe("snapshots hold dockwall's nftables tables", () => {
     const snap = takeSnapshot(
       { ...empty, nft: { ipv4: null } },
       desired,
-      { formatVersion: 1, operations: firstPlan, summary: { add: 0, change: 0, remove: 0 }, diagnostics: [] },
+      planOf(firstPlan),
       'p.yaml',
       new Date(0),
     );
