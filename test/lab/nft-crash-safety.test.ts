@@ -64,6 +64,32 @@ describe.skipIf(gate.skip)(
       expect(r.code, r.stderr + r.stdout).toBe(0);
     };
 
+    /** `nft replace rule` of dockwall's rule with this comment: same comment and verdict, saddr 10.9.9.9. */
+    const editInPlace = async (tag: string, verdict: string) => {
+      const listed = JSON.parse(
+        (await s.lab.execChecked(s.docker, ['nft', '-j', 'list', 'chain', 'ip', 'dockwall', 'forward']))
+          .stdout,
+      ) as { nftables: Array<{ rule?: { handle: number; comment?: string } }> };
+      const rule = listed.nftables.map((o) => o.rule).find((r) => r?.comment?.startsWith(tag))!;
+      await s.lab.execChecked(s.docker, [
+        'nft',
+        'replace',
+        'rule',
+        'ip',
+        'dockwall',
+        'forward',
+        'handle',
+        String(rule.handle),
+        'ip',
+        'saddr',
+        '10.9.9.9',
+        'counter',
+        verdict,
+        'comment',
+        `"${rule.comment}"`,
+      ]);
+    };
+
     beforeAll(async () => {
       gate.assertAvailable();
       s = await createSeedLab({ engine: await docker29Engine('nftables') });
@@ -142,30 +168,7 @@ describe.skipIf(gate.skip)(
 
     it('a rule edited in place (nft replace rule, same comment and verdict) is drift: plan shows it, apply restores it', async () => {
       await apply(a);
-      const listed = JSON.parse(
-        (await s.lab.execChecked(s.docker, ['nft', '-j', 'list', 'chain', 'ip', 'dockwall', 'forward']))
-          .stdout,
-      ) as { nftables: Array<{ rule?: { handle: number; comment?: string } }> };
-      const rule = listed.nftables
-        .map((o) => o.rule)
-        .find((r) => r?.comment?.startsWith('dockwall:no-blocked'))!;
-      await s.lab.execChecked(s.docker, [
-        'nft',
-        'replace',
-        'rule',
-        'ip',
-        'dockwall',
-        'forward',
-        'handle',
-        String(rule.handle),
-        'ip',
-        'saddr',
-        '10.9.9.9',
-        'counter',
-        'drop',
-        'comment',
-        `"${rule.comment}"`,
-      ]);
+      await editInPlace('dockwall:no-blocked', 'drop');
       expect(await reach()).toEqual(NONE);
       const plan = await s.dockwall(['plan', '-f', a, '--no-check']);
       expect(plan.stdout).not.toContain('No changes');
@@ -178,7 +181,7 @@ describe.skipIf(gate.skip)(
       expect(again.stdout).toContain('No changes');
     });
 
-    it('watch runs the checks apply runs: a jump to a chain the host lacks is refused with its reason, then applied once it exists', async () => {
+    it('watch runs the checks apply runs (a jump to a chain the host lacks is refused with its reason, then applied once it exists) and repairs an edit in place', async () => {
       const before = await table();
       const policy = s.file(
         'w.yaml',
@@ -216,6 +219,18 @@ describe.skipIf(gate.skip)(
         expect(await reach()).toEqual(A);
         await s.lab.execChecked(s.docker, ['iptables', '-N', 'GUARD-CHAIN']);
         await watch.waitForLine((l) => l.msg.startsWith('restored the policy'), { timeoutMs: 40_000 });
+        expect(await reach()).toEqual(B);
+        // watch compares rules by content too: an edit in place is repaired.
+        const from = watch.lines.length;
+        await editInPlace('dockwall:no-host2', 'reject');
+        const repaired = await watch.waitForLine((l) => l.msg.startsWith('restored the policy'), {
+          from,
+          timeoutMs: 10_000,
+        });
+        expect(repaired.found).toEqual([
+          'nft-delete-rule ip dockwall forward (no-host2)',
+          'nft-add-rule ip dockwall forward (no-host2)',
+        ]);
         expect(await reach()).toEqual(B);
       } finally {
         watch.signal('SIGTERM');

@@ -142,7 +142,7 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
       throw new Error(`the policy cannot be applied to this host: ${refused.map(diagnosticLine).join('; ')}`);
     for (const d of problems) if (d.severity === 'warning') once('warn', diagnosticLine(d));
     for (const d of ctx.diagnostics.splice(0))
-      if (d.severity !== 'info')
+      if (d.severity !== 'info' || d.code === 'live.nft-content-unchecked')
         once('warn', d.code === 'live.unreadable-rule' ? d.message : diagnosticLine(d));
     const plan = planChanges(state, desired, { families: desired.families });
     if (plan.operations.length === 0 && !stateDir.journal()) return { applied: [], plan };
