@@ -208,6 +208,9 @@ async function expectedNftRules(
       expectedCache.set(key, got);
     }
     const expected = await got;
+    // Not learnt this time (a namespace that could not be made, say, on a busy host): asked again
+    // next time, not remembered as unknowable.
+    if (!expected) expectedCache.delete(key);
     if (expected) out[t.family] = expected;
     else
       ctx.collect([
