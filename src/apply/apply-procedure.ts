@@ -6,7 +6,8 @@ import { describeOperation } from '../plan/describe-op.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
 import { buildRestoreScripts } from './restore-script.js';
 import { mergeReadBack, readBackScope } from './read-back.js';
-import { planRollback } from './rollback.js';
+import { planRollback, rollbackNftScript } from './rollback.js';
+import { expectedOf } from '../backend/nftables/plan-nft.js';
 import { mergeSnapshots, takeSnapshot, type Snapshot } from './snapshot.js';
 
 /** What the apply procedure needs from the host; the shell provides it, tests provide fakes. */
@@ -167,7 +168,17 @@ async function readBack(ports: ApplyPorts, before: HostState, plan: Plan): Promi
       ? await ports.readChains(scope.reread, scope.sets)
       : { rulesets: {}, sets: { sets: [] } };
   const merged = mergeReadBack(before, scope, again);
-  return nft ? { ...merged, nft: { ...before.nft, ...(await nft) } } : merged;
+  if (!nft) return merged;
+  const read = await nft;
+  // What nft made of the rules just loaded is what it makes of the wanted rules (a later edit in
+  // place then shows): the read back is the expected content of those tables.
+  const nftExpected = { ...before.nftExpected };
+  for (const family of nftFamilies) {
+    const table = read[family];
+    if (table) nftExpected[family] = expectedOf(table);
+    else delete nftExpected[family];
+  }
+  return { ...merged, nft: { ...before.nft, ...read }, nftExpected };
 }
 
 /**
@@ -287,6 +298,7 @@ export async function executePlan(
     } catch (e) {
       await fail("dockwall's nftables tables were refused by the kernel", e);
     }
+    await step('nft-loaded');
   }
   if (scripts.ipsetAfter) {
     await step('ipset-cleanup');
@@ -320,7 +332,12 @@ async function undoAll(
     await ports.restoreIpset(leftovers.map((n) => `destroy ${n}`).join('\n') + '\n').catch(() => undefined);
   // The undo's own temporary sets are numbered apart from the attempt's.
   if (back.operations.length > 0)
-    await executePlan(ports, snap, back, () => {}, { undo: false, applyId, firstTempIndex: UNDO_TEMP_INDEX });
+    await executePlan(ports, snap, back, () => {}, {
+      undo: false,
+      applyId,
+      firstTempIndex: UNDO_TEMP_INDEX,
+      nft: rollbackNftScript(snap, back),
+    });
 }
 
 export function describe(ops: Operation[]): string {

@@ -5,12 +5,15 @@ import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { chainKind, nameFromTag } from '../compile/ownership.js';
 import { deleteOp, deleteOwnedRules, insertOp, nameOf, ownedRules } from '../plan/chain-diff.js';
 import { planChanges, summarize } from '../plan/planner.js';
+import { nftRestoreScript, planNftRestore } from '../backend/nftables/plan-nft.js';
 import type { ChainSnapshot, Snapshot } from './snapshot.js';
 
 /**
  * The plan that puts back what a snapshot recorded: dockwall's rules and policies in the chains the
- * apply touched, the sets it changed; chains and sets the apply created are removed. Rules that are
- * not dockwall's are never touched, so a rollback after Docker restarted leaves Docker's rules alone.
+ * apply touched, the sets it changed, dockwall's own nftables tables as they were (deleted if they
+ * did not exist); chains and sets the apply created are removed. Rules that are not dockwall's are
+ * never touched, so a rollback after Docker restarted leaves Docker's rules alone. The nftables part
+ * is carried out by `rollbackNftScript`'s transaction.
  */
 export function planRollback(current: HostState, snap: Snapshot): Plan {
   const chains: DesiredChain[] = [];
@@ -64,8 +67,17 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
     ...plan.operations.slice(head),
     ...extra,
     ...destroy,
+    ...planNftRestore(current.nft, snap.nft ?? []),
   ];
   return { ...plan, operations, summary: summarize(operations) };
+}
+
+/**
+ * The `nft -j -f` transaction that carries out a rollback plan's nftables operations: every table of
+ * the snapshot the plan touches, put back whole in one transaction (empty when it touches none).
+ */
+export function rollbackNftScript(snap: Snapshot, plan: Plan): string {
+  return nftRestoreScript(snap.nft ?? [], plan.operations);
 }
 
 const PREPARE = new Set<Operation['op']>(['create-set', 'update-set', 'replace-set', 'create-chain']);

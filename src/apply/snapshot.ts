@@ -1,5 +1,6 @@
 import type { ChainPolicy, Family, HostState, IpSet, Plan, Rule, TableName } from '../model/index.js';
-import { findChain, isBuiltinChain } from '../model/index.js';
+import { NFT_TABLE, findChain, isBuiltinChain, isNftOperation, nftFamilyOf } from '../model/index.js';
+import { nftFamiliesOf, nftTableDigest, type NftTableSnapshot } from '../backend/nftables/plan-nft.js';
 import { commentOf, formatRule, ruleKey } from '../parse/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { TAG_PREFIX, chainKind } from '../compile/ownership.js';
@@ -38,6 +39,11 @@ export interface Snapshot {
   applyId?: string;
   chains: ChainSnapshot[];
   sets: SetSnapshot[];
+  /**
+   * dockwall's own nftables tables the apply changes (Docker's nftables backend), whole, as nft
+   * printed them; `table: null` when it did not exist. Absent in snapshots of older versions.
+   */
+  nft?: NftTableSnapshot[];
   /** sha256 of the policy file's text (watch will not put back a policy rolled back or not confirmed). */
   policyHash?: string;
   /** What the apply left in the chains and sets it touched, recorded when it completed. */
@@ -68,6 +74,8 @@ export interface AppliedMark {
    * carry the sorted `members` instead, and are still read.
    */
   sets: Array<{ name: string; exists: boolean; count?: number; digest?: string; members?: string[] }>;
+  /** dockwall's nftables tables: whether each exists, and a digest of its content. */
+  nft?: Array<{ family: Family; exists: boolean; digest: string }>;
 }
 
 /**
@@ -103,11 +111,11 @@ export function mergeSnapshots(into: Snapshot, more: Snapshot): { snapshot: Snap
   const have = new Set(into.chains.map(chainId));
   const chains = more.chains.filter((c) => !have.has(chainId(c)));
   const sets = more.sets.filter((s) => !into.sets.some((x) => x.name === s.name));
-  if (chains.length === 0 && sets.length === 0) return { snapshot: into, grew: false };
-  return {
-    snapshot: { ...into, chains: [...into.chains, ...chains], sets: [...into.sets, ...sets] },
-    grew: true,
-  };
+  const nft = (more.nft ?? []).filter((t) => !(into.nft ?? []).some((x) => x.family === t.family));
+  if (chains.length === 0 && sets.length === 0 && nft.length === 0) return { snapshot: into, grew: false };
+  const snapshot: Snapshot = { ...into, chains: [...into.chains, ...chains], sets: [...into.sets, ...sets] };
+  if (into.nft || nft.length > 0) snapshot.nft = [...(into.nft ?? []), ...nft];
+  return { snapshot, grew: true };
 }
 
 /** dockwall's part, now, of the chains and sets a snapshot names (see AppliedMark). */
@@ -134,7 +142,12 @@ export function appliedMark(state: HostState, snap: Snapshot): AppliedMark {
     const members = live?.members ?? [];
     return { name: s.name, exists: !!live, count: members.length, digest: membersDigest(members) };
   });
-  return { chains, sets };
+  if (!snap.nft) return { chains, sets };
+  const nft = snap.nft.map((t) => {
+    const live = state.nft?.[t.family];
+    return { family: t.family, exists: !!live, digest: nftTableDigest(live) };
+  });
+  return { chains, sets, nft };
 }
 
 /** The first way `now` differs from `then`, in words; undefined when they are the same. */
@@ -152,6 +165,12 @@ export function markDifference(then: AppliedMark, now: AppliedMark): string | un
     if (!n || n.exists !== t.exists) return `set ${t.name} ${t.exists ? 'no longer exists' : 'exists now'}`;
     const [nd, td] = [setMarkDigest(n), setMarkDigest(t)];
     if (nd.count !== td.count || nd.digest !== td.digest) return `set ${t.name} holds other members`;
+  }
+  for (const t of then.nft ?? []) {
+    const n = now.nft?.find((x) => x.family === t.family);
+    const where = `nftables table ${nftFamilyOf(t.family)} ${NFT_TABLE}`;
+    if (!n || n.exists !== t.exists) return `${where} ${t.exists ? 'no longer exists' : 'exists now'}`;
+    if (n.digest !== t.digest) return `${where} differs from what the apply left`;
   }
   return undefined;
 }
@@ -215,5 +234,15 @@ export function takeSnapshot(
     const have = state.sets.sets.find((s) => s.name === name);
     sets.push(have ? { name, existed: true, set: have } : { name, existed: false });
   }
-  return { formatVersion: 1, createdAt: now.toISOString(), policyFile, chains: [...chains.values()], sets };
+  const snap: Snapshot = {
+    formatVersion: 1,
+    createdAt: now.toISOString(),
+    policyFile,
+    chains: [...chains.values()],
+    sets,
+  };
+  const nftFamilies = nftFamiliesOf(plan.operations.filter(isNftOperation));
+  if (nftFamilies.length > 0)
+    snap.nft = nftFamilies.map((family) => ({ family, table: state.nft?.[family] ?? null }));
+  return snap;
 }

@@ -37,7 +37,7 @@ export function hostApplyPorts(
       if (!r.ok) throw new Error(explain(r.message, r.line, script));
     },
     checkNft: (script) => nftLoad(runner, script, { check: true }),
-    loadNft: (script) => nftLoad(runner, script),
+    loadNft: (script) => nftLoad(runner, script, { inheritFds }),
     readNft: (families) => readDockwallNftTables(ctx, runner, families),
     async restoreIpset(script) {
       const r = await ipsetRestore(runner, script, { exist: true, inheritFds });

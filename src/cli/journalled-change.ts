@@ -8,6 +8,7 @@ import {
   executePlan,
   planRollback,
   planUndo,
+  rollbackNftScript,
   takeSnapshot,
   type ApplyEvent,
   type ApplyPorts,
@@ -159,6 +160,8 @@ async function snapshotPorts(
     families: [...new Set(snap.chains.map((ch) => ch.family))],
     diagnostics: [],
   };
+  // dockwall's own nftables tables the snapshot holds are read too (nothing is wanted in them here).
+  if (snap.nft?.length) toRead.nft = { tables: [], families: snap.nft.map((t) => t.family) };
   const ports = hostApplyPorts(c.ctx, runner, variant, toRead, { lockFd: c.lockFd });
   return { ports, current: await ports.readState(), toRead };
 }
@@ -195,7 +198,7 @@ export async function journalledRestore(
   });
   await ports.checkpoint?.('journal-written');
   try {
-    await executePlan(ports, snapshot, plan, () => {}, { applyId: id });
+    await executePlan(ports, snapshot, plan, () => {}, { applyId: id, nft: rollbackNftScript(target, plan) });
   } catch (e) {
     if (e instanceof ApplyError && e.kernel === 'unchanged') c.dir.dropJournal();
     throw e;
@@ -237,6 +240,7 @@ export async function recoverJournal(c: ChangeContext): Promise<string | undefin
         undo: false,
         applyId: j.id,
         firstTempIndex: 2000,
+        nft: rollbackNftScript(restoring, plan),
       });
     }
     // An undone apply is the last apply: a rollback must not reach past it to the one before.

@@ -1,5 +1,11 @@
 import type { DesiredState } from '../compile/index.js';
-import { firewallBackendOf, readNftTableJson, type FirewallBackend } from '../backend/nftables/index.js';
+import {
+  expectedOf,
+  firewallBackendOf,
+  readNftTableJson,
+  type FirewallBackend,
+} from '../backend/nftables/index.js';
+import { nftTableLines } from '../export/index.js';
 import {
   CONTAINERS_CHAIN,
   DOCKER_USER,
@@ -16,7 +22,7 @@ import { iptablesCommand } from '../host/iptables-commands.js';
 import { readChainRules, readTable, type ChainRead } from '../host/iptables-host.js';
 import { detectVariant, type VariantReport } from '../host/iptables-variant.js';
 import { readSets } from '../host/ipset-host.js';
-import { nftChainListing, nftListTableJson } from '../host/nft-host.js';
+import { nftCanonicalTableJson, nftChainListing, nftListTableJson } from '../host/nft-host.js';
 import { createRunner, type Runner } from '../host/runner.js';
 import type {
   Chain,
@@ -27,7 +33,9 @@ import type {
   HostState,
   IptablesVariant,
   Policy,
+  NftExpected,
   NftLiveState,
+  NftTableSpec,
   Ruleset,
   Table,
   TableName,
@@ -192,8 +200,59 @@ export async function readLiveState(
   for (const [family, e] of unread) ctx.collect([unreadFamily(family, e, desired)]);
   const sets = setTexts ? parseNamedSets(ctx, await setTexts) : { sets: [] };
   const state: HostState = { rulesets, sets, dockerChainsPresent };
-  if (desired.nft) state.nft = await nftRead;
+  if (desired.nft) {
+    state.nft = await nftRead;
+    const expected = await expectedNftRules(ctx, runner, desired.nft.tables, state.nft!);
+    if (expected) state.nftExpected = expected;
+  }
   return state;
+}
+
+/** What nft made of a wanted table's rules, by the table's script: it does not change while the script does not. */
+const expectedCache = new Map<string, Promise<Record<string, string> | undefined>>();
+
+/**
+ * What nft makes of the rules wanted in dockwall's tables, for each table that exists (where none
+ * exists, every wanted rule is to be added anyway): the wanted table is loaded in a namespace of its
+ * own and read back. Where no such namespace can be made, rules are compared by comment and verdict
+ * only, and a note says that a rule edited in place is not seen.
+ */
+async function expectedNftRules(
+  ctx: CliContext,
+  runner: Runner,
+  tables: readonly NftTableSpec[],
+  live: NftLiveState,
+): Promise<NftExpected | undefined> {
+  const todo = tables.filter((t) => live[t.family]);
+  if (todo.length === 0) return undefined;
+  const out: NftExpected = {};
+  for (const t of todo) {
+    const script = nftTableLines(t).join('\n') + '\n';
+    const key = `${t.family}\n${script}`;
+    let got = expectedCache.get(key);
+    if (!got) {
+      got = nftCanonicalTableJson(runner, t.family, t.name, script).then((text) => {
+        const table =
+          text === undefined ? undefined : readNftTableJson(text, t.family, 'nft -j list table').value;
+        return table ? expectedOf(table) : undefined;
+      });
+      expectedCache.set(key, got);
+    }
+    const expected = await got;
+    // Not learnt this time (a namespace that could not be made, say, on a busy host): asked again
+    // next time, not remembered as unknowable.
+    if (!expected) expectedCache.delete(key);
+    if (expected) out[t.family] = expected;
+    else
+      ctx.collect([
+        diag(
+          'info',
+          'live.nft-content-unchecked',
+          `the rules of nftables table ${nftFamilyOf(t.family)} ${t.name} are compared by comment and verdict only (what nft makes of them could not be learnt here: no network namespace of its own could be made, or nft refused the table there): a rule edited in place is not seen`,
+        ),
+      ]);
+  }
+  return out;
 }
 
 /** dockwall's own nftables tables of these families (`nft -j list table`, one process each). */
@@ -421,6 +480,25 @@ export async function liveExtensionProblems(
 ): Promise<Diagnostic[]> {
   const ext = policy.extensions;
   if (!ext || ext.matches.length + ext.targets.length === 0) return [];
+  // Once per policy (watch asks at every repair; a policy reloaded is a new object, checked again).
+  const byFamilies = extensionChecks.get(policy) ?? new Map<string, Promise<Diagnostic[]>>();
+  extensionChecks.set(policy, byFamilies);
+  const key = families.join(' ');
+  let got = byFamilies.get(key);
+  if (!got) {
+    byFamilies.set(key, (got = checkPolicyExtensions(ctx, ext, families)));
+    got.catch(() => byFamilies.delete(key));
+  }
+  return got;
+}
+
+const extensionChecks = new WeakMap<Policy, Map<string, Promise<Diagnostic[]>>>();
+
+async function checkPolicyExtensions(
+  ctx: CliContext,
+  ext: NonNullable<Policy['extensions']>,
+  families: readonly Family[],
+): Promise<Diagnostic[]> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const out: Diagnostic[] = [];

@@ -101,16 +101,34 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
       ...(early ? { chainListing: early.chainListing } : {}),
     }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
-  // What iptables-restore --test lets through and the commit refuses: jumps to chains that will not
-  // exist, extensions this host's iptables cannot load.
-  ctx.collect(missingChainReferences(state, desired));
-  if (!offline) ctx.collect(await liveExtensionProblems(ctx, policy, desired.families));
-  else if (policy.extensions) ctx.collect([extensionsNotChecked(policy)]);
+  if (!offline) ctx.collect(await liveHostChecks(ctx, policy, state, desired));
+  else {
+    ctx.collect(missingChainReferences(state, desired));
+    if (policy.extensions) ctx.collect([extensionsNotChecked(policy)]);
+  }
   ctx.failOnErrors(`${opts.file} cannot be applied to this host`);
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
   const out: Planned = { policy, state, desired, plan, offline, backend };
   if (inventory) out.inventory = inventory;
   return out;
+}
+
+/**
+ * The checks a live host gets before anything is applied (plan, apply and each of watch's repairs,
+ * whichever backend Docker uses): what iptables-restore --test and `nft -c` let through and the
+ * commit refuses, i.e. jumps to chains that will not exist and extensions this host's iptables
+ * cannot load (checked once per policy loaded).
+ */
+export async function liveHostChecks(
+  ctx: CliContext,
+  policy: Policy,
+  state: HostState,
+  desired: DesiredState,
+): Promise<Diagnostic[]> {
+  return [
+    ...missingChainReferences(state, desired),
+    ...(await liveExtensionProblems(ctx, policy, desired.families)),
+  ];
 }
 
 /** Against dumps, the families given are the host's: say which part of the policy is then not shown. */

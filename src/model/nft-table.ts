@@ -53,12 +53,17 @@ export interface NftTableSpec {
   chains: NftChainSpec[];
 }
 
-/** A rule as read back from `nft -j list table`: what identifies it and its verdict. */
+/** A rule as read back from `nft -j list table`: what identifies it, its verdict and its content. */
 export interface NftLiveRule {
   handle: number;
   comment?: string;
   /** The rule's last statement (`accept`, `drop`, `jump NAME`, …), as far as the reader tells it. */
   verdict?: string;
+  /**
+   * Its expressions, normalised: nft's JSON with keys sorted and counter values left out. Two rules
+   * with the same text read back with the same `expr`; a rule edited in place does not.
+   */
+  expr?: string;
 }
 
 export interface NftLiveChain {
@@ -80,7 +85,19 @@ export interface NftLiveTable {
   name: string;
   chains: NftLiveChain[];
   sets: NftLiveSet[];
+  /**
+   * The table's objects as nft printed them (table, sets with their elements, chains, rules; handles
+   * left out): what a snapshot keeps, and `nft -j -f` loads back exactly.
+   */
+  objects?: Array<Record<string, unknown>>;
 }
+
+/**
+ * What nft makes of each rule dockwall wants, per family: `CHAIN COMMENT` → the normalised
+ * expressions (`NftLiveRule.expr`) of that rule once loaded. A live rule whose comment and verdict
+ * match but whose expressions differ was edited in place.
+ */
+export type NftExpected = Partial<Record<Family, Record<string, string>>>;
 
 /** What was read of dockwall's nftables tables: per family the table, or null when it does not exist. */
 export type NftLiveState = Partial<Record<Family, NftLiveTable | null>>;

@@ -1,5 +1,5 @@
 import type { IpSetState } from './ipset.js';
-import type { NftLiveState } from './nft-table.js';
+import type { NftExpected, NftLiveState } from './nft-table.js';
 import type { Family, Ruleset } from './ruleset.js';
 
 /**
@@ -17,4 +17,6 @@ export interface HostState {
   dockerChainsPresent?: Partial<Record<Family, boolean>>;
   /** dockwall's own nftables tables, read where Docker runs its nftables backend (absent: not read). */
   nft?: NftLiveState;
+  /** What nft makes of the rules wanted in those tables (absent where it is not known). */
+  nftExpected?: NftExpected;
 }

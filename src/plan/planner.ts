@@ -121,7 +121,7 @@ export function planChanges(state: HostState, wanted: DesiredState, opts: PlanOp
     ...deletes,
     ...chainDeletes,
     // dockwall's own nftables tables (Docker's nftables backend), replaced whole when they differ.
-    ...(desired.nft ? planNft(state.nft, desired.nft) : []),
+    ...(desired.nft ? planNft(state.nft, desired.nft, state.nftExpected) : []),
   ];
   markReplacements(operations);
   return { formatVersion: 1, operations, summary: summarize(operations), diagnostics };

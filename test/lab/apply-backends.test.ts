@@ -113,40 +113,6 @@ describe.skipIf(gate.skip).each(DAEMON_NAMES)('one policy on %s', (daemon) => {
     expect(await s.dockerFirewall()).toBe(dockerAfterRestart);
   });
 
-  it.runIf(nft)(
-    "apply --confirm refuses when dockwall's nftables tables would change (a snapshot cannot put them back yet); nothing changes",
-    async () => {
-      const before = await everything();
-      const strict = s.file(
-        'strict.yaml',
-        [
-          'dockwall: 1',
-          'ipv4:',
-          '  filter:',
-          '    DOCKER-USER:',
-          '      rules:',
-          '        - no-host3: -s 192.168.122.50 -j REJECT',
-          '',
-        ].join('\n'),
-      );
-      const r = await s.dockwall([
-        'apply',
-        '-f',
-        strict,
-        '--yes',
-        '--confirm',
-        '4',
-        '--state-dir',
-        s.stateDir,
-      ]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(
-        /--confirm cannot yet put dockwall's nftables tables back.*nothing was changed/,
-      );
-      expect(await everything()).toBe(before);
-    },
-  );
-
   describe('watch', () => {
     let watch: WatchProcess;
     let policy: string;

@@ -1,26 +1,38 @@
 import { hookText, nftRuleLine, nftTableLines, nftDeleteTableLines } from '../../export/nft-table.js';
+import { createHash } from 'node:crypto';
 import type {
   Family,
-  NftChainSpec,
+  NftExpected,
+  NftHookSpec,
   NftLiveChain,
+  NftLiveRule,
   NftLiveSet,
   NftLiveState,
+  NftLiveTable,
   NftOperation,
   NftSetSpec,
   NftTableRef,
   NftTableSpec,
+  Operation,
 } from '../../model/index.js';
-import { nftFamilyOf } from '../../model/index.js';
+import { NFT_TABLE, isNftOperation, nftFamilyOf } from '../../model/index.js';
+import { canonicalJson } from '../../plan/saved-plan.js';
 import { parseAddr, parseCidr, addrToBig } from '../../sim/addr.js';
 import type { NftDesired } from './for-nftables.js';
 
 /**
  * (dockwall's tables as read, as wanted) → the differences, one operation each: tables, chains
  * (hook, priority, policy), rules and set elements. A rule is known by its comment, which carries a
- * digest of its text (`dockwall:filter/web #1a2b3c4d`), and by its verdict; anything in dockwall's
- * tables that the policy does not want is removed, since the tables are wholly dockwall's.
+ * digest of its text (`dockwall:filter/web #1a2b3c4d`), by its verdict and, where `expected` says what
+ * nft makes of the wanted rule, by its whole content (a rule edited in place that kept its comment
+ * and verdict differs); anything in dockwall's tables that the policy does not want is removed,
+ * since the tables are wholly dockwall's.
  */
-export function planNft(live: NftLiveState | undefined, want: NftDesired): NftOperation[] {
+export function planNft(
+  live: NftLiveState | undefined,
+  want: NftDesired,
+  expected?: NftExpected,
+): NftOperation[] {
   const ops: NftOperation[] = [];
   for (const family of want.families) {
     if (!live || !(family in live)) continue;
@@ -31,25 +43,84 @@ export function planNft(live: NftLiveState | undefined, want: NftDesired): NftOp
       if (have) ops.push({ op: 'nft-delete-table', ...ref });
       continue;
     }
-    if (!have) ops.push({ op: 'nft-create-table', ...ref });
-    ops.push(...diffSets(ref, spec.sets, have?.sets ?? []));
-    for (const c of spec.chains)
-      ops.push(
-        ...diffChain(
-          ref,
-          c,
-          have?.chains.find((x) => x.name === c.name),
-        ),
-      );
-    for (const c of have?.chains ?? []) {
-      if (!spec.chains.some((x) => x.name === c.name))
-        ops.push({ op: 'nft-delete-chain', ...ref, chain: c.name });
-    }
+    const exp = expected?.[family];
+    ops.push(
+      ...diffTable(
+        ref,
+        {
+          sets: spec.sets,
+          chains: spec.chains.map((c) => ({
+            name: c.name,
+            ...(c.hook ? { hook: c.hook } : {}),
+            rules: c.rules.map((r) => {
+              const w: WantedRule = { comment: r.comment, text: nftRuleLine(r) };
+              const verdict = verdictOf(r.body);
+              if (verdict) w.verdict = verdict;
+              const expr = exp?.[expectedKey(c.name, r.comment)];
+              if (expr !== undefined) w.expr = expr;
+              if (r.name) w.name = r.name;
+              return w;
+            }),
+          })),
+        },
+        have,
+      ),
+    );
   }
   return ops;
 }
 
-function diffChain(ref: NftTableRef, want: NftChainSpec, have: NftLiveChain | undefined): NftOperation[] {
+/** A rule as a diff wants it: how it is known (comment, verdict, content when known) and shown. */
+interface WantedRule {
+  comment: string | undefined;
+  verdict?: string;
+  expr?: string;
+  text: string;
+  name?: string;
+}
+
+interface WantedTable {
+  sets: NftSetSpec[];
+  chains: Array<{ name: string; hook?: NftHookSpec; rules: WantedRule[] }>;
+}
+
+function diffTable(ref: NftTableRef, want: WantedTable, have: NftLiveTable | null): NftOperation[] {
+  const ops: NftOperation[] = [];
+  if (!have) ops.push({ op: 'nft-create-table', ...ref });
+  ops.push(...diffSets(ref, want.sets, have?.sets ?? []));
+  for (const c of want.chains)
+    ops.push(
+      ...diffChain(
+        ref,
+        c,
+        have?.chains.find((x) => x.name === c.name),
+      ),
+    );
+  for (const c of have?.chains ?? []) {
+    if (!want.chains.some((x) => x.name === c.name))
+      ops.push({ op: 'nft-delete-chain', ...ref, chain: c.name });
+  }
+  return ops;
+}
+
+/** The key of `NftExpected` for one rule. */
+export function expectedKey(chain: string, comment: string | undefined): string {
+  return `${chain} ${comment ?? ''}`;
+}
+
+/** What nft made of each rule of a table as read: the `NftExpected` of a table loaded from wanted rules. */
+export function expectedOf(table: NftLiveTable): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of table.chains)
+    for (const r of c.rules) if (r.expr !== undefined) out[expectedKey(c.name, r.comment)] = r.expr;
+  return out;
+}
+
+function diffChain(
+  ref: NftTableRef,
+  want: WantedTable['chains'][number],
+  have: NftLiveChain | undefined,
+): NftOperation[] {
   const ops: NftOperation[] = [];
   const wantHook = want.hook ? hookText(want.hook) : 'regular chain';
   if (!have) {
@@ -64,25 +135,26 @@ function diffChain(ref: NftTableRef, want: NftChainSpec, have: NftLiveChain | un
   const kept = new Set<number>();
   let at = 0;
   const matched: boolean[] = want.rules.map((r) => {
-    const verdict = verdictOf(r.body);
     for (let i = at; i < live.length; i++) {
-      if (live[i]!.comment === r.comment && live[i]!.verdict === verdict) {
-        kept.add(i);
-        at = i + 1;
-        return true;
-      }
+      const l = live[i]!;
+      if (l.comment !== r.comment || l.verdict !== r.verdict) continue;
+      if (r.expr !== undefined && l.expr !== r.expr) continue;
+      kept.add(i);
+      at = i + 1;
+      return true;
     }
     return false;
   });
   let removed = 0;
   live.forEach((r, i) => {
     if (kept.has(i)) return;
+    const edited = want.rules.some((w) => w.comment === r.comment && w.verdict === r.verdict);
     const op: NftOperation = {
       op: 'nft-delete-rule',
       ...ref,
       chain: want.name,
       position: i + 1 - removed++,
-      rule: `handle ${r.handle}${r.verdict ? ` … ${r.verdict}` : ''}${r.comment ? ` comment "${r.comment}"` : ''}`,
+      rule: `${liveRuleText(r)}${edited ? ' (edited in place: its content is not what dockwall wrote)' : ''}`,
     };
     const name = nameOf(r.comment);
     if (name) op.name = name;
@@ -90,17 +162,98 @@ function diffChain(ref: NftTableRef, want: NftChainSpec, have: NftLiveChain | un
   });
   want.rules.forEach((r, i) => {
     if (matched[i]) return;
-    const op: NftOperation = {
-      op: 'nft-add-rule',
-      ...ref,
-      chain: want.name,
-      position: i + 1,
-      rule: nftRuleLine(r),
-    };
+    const op: NftOperation = { op: 'nft-add-rule', ...ref, chain: want.name, position: i + 1, rule: r.text };
     if (r.name) op.name = r.name;
     ops.push(op);
   });
   return ops;
+}
+
+/** A live rule in words, from what the reader keeps: `handle 7 … drop comment "dockwall:x #…"`. */
+function liveRuleText(r: NftLiveRule): string {
+  return `handle ${r.handle}${r.verdict ? ` … ${r.verdict}` : ''}${r.comment ? ` comment "${r.comment}"` : ''}`;
+}
+
+/** One of dockwall's tables as a snapshot holds it: null when it did not exist. */
+export interface NftTableSnapshot {
+  family: Family;
+  table: NftLiveTable | null;
+}
+
+/**
+ * What puts dockwall's nftables tables back as a snapshot recorded them, one operation per
+ * difference (a table that did not exist is deleted). A table that was not read is restored whole.
+ */
+export function planNftRestore(
+  current: NftLiveState | undefined,
+  snaps: readonly NftTableSnapshot[],
+): NftOperation[] {
+  const ops: NftOperation[] = [];
+  for (const s of snaps) {
+    const ref: NftTableRef = { nftFamily: nftFamilyOf(s.family), nftTable: s.table?.name || NFT_TABLE };
+    const live = current?.[s.family];
+    if (!s.table) {
+      if (live !== null) ops.push({ op: 'nft-delete-table', ...ref });
+      continue;
+    }
+    const want: WantedTable = {
+      sets: s.table.sets.map((x) => ({
+        name: x.name,
+        type: x.type as NftSetSpec['type'],
+        interval: false,
+        elements: x.elements.map((element) => ({ element })),
+      })),
+      chains: s.table.chains.map((c) => ({
+        name: c.name,
+        ...(c.hook ? { hook: c.hook } : {}),
+        rules: c.rules.map((r) => {
+          const w: WantedRule = { comment: r.comment, text: liveRuleText(r) };
+          if (r.verdict) w.verdict = r.verdict;
+          if (r.expr !== undefined) w.expr = r.expr;
+          const name = nameOf(r.comment);
+          if (name) w.name = name;
+          return w;
+        }),
+      })),
+    };
+    if (live === undefined) {
+      ops.push({ op: 'nft-delete-table', ...ref }, ...diffTable(ref, want, null));
+      continue;
+    }
+    ops.push(...diffTable(ref, want, live));
+  }
+  return ops;
+}
+
+/**
+ * The one `nft -j -f` transaction (nft's JSON) that restores the tables of these snapshots whose
+ * family the operations touch: each declared and deleted, then, if it existed, created again from
+ * the objects nft printed when the snapshot was taken. Empty when no operation is about them.
+ */
+export function nftRestoreScript(snaps: readonly NftTableSnapshot[], ops: readonly Operation[]): string {
+  const touched = nftFamiliesOf(ops.filter(isNftOperation));
+  const commands: Array<Record<string, unknown>> = [];
+  for (const s of snaps) {
+    if (!touched.includes(s.family)) continue;
+    const table = { family: nftFamilyOf(s.family), name: s.table?.name || NFT_TABLE };
+    commands.push({ add: { table } }, { delete: { table } });
+    for (const o of s.table?.objects ?? []) commands.push({ add: o });
+  }
+  return commands.length > 0 ? JSON.stringify({ nftables: commands }) + '\n' : '';
+}
+
+/** A digest of a table's content as read (chains, hooks, rules, set elements; not handles or counters). */
+export function nftTableDigest(table: NftLiveTable | null | undefined): string {
+  if (!table) return 'absent';
+  const content = {
+    chains: table.chains.map((c) => ({
+      name: c.name,
+      hook: c.hook ? hookText(c.hook) : null,
+      rules: c.rules.map((r) => [r.comment ?? null, r.verdict ?? null, r.expr ?? null]),
+    })),
+    sets: table.sets.map((x) => ({ name: x.name, type: x.type, elements: [...x.elements].sort() })),
+  };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
 /** The verdict a written rule ends in, as the reader tells it from nft's JSON. */

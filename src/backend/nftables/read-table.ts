@@ -1,10 +1,12 @@
 import type { Diagnostic, Family, NftLiveChain, NftLiveTable, Result } from '../../model/index.js';
 import { diag } from '../../model/index.js';
+import { canonicalJson } from '../../plan/saved-plan.js';
 
 /**
  * Reads one of dockwall's own tables from `nft -j list table ip dockwall`: its chains (hook,
- * priority, policy), each rule's handle, comment and verdict, and its sets' elements. This is the
- * minimum the writer's read back needs (not a model of nftables rules: the simulator has its own).
+ * priority, policy), each rule's handle, comment, verdict and normalised expressions, its sets'
+ * elements, and the objects themselves (what a snapshot restores). This is what the writer's read
+ * back needs (not a model of nftables rules: the simulator has its own).
  */
 export function readNftTableJson(text: string, family: Family, file: string): Result<NftLiveTable> {
   const diagnostics: Diagnostic[] = [];
@@ -22,7 +24,13 @@ export function readNftTableJson(text: string, family: Family, file: string): Re
   }
   const table: NftLiveTable = { family, name: '', chains: [], sets: [] };
   const chains = new Map<string, NftLiveChain>();
+  const objects: Array<Record<string, unknown>> = [];
   for (const item of items as Array<Record<string, Record<string, unknown>>>) {
+    const kind = Object.keys(item)[0];
+    if (kind && kind !== 'metainfo' && item[kind] && typeof item[kind] === 'object') {
+      const { handle: _handle, ...rest } = item[kind];
+      objects.push({ [kind]: rest });
+    }
     if (item.table) table.name = String(item.table.name);
     if (item.chain) {
       const c = item.chain;
@@ -46,6 +54,7 @@ export function readNftTableJson(text: string, family: Family, file: string): Re
       if (typeof r.comment === 'string') rule.comment = r.comment;
       const verdict = verdictOf(r.expr);
       if (verdict) rule.verdict = verdict;
+      rule.expr = normalisedExpr(r.expr);
       chain.rules.push(rule);
     }
     if (item.set) {
@@ -57,7 +66,17 @@ export function readNftTableJson(text: string, family: Family, file: string): Re
       });
     }
   }
+  // Rules last: they refer to the sets and chains, in whatever order nft printed those.
+  table.objects = [...objects.filter((o) => !('rule' in o)), ...objects.filter((o) => 'rule' in o)];
   return { value: table, diagnostics };
+}
+
+/** What traffic changes in a rule without anyone changing the rule: counter and quota values. */
+const TRAFFIC_KEYS = ['packets', 'bytes', 'used', 'used_unit'];
+
+/** A rule's expressions as one string: nft's JSON with keys sorted and counter values left out. */
+export function normalisedExpr(expr: unknown): string {
+  return canonicalJson(expr ?? [], TRAFFIC_KEYS);
 }
 
 const VERDICTS = ['accept', 'drop', 'return', 'continue', 'reject', 'jump', 'goto', 'queue'];

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ApplyError, type ApplyEvent } from '../../apply/index.js';
 import { checkPrivileges, type FileLock } from '../../host/index.js';
-import { isNftOperation } from '../../model/index.js';
 import { renderPlanText, summarize, type SavedPlan } from '../../plan/index.js';
 import { armReverter, cancelReverter } from '../confirm-reverter.js';
 import type { CliContext } from '../context.js';
@@ -159,10 +158,6 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts, planFile?: string)
       ctx.output.out(renderPlanText(planned.plan, ctx.output.paint) + reachabilityText(reachability));
     }
     if (planned.plan.operations.length === 0) return EXIT_OK;
-    if (confirmSeconds !== undefined && planned.plan.operations.some(isNftOperation))
-      throw new CliError(
-        "--confirm cannot yet put dockwall's nftables tables back (Docker's nftables backend); nothing was changed. Apply without --confirm",
-      );
 
     if (!opts.yes) {
       if (!process.stdin.isTTY)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { appliedMark, markDifference, type Snapshot } from '../../apply/index.js';
+import { NFT_TABLE, nftFamilyOf } from '../../model/index.js';
 import { renderPlanText } from '../../plan/index.js';
 import { REVERT_COMMAND, cancelReverter, reverterAlive } from '../confirm-reverter.js';
 import type { CliContext } from '../context.js';
@@ -156,6 +157,7 @@ async function confirmCommand(
     const where = [
       ...snap.chains.map((c) => `${c.family} ${c.table} ${c.chain}`),
       ...snap.sets.map((s) => `set ${s.name}`),
+      ...(snap.nft ?? []).map((t) => `nftables table ${nftFamilyOf(t.family)} ${NFT_TABLE}`),
     ];
     ctx.output.out(
       `confirmed apply ${p.applyId} of ${p.policyFile}: its rules stay (${where.join(', ')}); the previous rules will not be restored.\n`,

@@ -24,6 +24,7 @@ import { nftWatchScope } from '../../watch/nft-events.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state-dir.js';
 import { journalledApply, policyHash } from '../journalled-change.js';
 import { settleUnderLock } from '../pending-apply.js';
+import { liveHostChecks } from '../pipeline.js';
 import { lockState, requirePrivileges } from './apply.js';
 import type { Run } from './index.js';
 import { errorWords } from '../../model/index.js';
@@ -158,8 +159,15 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     const desired = onlyFamilies(compiled, stateFamilies(state));
     nftFollower?.setScope(nftWatchScope(desired));
     readMs[full ? 'full' : 'chains'] = performance.now() - readStarted;
+    // The checks apply makes first (chains the rules jump to, extensions), on either backend: a
+    // repair must not fail at the commit for what apply would have refused with its reason.
+    const problems = await liveHostChecks(ctx, policy, state, desired);
+    const refused = problems.filter((d) => d.severity === 'error');
+    if (refused.length > 0)
+      throw new Error(`the policy cannot be applied to this host: ${refused.map(diagnosticLine).join('; ')}`);
+    for (const d of problems) if (d.severity === 'warning') once('warn', diagnosticLine(d));
     for (const d of ctx.diagnostics.splice(0))
-      if (d.severity !== 'info')
+      if (d.severity !== 'info' || d.code === 'live.nft-content-unchecked')
         once('warn', d.code === 'live.unreadable-rule' ? d.message : diagnosticLine(d));
     const plan = planChanges(state, desired, { families: desired.families });
     if (plan.operations.length === 0 && !stateDir.journal()) return { applied: [], plan };

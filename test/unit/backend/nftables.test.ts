@@ -286,7 +286,8 @@ describe('reading nft -j list table', () => {
     });
     const r = readNftTableJson(json, 'ipv4', 'nft -j');
     expect(r.diagnostics).toEqual([]);
-    expect(r.value).toEqual({
+    const { objects, ...read } = r.value!;
+    expect(read).toEqual({
       family: 'ipv4',
       name: 'dockwall',
       sets: [
@@ -296,10 +297,20 @@ describe('reading nft -j list table', () => {
         {
           name: 'forward',
           hook: { type: 'filter', hook: 'forward', priority: -10, policy: 'accept' },
-          rules: [{ handle: 4, comment: 'dockwall:x #12345678', verdict: 'jump DOCKWALL-FILTER' }],
+          rules: [
+            {
+              handle: 4,
+              comment: 'dockwall:x #12345678',
+              verdict: 'jump DOCKWALL-FILTER',
+              expr: '[{"counter":{}},{"jump":{"target":"DOCKWALL-FILTER"}}]',
+            },
+          ],
         },
       ],
     });
+    // What a snapshot restores: every object but the metainfo, without handles, rules last.
+    expect(objects!.map((o) => Object.keys(o)[0])).toEqual(['table', 'set', 'chain', 'rule']);
+    expect(JSON.stringify(objects)).not.toContain('handle');
     const bad = readNftTableJson('{"nftables": [', 'ipv4', 'saved.json');
     expect(bad.value).toBeUndefined();
     expect(bad.diagnostics[0]).toMatchObject({ severity: 'error', code: 'nft.json' });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readNftTableJson } from '../../../src/backend/nftables/index.js';
 import { compileDesired } from '../../../src/compile/index.js';
 import type { HostState } from '../../../src/model/index.js';
 import { parseIptablesSave } from '../../../src/parse/index.js';
@@ -69,6 +70,27 @@ describe('saved plans (plan -o / apply FILE)', () => {
     expect(stateDigest(busy)).toBe(stateDigest(host));
     const dropped = state(EMPTY.replace(':INPUT ACCEPT [0:0]', ':INPUT DROP [0:0]'));
     expect(stateDigest(dropped)).not.toBe(stateDigest(host));
+  });
+
+  it("traffic through dockwall's nftables table does not change the digest; an edited rule does", () => {
+    const table = (packets: number, saddr: string) => {
+      const expr = [
+        { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: saddr } },
+        { counter: { packets, bytes: packets * 60 } },
+        { drop: null },
+      ];
+      const json = {
+        nftables: [
+          { table: { family: 'ip', name: 'dockwall', handle: 1 } },
+          { chain: { family: 'ip', table: 'dockwall', name: 'forward', handle: 1 } },
+          { rule: { family: 'ip', table: 'dockwall', chain: 'forward', handle: 2, comment: 'c', expr } },
+        ],
+      };
+      const read = readNftTableJson(JSON.stringify(json), 'ipv4', 'nft -j').value!;
+      return { ...host, nft: { ipv4: read } };
+    };
+    expect(stateDigest(table(5, '10.0.0.1'))).toBe(stateDigest(table(0, '10.0.0.1')));
+    expect(stateDigest(table(0, '10.0.0.2'))).not.toBe(stateDigest(table(0, '10.0.0.1')));
   });
 
   it('refuses when a rule on the host changed since the plan was made', () => {
