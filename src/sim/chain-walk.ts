@@ -1,6 +1,7 @@
 import { Bits } from './bits.js';
 import type { ClassSpace } from './classes.js';
 import { ruleDecision, ruleText } from './compile.js';
+import { MAX_CONDITIONS, assume, resolveConditions, tooMany } from './either-way.js';
 import type { CompiledChain, CompiledRule, RuleRun, Thread, Tri } from './thread.js';
 import type { DecidedBy, PathStep, SimVerdict } from './types.js';
 
@@ -24,6 +25,19 @@ function harmless(r: CompiledRule): boolean {
 export interface ClassSink {
   outcome(t: Thread): number;
   byClass: Int32Array;
+  /**
+   * The outcome of a thread that took conditions (t.conds) for some of its classes: those classes
+   * are answered once every branch is in (see either-way.ts).
+   */
+  branch(t: Thread, classes: Bits, id: number): void;
+}
+
+/** Writes a finished thread's outcome at its classes in `mask` (which leave its `srcSet`). */
+export function writeClasses(sink: ClassSink, t: Thread, mask: Bits | null, id: number): void {
+  const S = t.srcSet!;
+  if (t.conds) sink.branch(t, mask ? S.splitOff(mask) : S, id);
+  else if (mask) S.takeInto(mask, sink.byClass, id);
+  else S.writeInto(sink.byClass, id);
 }
 
 /** Where a chain walk reports finished threads and assumptions (the hook-level engine). */
@@ -50,7 +64,7 @@ export class ChainWalker {
     const id = sink.outcome(t);
     t.verdict = undefined;
     t.decidedBy = undefined;
-    t.srcSet!.takeInto(mask, sink.byClass, id);
+    writeClasses(sink, t, mask, id);
   }
 
   /** Source criteria for a thread holding one concrete source. */
@@ -148,7 +162,7 @@ export class ChainWalker {
       t.verdict = undefined;
       t.decidedBy = undefined;
       t.decisions = null;
-      S.takeInto(data.union, sink.byClass, id);
+      writeClasses(sink, t, data.union, id);
       return S.count === 0;
     }
     const m = n === S.count ? t : t.fork(S.splitOff(data.union));
@@ -212,7 +226,13 @@ export class ChainWalker {
               continue;
             }
             const tk = r.target.kind;
-            if (this.out.sink && res === YES && r.srcDyn.length === 0 && (tk === 'drop' || tk === 'reject')) {
+            if (
+              this.out.sink &&
+              res === YES &&
+              r.srcDyn.length === 0 &&
+              (tk === 'drop' || tk === 'reject') &&
+              !r.conditions?.length
+            ) {
               // Dropping part of the classes needs no copy of the thread: write their outcome now.
               const mask = this.space!.ruleMask(r, t);
               const n = mask ? t.srcSet.andCount(mask) : t.srcSet.count;
@@ -234,8 +254,45 @@ export class ChainWalker {
             else t = m;
           }
         }
+        let assumed: string | undefined;
+        if (res === YES && r.conditions?.length) {
+          const cr = resolveConditions(r.conditions, t);
+          if (cr.kind === 'no') {
+            res = NO;
+            assumed = `if ${cr.because}`;
+          } else if (cr.kind === 'open') {
+            const facts = cr.open.map((o) => o.yes).join(' and ');
+            if (harmless(r)) {
+              // Nothing to tell apart: the rule changes nothing a later rule sees (but its effects).
+              if (t.path) t.path.push(this.step(r, depth, false, undefined, undefined, `may match: ${facts}`));
+              this.effects(r, t, false);
+              continue;
+            }
+            const over = tooMany(t, cr.open);
+            if (over) {
+              const why = `more than ${MAX_CONDITIONS} conditions to take both ways: ${over.join('; ')}`;
+              if (t.path) t.path.push(this.step(r, depth, false, undefined, why));
+              this.out.done(t, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
+              finishedHere = true;
+              break;
+            }
+            // One branch per way the rule can miss (the first open condition false; the first true
+            // and the second false; …), and `t` goes on with all of them true.
+            const took: string[] = [];
+            for (const o of cr.open) {
+              const miss = t.fork(t.srcSet ? t.srcSet.clone() : null);
+              const text = assume(miss, o, !o.matchesWhen);
+              this.effects(r, miss, false);
+              if (miss.path) miss.path.push(this.step(r, depth, false, undefined, undefined, `if ${text}`));
+              todo.push(miss, i + 1);
+              took.push(assume(t, o, o.matchesWhen));
+            }
+            assumed = `if ${took.join(' and ')}`;
+          }
+        }
         if (res === NO) {
-          if (t.path) t.path.push(this.step(r, depth, false));
+          if (r.effects?.length) this.effects(r, t, false);
+          if (t.path) t.path.push(this.step(r, depth, false, undefined, undefined, assumed));
           continue;
         }
         if (res === UNK) {
@@ -243,39 +300,40 @@ export class ChainWalker {
           finishedHere = true;
           break;
         }
+        if (r.effects?.length) this.effects(r, t, true);
         for (const a of r.assumptions) this.out.assumptions.add(a);
         const tg = r.target;
         switch (tg.kind) {
           case 'none':
-            if (t.path) t.path.push(this.step(r, depth, true));
+            if (t.path) t.path.push(this.step(r, depth, true, undefined, undefined, assumed));
             continue;
           case 'continue': {
             const what = tg.apply ? tg.apply(t) : undefined;
             if (tg.note) this.out.assumptions.add(`${tg.name}: ${tg.note}`);
-            if (t.path) t.path.push(this.step(r, depth, true, what ? `${tg.name} (${what})` : tg.name));
+            if (t.path) t.path.push(this.step(r, depth, true, what ? `${tg.name} (${what})` : tg.name, undefined, assumed));
             continue;
           }
           case 'accept':
-            if (t.path) t.path.push(this.step(r, depth, true, 'ACCEPT'));
+            if (t.path) t.path.push(this.step(r, depth, true, 'ACCEPT', undefined, assumed));
             t.lastAccept = ruleDecision(r);
             if (r.table === 'filter' || r.filter) t.filterAccept = t.lastAccept;
             accepted.push(t);
             break;
           case 'drop':
-            if (t.path) t.path.push(this.step(r, depth, true, 'DROP'));
+            if (t.path) t.path.push(this.step(r, depth, true, 'DROP', undefined, assumed));
             this.out.done(t, 'drop', ruleDecision(r));
             break;
           case 'reject':
-            if (t.path) t.path.push(this.step(r, depth, true, tg.with ? `REJECT (${tg.with})` : 'REJECT'));
+            if (t.path) t.path.push(this.step(r, depth, true, tg.with ? `REJECT (${tg.with})` : 'REJECT', undefined, assumed));
             this.out.done(t, 'reject', ruleDecision(r));
             break;
           case 'return':
-            if (t.path) t.path.push(this.step(r, depth, true, 'RETURN'));
+            if (t.path) t.path.push(this.step(r, depth, true, 'RETURN', undefined, assumed));
             returned.push(t);
             break;
           case 'chain': {
             const target = tg.chain;
-            if (t.path) t.path.push(this.step(r, depth, true, `${tg.goto ? 'goto' : '->'} ${target.name}`));
+            if (t.path) t.path.push(this.step(r, depth, true, `${tg.goto ? 'goto' : '->'} ${target.name}`, undefined, assumed));
             if (stack.includes(target) || stack.length >= MAX_DEPTH) {
               this.out.done(
                 t,
@@ -299,16 +357,16 @@ export class ChainWalker {
           case 'nat': {
             const res2 = tg.apply(t, r);
             if ('unknown' in res2) {
-              if (t.path) t.path.push(this.step(r, depth, true, tg.name, res2.unknown));
+              if (t.path) t.path.push(this.step(r, depth, true, tg.name, res2.unknown, assumed));
               this.out.done(t, 'unknown', ruleDecision(r), res2.unknown);
               break;
             }
-            if (t.path) t.path.push(this.step(r, depth, true, res2.action));
+            if (t.path) t.path.push(this.step(r, depth, true, res2.action, undefined, assumed));
             accepted.push(t);
             break;
           }
           case 'unknown':
-            if (t.path) t.path.push(this.step(r, depth, true, r.rule.target?.name, tg.reason));
+            if (t.path) t.path.push(this.step(r, depth, true, r.rule.target?.name, tg.reason, assumed));
             this.out.done(t, 'unknown', ruleDecision(r), tg.reason);
             break;
         }
@@ -334,11 +392,17 @@ export class ChainWalker {
   ): boolean {
     if (t.path) t.path.push(this.step(r, depth, false, undefined, why));
     if (harmless(r)) {
+      if (r.effects?.length) this.effects(r, t, false);
       if (todo) todo.push(t, next);
       return true;
     }
     this.out.done(t, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
     return false;
+  }
+
+  /** A rule's changes for later rules (`recent --set`): `sure` when it matched, not when it only may have. */
+  private effects(r: CompiledRule, t: Thread, sure: boolean): void {
+    for (const e of r.effects ?? []) e(t, sure);
   }
 
   private step(
@@ -347,6 +411,7 @@ export class ChainWalker {
     matched: boolean,
     action?: string,
     unknown?: string,
+    assumed?: string,
   ): Extract<PathStep, { kind: 'rule' }> {
     const s: Extract<PathStep, { kind: 'rule' }> = {
       kind: 'rule',
@@ -360,6 +425,7 @@ export class ChainWalker {
     if (r.rule.pos) s.line = r.rule.pos.line;
     if (action !== undefined) s.action = action;
     if (unknown !== undefined) s.unknown = unknown;
+    if (assumed !== undefined) s.assumed = assumed;
     return s;
   }
 }

@@ -12,6 +12,7 @@ import {
   type CompiledMatches,
   type MatchCtx,
 } from './match-common.js';
+import { compileHistoryMatch, unmodelledCondition } from './match-history.js';
 import { compileConntrack, parseStates, stateMatches } from './match-conntrack.js';
 import { compileMultiport, compileTcpUdp } from './match-ports.js';
 import { parseIcmpType, parseMarkMask, parseProto } from './match-values.js';
@@ -209,6 +210,7 @@ function compilePkttype(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): vo
 }
 
 function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
+  if (compileHistoryMatch(m, out)) return;
   switch (m.name) {
     case 'tcp':
       return compileTcpUdp(m, 6, out);
@@ -243,10 +245,6 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
     case 'mark':
     case 'connmark':
       return compileMark(m, out);
-    case 'limit':
-    case 'hashlimit':
-      out.assumptions.push(`-m ${m.name}: the rate limit is taken as not exceeded`);
-      return;
     case 'pkttype':
       return compilePkttype(m, ctx, out);
     default:
@@ -259,9 +257,20 @@ function unsupported(e: unknown): string {
   throw e;
 }
 
-/** Compiles a rule's generic options and match modules into checks; unmodelled parts make `unknown`. */
+/**
+ * Compiles a rule's generic options and match modules into checks. A match module the simulator
+ * does not model becomes a condition the walk takes both ways; an unmodelled generic option makes
+ * the rule `unknown`.
+ */
 export function compileMatches(rule: Rule, ctx: MatchCtx): CompiledMatches {
-  const out: CompiledMatches = { checks: [], src: [], unknown: null, assumptions: [] };
+  const out: CompiledMatches = {
+    checks: [],
+    src: [],
+    unknown: null,
+    assumptions: [],
+    conditions: [],
+    effects: [],
+  };
   // Each part is compiled on its own: the parts that are modelled can still rule a match out.
   for (const o of rule.generic) {
     try {
@@ -274,7 +283,8 @@ export function compileMatches(rule: Rule, ctx: MatchCtx): CompiledMatches {
     try {
       compileModule(m, ctx, out);
     } catch (e) {
-      out.unknown ??= unsupported(e);
+      unsupported(e);
+      out.conditions.push(unmodelledCondition(m));
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import type { Family, Rule, TableName, ChainPolicy } from '../model/ruleset.js';
 import type { Addr } from './addr.js';
 import type { Bits } from './bits.js';
+import type { Assumed, Condition, Effect } from './either-way.js';
 import type { DecidedBy, PathStep, Rewrite, SimVerdict } from './types.js';
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
@@ -58,6 +59,10 @@ export class Thread {
   unknownReason: string | undefined = undefined;
   /** Set by a check that returns UNK: what it could not tell. */
   why = '';
+  /** The conditions (history, rates, unmodelled matches) this branch of the walk took a value for. */
+  conds: Assumed[] | null = null;
+  /** `recent` lists this walk changed (`--set`, `--update`, `--remove`), by list and address. */
+  recent: Map<string, RecentState> | null = null;
 
   constructor(init: {
     family: Family;
@@ -123,6 +128,8 @@ export class Thread {
     t.decidedBy = this.decidedBy;
     t.decisions = this.decisions;
     t.unknownReason = this.unknownReason;
+    t.conds = this.conds ? this.conds.slice() : null;
+    t.recent = this.recent ? new Map(this.recent) : null;
     return t;
   }
 
@@ -134,6 +141,16 @@ export class Thread {
 }
 
 export type Check = (t: Thread) => Tri;
+
+/**
+ * What this walk did to one `recent` list entry: `epoch` counts the changes (a fact about the list
+ * before a change is another fact after it); `present` is known after `--set` (true) or a
+ * `--remove` that matched (false).
+ */
+export interface RecentState {
+  readonly epoch: number;
+  readonly present: boolean | undefined;
+}
 
 /**
  * A test on the source address. In the service matrix it is evaluated for whole source classes:
@@ -189,6 +206,10 @@ export interface CompiledRule {
   srcDyn: SrcCrit[];
   /** Set when a part of the rule is not modelled: the rule's outcome is unknown whenever it is reached. */
   unknown: string | null;
+  /** Matches walked both ways (history, rates, unmodelled matches); absent or empty: none. */
+  conditions?: Condition[];
+  /** Changes a matching rule makes for later rules (`recent --set`). */
+  effects?: Effect[];
   assumptions: string[];
   target: CompiledTarget;
   /** Cached `-A CHAIN …` text and decision record. */
