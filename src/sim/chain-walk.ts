@@ -264,7 +264,8 @@ export class ChainWalker {
             const facts = cr.open.map((o) => o.yes).join(' and ');
             if (harmless(r)) {
               // Nothing to tell apart: the rule changes nothing a later rule sees (but its effects).
-              if (t.path) t.path.push(this.step(r, depth, false, undefined, undefined, `may match: ${facts}`));
+              if (t.path)
+                t.path.push(this.step(r, depth, false, undefined, undefined, `may match: ${facts}`));
               this.effects(r, t, false);
               continue;
             }
@@ -310,7 +311,10 @@ export class ChainWalker {
           case 'continue': {
             const what = tg.apply ? tg.apply(t) : undefined;
             if (tg.note) this.out.assumptions.add(`${tg.name}: ${tg.note}`);
-            if (t.path) t.path.push(this.step(r, depth, true, what ? `${tg.name} (${what})` : tg.name, undefined, assumed));
+            if (t.path)
+              t.path.push(
+                this.step(r, depth, true, what ? `${tg.name} (${what})` : tg.name, undefined, assumed),
+              );
             continue;
           }
           case 'accept':
@@ -324,7 +328,10 @@ export class ChainWalker {
             this.out.done(t, 'drop', ruleDecision(r));
             break;
           case 'reject':
-            if (t.path) t.path.push(this.step(r, depth, true, tg.with ? `REJECT (${tg.with})` : 'REJECT', undefined, assumed));
+            if (t.path)
+              t.path.push(
+                this.step(r, depth, true, tg.with ? `REJECT (${tg.with})` : 'REJECT', undefined, assumed),
+              );
             this.out.done(t, 'reject', ruleDecision(r));
             break;
           case 'return':
@@ -333,7 +340,10 @@ export class ChainWalker {
             break;
           case 'chain': {
             const target = tg.chain;
-            if (t.path) t.path.push(this.step(r, depth, true, `${tg.goto ? 'goto' : '->'} ${target.name}`, undefined, assumed));
+            if (t.path)
+              t.path.push(
+                this.step(r, depth, true, `${tg.goto ? 'goto' : '->'} ${target.name}`, undefined, assumed),
+              );
             if (stack.includes(target) || stack.length >= MAX_DEPTH) {
               this.out.done(
                 t,

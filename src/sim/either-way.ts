@@ -96,10 +96,19 @@ export function whenText(when: readonly Assumed[]): string {
  * (then drop)`. The most common outcome is the rule, the others the exceptions.
  */
 export function dependsText(branches: readonly BranchOutcome[]): string {
+  // The rule: the most common outcome; on a tie, the one of the branch that took fewest facts as true.
   const count = new Map<string, number>();
-  for (const b of branches) count.set(b.word, (count.get(b.word) ?? 0) + 1);
+  const fewest = new Map<string, number>();
+  for (const b of branches) {
+    count.set(b.word, (count.get(b.word) ?? 0) + 1);
+    const n = b.when.filter((a) => a.holds).length;
+    fewest.set(b.word, Math.min(fewest.get(b.word) ?? n, n));
+  }
   let main = branches[0]!.word;
-  for (const [w, n] of count) if (n > count.get(main)!) main = w;
+  for (const [w, n] of count) {
+    const m = count.get(main)!;
+    if (n > m || (n === m && fewest.get(w)! < fewest.get(main)!)) main = w;
+  }
   const others = branches.filter((b) => b.word !== main);
   const parts = others.map((b) => `${whenText(b.when)} (then ${b.word})`);
   return `${main} unless ${parts.join('; or ')}`;

@@ -82,7 +82,9 @@ function compileStatistic(m: MatchModule, out: CompiledMatches): void {
   if (mode === 'random') {
     const p = o.get('--probability')?.args[0] ?? '?';
     const what = `the packet is picked at random (probability ${p})`;
-    out.conditions.push(freshCondition({ yes: what, no: `${what.replace('is picked', 'is not picked')}` }, !neg));
+    out.conditions.push(
+      freshCondition({ yes: what, no: `${what.replace('is picked', 'is not picked')}` }, !neg),
+    );
   } else if (mode === 'nth') {
     const every = o.get('--every')?.args[0] ?? '?';
     const packet = o.get('--packet')?.args[0] ?? '0';
@@ -177,7 +179,10 @@ function compileRecent(m: MatchModule, out: CompiledMatches): void {
       const s = stateOf(t, entryKey(name, side, mask, t));
       const counted = s.epoch > 0 ? ', this packet counted' : '';
       if (!when)
-        return { yes: `${addr} is in recent list \`${name}\``, no: `${addr} is not in recent list \`${name}\`` };
+        return {
+          yes: `${addr} is in recent list \`${name}\``,
+          no: `${addr} is not in recent list \`${name}\``,
+        };
       return {
         yes: `${addr} was seen ${when} (recent list \`${name}\`${counted})`,
         no: `${addr} was not seen ${when} (recent list \`${name}\`${counted})`,

@@ -188,7 +188,10 @@ function combineBranches(pending: PendingBranch[], byClass: Int32Array, outcomes
   );
   const combined = new Map<string, number>();
   for (const [i, ks] of perClass) {
-    const key = ks.map((k) => sig[k]).sort().join('|');
+    const key = ks
+      .map((k) => sig[k])
+      .sort()
+      .join('|');
     let id = combined.get(key);
     if (id === undefined) {
       id = combine(
@@ -230,9 +233,7 @@ function combine(branches: PendingBranch[], outcomes: Outcome[]): number {
       o.unknownReason = `if ${whenText(b.when)}: ${os[unknown]!.unknownReason ?? 'the simulator cannot tell'}`;
     } else {
       o.verdict = 'depends';
-      o.dependsOn = dependsText(
-        branches.map((b, k) => ({ when: b.when, word: outcomeWord(os[k]!) })),
-      );
+      o.dependsOn = dependsText(branches.map((b, k) => ({ when: b.when, word: outcomeWord(os[k]!) })));
     }
   }
   outcomes.push(o);
