@@ -43,6 +43,13 @@ export function unknownBecause(why: string): never {
   throw new Unsupported(why);
 }
 
+/** Input the walk needs was not given (an ipset's contents): the rule is unknown, not taken both ways. */
+export class MissingInput extends Unsupported {}
+
+export function missingInput(why: string): never {
+  throw new MissingInput(why);
+}
+
 export function arg(o: RuleOption, i = 0): string {
   const a = o.args[i];
   if (a === undefined) fail(`${o.name} without a value`);

@@ -8,7 +8,8 @@ import {
   cidrOf,
   fail,
   maybeInvert,
-  unknownBecause,
+  MissingInput,
+  missingInput,
   type CompiledMatches,
   type MatchCtx,
 } from './match-common.js';
@@ -107,9 +108,9 @@ function compileSet(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
     if (o.name !== '--match-set') fail(`-m set ${o.name}`);
     const name = arg(o, 0);
     const dirs = arg(o, 1).split(',');
-    if (!ctx.sets) unknownBecause(`the contents of ipset ${name} were not given`);
+    if (!ctx.sets) missingInput(`the contents of ipset ${name} were not given`);
     const r = compileSetMatch(name, dirs, ctx.sets, ctx.family);
-    if ('unknown' in r) unknownBecause(r.unknown);
+    if ('unknown' in r) missingInput(r.unknown);
     const sm = r.matcher;
     const neg = o.negated;
     if (sm.usesSrc) {
@@ -283,8 +284,9 @@ export function compileMatches(rule: Rule, ctx: MatchCtx): CompiledMatches {
     try {
       compileModule(m, ctx, out);
     } catch (e) {
-      unsupported(e);
-      out.conditions.push(unmodelledCondition(m));
+      const why = unsupported(e);
+      if (e instanceof MissingInput) out.unknown ??= why;
+      else out.conditions.push(unmodelledCondition(m));
     }
   }
   return out;
