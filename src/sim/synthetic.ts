@@ -35,7 +35,7 @@ export interface SyntheticSetup {
   };
 }
 
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -46,18 +46,18 @@ function rng(seed: number): () => number {
   };
 }
 
-function ip(v: number): string {
+export function ip(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
-const tok = (text: string) => ({ text, quoted: false });
-const o = (name: string, args: string[] = [], negated = false): RuleOption => ({
+export const tok = (text: string) => ({ text, quoted: false });
+export const o = (name: string, args: string[] = [], negated = false): RuleOption => ({
   name,
   negated,
   args: args.map(tok),
 });
 
-function r(
+export function r(
   generic: RuleOption[],
   matches: Rule['matches'],
   target: string | null,
@@ -66,7 +66,7 @@ function r(
   return { generic, matches, target: target ? { kind: 'jump', name: target, options: targetOpts } : null };
 }
 
-const tcpDport = (p: number): Rule['matches'][number] => ({
+export const tcpDport = (p: number): Rule['matches'][number] => ({
   name: 'tcp',
   options: [o('--dport', [String(p)])],
 });
