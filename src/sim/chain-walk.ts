@@ -1,7 +1,14 @@
 import { Bits } from './bits.js';
 import type { ClassSpace } from './classes.js';
 import { ruleDecision, ruleText } from './compile.js';
-import { MAX_CONDITIONS, assume, resolveConditions, tooMany } from './either-way.js';
+import {
+  MAX_CONDITIONS,
+  assume,
+  assumed as assumedFact,
+  resolveConditions,
+  tooMany,
+  type Assumed,
+} from './either-way.js';
 import type { CompiledChain, CompiledRule, RuleRun, Thread, Tri } from './thread.js';
 import type { DecidedBy, PathStep, SimVerdict } from './types.js';
 
@@ -29,13 +36,29 @@ export interface ClassSink {
    * The outcome of a thread that took conditions (t.conds) for some of its classes: those classes
    * are answered once every branch is in (see either-way.ts).
    */
-  branch(t: Thread, classes: Bits, id: number): void;
+  branch(t: Thread, classes: Bits, id: number, when: readonly Assumed[]): void;
 }
 
 /** Writes a finished thread's outcome at its classes in `mask` (which leave its `srcSet`). */
 export function writeClasses(sink: ClassSink, t: Thread, mask: Bits | null, id: number): void {
   const S = t.srcSet!;
-  if (t.conds) sink.branch(t, mask ? S.splitOff(mask) : S, id);
+  if (t.implicit) {
+    // Classes that took facts of their own are answered one by one.
+    const part = mask ? S.splitOff(mask) : S;
+    const rest = Bits.empty(part.words.length * 32);
+    part.forEach((i) => {
+      const extra = t.implicit!.get(i);
+      if (!extra) return rest.add(i);
+      const one = Bits.empty(part.words.length * 32);
+      one.add(i);
+      sink.branch(t, one, id, [...(t.conds ?? []), ...extra]);
+    });
+    if (rest.count === 0) return;
+    if (t.conds) sink.branch(t, rest, id, t.conds);
+    else rest.writeInto(sink.byClass, id);
+    return;
+  }
+  if (t.conds) sink.branch(t, mask ? S.splitOff(mask) : S, id, t.conds);
   else if (mask) S.takeInto(mask, sink.byClass, id);
   else S.writeInto(sink.byClass, id);
 }
@@ -189,6 +212,8 @@ export class ChainWalker {
       let finishedHere = false;
       for (; i < rules.length; i++) {
         const r = rules[i]!;
+        // The thread before this rule's source test (which may split `t` off it).
+        const parent = t;
         let res: Tri = YES;
         let why = '';
         for (const c of r.checks) {
@@ -280,7 +305,20 @@ export class ChainWalker {
             // One branch per way the rule can miss (the first open condition false; the first true
             // and the second false; …), and `t` goes on with all of them true.
             const took: string[] = [];
-            for (const o of cr.open) {
+            const first = cr.open[0]!;
+            if (parent !== t && first.fresh && parent.srcSet && t.srcSet) {
+              // `t` was split off `parent` (pending at the next rule) by this rule's source test:
+              // its classes go back to `parent` with the fact taken false for them alone.
+              const miss = assumedFact(first, !first.matchesWhen);
+              const implicit = (parent.implicit ??= new Map<number, Assumed[]>());
+              t.srcSet.forEach((c) => {
+                parent.srcSet!.add(c);
+                implicit.set(c, [...(t.implicit?.get(c) ?? []), miss]);
+              });
+              if (r.effects?.length) this.effects(r, parent, false);
+              took.push(assume(t, first, first.matchesWhen));
+            }
+            for (const o of took.length > 0 ? cr.open.slice(1) : cr.open) {
               const miss = t.fork(t.srcSet ? t.srcSet.clone() : null);
               const text = assume(miss, o, !o.matchesWhen);
               this.effects(r, miss, false);

@@ -20,6 +20,8 @@ export interface Condition {
   matchesWhen: boolean;
   /** The fact's value when what this walk did before decides it (`recent --set` earlier). */
   known?(t: Thread): boolean | undefined;
+  /** A fact no later rule asks again (a token bucket, a match not modelled): see `Thread.implicit`. */
+  fresh?: boolean;
 }
 
 /** What a matching rule changes for later rules (`recent --set`); `sure` is false when it only may have matched. */
@@ -40,6 +42,7 @@ export interface OpenCondition {
   yes: string;
   no: string;
   matchesWhen: boolean;
+  fresh: boolean;
 }
 
 export type Resolution =
@@ -57,7 +60,8 @@ export function resolveConditions(conds: readonly Condition[], t: Thread): Resol
     const value = a ? a.holds : c.known?.(t);
     if (value === undefined) {
       const { yes, no } = c.text(t);
-      if (!open.some((o) => o.key === key)) open.push({ key, yes, no, matchesWhen: c.matchesWhen });
+      if (!open.some((o) => o.key === key))
+        open.push({ key, yes, no, matchesWhen: c.matchesWhen, fresh: c.fresh === true });
       continue;
     }
     if (value !== c.matchesWhen) return { kind: 'no', because: a ? a.text : c.text(t)[value ? 'yes' : 'no'] };
@@ -65,11 +69,21 @@ export function resolveConditions(conds: readonly Condition[], t: Thread): Resol
   return open.length === 0 ? { kind: 'yes' } : { kind: 'open', open };
 }
 
+export function assumed(o: OpenCondition, holds: boolean): Assumed {
+  return { key: o.key, text: holds ? o.yes : o.no, holds, fact: o.yes };
+}
+
 /** Records on a branch that a condition's fact holds (or not); returns its text. */
 export function assume(t: Thread, o: OpenCondition, holds: boolean): string {
-  const text = holds ? o.yes : o.no;
-  (t.conds ??= []).push({ key: o.key, text, holds, fact: o.yes });
-  return text;
+  const a = assumed(o, holds);
+  (t.conds ??= []).push(a);
+  return a.text;
+}
+
+/** The facts a source-class thread took for class `i`: its own and the class's (`Thread.implicit`). */
+export function condsOf(t: Thread, i: number): Assumed[] {
+  const extra = t.implicit?.get(i);
+  return extra ? [...(t.conds ?? []), ...extra] : (t.conds ?? []);
 }
 
 /** The texts of the conditions that would be too many for one walk, or null when they fit. */

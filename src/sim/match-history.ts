@@ -20,7 +20,7 @@ let serial = 0;
 function freshCondition(text: { yes: string; no: string }, matchesWhen: boolean): Condition {
   const id = `c${serial++}`;
   // The branch's number of assumptions tells one visit from another (a chain reached twice).
-  return { key: (t) => `${id}@${t.conds?.length ?? 0}`, text: () => text, matchesWhen };
+  return { key: (t) => `${id}@${t.conds?.length ?? 0}`, text: () => text, matchesWhen, fresh: true };
 }
 
 function options(m: MatchModule): Map<string, { args: string[]; negated: boolean }> {

@@ -270,8 +270,8 @@ function runProbe(
   const byDecision = new Map<DecidedBy | undefined, Outcome[]>();
   const pending: PendingBranch[] = [];
   const sink: ClassSink = {
-    branch(f, classes, id) {
-      pending.push({ when: f.conds!.slice(), classes, id });
+    branch(_f, classes, id, when) {
+      pending.push({ when: when.slice(), classes, id });
     },
     byClass: ctx.byClass.fill(-1),
     outcome(f) {

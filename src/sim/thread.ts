@@ -61,6 +61,12 @@ export class Thread {
   why = '';
   /** The conditions (history, rates, unmodelled matches) this branch of the walk took a value for. */
   conds: Assumed[] | null = null;
+  /**
+   * Source-class threads: facts taken for some classes only, by class. A rule that splits off one
+   * class and then meets a fresh condition (a per-host `-m mac` rule) gives the class back to this
+   * thread with the condition false here, instead of walking it on as a thread of its own.
+   */
+  implicit: Map<number, Assumed[]> | null = null;
   /** `recent` lists this walk changed (`--set`, `--update`, `--remove`), by list and address. */
   recent: Map<string, RecentState> | null = null;
 
@@ -130,6 +136,7 @@ export class Thread {
     t.unknownReason = this.unknownReason;
     t.conds = this.conds ? this.conds.slice() : null;
     t.recent = this.recent ? new Map(this.recent) : null;
+    if (this.implicit && srcSet) t.implicit = restrictImplicit(this.implicit, srcSet);
     return t;
   }
 
@@ -138,6 +145,19 @@ export class Thread {
     this.decidedBy = decidedBy;
     if (unknownReason !== undefined) this.unknownReason = unknownReason;
   }
+}
+
+/** The entries of `m` for the classes in `s`. */
+function restrictImplicit(m: Map<number, Assumed[]>, s: Bits): Map<number, Assumed[]> | null {
+  const out = new Map<number, Assumed[]>();
+  if (m.size <= s.count) {
+    for (const [i, a] of m) if (s.has(i)) out.set(i, a);
+  } else
+    s.forEach((i) => {
+      const a = m.get(i);
+      if (a) out.set(i, a);
+    });
+  return out.size > 0 ? out : null;
 }
 
 export type Check = (t: Thread) => Tri;
