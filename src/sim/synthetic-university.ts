@@ -1,7 +1,7 @@
 import type { DockerContainer, DockerInventory } from '../model/docker.js';
 import type { HostModel } from '../model/host.js';
 import type { Chain, Ruleset } from '../model/ruleset.js';
-import { ip, o, r, rng, tcpDport } from './synthetic.js';
+import { filterChains, ip, o, r, rng, tcpDport } from './synthetic.js';
 
 /**
  * A rule set shaped like a university's border firewall, for scale tests and benchmarks: every
@@ -34,9 +34,7 @@ export function universityRuleset(
   const total = opts.rules ?? 5000;
   const rand = rng(opts.seed ?? 7);
   const published = opts.published ?? 4;
-  const filter: Record<string, Chain> = {};
-  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
-    (filter[name] = { name, policy, rules: [] });
+  const { filter, chain } = filterChains();
   const INPUT = chain('INPUT', 'ACCEPT');
   const FORWARD = chain('FORWARD', 'DROP');
   chain('OUTPUT', 'ACCEPT');

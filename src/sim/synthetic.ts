@@ -71,6 +71,17 @@ export const tcpDport = (p: number): Rule['matches'][number] => ({
   options: [o('--dport', [String(p)])],
 });
 
+/** A filter table being built: its chains by name, and a function that adds one. */
+export function filterChains(): {
+  filter: Record<string, Chain>;
+  chain: (name: string, policy?: Chain['policy']) => Chain;
+} {
+  const filter: Record<string, Chain> = {};
+  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
+    (filter[name] = { name, policy, rules: [] });
+  return { filter, chain };
+}
+
 export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   const total = opts.rules ?? 5000;
   const rand = rng(opts.seed ?? 1);
@@ -79,9 +90,7 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   const officeOnly = Math.max(1, Math.floor(containers / 10));
   const adminCount = Math.max(2, Math.floor(total * 0.04));
 
-  const filter: Record<string, Chain> = {};
-  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
-    (filter[name] = { name, policy, rules: [] });
+  const { filter, chain } = filterChains();
   const INPUT = chain('INPUT', 'DROP');
   const FORWARD = chain('FORWARD', 'DROP');
   chain('OUTPUT', 'ACCEPT');
