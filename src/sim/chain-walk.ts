@@ -294,7 +294,15 @@ export class ChainWalker {
               this.effects(r, t, false);
               continue;
             }
-            const over = tooMany(t, cr.open);
+            // Classes whose own facts (Thread.implicit) leave no room: unknown, as on a single walk.
+            const crowded = this.overBound(t, cr.open.length);
+            let over = tooMany(t, cr.open);
+            if (crowded && crowded.count < t.srcSet!.count) {
+              const u = t.fork(t.srcSet!.splitOff(crowded));
+              const why = `more than ${MAX_CONDITIONS} conditions to take both ways`;
+              this.out.done(u, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
+            } else if (crowded)
+              over ??= [...(t.conds ?? []).map((a) => a.fact), ...cr.open.map((o) => o.yes)];
             if (over) {
               const why = `more than ${MAX_CONDITIONS} conditions to take both ways: ${over.join('; ')}`;
               if (t.path) t.path.push(this.step(r, depth, false, undefined, why));
@@ -446,6 +454,24 @@ export class ChainWalker {
     }
     this.out.done(t, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
     return false;
+  }
+
+  /** The classes of a source-class thread whose facts and `extra` more would pass the bound. */
+  private overBound(t: Thread, extra: number): Bits | null {
+    if (!t.implicit || !t.srcSet) return null;
+    const room = MAX_CONDITIONS - (t.conds?.length ?? 0) - extra;
+    let bad: Bits | null = null;
+    const S = t.srcSet;
+    const check = (c: number, a: readonly Assumed[]) => {
+      if (a.length > room && S.has(c)) (bad ??= Bits.empty(S.words.length * 32)).add(c);
+    };
+    if (t.implicit.size <= S.count) for (const [c, a] of t.implicit) check(c, a);
+    else
+      S.forEach((c) => {
+        const a = t.implicit!.get(c);
+        if (a) check(c, a);
+      });
+    return bad;
   }
 
   /** A rule's changes for later rules (`recent --set`): `sure` when it matched, not when it only may have. */
