@@ -63,10 +63,14 @@ function body(r: GenRule, k: number, forced: ((c: Cond) => boolean) | null): str
   return parts.join(' ');
 }
 
-/** A dependence text with its exceptions in a fixed order. */
+/** A dependence text with its exceptions, and the facts of each, in a fixed order. */
 function normalise(text: string): string {
   const [main, rest] = text.split(' unless ');
-  return `${main} unless ${rest!.split('; or ').sort().join('; or ')}`;
+  const parts = rest!.split('; or ').map((p) => {
+    const [facts, then] = p.split(' (then ');
+    return `${facts!.split(' and ').sort().join(' and ')} (then ${then}`;
+  });
+  return `${main} unless ${parts.sort().join('; or ')}`;
 }
 
 const setup = fc.record({
