@@ -4,7 +4,7 @@ import type { FamilyMatrix, MatrixRow, SourceColumn } from './source-columns.js'
 
 /** The service matrix as an HTML table: a row per destination and probe, a column per source class. */
 
-export type CellClass = 'open' | 'accept' | 'reject' | 'drop' | 'unknown';
+export type CellClass = 'open' | 'accept' | 'reject' | 'drop' | 'unknown' | 'depends';
 
 export function cellClass(g: SourceGroup): CellClass {
   if (g.verdict === 'accept') return g.reachable ? 'open' : 'accept';
@@ -17,6 +17,7 @@ const CELL_TEXT: Record<CellClass, string> = {
   reject: 'reject',
   drop: 'drop',
   unknown: '?',
+  depends: 'depends',
 };
 
 const CELL_MEANING: Record<CellClass, string> = {
@@ -25,10 +26,13 @@ const CELL_MEANING: Record<CellClass, string> = {
   reject: 'rejected (the client is told)',
   drop: 'dropped (the client hears nothing)',
   unknown: 'the simulator cannot tell',
+  depends:
+    'it depends on what the rules cannot know ahead (a recent list, a rate limit, a match not modelled): neither open nor closed',
 };
 
 export function decisionText(g: SourceGroup): string {
   if (g.decidedBy) return describeDecision(g.decidedBy);
+  if (g.dependsOn) return `no single rule: ${g.dependsOn}`;
   if (g.decisionCount) return `${g.decisionCount} different rules, depending on the source`;
   return 'no rule decided';
 }
@@ -62,6 +66,7 @@ function rowHeader(r: MatrixRow): string {
       ? '<span class="flag world">open to the world</span>'
       : '',
     r.result.unknown ? '<span class="flag unknown">partly unknown</span>' : '',
+    r.result.depends ? '<span class="flag depends">partly depends</span>' : '',
   ].join('');
   return `<th scope="row" class="dest">${esc(describeDestination(d))}<span class="where">${esc(where)}</span>${flags}</th>`;
 }
@@ -74,6 +79,7 @@ function cell(g: SourceGroup, c: SourceColumn): string {
     `sources: ${c.label} (e.g. ${c.example})`,
   ];
   if (g.unknownReason) lines.push(`unknown because: ${g.unknownReason}`);
+  if (g.dependsOn) lines.push(`depends: ${g.dependsOn}`);
   return `<td${attrs({
     class: `v ${k}`,
     'data-column': c.id,
@@ -87,7 +93,8 @@ function detailsRow(r: MatrixRow, span: number): string {
   const items = r.probe.groups.map((g) => {
     const k = cellClass(g);
     const unknown = g.unknownReason ? ` — unknown because: ${esc(g.unknownReason)}` : '';
-    return `<li><span class="badge ${k}">${CELL_TEXT[k]}</span> <code>${esc(shown(g.ranges))}</code> <span class="by">— ${esc(decisionText(g))}</span>${unknown}</li>`;
+    const depends = g.dependsOn ? ` — depends: ${esc(g.dependsOn)}` : '';
+    return `<li><span class="badge ${k}">${CELL_TEXT[k]}</span> <code>${esc(shown(g.ranges))}</code> <span class="by">— ${esc(decisionText(g))}</span>${unknown}${depends}</li>`;
   });
   return `<tr class="details"><td colspan="${span}"><details><summary>how each source group fares, and the rule that decides</summary><ul>${items.join('')}</ul></details></td></tr>`;
 }

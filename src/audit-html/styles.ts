@@ -6,6 +6,7 @@ export const STYLES = `
   --reject: #b35900; --reject-bg: #ffe4c4;
   --drop: #b42318; --drop-bg: #fcd9d6;
   --unknown: #57606a; --unknown-bg: #e6e8eb;
+  --depends: #6639ba; --depends-bg: #ece2fb;
   --line: #d0d7de; --muted: #57606a; --ink: #1f2328;
 }
 * { box-sizing: border-box; }
@@ -41,6 +42,8 @@ th.dest { text-align: left; font-weight: 600; white-space: nowrap; }
 .flag { display: inline-block; font-family: system-ui, sans-serif; font-size: 11px; font-weight: 600; border-radius: 10px; padding: 0 8px; margin: 3px 6px 0 0; }
 .flag.world { background: var(--drop-bg); color: var(--drop); }
 .flag.unknown { background: var(--unknown-bg); color: var(--unknown); }
+.depends { background: var(--depends-bg); color: var(--depends); }
+.flag.depends { background: var(--depends-bg); color: var(--depends); }
 td.v { text-align: center; font-weight: 600; cursor: help; min-width: 84px; }
 td.v:hover { outline: 2px solid var(--ink); outline-offset: -2px; }
 .open { background: var(--open-bg); color: var(--open); }
@@ -48,6 +51,7 @@ td.v:hover { outline: 2px solid var(--ink); outline-offset: -2px; }
 .reject { background: var(--reject-bg); color: var(--reject); }
 .drop { background: var(--drop-bg); color: var(--drop); }
 .unknown { background: var(--unknown-bg); color: var(--unknown); }
+.depends { background: var(--depends-bg); color: var(--depends); }
 tr.details td { padding: 2px 10px 8px; background: #fff; }
 tr.details summary { cursor: pointer; color: var(--muted); font-size: 12px; }
 tr.details ul { margin: 6px 0 0; padding-left: 18px; }

@@ -143,7 +143,7 @@ function cellOf(p: Probe, family: Family): Cell {
   const unknown: string[] = [];
   const martian: string[] = [];
   for (const g of p.groups) {
-    if (g.verdict === 'unknown') unknown.push(...g.ranges);
+    if (g.verdict === 'unknown' || g.verdict === 'depends') unknown.push(...g.ranges);
     else if (g.reachable) reach.push(...g.ranges);
     else if (g.decidedBy?.kind === 'kernel' && g.decidedBy.reason.startsWith('martian'))
       martian.push(...g.ranges);
@@ -160,7 +160,7 @@ function signature(p: Probe): string {
   const reach: string[] = [];
   const unknown: string[] = [];
   for (const g of p.groups) {
-    if (g.verdict === 'unknown') unknown.push(g.ranges.join(' '));
+    if (g.verdict === 'unknown' || g.verdict === 'depends') unknown.push(g.ranges.join(' '));
     else if (g.reachable) reach.push(g.ranges.join(' '));
   }
   return `${reach.join(' ')}|${unknown.join(' ')}`;

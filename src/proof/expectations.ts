@@ -49,14 +49,11 @@ export function checkExpectations(
     if (ok) continue;
     const by = trace.decidedBy ? `, decided by ${describeDecision(trace.decidedBy)}` : '';
     const why = trace.verdict === 'unknown' ? ` (${trace.unknownReason ?? 'the simulator cannot tell'})` : '';
-    diagnostics.push(
-      diag(
-        'error',
-        'check.expectation-failed',
-        `expectation ${describeExpectation(e)} failed: wanted ${e.verdict}, got ${trace.verdict}${by}${why}`,
-        e.pos,
-      ),
-    );
+    const message =
+      trace.verdict === 'depends'
+        ? `expectation ${describeExpectation(e)} not proven: wanted ${e.verdict}, but the verdict depends: ${trace.depends ?? ''}`
+        : `expectation ${describeExpectation(e)} failed: wanted ${e.verdict}, got ${trace.verdict}${by}${why}`;
+    diagnostics.push(diag('error', 'check.expectation-failed', message, e.pos));
   }
   return { results, diagnostics };
 }

@@ -79,6 +79,19 @@ export function audit(input: MatrixInput): AuditReport {
       );
     }
   }
+  for (const r of m.destinations) {
+    if (!r.depends) continue;
+    const g = r.probes.flatMap((p) => p.groups).find((x) => x.verdict === 'depends');
+    findings.push(
+      diag(
+        'info',
+        'audit.depends',
+        `${describeDestination(r.destination)}: for some sources the verdict depends on history, rates or a match not modelled (neither open nor closed)`,
+        undefined,
+        { hint: g?.dependsOn ?? '' },
+      ),
+    );
+  }
   return {
     formatVersion: 1,
     inputPolicy,
@@ -101,7 +114,13 @@ export function renderAudit(raw: AuditReport): string[] {
   lines.push(`interfaces: ${report.interfaces.join(', ') || '(none)'}${policies ? `; ${policies}` : ''}`);
   if (report.destinations.length === 0) lines.push('no published or listening ports to look at');
   for (const r of report.destinations) {
-    const flag = r.worldOpen ? '  [open to the world]' : r.unknown ? '  [partly unknown]' : '';
+    const flag = r.worldOpen
+      ? '  [open to the world]'
+      : r.unknown
+        ? '  [partly unknown]'
+        : r.depends
+          ? '  [partly depends]'
+          : '';
     lines.push(`${describeDestination(r.destination)}${flag}`);
     if (r.unchecked) lines.push(`  not checked: ${r.unchecked}`);
     for (const p of r.probes) {
@@ -113,7 +132,9 @@ export function renderAudit(raw: AuditReport): string[] {
           ? 'reaches it'
           : g.verdict === 'accept'
             ? 'accepted, does not reach it'
-            : g.verdict;
+            : g.verdict === 'depends'
+              ? `depends (${g.dependsOn ?? ''})`
+              : g.verdict;
         const by = g.decidedBy ? ` (${describeDecision(g.decidedBy)})` : '';
         const shown =
           g.ranges.length > 6 ? [...g.ranges.slice(0, 6), `… ${g.ranges.length - 6} more`] : g.ranges;

@@ -1,6 +1,14 @@
 import { Bits } from './bits.js';
 import type { ClassSpace } from './classes.js';
 import { ruleDecision, ruleText } from './compile.js';
+import {
+  MAX_CONDITIONS,
+  assume,
+  assumed as assumedFact,
+  resolveConditions,
+  tooMany,
+  type Assumed,
+} from './either-way.js';
 import type { CompiledChain, CompiledRule, RuleRun, Thread, Tri } from './thread.js';
 import type { DecidedBy, PathStep, SimVerdict } from './types.js';
 
@@ -24,6 +32,35 @@ function harmless(r: CompiledRule): boolean {
 export interface ClassSink {
   outcome(t: Thread): number;
   byClass: Int32Array;
+  /**
+   * The outcome of a thread that took conditions (t.conds) for some of its classes: those classes
+   * are answered once every branch is in (see either-way.ts).
+   */
+  branch(t: Thread, classes: Bits, id: number, when: readonly Assumed[]): void;
+}
+
+/** Writes a finished thread's outcome at its classes in `mask` (which leave its `srcSet`). */
+export function writeClasses(sink: ClassSink, t: Thread, mask: Bits | null, id: number): void {
+  const S = t.srcSet!;
+  if (t.implicit) {
+    // Classes that took facts of their own are answered one by one.
+    const part = mask ? S.splitOff(mask) : S;
+    const rest = Bits.empty(part.words.length * 32);
+    part.forEach((i) => {
+      const extra = t.implicit!.get(i);
+      if (!extra) return rest.add(i);
+      const one = Bits.empty(part.words.length * 32);
+      one.add(i);
+      sink.branch(t, one, id, [...(t.conds ?? []), ...extra]);
+    });
+    if (rest.count === 0) return;
+    if (t.conds) sink.branch(t, rest, id, t.conds);
+    else rest.writeInto(sink.byClass, id);
+    return;
+  }
+  if (t.conds) sink.branch(t, mask ? S.splitOff(mask) : S, id, t.conds);
+  else if (mask) S.takeInto(mask, sink.byClass, id);
+  else S.writeInto(sink.byClass, id);
 }
 
 /** Where a chain walk reports finished threads and assumptions (the hook-level engine). */
@@ -50,7 +87,7 @@ export class ChainWalker {
     const id = sink.outcome(t);
     t.verdict = undefined;
     t.decidedBy = undefined;
-    t.srcSet!.takeInto(mask, sink.byClass, id);
+    writeClasses(sink, t, mask, id);
   }
 
   /** Source criteria for a thread holding one concrete source. */
@@ -148,7 +185,7 @@ export class ChainWalker {
       t.verdict = undefined;
       t.decidedBy = undefined;
       t.decisions = null;
-      S.takeInto(data.union, sink.byClass, id);
+      writeClasses(sink, t, data.union, id);
       return S.count === 0;
     }
     const m = n === S.count ? t : t.fork(S.splitOff(data.union));
@@ -175,6 +212,8 @@ export class ChainWalker {
       let finishedHere = false;
       for (; i < rules.length; i++) {
         const r = rules[i]!;
+        // The thread before this rule's source test (which may split `t` off it).
+        const parent = t;
         let res: Tri = YES;
         let why = '';
         for (const c of r.checks) {
@@ -212,7 +251,13 @@ export class ChainWalker {
               continue;
             }
             const tk = r.target.kind;
-            if (this.out.sink && res === YES && r.srcDyn.length === 0 && (tk === 'drop' || tk === 'reject')) {
+            if (
+              this.out.sink &&
+              res === YES &&
+              r.srcDyn.length === 0 &&
+              (tk === 'drop' || tk === 'reject') &&
+              !r.conditions?.length
+            ) {
               // Dropping part of the classes needs no copy of the thread: write their outcome now.
               const mask = this.space!.ruleMask(r, t);
               const n = mask ? t.srcSet.andCount(mask) : t.srcSet.count;
@@ -234,8 +279,67 @@ export class ChainWalker {
             else t = m;
           }
         }
+        let assumed: string | undefined;
+        if (res === YES && r.conditions?.length) {
+          const cr = resolveConditions(r.conditions, t);
+          if (cr.kind === 'no') {
+            res = NO;
+            assumed = `if ${cr.because}`;
+          } else if (cr.kind === 'open') {
+            const facts = cr.open.map((o) => o.yes).join(' and ');
+            if (harmless(r)) {
+              // Nothing to tell apart: the rule changes nothing a later rule sees (but its effects).
+              if (t.path)
+                t.path.push(this.step(r, depth, false, undefined, undefined, `may match: ${facts}`));
+              this.effects(r, t, false);
+              continue;
+            }
+            // Classes whose own facts (Thread.implicit) leave no room: unknown, as on a single walk.
+            const crowded = this.overBound(t, cr.open.length);
+            let over = tooMany(t, cr.open);
+            if (crowded && crowded.count < t.srcSet!.count) {
+              const u = t.fork(t.srcSet!.splitOff(crowded));
+              const why = `more than ${MAX_CONDITIONS} conditions to take both ways`;
+              this.out.done(u, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
+            } else if (crowded)
+              over ??= [...(t.conds ?? []).map((a) => a.fact), ...cr.open.map((o) => o.yes)];
+            if (over) {
+              const why = `more than ${MAX_CONDITIONS} conditions to take both ways: ${over.join('; ')}`;
+              if (t.path) t.path.push(this.step(r, depth, false, undefined, why));
+              this.out.done(t, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
+              finishedHere = true;
+              break;
+            }
+            // One branch per way the rule can miss (the first open condition false; the first true
+            // and the second false; …), and `t` goes on with all of them true.
+            const took: string[] = [];
+            const first = cr.open[0]!;
+            if (parent !== t && first.fresh && parent.srcSet && t.srcSet) {
+              // `t` was split off `parent` (pending at the next rule) by this rule's source test:
+              // its classes go back to `parent` with the fact taken false for them alone.
+              const miss = assumedFact(first, !first.matchesWhen);
+              const implicit = (parent.implicit ??= new Map<number, Assumed[]>());
+              t.srcSet.forEach((c) => {
+                parent.srcSet!.add(c);
+                implicit.set(c, [...(t.implicit?.get(c) ?? []), miss]);
+              });
+              if (r.effects?.length) this.effects(r, parent, false);
+              took.push(assume(t, first, first.matchesWhen));
+            }
+            for (const o of took.length > 0 ? cr.open.slice(1) : cr.open) {
+              const miss = t.fork(t.srcSet ? t.srcSet.clone() : null);
+              const text = assume(miss, o, !o.matchesWhen);
+              this.effects(r, miss, false);
+              if (miss.path) miss.path.push(this.step(r, depth, false, undefined, undefined, `if ${text}`));
+              todo.push(miss, i + 1);
+              took.push(assume(t, o, o.matchesWhen));
+            }
+            assumed = `if ${took.join(' and ')}`;
+          }
+        }
         if (res === NO) {
-          if (t.path) t.path.push(this.step(r, depth, false));
+          if (r.effects?.length) this.effects(r, t, false);
+          if (t.path) t.path.push(this.step(r, depth, false, undefined, undefined, assumed));
           continue;
         }
         if (res === UNK) {
@@ -243,39 +347,49 @@ export class ChainWalker {
           finishedHere = true;
           break;
         }
+        if (r.effects?.length) this.effects(r, t, true);
         for (const a of r.assumptions) this.out.assumptions.add(a);
         const tg = r.target;
         switch (tg.kind) {
           case 'none':
-            if (t.path) t.path.push(this.step(r, depth, true));
+            if (t.path) t.path.push(this.step(r, depth, true, undefined, undefined, assumed));
             continue;
           case 'continue': {
             const what = tg.apply ? tg.apply(t) : undefined;
             if (tg.note) this.out.assumptions.add(`${tg.name}: ${tg.note}`);
-            if (t.path) t.path.push(this.step(r, depth, true, what ? `${tg.name} (${what})` : tg.name));
+            if (t.path)
+              t.path.push(
+                this.step(r, depth, true, what ? `${tg.name} (${what})` : tg.name, undefined, assumed),
+              );
             continue;
           }
           case 'accept':
-            if (t.path) t.path.push(this.step(r, depth, true, 'ACCEPT'));
+            if (t.path) t.path.push(this.step(r, depth, true, 'ACCEPT', undefined, assumed));
             t.lastAccept = ruleDecision(r);
             if (r.table === 'filter' || r.filter) t.filterAccept = t.lastAccept;
             accepted.push(t);
             break;
           case 'drop':
-            if (t.path) t.path.push(this.step(r, depth, true, 'DROP'));
+            if (t.path) t.path.push(this.step(r, depth, true, 'DROP', undefined, assumed));
             this.out.done(t, 'drop', ruleDecision(r));
             break;
           case 'reject':
-            if (t.path) t.path.push(this.step(r, depth, true, tg.with ? `REJECT (${tg.with})` : 'REJECT'));
+            if (t.path)
+              t.path.push(
+                this.step(r, depth, true, tg.with ? `REJECT (${tg.with})` : 'REJECT', undefined, assumed),
+              );
             this.out.done(t, 'reject', ruleDecision(r));
             break;
           case 'return':
-            if (t.path) t.path.push(this.step(r, depth, true, 'RETURN'));
+            if (t.path) t.path.push(this.step(r, depth, true, 'RETURN', undefined, assumed));
             returned.push(t);
             break;
           case 'chain': {
             const target = tg.chain;
-            if (t.path) t.path.push(this.step(r, depth, true, `${tg.goto ? 'goto' : '->'} ${target.name}`));
+            if (t.path)
+              t.path.push(
+                this.step(r, depth, true, `${tg.goto ? 'goto' : '->'} ${target.name}`, undefined, assumed),
+              );
             if (stack.includes(target) || stack.length >= MAX_DEPTH) {
               this.out.done(
                 t,
@@ -299,16 +413,16 @@ export class ChainWalker {
           case 'nat': {
             const res2 = tg.apply(t, r);
             if ('unknown' in res2) {
-              if (t.path) t.path.push(this.step(r, depth, true, tg.name, res2.unknown));
+              if (t.path) t.path.push(this.step(r, depth, true, tg.name, res2.unknown, assumed));
               this.out.done(t, 'unknown', ruleDecision(r), res2.unknown);
               break;
             }
-            if (t.path) t.path.push(this.step(r, depth, true, res2.action));
+            if (t.path) t.path.push(this.step(r, depth, true, res2.action, undefined, assumed));
             accepted.push(t);
             break;
           }
           case 'unknown':
-            if (t.path) t.path.push(this.step(r, depth, true, r.rule.target?.name, tg.reason));
+            if (t.path) t.path.push(this.step(r, depth, true, r.rule.target?.name, tg.reason, assumed));
             this.out.done(t, 'unknown', ruleDecision(r), tg.reason);
             break;
         }
@@ -334,11 +448,35 @@ export class ChainWalker {
   ): boolean {
     if (t.path) t.path.push(this.step(r, depth, false, undefined, why));
     if (harmless(r)) {
+      if (r.effects?.length) this.effects(r, t, false);
       if (todo) todo.push(t, next);
       return true;
     }
     this.out.done(t, 'unknown', ruleDecision(r), `rule ${r.chain} #${r.index}: ${why}`);
     return false;
+  }
+
+  /** The classes of a source-class thread whose facts and `extra` more would pass the bound. */
+  private overBound(t: Thread, extra: number): Bits | null {
+    if (!t.implicit || !t.srcSet) return null;
+    const room = MAX_CONDITIONS - (t.conds?.length ?? 0) - extra;
+    let bad: Bits | null = null;
+    const S = t.srcSet;
+    const check = (c: number, a: readonly Assumed[]) => {
+      if (a.length > room && S.has(c)) (bad ??= Bits.empty(S.words.length * 32)).add(c);
+    };
+    if (t.implicit.size <= S.count) for (const [c, a] of t.implicit) check(c, a);
+    else
+      S.forEach((c) => {
+        const a = t.implicit!.get(c);
+        if (a) check(c, a);
+      });
+    return bad;
+  }
+
+  /** A rule's changes for later rules (`recent --set`): `sure` when it matched, not when it only may have. */
+  private effects(r: CompiledRule, t: Thread, sure: boolean): void {
+    for (const e of r.effects ?? []) e(t, sure);
   }
 
   private step(
@@ -347,6 +485,7 @@ export class ChainWalker {
     matched: boolean,
     action?: string,
     unknown?: string,
+    assumed?: string,
   ): Extract<PathStep, { kind: 'rule' }> {
     const s: Extract<PathStep, { kind: 'rule' }> = {
       kind: 'rule',
@@ -360,6 +499,7 @@ export class ChainWalker {
     if (r.rule.pos) s.line = r.rule.pos.line;
     if (action !== undefined) s.action = action;
     if (unknown !== undefined) s.unknown = unknown;
+    if (assumed !== undefined) s.assumed = assumed;
     return s;
   }
 }

@@ -73,6 +73,8 @@ function addIptables(
           srcDyn: m.src.filter((c) => c.dynamic),
           unknown: m.unknown,
           assumptions: m.assumptions,
+          conditions: m.conditions,
+          effects: m.effects,
           target,
         };
         out.rules.push(cr);
@@ -89,6 +91,7 @@ function runSignature(r: CompiledRule): string | undefined {
   if (k !== 'accept' && k !== 'drop' && k !== 'reject') return undefined;
   if (r.src.length !== 1 || r.srcDyn.length > 0 || r.unknown !== null || r.assumptions.length > 0)
     return undefined;
+  if (r.conditions?.length || r.effects?.length) return undefined;
   const generic = r.rule.generic.filter((o) => o.name !== '-s');
   if (generic.length !== r.rule.generic.length - 1) return undefined;
   return JSON.stringify([generic, r.rule.matches, r.rule.target]);

@@ -2,6 +2,7 @@ import type { IpSet } from '../model/ipset.js';
 import type { Family, RuleOption, TableName } from '../model/ruleset.js';
 import { cidrTest, parseCidr, type Addr, type Cidr } from './addr.js';
 import type { HostIndex } from './routing.js';
+import type { Condition, Effect } from './either-way.js';
 import type { Check, SrcCrit, Thread } from './thread.js';
 
 // Local copies of thread.ts's NO/YES/UNK: hot paths read them without a module lookup.
@@ -23,6 +24,13 @@ export interface CompiledMatches {
   src: SrcCrit[];
   unknown: string | null;
   assumptions: string[];
+  /**
+   * Matches whose outcome depends on history or rates, or that are not modelled: the walk takes
+   * them both ways (see either-way.ts). Checked after `checks` and `src` hold.
+   */
+  conditions: Condition[];
+  /** Changes a matching rule makes for later rules (`recent --set`). */
+  effects: Effect[];
 }
 
 export class Unsupported extends Error {}
@@ -33,6 +41,13 @@ export function fail(what: string): never {
 
 export function unknownBecause(why: string): never {
   throw new Unsupported(why);
+}
+
+/** Input the walk needs was not given (an ipset's contents): the rule is unknown, not taken both ways. */
+export class MissingInput extends Unsupported {}
+
+export function missingInput(why: string): never {
+  throw new MissingInput(why);
 }
 
 export function arg(o: RuleOption, i = 0): string {

@@ -8,10 +8,12 @@ import {
   cidrOf,
   fail,
   maybeInvert,
-  unknownBecause,
+  MissingInput,
+  missingInput,
   type CompiledMatches,
   type MatchCtx,
 } from './match-common.js';
+import { compileHistoryMatch, unmodelledCondition } from './match-history.js';
 import { compileConntrack, parseStates, stateMatches } from './match-conntrack.js';
 import { compileLength } from './match-length.js';
 import { compileMac } from './match-mac.js';
@@ -115,9 +117,9 @@ function compileSet(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
     if (o.name !== '--match-set') fail(`-m set ${o.name}`);
     const name = arg(o, 0);
     const dirs = arg(o, 1).split(',');
-    if (!ctx.sets) unknownBecause(`the contents of ipset ${name} were not given`);
+    if (!ctx.sets) missingInput(`the contents of ipset ${name} were not given`);
     const r = compileSetMatch(name, dirs, ctx.sets, ctx.family);
-    if ('unknown' in r) unknownBecause(r.unknown);
+    if ('unknown' in r) missingInput(r.unknown);
     const sm = r.matcher;
     const neg = o.negated;
     if (sm.usesSrc) {
@@ -218,6 +220,7 @@ function compilePkttype(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): vo
 }
 
 function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): void {
+  if (compileHistoryMatch(m, out)) return;
   switch (m.name) {
     case 'tcp':
       return compileTcpUdp(m, 6, out);
@@ -251,10 +254,6 @@ function compileModule(m: MatchModule, ctx: MatchCtx, out: CompiledMatches): voi
     case 'mark':
     case 'connmark':
       return compileMark(m, out);
-    case 'limit':
-    case 'hashlimit':
-      out.assumptions.push(`-m ${m.name}: the rate limit is taken as not exceeded`);
-      return;
     case 'pkttype':
       return compilePkttype(m, ctx, out);
     case 'mac':
@@ -288,9 +287,20 @@ function unsupported(e: unknown): string {
   throw e;
 }
 
-/** Compiles a rule's generic options and match modules into checks; unmodelled parts make `unknown`. */
+/**
+ * Compiles a rule's generic options and match modules into checks. A match module the simulator
+ * does not model becomes a condition the walk takes both ways; an unmodelled generic option makes
+ * the rule `unknown`.
+ */
 export function compileMatches(rule: Rule, ctx: MatchCtx): CompiledMatches {
-  const out: CompiledMatches = { checks: [], src: [], unknown: null, assumptions: [] };
+  const out: CompiledMatches = {
+    checks: [],
+    src: [],
+    unknown: null,
+    assumptions: [],
+    conditions: [],
+    effects: [],
+  };
   // Each part is compiled on its own: the parts that are modelled can still rule a match out.
   for (const o of rule.generic) {
     try {
@@ -303,7 +313,9 @@ export function compileMatches(rule: Rule, ctx: MatchCtx): CompiledMatches {
     try {
       compileModule(m, ctx, out);
     } catch (e) {
-      out.unknown ??= unsupported(e);
+      const why = unsupported(e);
+      if (e instanceof MissingInput) out.unknown ??= why;
+      else out.conditions.push(unmodelledCondition(m));
     }
   }
   return out;

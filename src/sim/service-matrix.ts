@@ -4,7 +4,9 @@ import { addrEquals, parseAddr } from './addr.js';
 import { buildClassSpace, type ClassSpace } from './classes.js';
 import { compileFamily, setMap } from './compile.js';
 import { collectDestinations, type ListeningPort, type MatrixDestination } from './destinations.js';
+import type { Bits } from './bits.js';
 import { bridgesInDockerRules } from './docker-bridges.js';
+import { dependsText, whenText, type Assumed } from './either-way.js';
 import { buildHostIndex, externalInterfaces, primaryAddress, type HostIndex } from './routing.js';
 import { Thread, type CompiledFamily } from './thread.js';
 import type { DecidedBy, SimInput, SimVerdict } from './types.js';
@@ -34,6 +36,11 @@ export interface SourceGroup {
    */
   decisionCount?: number;
   unknownReason?: string;
+  /**
+   * Verdict `depends`: what it depends on (`open unless the source is in recent list \`ssh\`
+   * (then drop)`). Such sources are never counted as reaching the service, nor as shut out.
+   */
+  dependsOn?: string;
   delivered?: 'local' | 'forward';
 }
 
@@ -58,6 +65,8 @@ export interface DestinationResult {
   worldOpen: boolean;
   /** Some source's verdict is unknown. */
   unknown: boolean;
+  /** Some source's verdict depends on history or rates (`recent`, `limit`, …) or an unmodelled match. */
+  depends: boolean;
   /** Why there are no probes (nothing was checked), e.g. no IPv6 state was given. */
   unchecked?: string;
 }
@@ -132,6 +141,7 @@ interface Outcome {
   decidedBy: DecidedBy | undefined;
   decisions?: DecidedBy[];
   unknownReason: string | undefined;
+  dependsOn?: string;
   delivered: 'local' | 'forward' | undefined;
 }
 
@@ -149,6 +159,85 @@ function reaches(t: Thread, d: MatrixDestination, probeDst: string): boolean {
   }
   // Without the DNAT the docker-proxy (userland proxy) still listens on the host port.
   return proxyOrListener;
+}
+
+/** The classes a branch of the walk (a thread that took conditions) ended with one outcome. */
+interface PendingBranch {
+  when: Assumed[];
+  classes: Bits;
+  id: number;
+}
+
+function outcomeWord(o: Outcome): string {
+  return o.verdict === 'accept' && o.reachable ? 'open' : o.verdict;
+}
+
+/**
+ * Answers the classes whose walk went both ways at conditions: the outcome every branch agrees
+ * on, else `depends` naming the conditions (or `unknown` when a branch is unknown).
+ */
+function combineBranches(pending: PendingBranch[], byClass: Int32Array, outcomes: Outcome[]): void {
+  const sig = pending.map((p) => `${p.when.map((a) => `${a.key}${a.holds ? '+' : '-'}`).join('&')}=${p.id}`);
+  const perClass = new Map<number, number[]>();
+  pending.forEach((p, k) =>
+    p.classes.forEach((i) => {
+      const l = perClass.get(i);
+      if (l) l.push(k);
+      else perClass.set(i, [k]);
+    }),
+  );
+  const combined = new Map<string, number>();
+  for (const [i, ks] of perClass) {
+    const key = ks
+      .map((k) => sig[k])
+      .sort()
+      .join('|');
+    let id = combined.get(key);
+    if (id === undefined) {
+      id = combine(
+        ks.map((k) => pending[k]!),
+        outcomes,
+      );
+      combined.set(key, id);
+    }
+    byClass[i] = id;
+  }
+}
+
+function combine(branches: PendingBranch[], outcomes: Outcome[]): number {
+  const os = branches.map((b) => outcomes[b.id]!);
+  const o0 = os[0]!;
+  const agree = os.every(
+    (o) => o.verdict === o0.verdict && o.reachable === o0.reachable && o.delivered === o0.delivered,
+  );
+  if (agree && o0.verdict !== 'unknown' && os.every((o) => o === o0)) return o0.id;
+  const o: Outcome = {
+    id: outcomes.length,
+    verdict: o0.verdict,
+    reachable: o0.reachable,
+    decidedBy: undefined,
+    unknownReason: undefined,
+    delivered: o0.delivered,
+  };
+  if (agree && o0.verdict !== 'unknown') {
+    const ds = [...new Set(os.flatMap((x) => x.decisions ?? (x.decidedBy ? [x.decidedBy] : [])))];
+    if (ds.length === 1) o.decidedBy = ds[0];
+    else o.decisions = ds;
+  } else {
+    const unknown = branches.findIndex((b) => outcomes[b.id]!.verdict === 'unknown');
+    o.reachable = false;
+    o.delivered = undefined;
+    if (unknown >= 0) {
+      const b = branches[unknown]!;
+      o.verdict = 'unknown';
+      o.unknownReason = `if ${whenText(b.when)}: ${os[unknown]!.unknownReason ?? 'the simulator cannot tell'}`;
+    } else {
+      o.verdict = 'depends';
+      o.dependsOn = dependsText(branches.map((b, k) => ({ when: b.when, word: outcomeWord(os[k]!) })));
+    }
+  }
+  outcomes.push(o);
+  return o.id;
 }
 
 function runProbe(
@@ -179,7 +268,11 @@ function runProbe(
   // Outcomes are told apart by decision object (cached per rule), then by the rest.
   const outcomes: Outcome[] = [];
   const byDecision = new Map<DecidedBy | undefined, Outcome[]>();
+  const pending: PendingBranch[] = [];
   const sink: ClassSink = {
+    branch(_f, classes, id, when) {
+      pending.push({ when: when.slice(), classes, id });
+    },
     byClass: ctx.byClass.fill(-1),
     outcome(f) {
       const reachable = reaches(f, d, dst);
@@ -222,19 +315,21 @@ function runProbe(
   };
   engine.run(t, sink);
   const byClass = sink.byClass;
+  if (pending.length > 0) combineBranches(pending, byClass, outcomes);
   if (byClass.includes(-1)) throw new Error('simulator bug: a source class got no verdict');
   // Sources with the same verdict form one group; its decision is kept when they share it.
   const groupOf = new Map<string, number>();
   const groups: SourceGroup[] = [];
   const members: Outcome[][] = [];
   const outcomeGroup = outcomes.map((o) => {
-    const key = `${o.verdict} ${o.reachable} ${o.unknownReason ?? ''} ${o.delivered ?? ''}`;
+    const key = `${o.verdict} ${o.reachable} ${o.unknownReason ?? ''} ${o.delivered ?? ''} ${o.dependsOn ?? ''}`;
     let g = groupOf.get(key);
     if (g === undefined) {
       g = groups.length;
       groupOf.set(key, g);
       const sg: SourceGroup = { ranges: [], example: '', verdict: o.verdict, reachable: o.reachable };
       if (o.unknownReason) sg.unknownReason = o.unknownReason;
+      if (o.dependsOn) sg.dependsOn = o.dependsOn;
       if (o.delivered) sg.delivered = o.delivered;
       groups.push(sg);
       members.push([]);
@@ -358,6 +453,7 @@ export function serviceMatrix(input: MatrixInput): ServiceMatrix {
       reachableFrom,
       worldOpen,
       unknown: probes.some((p) => p.groups.some((g) => g.verdict === 'unknown')),
+      depends: probes.some((p) => p.groups.some((g) => g.verdict === 'depends')),
     };
     if (probes.length === 0) result.unchecked = uncheckedReason(input, d.family);
     results.push(result);

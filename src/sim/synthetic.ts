@@ -35,7 +35,7 @@ export interface SyntheticSetup {
   };
 }
 
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -46,18 +46,18 @@ function rng(seed: number): () => number {
   };
 }
 
-function ip(v: number): string {
+export function ip(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
-const tok = (text: string) => ({ text, quoted: false });
-const o = (name: string, args: string[] = [], negated = false): RuleOption => ({
+export const tok = (text: string) => ({ text, quoted: false });
+export const o = (name: string, args: string[] = [], negated = false): RuleOption => ({
   name,
   negated,
   args: args.map(tok),
 });
 
-function r(
+export function r(
   generic: RuleOption[],
   matches: Rule['matches'],
   target: string | null,
@@ -66,10 +66,21 @@ function r(
   return { generic, matches, target: target ? { kind: 'jump', name: target, options: targetOpts } : null };
 }
 
-const tcpDport = (p: number): Rule['matches'][number] => ({
+export const tcpDport = (p: number): Rule['matches'][number] => ({
   name: 'tcp',
   options: [o('--dport', [String(p)])],
 });
+
+/** A filter table being built: its chains by name, and a function that adds one. */
+export function filterChains(): {
+  filter: Record<string, Chain>;
+  chain: (name: string, policy?: Chain['policy']) => Chain;
+} {
+  const filter: Record<string, Chain> = {};
+  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
+    (filter[name] = { name, policy, rules: [] });
+  return { filter, chain };
+}
 
 export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   const total = opts.rules ?? 5000;
@@ -79,9 +90,7 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   const officeOnly = Math.max(1, Math.floor(containers / 10));
   const adminCount = Math.max(2, Math.floor(total * 0.04));
 
-  const filter: Record<string, Chain> = {};
-  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
-    (filter[name] = { name, policy, rules: [] });
+  const { filter, chain } = filterChains();
   const INPUT = chain('INPUT', 'DROP');
   const FORWARD = chain('FORWARD', 'DROP');
   chain('OUTPUT', 'ACCEPT');

@@ -2,6 +2,7 @@ import type { Family, Rule, TableName, ChainPolicy } from '../model/ruleset.js';
 import type { Addr } from './addr.js';
 import type { Bits } from './bits.js';
 import { NO_FIELDS, type ProbeFields } from './probe-fields.js';
+import type { Assumed, Condition, Effect } from './either-way.js';
 import type { DecidedBy, PathStep, Rewrite, SimVerdict } from './types.js';
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
@@ -65,6 +66,16 @@ export class Thread {
   ttl = -1;
   /** Where checks note what they took as given (the walk's assumptions; shared by forks). */
   assumed: Set<string> | null = null;
+  /** The conditions (history, rates, unmodelled matches) this branch of the walk took a value for. */
+  conds: Assumed[] | null = null;
+  /**
+   * Source-class threads: facts taken for some classes only, by class. A rule that splits off one
+   * class and then meets a fresh condition (a per-host `-m mac` rule) gives the class back to this
+   * thread with the condition false here, instead of walking it on as a thread of its own.
+   */
+  implicit: Map<number, Assumed[]> | null = null;
+  /** `recent` lists this walk changed (`--set`, `--update`, `--remove`), by list and address. */
+  recent: Map<string, RecentState> | null = null;
 
   constructor(init: {
     family: Family;
@@ -133,6 +144,9 @@ export class Thread {
     t.probe = this.probe;
     t.ttl = this.ttl;
     t.assumed = this.assumed;
+    t.conds = this.conds ? this.conds.slice() : null;
+    t.recent = this.recent ? new Map(this.recent) : null;
+    if (this.implicit && srcSet) t.implicit = restrictImplicit(this.implicit, srcSet);
     return t;
   }
 
@@ -143,7 +157,30 @@ export class Thread {
   }
 }
 
+/** The entries of `m` for the classes in `s`. */
+function restrictImplicit(m: Map<number, Assumed[]>, s: Bits): Map<number, Assumed[]> | null {
+  const out = new Map<number, Assumed[]>();
+  if (m.size <= s.count) {
+    for (const [i, a] of m) if (s.has(i)) out.set(i, a);
+  } else
+    s.forEach((i) => {
+      const a = m.get(i);
+      if (a) out.set(i, a);
+    });
+  return out.size > 0 ? out : null;
+}
+
 export type Check = (t: Thread) => Tri;
+
+/**
+ * What this walk did to one `recent` list entry: `epoch` counts the changes (a fact about the list
+ * before a change is another fact after it); `present` is known after `--set` (true) or a
+ * `--remove` that matched (false).
+ */
+export interface RecentState {
+  readonly epoch: number;
+  readonly present: boolean | undefined;
+}
 
 /**
  * A test on the source address. In the service matrix it is evaluated for whole source classes:
@@ -199,6 +236,10 @@ export interface CompiledRule {
   srcDyn: SrcCrit[];
   /** Set when a part of the rule is not modelled: the rule's outcome is unknown whenever it is reached. */
   unknown: string | null;
+  /** Matches walked both ways (history, rates, unmodelled matches); absent or empty: none. */
+  conditions?: Condition[];
+  /** Changes a matching rule makes for later rules (`recent --set`). */
+  effects?: Effect[];
   assumptions: string[];
   target: CompiledTarget;
   /** Cached `-A CHAIN …` text and decision record. */

@@ -14,8 +14,9 @@ import {
 } from './packet.js';
 import { DEFAULT_TTL, defaultLength, type ProbeFields } from './probe-fields.js';
 import { bridgeOf, buildHostIndex, ifaceTowards, routeLookup, type HostIndex } from './routing.js';
+import { conditionsOf, dependsText } from './either-way.js';
 import { Thread, type CompiledFamily } from './thread.js';
-import type { DecidedBy, SimInput, Trace } from './types.js';
+import type { DecidedBy, PathStep, SimInput, Trace, TraceBranch } from './types.js';
 import { Engine } from './walk.js';
 
 /** A simulation input compiled once, for walking many packets. */
@@ -135,7 +136,7 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
   t.inDev = local ? '' : inDev;
   const engine = new Engine(fam, host, null);
   const out = engine.run(t);
-  if (out.length !== 1) throw new Error(`simulator bug: a single packet ended as ${out.length} packets`);
+  if (out.length === 0) throw new Error('simulator bug: a single packet ended as no packet');
   const end = out[0]!;
   const trace: Trace = {
     packet,
@@ -153,6 +154,8 @@ function runPacket(fam: CompiledFamily, host: HostIndex, packet: Packet): Trace 
   if (!local && !packet.in) trace.inInterfaceInferred = true;
   if (local) trace.sentByHost = true;
   if (end.delivered === 'forward' || local) trace.outInterface = end.outDev;
+  if (out.length > 1 || end.conds) combineBranches(trace, out, local);
+  else if (out.length !== 1) throw new Error(`simulator bug: a single packet ended as ${out.length} packets`);
   return trace;
 }
 
@@ -176,6 +179,50 @@ function probeFields(p: Packet, proto: number): ProbeFields {
   return f;
 }
 
+/** Puts the branches of a walk that took conditions together (either-way.ts). */
+function combineBranches(trace: Trace, out: Thread[], local: boolean): void {
+  const branches: TraceBranch[] = out.map((x) => {
+    const b: TraceBranch = {
+      when: (x.conds ?? []).map((a) => ({ fact: a.fact, holds: a.holds, text: a.text })),
+      verdict: x.verdict!,
+      path: x.path ?? [],
+    };
+    if (x.decidedBy) b.decidedBy = x.decidedBy;
+    if (x.unknownReason) b.unknownReason = x.unknownReason;
+    if (x.delivered) b.delivered = x.delivered;
+    if (x.delivered === 'forward' || local) b.outInterface = x.outDev;
+    return b;
+  });
+  trace.branches = branches;
+  const first = branches[0]!;
+  const agree = branches.every((b) => b.verdict === first.verdict && b.delivered === first.delivered);
+  const facts = conditionsOf(out.map((x) => ({ when: x.conds ?? [] })));
+  if (agree && first.verdict !== 'unknown') {
+    trace.eitherWay = facts;
+    const by = first.decidedBy && describeDecision(first.decidedBy);
+    if (branches.some((b) => (b.decidedBy && describeDecision(b.decidedBy)) !== by)) delete trace.decidedBy;
+    return;
+  }
+  delete trace.decidedBy;
+  delete trace.delivered;
+  delete trace.outInterface;
+  const unknown = branches.find((b) => b.verdict === 'unknown');
+  if (unknown) {
+    trace.verdict = 'unknown';
+    const when = unknown.when.map((w) => w.text).join(' and ');
+    trace.unknownReason = `${when ? `if ${when}: ` : ''}${unknown.unknownReason ?? 'the simulator cannot tell'}`;
+    return;
+  }
+  trace.verdict = 'depends';
+  delete trace.unknownReason;
+  trace.depends = dependsText(
+    branches.map((b) => ({
+      when: b.when.map((w) => ({ key: w.fact, text: w.text, holds: w.holds, fact: w.fact })),
+      word: b.verdict,
+    })),
+  );
+}
+
 export function describeDecision(d: DecidedBy): string {
   switch (d.kind) {
     case 'rule':
@@ -192,30 +239,24 @@ export interface RenderOptions {
   all?: boolean;
 }
 
-/** The trace as plain text lines (the CLI adds colour). */
-export function renderTrace(raw: Trace, opts: RenderOptions = {}): string[] {
-  // Rule texts, comments and chain names come from the host: shown escaped.
-  const trace = printableData(raw);
-  const origin: PacketOrigin = {};
-  if (trace.inInterface) origin.in = trace.inInterface;
-  if (trace.inInterfaceInferred) origin.inferred = true;
-  if (trace.sentByHost) origin.local = true;
-  const lines: string[] = [`packet: ${describePacket(trace.packet, origin)}`];
+/** Path steps as text lines (rules that did not match are counted, unless `all`). */
+function renderSteps(steps: readonly PathStep[], opts: RenderOptions, pad = ''): string[] {
+  const lines: string[] = [];
   let skipped = 0;
   let skippedIndent = '';
   const flush = () => {
     if (skipped > 0) lines.push(`${skippedIndent}(${skipped} rule${skipped === 1 ? '' : 's'} did not match)`);
     skipped = 0;
   };
-  for (const s of trace.path) {
+  for (const s of steps) {
     switch (s.kind) {
       case 'hook':
         flush();
-        lines.push(`${s.table} ${s.chain}${s.note ? `: ${s.note}` : ''}`);
+        lines.push(`${pad}${s.table} ${s.chain}${s.note ? `: ${s.note}` : ''}`);
         break;
       case 'rule': {
-        const indent = '  '.repeat(s.depth + 1);
-        if (!s.matched && !s.unknown && !opts.all) {
+        const indent = pad + '  '.repeat(s.depth + 1);
+        if (!s.matched && !s.unknown && !s.assumed && !opts.all) {
           if (skipped === 0) skippedIndent = indent;
           if (indent !== skippedIndent) {
             flush();
@@ -227,31 +268,73 @@ export function renderTrace(raw: Trace, opts: RenderOptions = {}): string[] {
         flush();
         const mark = s.unknown ? '?' : s.matched ? '=' : '.';
         const what = s.unknown ? `  ?? ${s.unknown}` : s.matched ? `  => ${s.action ?? 'match'}` : '';
-        lines.push(`${indent}${mark} #${s.index} ${s.rule}${what}`);
+        const cond = s.assumed ? `  [${s.assumed}]` : '';
+        lines.push(`${indent}${mark} #${s.index} ${s.rule}${what}${cond}`);
         break;
       }
       case 'policy':
         flush();
-        lines.push(`  policy ${s.action}`);
+        lines.push(`${pad}  policy ${s.action}`);
         break;
       case 'event':
         flush();
-        lines.push(s.note);
+        lines.push(`${pad}${s.note}`);
         break;
     }
   }
   flush();
+  return lines;
+}
+
+function verdictLine(
+  t: Pick<Trace, 'verdict' | 'delivered' | 'sentByHost' | 'outInterface' | 'decidedBy'>,
+): string {
+  const verdict = t.verdict.toUpperCase();
+  const by = t.decidedBy ? ` by ${describeDecision(t.decidedBy)}` : '';
+  const where =
+    t.verdict === 'accept' && t.delivered
+      ? t.delivered === 'local'
+        ? ' (delivered to this host)'
+        : ` (${t.sentByHost ? 'sent by this host' : 'forwarded'} out ${t.outInterface ?? '?'})`
+      : '';
+  return `${verdict}${where}${by}`;
+}
+
+/** The trace as plain text lines (the CLI adds colour). */
+export function renderTrace(raw: Trace, opts: RenderOptions = {}): string[] {
+  // Rule texts, comments and chain names come from the host: shown escaped.
+  const trace = printableData(raw);
+  const origin: PacketOrigin = {};
+  if (trace.inInterface) origin.in = trace.inInterface;
+  if (trace.inInterfaceInferred) origin.inferred = true;
+  if (trace.sentByHost) origin.local = true;
+  const lines: string[] = [`packet: ${describePacket(trace.packet, origin)}`];
+  const branches = trace.branches;
+  if (!branches) lines.push(...renderSteps(trace.path, opts));
+  else {
+    // The steps every branch shares once, then each branch from where it parts.
+    let common = 0;
+    const p0 = branches[0]!.path;
+    while (
+      common < p0.length &&
+      branches.every((b) => JSON.stringify(b.path[common]) === JSON.stringify(p0[common]))
+    )
+      common++;
+    lines.push(...renderSteps(p0.slice(0, common), opts));
+    for (const b of branches) {
+      lines.push(`if ${b.when.map((w) => w.text).join(' and ') || 'nothing else'}:`);
+      lines.push(...renderSteps(b.path.slice(common), opts, '  '));
+      const bv = verdictLine({ ...b, sentByHost: trace.sentByHost });
+      lines.push(`  => ${bv}${b.unknownReason ? ` (unknown because: ${b.unknownReason})` : ''}`);
+    }
+  }
   for (const r of trace.rewrites)
     lines.push(`rewrite: ${r.kind} ${r.from} -> ${r.to} (${r.table} ${r.chain} #${r.index})`);
-  const verdict = trace.verdict.toUpperCase();
-  const by = trace.decidedBy ? ` by ${describeDecision(trace.decidedBy)}` : '';
-  const where =
-    trace.verdict === 'accept' && trace.delivered
-      ? trace.delivered === 'local'
-        ? ' (delivered to this host)'
-        : ` (${trace.sentByHost ? 'sent by this host' : 'forwarded'} out ${trace.outInterface ?? '?'})`
-      : '';
-  lines.push(`verdict: ${verdict}${where}${by}`);
+  lines.push(`verdict: ${verdictLine(trace)}${trace.depends ? `: ${trace.depends}` : ''}`);
+  if (trace.depends)
+    lines.push('depends: the verdict is not proven either way (it depends on the conditions above)');
+  if (trace.eitherWay?.length)
+    lines.push(`holds either way: whether or not ${trace.eitherWay.join(', or whether or not ')}`);
   if (trace.unknownReason) lines.push(`unknown because: ${trace.unknownReason}`);
   for (const a of trace.assumptions) lines.push(`assumed: ${a}`);
   for (const d of trace.diagnostics) lines.push(`${d.severity}: ${d.message}`);

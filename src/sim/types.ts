@@ -17,7 +17,8 @@ export interface SimInput {
   docker?: DockerInventory;
 }
 
-export type SimVerdict = 'accept' | 'drop' | 'reject' | 'unknown';
+/** `depends`: the verdict differs with something the rules cannot know ahead (see `Trace.depends`). */
+export type SimVerdict = 'accept' | 'drop' | 'reject' | 'unknown' | 'depends';
 
 /** The rule (1-based `index` in its chain) that decided, or the chain policy, or the kernel itself. */
 export type DecidedBy =
@@ -51,6 +52,8 @@ export type PathStep =
       note?: string;
       /** Set when the simulator cannot tell whether the rule matches. */
       unknown?: string;
+      /** The conditions this branch of the walk took here: `if 10.0.0.5 is in recent list \`ssh\``. */
+      assumed?: string;
     }
   | { kind: 'policy'; table: SimTable; chain: string; action: ChainPolicy }
   /** Routing, martian checks and other kernel steps between the hooks. */
@@ -90,4 +93,23 @@ export interface Trace {
   assumptions: string[];
   /** Problems with the input (an invalid packet gives verdict `unknown` and an error here). */
   diagnostics: Diagnostic[];
+  /**
+   * Set when the walk met conditions (history, rates, matches not modelled) and went on both ways:
+   * what the verdict depends on (`accept unless 10.0.0.5 is in recent list \`ssh\` (then drop)`),
+   * or, when every branch agrees, the facts it holds regardless of.
+   */
+  depends?: string;
+  eitherWay?: string[];
+  /** Every branch: the facts it took, and how it ended. `path` above is the first branch's. */
+  branches?: TraceBranch[];
+}
+
+export interface TraceBranch {
+  when: Array<{ fact: string; holds: boolean; text: string }>;
+  verdict: SimVerdict;
+  decidedBy?: DecidedBy;
+  unknownReason?: string;
+  delivered?: 'local' | 'forward';
+  outInterface?: string;
+  path: PathStep[];
 }

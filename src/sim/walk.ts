@@ -1,6 +1,6 @@
 import type { ChainPolicy, TableName } from '../model/ruleset.js';
 import { addrToBig, formatAddr } from './addr.js';
-import { ChainWalker, type ClassSink, type WalkOutput } from './chain-walk.js';
+import { ChainWalker, writeClasses, type ClassSink, type WalkOutput } from './chain-walk.js';
 import type { ClassSpace } from './classes.js';
 import { chainOf } from './compile.js';
 import { martianDestination, martianSourceReason, routeLookup, type HostIndex } from './routing.js';
@@ -70,7 +70,7 @@ export class Engine implements WalkOutput {
   /** Ends a thread's walk (with a sink: writes the outcome at its classes). */
   done(t: Thread, verdict: 'accept' | 'drop' | 'reject' | 'unknown', by?: DecidedBy, why?: string): void {
     t.finish(verdict, by, why);
-    if (this.sink && t.srcSet) t.srcSet.writeInto(this.sink.byClass, this.sink.outcome(t));
+    if (this.sink && t.srcSet) writeClasses(this.sink, t, null, this.sink.outcome(t));
     else this.finished.push(t);
   }
 

@@ -29,6 +29,10 @@ const FAIL_ON: Record<string, { what: string; holds: (r: AuditReport) => number 
     what: 'with a verdict unknown for some sources',
     holds: (r) => r.destinations.filter((d) => d.unknown).length,
   },
+  depends: {
+    what: 'with a verdict that depends on history, rates or a match not modelled for some sources',
+    holds: (r) => r.destinations.filter((d) => d.depends).length,
+  },
   warning: {
     what: 'warning finding(s)',
     holds: (r) => r.findings.filter((f) => f.severity !== 'info').length,

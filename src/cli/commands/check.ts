@@ -116,6 +116,7 @@ export function registerCheck(program: Command, run: Run): void {
                     expectation: r.expectation,
                     ok: r.ok,
                     verdict: r.trace.verdict,
+                    ...(r.trace.depends ? { depends: r.trace.depends } : {}),
                     decidedBy: r.trace.decidedBy,
                     path: r.trace.path,
                   })),
@@ -137,7 +138,7 @@ export function registerCheck(program: Command, run: Run): void {
           ctx.output.out(`${describeBackend(backend.report)}\n`);
           for (const r of results) {
             ctx.output.out(
-              `${r.ok ? p.add('✓') : p.remove('✗')} ${printable(describeExpectation(r.expectation))}: ${r.trace.verdict}${r.ok ? '' : ` (wanted ${r.expectation.verdict})`}\n`,
+              `${r.ok ? p.add('✓') : p.remove('✗')} ${printable(describeExpectation(r.expectation))}: ${r.trace.verdict}${r.trace.depends ? ` (${printable(r.trace.depends)}: not proven)` : ''}${r.ok ? '' : ` (wanted ${r.expectation.verdict})`}\n`,
             );
           }
           ctx.output.out(`\n${results.length - failed.length} of ${results.length} expectations hold.\n`);

@@ -175,7 +175,8 @@ export function registerTrace(program: Command, run: Run): void {
           l
             .replace(/\b(accept|ACCEPT)\b/g, p.add('$1'))
             .replace(/\b(drop|reject|DROP|REJECT)\b/g, p.remove('$1'))
-            .replace(/\bunknown\b/g, p.change('unknown'));
+            .replace(/\bunknown\b/g, p.change('unknown'))
+            .replace(/\b(depends|DEPENDS)\b/g, p.change('$1'));
         ctx.output.out(lines.map(paintVerdict).join('\n') + '\n');
         return EXIT_OK;
       }),

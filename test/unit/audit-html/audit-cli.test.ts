@@ -108,6 +108,6 @@ describe('exit codes: audit --fail-on', () => {
   it('refuses an unknown --fail-on value (exit 1, naming the values)', () => {
     const r = dockwall(['audit', '--state', FIXTURE_02, '--fail-on', 'everything']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('expected open-world, unknown, warning');
+    expect(r.stderr).toContain('expected open-world, unknown, depends, warning');
   });
 });

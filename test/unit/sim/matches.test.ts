@@ -257,14 +257,14 @@ describe('marks', () => {
 });
 
 describe('limit and hashlimit', () => {
-  it('match, with the assumption recorded', () => {
+  it('are taken both ways: the verdict depends on the rate', () => {
     const t = input(['-m limit --limit 5/min --limit-burst 10 -j ACCEPT']);
-    expect(t.verdict).toBe('accept');
-    expect(t.assumptions.join()).toContain('rate limit');
+    expect(t.verdict).toBe('depends');
+    expect(t.depends).toBe('accept unless the limit 5/min (burst 10) is exceeded (then drop)');
     const h = input([
       '-m hashlimit --hashlimit-upto 5/sec --hashlimit-mode srcip --hashlimit-name x -j ACCEPT',
     ]);
-    expect(h.verdict).toBe('accept');
+    expect(h.depends).toBe('accept unless the hashlimit `x` rate 5/sec per srcip is exceeded (then drop)');
   });
 });
 
@@ -363,18 +363,24 @@ describe('ipset matches', () => {
   });
 });
 
-describe('what is not modelled makes the verdict unknown, never a guess', () => {
-  it('an unknown module with a deciding target', () => {
-    const t = input(['-m recent --name ssh --rcheck --seconds 60 -j DROP', '-j ACCEPT']);
-    expect(t.verdict).toBe('unknown');
-    expect(t.decidedBy).toMatchObject({ kind: 'rule', chain: 'INPUT', index: 1 });
-    expect(t.unknownReason).toContain('-m recent');
+describe('what is not modelled is taken both ways or unknown, never a guess', () => {
+  it('an unmodelled module with a deciding target: the verdict depends on it', () => {
+    const t = input(['-m u32 --u32 "0>>22&0x3C@12>>26&0x3F=0x11" -j DROP', '-j ACCEPT']);
+    expect(t.verdict).toBe('depends');
+    expect(t.decidedBy).toBeUndefined();
+    expect(t.depends).toContain('`-m u32 --u32');
   });
 
   it('an unknown option of a known module', () => {
     const t = input(['-p tcp -m tcp --tcp-option 2 -j DROP', '-j ACCEPT']);
+    expect(t.verdict).toBe('depends');
+    expect(t.depends).toBe('accept unless `-m tcp --tcp-option 2` matches (then drop)');
+  });
+
+  it('an unmodelled generic option makes the rule unknown', () => {
+    const t = input(['-s 10.0.0.1-10.0.0.5 -j DROP', '-j ACCEPT']);
     expect(t.verdict).toBe('unknown');
-    expect(t.unknownReason).toContain('--tcp-option');
+    expect(t.decidedBy).toMatchObject({ kind: 'rule', chain: 'INPUT', index: 1 });
   });
 
   it('is not unknown when a modelled part already fails', () => {
@@ -384,7 +390,7 @@ describe('what is not modelled makes the verdict unknown, never a guess', () => 
   it('is harmless with a non-deciding target (LOG)', () => {
     const t = input(['-m recent --name x --rcheck -j LOG', '-j ACCEPT']);
     expect(t.verdict).toBe('accept');
-    expect(t.path.some((s) => s.kind === 'rule' && s.unknown !== undefined)).toBe(true);
+    expect(t.path.some((s) => s.kind === 'rule' && s.assumed?.startsWith('may match'))).toBe(true);
   });
 
   it('an unknown target and NFQUEUE', () => {

@@ -16,13 +16,13 @@ describe('-m mac', () => {
     ).toBe('accept');
   });
 
-  it('a probe without a MAC cannot decide, and says what to give', () => {
+  it('a probe without a MAC may come from any MAC: the verdict depends on it, and says on what', () => {
     const t = walk(
       { filter: { INPUT: { policy: 'DROP', rules: [`-m mac --mac-source ${MAC} -j ACCEPT`] } } },
       pkt(),
     );
-    expect(t.verdict).toBe('unknown');
-    expect(t.unknownReason).toContain('the source MAC address (trace --mac)');
+    expect(t.verdict).toBe('depends');
+    expect(t.depends).toBe(`drop unless the source MAC is ${MAC.toLowerCase()} (then accept)`);
   });
 
   it("the host's own packets have no Ethernet source: neither the MAC nor its negation matches", () => {
@@ -33,14 +33,16 @@ describe('-m mac', () => {
     expect(outputVerdict(['-j ACCEPT'])).toBe('accept');
   });
 
-  it('audit: a source class carries no MAC, so a MAC rule it reaches is unknown, never open or closed', () => {
+  it('audit: a source class carries no MAC, so a MAC rule it reaches makes it depend, never open or closed', () => {
     const p = auditProbe({
       INPUT: {
         policy: 'DROP',
         rules: [`-s 203.0.113.0/24 -m mac --mac-source ${MAC} -j ACCEPT`, '-s 198.51.100.0/24 -j ACCEPT'],
       },
     });
-    expect(groupOf(p, '203.0.113.5')!.verdict).toBe('unknown');
+    const g = groupOf(p, '203.0.113.5')!;
+    expect(g.verdict).toBe('depends');
+    expect(g.dependsOn).toContain(`the source MAC is ${MAC.toLowerCase()}`);
     expect(groupOf(p, '198.18.0.1')!.verdict).toBe('drop');
   });
 });
