@@ -152,7 +152,7 @@ describe('dockwall trace wording and inputs', () => {
     expect(mac.stdout).toContain('mac 52:54:00:ab:cd:ef');
     expect(mac.stdout).toMatch(/verdict: ACCEPT .*rule 1/);
     expect(t('--from', '203.0.113.5', '--to', '192.0.2.10:80/tcp').stdout).toContain(
-      'unknown because: rule INPUT #1: the source MAC address (trace --mac)',
+      'verdict: DEPENDS: drop unless the source MAC is 52:54:00:ab:cd:ef (then accept)',
     );
     const at = t('--from', '203.0.113.5', '--to', '192.0.2.10:22/tcp', '--at', '2026-12-03T18:30:00+10:00');
     expect(at.stdout).toMatch(/verdict: ACCEPT .*rule 2/);
