@@ -40,6 +40,10 @@ export function parseBlockYaml(
 const UNUSUAL = /[\x00-\x09\x0B-\x1F\x7F-\x9F\u2028\u2029\uFEFF]|^(?:---|\.\.\.|%)/m;
 /** First characters of a plain scalar that mean something else to YAML. */
 const INDICATOR = new Set([...'#,[]{}&*!|>\'"%@`']);
+/** Characters that open a nested flow collection, or close one other than a list. */
+const FLOW_OPEN = new Set([91, 123, 125]); // [ { }
+/** What may not follow a colon (or a leading `-?:`) inside a flow list's plain scalar. */
+const FLOW_STOP = new Set([32, 44, 91, 93, 123, 125, 10]); // space , [ ] { } newline
 const UNSUPPORTED = new Error('not plain block YAML');
 const SCALAR = Symbol.for('yaml.scalar');
 const NL = 10;
@@ -215,6 +219,7 @@ class BlockReader {
   private inlineScalar(at: number): ParsedNode {
     const t = this.text;
     const c = t.charCodeAt(at);
+    if (c === 91 /* [ */) return this.flowSeq(at);
     if (c === 39 /* ' */ || c === 34 /* " */) {
       let i = at + 1;
       for (;;) {
@@ -250,6 +255,37 @@ class BlockReader {
     const scalar = this.plain(at, end, false);
     this.endLine(end);
     return scalar as ParsedNode;
+  }
+
+  /** A one-line flow list of plain scalars, `[a, b]`; moves to the next content line. */
+  private flowSeq(at: number): ParsedNode {
+    const t = this.text;
+    const seq = new YAMLSeq(this.schema);
+    seq.flow = true;
+    let i = at + 1;
+    for (;;) {
+      while (t.charCodeAt(i) === SPACE) i++;
+      const start = i;
+      for (;;) {
+        const d = t.charCodeAt(i);
+        if (d === 44 /* , */ || d === 93 /* ] */) break;
+        if (d === NL || i >= t.length || FLOW_OPEN.has(d)) fail();
+        // `a: b` is a pair in a flow list; a colon inside a word (`fd00::1`) is text.
+        if (d === 58 /* : */ && FLOW_STOP.has(t.charCodeAt(i + 1))) fail();
+        if (d === 35 /* # */ && t.charCodeAt(i - 1) === SPACE) fail();
+        i++;
+      }
+      let end = i;
+      while (t.charCodeAt(end - 1) === SPACE) end--;
+      if (end <= start) fail(); // `[]`, `[a,]`, `[, a]`
+      if (FLOW_STOP.has(t.charCodeAt(start + 1)) && '-?:'.includes(t[start]!)) fail();
+      seq.items.push(this.plain(start, end, false));
+      if (t.charCodeAt(i) === 93 /* ] */) break;
+      i++;
+    }
+    seq.range = [at, i + 1, i + 1];
+    this.endLine(i + 1);
+    return seq as ParsedNode;
   }
 
   /** The plain scalar `text[start, end)`, resolved as yaml's core schema would. */

@@ -113,13 +113,35 @@ const VALUES = [
   '"q" extra',
   "'q'# c",
   '192.168.1.0/24',
+  '[22]',
+  '[fd00::1/64, 10.0.0.0/8]',
+  '[a,b]',
+  '[ a , b ]',
+  '[eth0] # c',
+  '[a]#c',
+  '[a] b',
+  '[]',
+  '[a,]',
+  '[, a]',
+  '[a: b]',
+  '[a :b]',
+  '[a:b]',
+  '[-]',
+  '[-a, ?b, :c]',
+  "['q']",
+  '[a, [b]]',
+  '[a, {b: c}]',
+  '[a #x]',
+  '[a#x]',
+  '[a, b',
+  '[1, 0x1F, true, ~, null]',
 ];
 
 type Tree = { map: Array<[string, Tree]> } | { seq: Tree[] } | { scalar: string };
 
 /** Values the fast reader takes (most of a real policy), with the rest now and then. */
 const SAFE = VALUES.filter(
-  (v) => /^(?:[-+.\w~]|'[^']*'$|"[^"\\]*"$)/.test(v) && !/: |\t| #|^- |^-$|^\?$/.test(v),
+  (v) => /^(?:[-+.\w~]|'[^']*'$|"[^"\\]*"$|\[[\w, .:/~]+\]$)/.test(v) && !/: |\t| #|^- |^-$|^\?$/.test(v),
 );
 const arbScalar = fc.oneof(
   { arbitrary: fc.constantFrom(...SAFE), weight: 12 },
