@@ -3,13 +3,14 @@ import type { LineCounter, ParsedNode, Schema } from 'yaml';
 
 /**
  * A fast reader for the plain block YAML policies are written in: nested block maps and lists,
- * one-line plain, 'single' and "double" quoted scalars (no escapes), comments. It makes the same
- * nodes, with the same values, types and positions, as yaml's `parseDocument` would, without the
- * token stream and composer that cost most of a large policy's loading time.
+ * one-line plain, 'single' and "double" quoted scalars (no escapes), one-line flow lists of plain
+ * scalars (`[eth0]`), comments. It makes the same nodes, with the same values, types and positions,
+ * as yaml's `parseDocument` would, without the token stream and composer that cost most of a large
+ * policy's loading time.
  *
- * Anything else (anchors, aliases, tags, flow collections, block scalars, multi-line scalars,
- * several documents, directives, empty values, tabs, duplicate or non-text keys, anything yaml
- * would report) returns undefined: the caller then parses with yaml itself, which positions
+ * Anything else (anchors, aliases, tags, flow maps and other flow lists, block scalars, multi-line
+ * scalars, several documents, directives, empty values, tabs, duplicate or non-text keys, anything
+ * yaml would report) returns undefined: the caller then parses with yaml itself, which positions
  * every error. test/property/block-yaml-equivalence.test.ts holds the two to the same result.
  */
 export function parseBlockYaml(
