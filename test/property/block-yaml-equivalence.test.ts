@@ -56,6 +56,11 @@ const KEYS = [
   '1',
   'true',
   'x y',
+  '<<',
+  '__proto__',
+  // yaml refuses an implicit key longer than 1024 characters.
+  'k'.repeat(1024),
+  'k'.repeat(1025),
 ];
 const VALUES = [
   '1',
@@ -317,7 +322,7 @@ describe('fast block YAML reader (property)', () => {
       { numRuns: 1500 },
     );
     // Both sides are exercised: texts the fast reader takes, and texts it leaves to yaml.
-    expect(fastCount).toBeGreaterThan(300);
+    expect(fastCount).toBeGreaterThan(150);
     expect(fallbackCount).toBeGreaterThan(300);
   });
 
