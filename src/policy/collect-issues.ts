@@ -20,6 +20,8 @@ export class Dropped {
 
   /** The path in the file of the value at `path` in the data left over. */
   original(path: Path): Path {
+    // Nothing removed from a list: every path in the data is its path in the file.
+    if (this.removed.size === 0) return path;
     const out: PathSeg[] = [];
     for (const seg of path) {
       if (typeof seg === 'number') {

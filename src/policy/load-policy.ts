@@ -16,6 +16,8 @@ import type { ReadMemberFile } from './member-files.js';
 export interface LoadPolicyOptions {
   /** Reads the files `members_from:` names (relative to the policy file); without it they are errors. */
   readMemberFile?: ReadMemberFile;
+  /** Read the YAML with yaml's full document path only, never the fast block reader (for comparing). */
+  fullYaml?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function loadPolicy(text: string, file: string, opts: LoadPolicyOptions =
 }
 
 function load(text: string, file: string, opts: LoadPolicyOptions): Result<Policy> {
-  const src = new YamlSource(text, file);
+  const src = new YamlSource(text, file, !opts.fullYaml);
   const diagnostics: Diagnostic[] = src.yamlDiagnostics();
   if (hasErrors(diagnostics)) return { diagnostics };
 

@@ -1,6 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node, Pair, Scalar, YAMLError } from 'yaml';
 import { diag } from '../model/diagnostic.js';
+import { parseBlockYaml } from './block-yaml.js';
 import type { Diagnostic, Severity, SourcePos } from '../model/diagnostic.js';
 
 export type PathSeg = string | number;
@@ -23,9 +24,14 @@ export class YamlSource {
   constructor(
     readonly text: string,
     readonly file: string,
+    /** Whether plain block YAML may be read by the fast reader (same result; off to compare). */
+    fast = true,
   ) {
     this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    const options = { prettyErrors: false, uniqueKeys: true };
+    this.doc =
+      (fast ? parseBlockYaml(text, this.lines, options) : undefined) ??
+      parseDocument(text, { ...options, lineCounter: this.lines });
   }
 
   /** The 1-based position of a character offset. */
