@@ -12,36 +12,46 @@ export const BUSYBOX_IMAGE = 'bb:latest';
 export const INDEX_HTML = 'dockwall lab\n';
 export const HTTPD_CMD = ['httpd', '-f', '-p', '80', '-h', '/www'];
 
+const tarballs = new Map<string, Promise<void>>();
+
+async function makeBusyboxTarball(lab: Dockerd['host']['lab'], tarball: string): Promise<void> {
+  const rootfs = join(lab.dir, 'busybox-rootfs');
+  const busybox = busyboxPath();
+  if (!busybox) throw new Error('busybox not found (Debian: apt-get install busybox-static)');
+  for (const d of ['bin', 'www', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev'])
+    mkdirSync(join(rootfs, d), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  copyFileSync(busybox, join(rootfs, 'bin', 'busybox'));
+  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+  const list = await runChecked(lab.root, [busybox, '--list']);
+  for (const applet of list.stdout.split('\n').map((l) => l.trim())) {
+    if (!/^[\w.[\]-]+$/.test(applet) || applet === 'busybox') continue;
+    const link = join(rootfs, 'bin', applet);
+    if (!existsSync(link)) symlinkSync('busybox', link);
+  }
+  writeFileSync(join(rootfs, 'www', 'index.html'), INDEX_HTML);
+  writeFileSync(
+    join(rootfs, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+  );
+  writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  await runChecked(lab.root, ['tar', '-C', rootfs, '-cf', tarball, '.']);
+}
+
 /**
  * Builds `bb:latest` from the host's static busybox: /bin/busybox, a link per applet (sh, httpd,
  * nc, wget, …), /www/index.html. `tar … | docker import`, no registry involved.
  */
 export async function importBusyboxImage(dockerd: Dockerd, tag = BUSYBOX_IMAGE): Promise<string> {
   const lab = dockerd.host.lab;
-  const rootfs = join(lab.dir, 'busybox-rootfs');
   const tarball = join(lab.dir, 'busybox-rootfs.tar');
-  if (!existsSync(tarball)) {
-    const busybox = busyboxPath();
-    if (!busybox) throw new Error('busybox not found (Debian: apt-get install busybox-static)');
-    for (const d of ['bin', 'www', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev'])
-      mkdirSync(join(rootfs, d), { recursive: true });
-    chmodSync(join(rootfs, 'tmp'), 0o1777);
-    copyFileSync(busybox, join(rootfs, 'bin', 'busybox'));
-    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-    const list = await runChecked(lab.root, [busybox, '--list']);
-    for (const applet of list.stdout.split('\n').map((l) => l.trim())) {
-      if (!/^[\w.[\]-]+$/.test(applet) || applet === 'busybox') continue;
-      const link = join(rootfs, 'bin', applet);
-      if (!existsSync(link)) symlinkSync('busybox', link);
-    }
-    writeFileSync(join(rootfs, 'www', 'index.html'), INDEX_HTML);
-    writeFileSync(
-      join(rootfs, 'etc', 'passwd'),
-      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
-    );
-    writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-    await runChecked(lab.root, ['tar', '-C', rootfs, '-cf', tarball, '.']);
+  // Several dockerds of one lab import it at once (Promise.all): the file is made once.
+  let made = tarballs.get(tarball);
+  if (!made) {
+    made = existsSync(tarball) ? Promise.resolve() : makeBusyboxTarball(lab, tarball);
+    tarballs.set(tarball, made);
   }
+  await made;
   await dockerd.dockerChecked(['import', tarball, tag]);
   return tag;
 }
