@@ -112,6 +112,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     if (this.stopped || this.running || !this.pending) return this.resolveIdle();
     const trigger = this.pending;
     const full = this.pendingFull;
+    // A retry that runs is no longer waiting: later triggers schedule runs again.
+    this.retrying = false;
     this.pending = undefined;
     this.pendingFull = false;
     this.pendingDelayMs = Infinity;

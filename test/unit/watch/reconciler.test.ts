@@ -81,6 +81,22 @@ describe('Reconciler', () => {
     expect(calls).toHaveLength(4);
   });
 
+  it('after a failure and a successful retry, later triggers run again (watch does not go deaf)', async () => {
+    let fail = 1;
+    const { r, calls } = setup(async () => {
+      if (fail-- > 0) throw new Error('a chain the host lacks');
+    });
+    r.trigger({ kind: 'start' }, { immediate: true });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls).toHaveLength(2);
+    r.trigger({ kind: 'check', full: false });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(calls).toHaveLength(3);
+    r.trigger({ kind: 'nft-event', process: 'nft', pid: 4242 }, { delayMs: 10 });
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls).toHaveLength(4);
+  });
+
   it('stop() cancels pending work and idle() resolves', async () => {
     const { r, calls } = setup(async () => {});
     r.trigger({ kind: 'start' });
