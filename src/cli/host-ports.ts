@@ -50,15 +50,18 @@ export function hostApplyPorts(
 
 /**
  * A test hook: with DOCKWALL_TEST_PAUSE_AT=STEP in the environment, dockwall stops at that step (it
- * says so on stderr and waits, holding everything it holds) so a test can kill it exactly there.
+ * says so on stderr and waits, holding everything it holds) so a test can kill it exactly there, or,
+ * with DOCKWALL_TEST_PAUSE_MS=N too, goes on after N ms (so a test can act while it holds the lock).
  * Without the variable it does nothing.
  */
 export function testCheckpoint(env: NodeJS.ProcessEnv): ((step: string) => Promise<void>) | undefined {
   const at = env.DOCKWALL_TEST_PAUSE_AT;
   if (!at) return undefined;
+  const ms = env.DOCKWALL_TEST_PAUSE_MS ? Number(env.DOCKWALL_TEST_PAUSE_MS) : undefined;
   return async (step) => {
     if (step !== at) return;
     process.stderr.write(`dockwall: test pause at ${step} (pid ${process.pid})\n`);
+    if (ms !== undefined) return new Promise((r) => setTimeout(r, ms));
     await new Promise(() => setInterval(() => undefined, 60_000));
   };
 }

@@ -117,10 +117,17 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
 
   it('two applies started together: the second fails naming the holder (exit 4) or, with --wait, waits; no snapshot lost', async () => {
     const base = await now();
-    const run = (file: string, extra: string[] = []) =>
-      spawnDockwall(lab, fw, ['apply', '-f', file, '--yes', ...extra, '--state-dir', stateDir]);
+    const run = (file: string, extra: string[] = [], env: Record<string, string> = {}) =>
+      spawnDockwall(lab, fw, ['apply', '-f', file, '--yes', ...extra, '--state-dir', stateDir], env);
     const codes = async (ps: DockwallProcess[]) => Promise.all(ps.map(async (p) => (await p.exited).code));
-    const both = [run(files[1]!), run(files[2]!)];
+    // The first holds the lock (paused 3 s after writing its journal) when the second starts: an
+    // apply is fast enough to be over before a second process gets going otherwise.
+    const holder = run(files[1]!, [], {
+      DOCKWALL_TEST_PAUSE_AT: 'journal-written',
+      DOCKWALL_TEST_PAUSE_MS: '3000',
+    });
+    await holder.waitFor('test pause at journal-written');
+    const both = [holder, run(files[2]!)];
     const [c1, c2] = await codes(both);
     expect([c1, c2].sort()).toEqual([0, 4]);
     const loser = both[c1 === 4 ? 0 : 1]!;
@@ -133,7 +140,12 @@ describe.skipIf(gate.skip)('--confirm survives the death of the apply; one lock 
     expect((await dockwall(['rollback', '--yes', '--state-dir', stateDir])).code).toBe(0);
     expect(await now()).toBe(base);
 
-    const waiting = [run(files[1]!, ['--wait', '60']), run(files[2]!, ['--wait', '60'])];
+    const pausing = run(files[1]!, ['--wait', '60'], {
+      DOCKWALL_TEST_PAUSE_AT: 'journal-written',
+      DOCKWALL_TEST_PAUSE_MS: '3000',
+    });
+    await pausing.waitFor('test pause at journal-written');
+    const waiting = [pausing, run(files[2]!, ['--wait', '60'])];
     expect(await codes(waiting)).toEqual([0, 0]);
     expect(waiting.some((p) => p.stderr().includes('waiting for the lock'))).toBe(true);
     const second = state('last-snapshot.json').policyFile as string;
