@@ -1,7 +1,17 @@
 import type { DockerContainer, DockerInventory } from '../model/docker.js';
 import type { HostModel } from '../model/host.js';
 import type { Chain, Ruleset } from '../model/ruleset.js';
-import { filterChains, ip, o, r, rng, tcpDport } from './synthetic.js';
+import {
+  countRules,
+  defaultBridge,
+  filterChains,
+  ip,
+  o,
+  publishedContainer,
+  r,
+  rng,
+  tcpDport,
+} from './synthetic-build.js';
 
 /**
  * A rule set shaped like a university's border firewall, for scale tests and benchmarks: every
@@ -56,35 +66,16 @@ export function universityRuleset(
   const publicPorts: number[] = [];
   const campusPorts: number[] = [];
   for (let i = 0; i < published; i++) {
-    const addr = ip(((172 << 24) | (17 << 16)) + 2 + i);
     const campus = i % 2 === 1;
     const hostPort = (campus ? 21000 : 20000) + i;
     (campus ? campusPorts : publicPorts).push(hostPort);
-    nat['DOCKER']!.rules.push(
-      r([o('-i', ['docker0'], true), o('-p', ['tcp'])], [tcpDport(hostPort)], 'DNAT', [
-        o('--to-destination', [`${addr}:80`]),
-      ]),
-    );
-    DOCKER.rules.push(
-      r(
-        [
-          o('-d', [`${addr}/32`]),
-          campus ? o('-i', ['eth1']) : o('-i', ['docker0'], true),
-          o('-o', ['docker0']),
-          o('-p', ['tcp']),
-        ],
-        [tcpDport(80)],
-        'ACCEPT',
-      ),
-    );
-    containers.push({
-      id: `u${i}`,
-      name: `svc${i}`,
-      labels: {},
-      running: true,
-      endpoints: [{ network: 'bridge', ipv4: addr }],
-      ports: [{ hostIp: '0.0.0.0', hostPort, containerPort: 80, proto: 'tcp' }],
-    });
+    const names = { id: `u${i}`, name: `svc${i}` };
+    const { dnat, accept, container } = campus
+      ? publishedContainer(i, hostPort, names, o('-i', ['eth1']))
+      : publishedContainer(i, hostPort, names);
+    nat['DOCKER']!.rules.push(dnat);
+    DOCKER.rules.push(accept);
+    containers.push(container);
   }
 
   const recentList = 'blacklist';
@@ -113,9 +104,7 @@ export function universityRuleset(
   );
   const tail = 3;
   const registeredHosts: string[] = [];
-  const count = () =>
-    Object.values(filter).reduce((n, c) => n + c.rules.length, 0) +
-    Object.values(nat).reduce((n, c) => n + c.rules.length, 0);
+  const count = () => countRules(Object.values(filter), Object.values(nat));
   for (let i = 0; count() < total - tail; i++) {
     const host = ip(((10 << 24) | (20 << 16) | ((1 + Math.floor(i / 250)) * 256 + 1 + (i % 250))) >>> 0);
     registeredHosts.push(host);
@@ -156,17 +145,7 @@ export function universityRuleset(
       ],
     },
     docker: {
-      networks: [
-        {
-          id: 'u'.repeat(64),
-          name: 'bridge',
-          driver: 'bridge',
-          bridge: 'docker0',
-          subnets: ['172.17.0.0/16'],
-          gateways: ['172.17.0.1'],
-          internal: false,
-        },
-      ],
+      networks: [defaultBridge('u')],
       containers,
     },
     facts: {

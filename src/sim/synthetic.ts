@@ -1,7 +1,18 @@
 import type { DockerContainer, DockerInventory } from '../model/docker.js';
 import type { HostModel } from '../model/host.js';
 import type { IpSetState } from '../model/ipset.js';
-import type { Chain, Rule, RuleOption, Ruleset } from '../model/ruleset.js';
+import type { Chain, Ruleset } from '../model/ruleset.js';
+import {
+  countRules,
+  defaultBridge,
+  filterChains,
+  ip,
+  o,
+  publishedContainer,
+  r,
+  rng,
+  tcpDport,
+} from './synthetic-build.js';
 
 /**
  * A large, Docker-shaped rule set for benchmarks and scale tests: many published containers, a
@@ -33,53 +44,6 @@ export interface SyntheticSetup {
     /** INPUT allows ssh (22) only from these CIDRs. */
     adminNets: string[];
   };
-}
-
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function ip(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-export const tok = (text: string) => ({ text, quoted: false });
-export const o = (name: string, args: string[] = [], negated = false): RuleOption => ({
-  name,
-  negated,
-  args: args.map(tok),
-});
-
-export function r(
-  generic: RuleOption[],
-  matches: Rule['matches'],
-  target: string | null,
-  targetOpts: RuleOption[] = [],
-): Rule {
-  return { generic, matches, target: target ? { kind: 'jump', name: target, options: targetOpts } : null };
-}
-
-export const tcpDport = (p: number): Rule['matches'][number] => ({
-  name: 'tcp',
-  options: [o('--dport', [String(p)])],
-});
-
-/** A filter table being built: its chains by name, and a function that adds one. */
-export function filterChains(): {
-  filter: Record<string, Chain>;
-  chain: (name: string, policy?: Chain['policy']) => Chain;
-} {
-  const filter: Record<string, Chain> = {};
-  const chain = (name: string, policy: Chain['policy'] = null): Chain =>
-    (filter[name] = { name, policy, rules: [] });
-  return { filter, chain };
 }
 
 export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
@@ -147,31 +111,17 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
   const openPorts: number[] = [];
   const officeOnlyPorts: number[] = [];
   for (let i = 0; i < containers; i++) {
-    const addr = ip(((172 << 24) | (17 << 16)) + 2 + i);
     const hostPort = 20000 + i;
-    DOCKER.rules.push(
-      r(
-        [o('-d', [`${addr}/32`]), o('-i', ['docker0'], true), o('-o', ['docker0']), o('-p', ['tcp'])],
-        [tcpDport(80)],
-        'ACCEPT',
-      ),
-    );
-    nat.DOCKER.rules.push(
-      r([o('-i', ['docker0'], true), o('-p', ['tcp'])], [tcpDport(hostPort)], 'DNAT', [
-        o('--to-destination', [`${addr}:80`]),
-      ]),
-    );
+    const { addr, dnat, accept, container } = publishedContainer(i, hostPort, {
+      id: `c${i}`,
+      name: `app${i}`,
+    });
+    DOCKER.rules.push(accept);
+    nat.DOCKER.rules.push(dnat);
     nat.POSTROUTING.rules.push(
       r([o('-s', [`${addr}/32`]), o('-d', [`${addr}/32`]), o('-p', ['tcp'])], [tcpDport(80)], 'MASQUERADE'),
     );
-    dockerContainers.push({
-      id: `c${i}`,
-      name: `app${i}`,
-      labels: {},
-      running: true,
-      endpoints: [{ network: 'bridge', ipv4: addr }],
-      ports: [{ hostIp: '0.0.0.0', hostPort, containerPort: 80, proto: 'tcp' }],
-    });
+    dockerContainers.push(container);
     if (i < officeOnly) officeOnlyPorts.push(hostPort);
     else openPorts.push(hostPort);
   }
@@ -225,10 +175,7 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
       ),
     );
   }
-  const count = () =>
-    Object.values(filter).reduce((n, c) => n + c.rules.length, 0) +
-    Object.values(nat).reduce((n, c) => n + c.rules.length, 0) +
-    mangle.reduce((n, c) => n + c.rules.length, 0);
+  const count = () => countRules(Object.values(filter), Object.values(nat), mangle);
   for (let i = 0; count() < total - 2; i++) {
     const src = `${ip(((100 << 24) | (64 << 16) | (i << 4)) >>> 0)}/28`;
     INPUT.rules.push(
@@ -274,17 +221,7 @@ export function syntheticRuleset(opts: SyntheticOptions = {}): SyntheticSetup {
       routes: [{ destination: 'default', device: 'eth0', via: '192.0.2.1' }],
     },
     docker: {
-      networks: [
-        {
-          id: 'b'.repeat(64),
-          name: 'bridge',
-          driver: 'bridge',
-          bridge: 'docker0',
-          subnets: ['172.17.0.0/16'],
-          gateways: ['172.17.0.1'],
-          internal: false,
-        },
-      ],
+      networks: [defaultBridge('b')],
       containers: dockerContainers,
     },
     facts: {
