@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRestoreScripts } from '../../src/apply/index.js';
 import { compileDesired } from '../../src/compile/index.js';
 import type { HostState } from '../../src/model/index.js';
 import { parseIpsetSave } from '../../src/parse/index.js';
 import { planChanges } from '../../src/plan/planner.js';
 import { loadPolicy } from '../../src/policy/index.js';
-import { Netns, netnsUnavailable } from '../unit/export/netns.js';
+import { netnsUnavailable, suiteNetns } from '../unit/export/netns.js';
 
 /**
  * Members with options, written in any spelling ipset takes (upper-case hex, leading zeros, a full
@@ -75,11 +75,7 @@ function policyWith(list: string[]): string {
 const skip = netnsUnavailable(['ipset']);
 
 describe.skipIf(skip)('ipset members with options, through the real ipset', () => {
-  let ns: Netns;
-  beforeAll(() => {
-    ns = new Netns();
-  });
-  afterAll(() => ns?.destroy());
+  const ns = suiteNetns();
 
   it('come back as the members the policy names (second plan empty)', () => {
     fc.assert(

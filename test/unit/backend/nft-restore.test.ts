@@ -17,89 +17,38 @@ import {
   planNft,
   planNftRestore,
   readNftTableJson,
-  verdictOf,
 } from '../../../src/backend/nftables/index.js';
 import { compileDesired } from '../../../src/compile/index.js';
 import type { HostState, NftLiveTable, Operation, Plan } from '../../../src/model/index.js';
 import { summarize } from '../../../src/plan/index.js';
 import { policyFrom } from '../../helpers/fixtures.js';
-import { Netns, netnsUnavailable } from '../export/netns.js';
+import { netnsUnavailable, suiteNetns } from '../export/netns.js';
+import { asRead, dockwallTableJson } from './nft-table-fixtures.js';
 
 const NATIVE = 'examples/firewalling-docker.yaml';
 const { desired } = forNftablesBackend(compileDesired(policyFrom(NATIVE)));
 
 /** A small table as `nft -j list table` reads: two rules in forward, one set. */
 function table(saddr = '10.1.2.3'): NftLiveTable {
-  const json = {
-    nftables: [
-      { metainfo: { version: '1.0.6' } },
-      { table: { family: 'ip', name: 'dockwall', handle: 2 } },
-      {
-        set: {
-          family: 'ip',
-          name: 'ok',
-          table: 'dockwall',
-          type: 'ipv4_addr',
-          handle: 3,
-          elem: ['192.0.2.1'],
-        },
-      },
-      {
-        chain: {
-          family: 'ip',
-          table: 'dockwall',
-          name: 'forward',
-          handle: 1,
-          type: 'filter',
-          hook: 'forward',
-          prio: -10,
-          policy: 'accept',
-        },
-      },
-      {
-        rule: {
-          family: 'ip',
-          table: 'dockwall',
-          chain: 'forward',
-          handle: 4,
-          comment: 'dockwall:no-host3 #0badf00d',
-          expr: [
-            { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: saddr } },
-            { counter: { packets: 7, bytes: 420 } },
-            { drop: null },
-          ],
-        },
-      },
-    ],
-  };
-  return readNftTableJson(JSON.stringify(json), 'ipv4', 'nft -j').value!;
+  const json = dockwallTableJson({
+    tableHandle: 2,
+    set: { name: 'ok', type: 'ipv4_addr', handle: 3, elem: ['192.0.2.1'] },
+    rule: {
+      handle: 4,
+      comment: 'dockwall:no-host3 #0badf00d',
+      expr: [
+        { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: saddr } },
+        { counter: { packets: 7, bytes: 420 } },
+        { drop: null },
+      ],
+    },
+  });
+  return readNftTableJson(json, 'ipv4', 'nft -j').value!;
 }
 
 describe('a rule edited in place is drift', () => {
   it('same comment and verdict, other content: delete and add again, said to be edited in place', () => {
-    const spec = desired.nft!.tables[0]!;
-    const live: NftLiveTable = {
-      family: 'ipv4',
-      name: 'dockwall',
-      sets: spec.sets.map((s) => ({
-        name: s.name,
-        type: s.type,
-        elements: s.elements.map((e) => e.element),
-      })),
-      chains: spec.chains.map((c, ci) => ({
-        name: c.name,
-        ...(c.hook ? { hook: c.hook } : {}),
-        rules: c.rules.map((r, i) => {
-          const v = verdictOf(r.body);
-          return {
-            handle: ci * 100 + i,
-            comment: r.comment,
-            ...(v ? { verdict: v } : {}),
-            expr: `expr of ${r.body}`,
-          };
-        }),
-      })),
-    };
+    const live = asRead(desired.nft!.tables[0]!, { expr: true });
     const expected = { ipv4: expectedOf(live) };
     // As written: nothing to do, with or without knowing what nft makes of the rules.
     expect(planNft({ ipv4: live }, desired.nft!, expected)).toEqual([]);
@@ -200,16 +149,12 @@ describe("snapshots hold dockwall's nftables tables", () => {
 const skip = netnsUnavailable(['nft', 'unshare']);
 
 describe.skipIf(skip)('the real nft: a snapshot restores the table exactly; an edit in place is seen', () => {
-  let ns: Netns;
+  const ns = suiteNetns();
   let dir: string;
   beforeAll(() => {
-    ns = new Netns();
     dir = mkdtempSync(join(tmpdir(), 'dockwall-nft-restore-'));
   });
-  afterAll(() => {
-    ns?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const read = () =>
     readNftTableJson(ns.run(['nft', '-j', 'list', 'table', 'ip', 'dockwall']), 'ipv4', 'nft -j').value!;
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   forNftablesBackend,
   nftRuleExprs,
@@ -13,7 +13,7 @@ import { compileDesired } from '../../../src/compile/index.js';
 import type { NftTable } from '../../../src/model/index.js';
 import { parseNftJson } from '../../../src/parse/index.js';
 import { policyFrom, repoRoot } from '../../helpers/fixtures.js';
-import { Netns, netnsUnavailable } from '../export/netns.js';
+import { netnsUnavailable, suiteNetns } from '../export/netns.js';
 
 /**
  * trace, check and audit walk dockwall's planned nftables tables in the form `nft -j` prints: the
@@ -90,11 +90,7 @@ describe("dockwall's rule bodies as nft -j prints them", () => {
 const skip = netnsUnavailable(['nft']);
 
 describe.skipIf(skip)('the real nft: planned tables equal what nft -j lists once they are loaded', () => {
-  let ns: Netns;
-  beforeAll(() => {
-    ns = new Netns();
-  });
-  afterAll(() => ns?.destroy());
+  const ns = suiteNetns();
 
   for (const file of ['examples/firewalling-docker.yaml', 'examples/pyfw-wishes-firewalling-docker.yaml']) {
     it(`${file}: chains, hooks, rules (comments, expressions) and sets`, () => {

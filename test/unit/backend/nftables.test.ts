@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   firewallBackendOf,
   forNftablesBackend,
@@ -10,33 +10,11 @@ import { compileDesired } from '../../../src/compile/index.js';
 import type { DockerInventory, NftLiveTable, NftTableSpec } from '../../../src/model/index.js';
 import { planChanges } from '../../../src/plan/index.js';
 import { policyFrom, policyText } from '../../helpers/fixtures.js';
-import { Netns, netnsUnavailable } from '../export/netns.js';
+import { netnsUnavailable, suiteNetns } from '../export/netns.js';
+import { asRead, dockwallTableJson } from './nft-table-fixtures.js';
 
 const NATIVE = 'examples/firewalling-docker.yaml';
 const PYFW = 'examples/pyfw-wishes-firewalling-docker.yaml';
-
-/** The table as a faithful read back would show it (handles numbered, verdicts as nft's JSON gives them). */
-function asRead(spec: NftTableSpec): NftLiveTable {
-  let handle = 1;
-  return {
-    family: spec.family,
-    name: spec.name,
-    sets: spec.sets.map((s) => ({ name: s.name, type: s.type, elements: s.elements.map((e) => e.element) })),
-    chains: spec.chains.map((c) => ({
-      name: c.name,
-      ...(c.hook ? { hook: c.hook } : {}),
-      rules: c.rules.map((r) => {
-        const jump = /\b(jump|goto) (\S+)$/.exec(r.body);
-        const verdict = jump
-          ? `${jump[1]} ${jump[2]}`
-          : /\breject\b/.test(r.body)
-            ? 'reject'
-            : /\b(accept|drop|return)$/.exec(r.body)?.[1];
-        return { handle: handle++, comment: r.comment, ...(verdict ? { verdict } : {}) };
-      }),
-    })),
-  };
-}
 
 describe("Docker's nftables backend: what goes where", () => {
   it('the native policy: DOCKER-USER becomes the forward chain of ip dockwall (priority -10); INPUT and the filter chain stay iptables', () => {
@@ -242,47 +220,23 @@ describe('planning dockwall’s nftables tables', () => {
 
 describe('reading nft -j list table', () => {
   it('chains, hooks, comments, verdicts and elements; not JSON is an error, not a crash', () => {
-    const json = JSON.stringify({
-      nftables: [
-        { metainfo: { version: '1.0.6' } },
-        { table: { family: 'ip', name: 'dockwall', handle: 4 } },
-        {
-          set: {
-            family: 'ip',
-            name: 'a',
-            table: 'dockwall',
-            type: 'ipv4_addr',
-            flags: ['interval'],
-            elem: [
-              { range: ['10.0.0.0', '11.0.0.255'] },
-              '192.168.122.193',
-              { prefix: { addr: '12.0.0.0', len: 8 } },
-            ],
-          },
-        },
-        {
-          chain: {
-            family: 'ip',
-            table: 'dockwall',
-            name: 'forward',
-            handle: 1,
-            type: 'filter',
-            hook: 'forward',
-            prio: -10,
-            policy: 'accept',
-          },
-        },
-        {
-          rule: {
-            family: 'ip',
-            table: 'dockwall',
-            chain: 'forward',
-            handle: 4,
-            comment: 'dockwall:x #12345678',
-            expr: [{ counter: { packets: 0, bytes: 0 } }, { jump: { target: 'DOCKWALL-FILTER' } }],
-          },
-        },
-      ],
+    const json = dockwallTableJson({
+      tableHandle: 4,
+      set: {
+        name: 'a',
+        type: 'ipv4_addr',
+        flags: ['interval'],
+        elem: [
+          { range: ['10.0.0.0', '11.0.0.255'] },
+          '192.168.122.193',
+          { prefix: { addr: '12.0.0.0', len: 8 } },
+        ],
+      },
+      rule: {
+        handle: 4,
+        comment: 'dockwall:x #12345678',
+        expr: [{ counter: { packets: 0, bytes: 0 } }, { jump: { target: 'DOCKWALL-FILTER' } }],
+      },
     });
     const r = readNftTableJson(json, 'ipv4', 'nft -j');
     expect(r.diagnostics).toEqual([]);
@@ -337,11 +291,7 @@ describe("which backend Docker uses, from nft's tables and chains", () => {
 const skip = netnsUnavailable(['nft']);
 
 describe.skipIf(skip)('the real nft: the writer’s transaction loads, and reads back as written', () => {
-  let ns: Netns;
-  beforeAll(() => {
-    ns = new Netns();
-  });
-  afterAll(() => ns?.destroy());
+  const ns = suiteNetns();
 
   it('checked, loaded twice (replaced whole), read back with nft -j: a second plan is empty', () => {
     const { desired } = forNftablesBackend(compileDesired(policyFrom(PYFW)));

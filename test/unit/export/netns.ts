@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface Run {
   code: number;
@@ -48,6 +49,23 @@ export class Netns {
   destroy(): void {
     spawnSync('ip', ['netns', 'delete', this.name]);
   }
+}
+
+/**
+ * A namespace for the tests of the suite this is called in: made before they run, deleted after
+ * them. Only `run` and `exec` are handed out, so no test can delete it early.
+ */
+export function suiteNetns(): Pick<Netns, 'run' | 'exec'> {
+  let ns: Netns | undefined;
+  beforeAll(() => {
+    ns = new Netns();
+  });
+  afterAll(() => ns?.destroy());
+  const live = (): Netns => {
+    if (!ns) throw new Error('the namespace exists only while its suite runs');
+    return ns;
+  };
+  return { run: (argv, input) => live().run(argv, input), exec: (argv, input) => live().exec(argv, input) };
 }
 
 /** iptables-save output without its timestamp comments and counters. */

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../../src/compile/index.js';
 import { exportNft, nftRule, sourceFromDesired, sourceFromState } from '../../../src/export/index.js';
 import type { IpSet } from '../../../src/model/index.js';
 import { canonicalRule, parseRuleText } from '../../../src/parse/index.js';
 import { fixtureState, policyFrom, policyText, repoFile, repoRoot } from '../../helpers/fixtures.js';
-import { Netns, netnsUnavailable } from './netns.js';
+import { netnsUnavailable, suiteNetns } from './netns.js';
 
 const EXAMPLE = 'examples/firewalling-docker.yaml';
 const SEED07 = 'docker-20.10/07-seed003-wishes-applied';
@@ -170,11 +170,7 @@ function listed(text: string): Map<string, string[]> {
 }
 
 describe.skipIf(skip)('the real nft accepts the scripts', () => {
-  let ns: Netns;
-  beforeAll(() => {
-    ns = new Netns();
-  });
-  afterAll(() => ns?.destroy());
+  const ns = suiteNetns();
 
   it('the policy: nft -c accepts it, it loads, and loads again (each table replaced whole)', () => {
     const text = exportNft(sourceFromDesired(compileDesired(policyFrom(EXAMPLE)), EXAMPLE)).parts![0]!.text;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../../src/compile/index.js';
 import {
   exportFerm,
@@ -11,7 +11,7 @@ import {
   sourceFromState,
 } from '../../../src/export/index.js';
 import { fixtureState, policyFrom, policyText, repoFile } from '../../helpers/fixtures.js';
-import { Netns, cleanSave, netnsUnavailable } from './netns.js';
+import { cleanSave, netnsUnavailable, suiteNetns } from './netns.js';
 import { desiredKeys, parseSave, rulesetKeys } from './rule-keys.js';
 
 const EXAMPLE = 'examples/firewalling-docker.yaml';
@@ -152,11 +152,7 @@ describe('export --format restore from a dump', () => {
 const skip = netnsUnavailable(['iptables-restore', 'iptables-legacy-restore', 'ipset']);
 
 describe.skipIf(skip)('the restore file loaded with the real iptables-restore -n', () => {
-  let ns: Netns;
-  beforeAll(() => {
-    ns = new Netns();
-  });
-  afterAll(() => ns?.destroy());
+  const ns = suiteNetns();
 
   for (const variant of ['nft', 'legacy'] as const) {
     it(`(${variant}) replaces INPUT, DOCKER-USER and DOCKWALL-FILTER, keeps every Docker rule, and loads twice to the same result`, () => {
