@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { errorsOf, yaml } from './helpers.js';
 
+/** Lines 1–4 of a native policy whose filter allow list starts on line 5. */
+const ALLOW = ['dockwall: 1', 'filter:', '  interfaces: [eth0]', '  allow:'];
+
 /** Code, line and column of each finding: where a run points the user. */
-const where = (text: string) => errorsOf(text).map((d) => [d.code, d.line, d.column]);
+const positions = (errors: ReturnType<typeof errorsOf>) => errors.map((d) => [d.code, d.line, d.column]);
+const where = (text: string) => positions(errorsOf(text));
 
 describe('issue 15 item 5: one run reports every error in the file', () => {
   it('ports: 70000 does not hide 10.0.0.0/33 and 192.168.1.300 (native)', () => {
     const text = yaml(
-      'dockwall: 1',
-      'filter:',
-      '  interfaces: [eth0]',
-      '  allow:',
+      ...ALLOW,
       '    - name: web',
       '      ports: 70000',
       '      sources: [10.0.0.0/33]',
@@ -27,16 +28,13 @@ describe('issue 15 item 5: one run reports every error in the file', () => {
 
   it('a port out of range in a list does not hide the addresses either', () => {
     const text = yaml(
-      'dockwall: 1',
-      'filter:',
-      '  interfaces: [eth0]',
-      '  allow:',
+      ...ALLOW,
       '    - name: web',
       '      ports: [70000]',
       '      sources: [10.0.0.0/33, 192.168.1.300]',
     );
     const errors = errorsOf(text);
-    expect(errors.map((d) => [d.code, d.line, d.column])).toEqual([
+    expect(positions(errors)).toEqual([
       ['policy.invalid', 6, 15],
       ['policy.bad-address', 7, 17],
       ['policy.bad-address', 7, 30],
@@ -56,7 +54,7 @@ describe('issue 15 item 5: one run reports every error in the file', () => {
       '        - ssh: -p tcp --dprot 22 -j ACCEPT',
     );
     const errors = errorsOf(text);
-    expect(errors.map((d) => [d.code, d.line, d.column])).toEqual([
+    expect(positions(errors)).toEqual([
       ['policy.bad-value', 5, 15],
       ['parse.unknown-option', 7, 23],
     ]);
@@ -81,10 +79,7 @@ describe('issue 15 item 5: one run reports every error in the file', () => {
 
   it('a refused list element keeps the positions of the elements after it', () => {
     const text = yaml(
-      'dockwall: 1',
-      'filter:',
-      '  interfaces: [eth0]',
-      '  allow:',
+      ...ALLOW,
       '    - name: a',
       '      ports: [70000, 80]',
       '      sources: [10.0.0.1]',
