@@ -2,14 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createLab,
   DOCKWALL_BUNDLE,
-  importBusyboxImage,
   legacyIptablesDir,
   labGate,
   probeTcp,
-  runContainer,
-  startDockerd,
+  startWebHost,
   type Dockerd,
   type Lab,
   type LabHost,
@@ -53,15 +50,10 @@ describe.skipIf(gate.skip)('Docker writing to the legacy tables while iptables i
 
   beforeAll(async () => {
     gate.assertAvailable();
-    lab = await createLab();
-    docker = await lab.addHost('docker', { address: '192.168.122.190/24' });
-    host2 = await lab.addHost('host2', { address: '192.168.122.193/24' });
-    host3 = await lab.addHost('host3', { address: '192.168.122.50/24' });
-    // dockerd finds `iptables` here first: the legacy tools under the plain names.
-    const legacyBin = legacyIptablesDir(lab.dir);
-    dockerd = await startDockerd(docker, { pathPrefix: [legacyBin] });
-    await importBusyboxImage(dockerd);
-    await runContainer(dockerd, { name: 'web', publish: ['8000:80'] });
+    // dockerd finds `iptables` first in the lab's legacy-bin: the legacy tools under the plain names.
+    ({ lab, docker, host2, host3, dockerd } = await startWebHost({
+      dockerd: (made) => ({ pathPrefix: [legacyIptablesDir(made.dir)] }),
+    }));
     // Some other program used iptables (nf_tables) on this host too, as on fixture 09's host: its
     // tables exist, and iptables-nft-save then mentions the legacy tables.
     await lab.execChecked(docker, ['iptables-nft', '-w', '-P', 'OUTPUT', 'ACCEPT']);

@@ -2,14 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createLab,
-  importBusyboxImage,
+  DOCKER_IPV6_ARGS,
   labGate,
   probeTcp,
   REPO_ROOT,
-  runContainer,
-  startDockerd,
   startHostServices,
+  startWebHost,
   type Lab,
   type LabHost,
 } from './helpers/index.js';
@@ -67,24 +65,11 @@ describe.skipIf(gate.skip)(
 
     beforeAll(async () => {
       gate.assertAvailable();
-      lab = await createLab();
-      docker = await lab.addHost('docker', {
-        address: '192.168.122.190/24',
-        extraAddresses: ['fd77::190/64'],
-      });
-      host2 = await lab.addHost('host2', { address: '192.168.122.193/24', extraAddresses: ['fd77::193/64'] });
-      host3 = await lab.addHost('host3', { address: '192.168.122.50/24', extraAddresses: ['fd77::50/64'] });
-      await lab.execChecked(docker, ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
-      const dockerd = await startDockerd(docker, {
-        extraArgs: ['--experimental', '--ip6tables=true', '--ipv6', '--fixed-cidr-v6', 'fd00:d0c::/64'],
-      });
-      await importBusyboxImage(dockerd);
-      await runContainer(dockerd, { name: 'web', publish: ['8000:80'] });
+      ({ lab, docker, host2, host3 } = await startWebHost({
+        ipv6: true,
+        dockerd: { extraArgs: DOCKER_IPV6_ARGS },
+      }));
       await startHostServices(lab, docker, [22, 3306]);
-      // Wait until the IPv6 addresses are usable (duplicate address detection).
-      for (let i = 0; i < 20 && (await probeTcp(lab, host3, 'fd77::190', 8000)) !== 'open'; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-      }
     });
     afterAll(async () => {
       await lab?.destroy();

@@ -1,14 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  createLab,
-  importBusyboxImage,
   networkGateway,
   probeFromContainer,
   probeTcp,
   runContainer,
-  startDockerd,
   startHostServices,
+  startWebHost,
   DOCKWALL_BUNDLE,
   REPO_ROOT,
   type Container,
@@ -59,13 +57,10 @@ export interface SeedLab {
 }
 
 export async function createSeedLab(opts: { engine?: DockerEngine } = {}): Promise<SeedLab> {
-  const lab = await createLab();
-  const docker = await lab.addHost('docker', { address: '192.168.122.190/24' });
-  const host2 = await lab.addHost('host2', { address: '192.168.122.193/24' });
-  const host3 = await lab.addHost('host3', { address: '192.168.122.50/24' });
-  const dockerd = await startDockerd(docker, opts.engine ? { engine: opts.engine } : {});
-  await importBusyboxImage(dockerd);
-  await runContainer(dockerd, { name: 'web', publish: ['8000:80'], extraArgs: ['--restart', 'always'] });
+  const { lab, docker, host2, host3, dockerd } = await startWebHost({
+    dockerd: opts.engine ? { engine: opts.engine } : {},
+    webArgs: ['--restart', 'always'],
+  });
   const client = await runContainer(dockerd, {
     name: 'client',
     cmd: ['sleep', '100000'],

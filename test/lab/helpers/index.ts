@@ -7,3 +7,4 @@ export { labLeftovers, mountsUnder, LAB_ROOT, type Leftovers } from './cleanup.j
 export * from './services.js';
 export * from './docker29.js';
 export * from './sctp-init.js';
+export * from './web-host.js';
