@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../model/index.js';
-import { printable } from '../model/index.js';
+import { printable, severityLabel } from '../model/index.js';
 import type { Paint } from '../plan/render-text.js';
 
 /**
@@ -26,12 +26,7 @@ function renderOne(
   lineOf: (file: string, line: number) => string | undefined,
   paint: Paint,
 ): string {
-  const label =
-    d.severity === 'error'
-      ? paint.remove('error')
-      : d.severity === 'warning'
-        ? paint.change('warning')
-        : paint.dim('info');
+  const label = severityLabel(d.severity, paint);
   const lines = [`${label}${paint.dim(`[${d.code}]`)}: ${printable(d.message)}`];
   if (d.pos) {
     lines.push(`  --> ${printable(d.pos.file)}:${d.pos.line}:${d.pos.column}`);

@@ -1,3 +1,4 @@
+import { severityLabel } from '../model/diagnostic.js';
 import { printable, printableLines } from '../model/printable.js';
 import type { Paint } from '../plan/render-text.js';
 import { CATEGORY_ORDER } from './diagnose.js';
@@ -47,13 +48,9 @@ export function renderDoctorText(report: DoctorReport, paint: Paint): string {
     if (list.length === 0) continue;
     out.push(paint.bold(`${CATEGORY_TITLES[category]}:`));
     for (const f of list) {
-      const tag =
-        f.severity === 'error'
-          ? paint.remove('error')
-          : f.severity === 'warning'
-            ? paint.change('warning')
-            : paint.dim('info');
-      out.push(`  ${tag}: ${paint.bold(printable(f.title))} ${paint.dim(`[${printable(f.id)}]`)}`);
+      out.push(
+        `  ${severityLabel(f.severity, paint)}: ${paint.bold(printable(f.title))} ${paint.dim(`[${printable(f.id)}]`)}`,
+      );
       out.push(indent(printableLines(f.detail), '    '));
       out.push(`    ${paint.add('fix')}:`);
       out.push(indent(printableLines(f.fix), '      '));

@@ -42,6 +42,21 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
+/**
+ * A severity as the human renderers label it (diagnostics, doctor's findings): `error` painted as
+ * removed, `warning` as changed, `info` dimmed.
+ */
+export function severityLabel(
+  severity: Severity,
+  paint: { remove(s: string): string; change(s: string): string; dim(s: string): string },
+): string {
+  return severity === 'error'
+    ? paint.remove('error')
+    : severity === 'warning'
+      ? paint.change('warning')
+      : paint.dim('info');
+}
+
 /** A result that always carries diagnostics; `value` is absent when an error made it unusable. */
 export interface Result<T> {
   value?: T;
