@@ -227,32 +227,19 @@ describe('fixture 06: icc=false, no userland proxy, IPv6', () => {
     },
     host: dockerHost,
   };
+  /** tcpIn over IPv6: from a client outside to port `dport` of the host's eth0 address. */
+  const v6In = (dport: number) =>
+    tcpIn('2001:db8:122::50', dport, { family: 'ipv6', dst: '2001:db8:122::190' });
 
   it('IPv6: a client reaches the container through DNAT to [fd00:dead:beef::242:ac11:2]:80', () => {
-    const t = simulate(input, {
-      family: 'ipv6',
-      src: '2001:db8:122::50',
-      dst: '2001:db8:122::190',
-      proto: 'tcp',
-      sport: 40000,
-      dport: 8000,
-      in: 'eth0',
-    });
+    const t = simulate(input, v6In(8000));
     expect(t.verdict).toBe('accept');
     expect(t.rewrites[0]).toMatchObject({ kind: 'dnat', to: '[fd00:dead:beef::242:ac11:2]:80' });
     expect(ruleOf(t)).toMatchObject({ family: 'ipv6', chain: 'DOCKER', index: 1 });
   });
 
   it('IPv6: another port goes to INPUT (policy ACCEPT)', () => {
-    const t = simulate(input, {
-      family: 'ipv6',
-      src: '2001:db8:122::50',
-      dst: '2001:db8:122::190',
-      proto: 'tcp',
-      sport: 40000,
-      dport: 22,
-      in: 'eth0',
-    });
+    const t = simulate(input, v6In(22));
     expect(t.verdict).toBe('accept');
     expect(t.delivered).toBe('local');
   });
