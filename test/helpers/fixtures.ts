@@ -44,6 +44,19 @@ export function policyText(text: string, file = 'test.yaml'): Policy {
   return res.value;
 }
 
+/** The text of a native policy holding only `rules` in ipv4 filter INPUT: the first is on line 6. */
+export function inputRulesYaml(...rules: string[]): string {
+  const lines = [
+    'dockwall: 1',
+    'ipv4:',
+    '  filter:',
+    '    INPUT:',
+    '      rules:',
+    ...rules.map((r) => `        - ${r}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 /** Docker 29.7.2's nftables rule sets (test/fixtures/docker-29.7.2-nftables/README.md). */
 export const NFT_FIXTURE_DIR = 'test/fixtures/docker-29.7.2-nftables';
 export const NFT_SCENARIOS = [

@@ -13,7 +13,14 @@ import {
 import type { Rule } from '../../../src/model/index.js';
 import { canonicalRule, commentOf, parseRuleText, ruleKey } from '../../../src/parse/index.js';
 import { toolGate } from '../../helpers/tool-gate.js';
-import { fixtureRuleset, fixtureState, policyFrom, policyText, repoFile } from '../../helpers/fixtures.js';
+import {
+  fixtureRuleset,
+  fixtureState,
+  inputRulesYaml,
+  policyFrom,
+  policyText,
+  repoFile,
+} from '../../helpers/fixtures.js';
 import { Netns, netnsUnavailable } from './netns.js';
 import { desiredKeys, parseSave, policies, rulesetKeys } from './rule-keys.js';
 
@@ -145,17 +152,7 @@ describe('export --format ferm', () => {
   });
 
   it('a rule ferm cannot express is an error naming the rule', () => {
-    const p = policyText(
-      [
-        'dockwall: 1',
-        'ipv4:',
-        '  filter:',
-        '    INPUT:',
-        '      rules:',
-        '        - odd: -p tcp -m conntrack --ctrepldstport 80 -j ACCEPT',
-        '',
-      ].join('\n'),
-    );
+    const p = policyText(inputRulesYaml('odd: -p tcp -m conntrack --ctrepldstport 80 -j ACCEPT'));
     const res = exportFerm(sourceFromDesired(compileDesired(p), 'odd.yaml'));
     expect(res.parts).toBeUndefined();
     expect(res.diagnostics[0]!.message).toBe(

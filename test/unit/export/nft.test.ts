@@ -3,7 +3,14 @@ import { compileDesired } from '../../../src/compile/index.js';
 import { exportNft, nftRule, sourceFromDesired, sourceFromState } from '../../../src/export/index.js';
 import type { IpSet } from '../../../src/model/index.js';
 import { canonicalRule, parseRuleText } from '../../../src/parse/index.js';
-import { fixtureState, policyFrom, policyText, repoFile, repoRoot } from '../../helpers/fixtures.js';
+import {
+  fixtureState,
+  inputRulesYaml,
+  policyFrom,
+  policyText,
+  repoFile,
+  repoRoot,
+} from '../../helpers/fixtures.js';
 import { netnsUnavailable, suiteNetns } from './netns.js';
 
 const EXAMPLE = 'examples/firewalling-docker.yaml';
@@ -127,17 +134,7 @@ describe('export --format nft', () => {
   });
 
   it('an untranslatable rule is an error naming the rule; nothing is written', () => {
-    const p = policyText(
-      [
-        'dockwall: 1',
-        'ipv4:',
-        '  filter:',
-        '    INPUT:',
-        '      rules:',
-        '        - bridged: -m physdev --physdev-is-bridged -j ACCEPT',
-        '',
-      ].join('\n'),
-    );
+    const p = policyText(inputRulesYaml('bridged: -m physdev --physdev-is-bridged -j ACCEPT'));
     const res = exportNft(sourceFromDesired(compileDesired(p), 'p.yaml'));
     expect(res.parts).toBeUndefined();
     expect(res.diagnostics).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../../src/policy/index.js';
+import { inputRulesYaml } from '../../helpers/fixtures.js';
 import { errorsOf, FILE, yaml } from './helpers.js';
 
 const err = (code: string, message: string, line: number, column: number) => ({
@@ -11,8 +12,7 @@ const err = (code: string, message: string, line: number, column: number) => ({
 });
 
 /** A native policy with one INPUT rule (line 5). */
-const withRule = (rule: string) =>
-  yaml('dockwall: 1', 'ipv4:', '  filter:', '    INPUT:', '      rules:', `        - ${rule}`);
+const withRule = (rule: string) => inputRulesYaml(rule);
 
 describe('YAML problems', () => {
   it('reports malformed YAML where yaml found it', () => {

@@ -5,6 +5,7 @@ import type { HostState } from '../../../src/model/index.js';
 import { parseIptablesSave } from '../../../src/parse/index.js';
 import { missingChainReferences } from '../../../src/plan/index.js';
 import { loadPolicy } from '../../../src/policy/index.js';
+import { inputRulesYaml } from '../../helpers/fixtures.js';
 import { fakeRunner } from '../host/fake-runner.js';
 import { brief, FILE, yaml } from './helpers.js';
 
@@ -12,15 +13,7 @@ import { brief, FILE, yaml } from './helpers.js';
  * Issue 11, item 5: `-j ACCPET`, `-j DOCKWALL-MISSING` and `-m no_such_module_here` passed validate
  * and plan, and `iptables-nft-restore --test` accepts all three: they failed only at commit.
  */
-const native = (...rules: string[]) =>
-  yaml(
-    'dockwall: 1',
-    'ipv4:',
-    '  filter:',
-    '    INPUT:',
-    '      rules:',
-    ...rules.map((r) => `        - ${r}`),
-  );
+const native = inputRulesYaml;
 const pyfw = (...rules: string[]) =>
   yaml(
     'pyfw_wishes:',
