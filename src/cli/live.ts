@@ -145,6 +145,16 @@ export async function readLiveState(
   const jobs: Array<{ family: Family; table: TableName; fetch: Promise<TableFetch> }> = [];
   const nftRead = desired.nft ? readDockwallNftTables(ctx, runner, desired.nft.families) : undefined;
   nftRead?.catch(() => undefined);
+  // Where the chain listing already shows one of dockwall's tables, what nft makes of the wanted
+  // one is learnt while that table is read (it is compared with it below).
+  if (desired.nft && opts.chainListing) {
+    const tables = desired.nft.tables;
+    void opts.chainListing
+      .then((all) => {
+        for (const t of tables) if (all?.has(`${nftFamilyOf(t.family)} ${t.name}`)) learnExpected(runner, t);
+      })
+      .catch(() => undefined);
+  }
   const setTexts =
     desired.sets.length > 0
       ? readSets(
@@ -227,21 +237,11 @@ async function expectedNftRules(
   if (todo.length === 0) return undefined;
   const out: NftExpected = {};
   for (const t of todo) {
-    const script = nftTableLines(t).join('\n') + '\n';
-    const key = `${t.family}\n${script}`;
-    let got = expectedCache.get(key);
-    if (!got) {
-      got = nftCanonicalTableJson(runner, t.family, t.name, script).then((text) => {
-        const table =
-          text === undefined ? undefined : readNftTableJson(text, t.family, 'nft -j list table').value;
-        return table ? expectedOf(table) : undefined;
-      });
-      expectedCache.set(key, got);
-    }
+    const { key, got } = learnExpected(runner, t);
     const expected = await got;
     // Not learnt this time (a namespace that could not be made, say, on a busy host): asked again
     // next time, not remembered as unknowable.
-    if (!expected) expectedCache.delete(key);
+    if (!expected && expectedCache.get(key) === got) expectedCache.delete(key);
     if (expected) out[t.family] = expected;
     else
       ctx.collect([
@@ -253,6 +253,26 @@ async function expectedNftRules(
       ]);
   }
   return out;
+}
+
+/** What nft makes of a wanted table (once per script: started here, or found started). */
+function learnExpected(
+  runner: Runner,
+  t: NftTableSpec,
+): { key: string; got: Promise<Record<string, string> | undefined> } {
+  const script = nftTableLines(t).join('\n') + '\n';
+  const key = `${t.family}\n${script}`;
+  let got = expectedCache.get(key);
+  if (!got) {
+    got = nftCanonicalTableJson(runner, t.family, t.name, script).then((text) => {
+      const table =
+        text === undefined ? undefined : readNftTableJson(text, t.family, 'nft -j list table').value;
+      return table ? expectedOf(table) : undefined;
+    });
+    got.catch(() => undefined);
+    expectedCache.set(key, got);
+  }
+  return { key, got };
 }
 
 /** dockwall's own nftables tables of these families (`nft -j list table`, one process each). */

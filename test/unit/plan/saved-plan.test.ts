@@ -65,6 +65,25 @@ describe('saved plans (plan -o / apply FILE)', () => {
     expect(stateDigest({ sets: host.sets, rulesets: host.rulesets })).toBe(stateDigest(host));
   });
 
+  it('canonical JSON is exactly this text (digests kept in snapshots and saved plans depend on it)', () => {
+    const value = {
+      b: [1, undefined, null, 'x"y'],
+      a: { packets: 7, z: { bytes: 9, used: 1 }, y: undefined },
+      B: true,
+      '10': 2,
+      '9': { '': 0 },
+    };
+    expect(canonicalJson(value)).toBe(
+      '{"10":2,"9":{"":0},"B":true,"a":{"packets":7,"z":{"bytes":9,"used":1}},"b":[1,null,null,"x\\"y"]}',
+    );
+    expect(canonicalJson(value, ['packets', 'bytes'])).toBe(
+      '{"10":2,"9":{"":0},"B":true,"a":{"z":{"used":1}},"b":[1,null,null,"x\\"y"]}',
+    );
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson([])).toBe('[]');
+    expect(canonicalJson({})).toBe('{}');
+  });
+
   it('traffic does not change the host state digest (counters are left out)', () => {
     const busy = state(EMPTY.replace(':INPUT ACCEPT [0:0]', ':INPUT ACCEPT [1234:99999]'));
     expect(stateDigest(busy)).toBe(stateDigest(host));
