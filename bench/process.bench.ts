@@ -455,13 +455,7 @@ export function processTables(t: ProcessTables): string {
       '',
     );
   out.push(
-    '| start-up | `node -e 0` | dockwall | difference of medians |',
-    '| --- | --- | --- | --- |',
-    ...t.startup.map(
-      (r) =>
-        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | ${signed(r.result.w.median - r.base.w.median)} ms (CPU ${signed(r.result.c.median - r.base.c.median)} ms) |`,
-    ),
-    '',
+    startupTable(t.startup),
     '| large inputs | bare restore | dockwall | dockwall / bare |',
     '| --- | --- | --- | --- |',
     ...[...t.large, ...t.sets].map(
@@ -471,4 +465,30 @@ export function processTables(t: ProcessTables): string {
     '',
   );
   return out.join('\n');
+}
+
+function startupTable(rows: ProcessRow[]): string {
+  return [
+    '| start-up | `node -e 0` | dockwall | difference of medians |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | ${signed(r.result.w.median - r.base.w.median)} ms (CPU ${signed(r.result.c.median - r.base.c.median)} ms) |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+/** `npm run bench -- startup`: the start-up rows of `process` alone (no root needed). */
+export function startupBench(): string {
+  try {
+    return [
+      `### Start-up (wall min / **median** / max of ${RUNS * 2} runs; CPU: median user + system)`,
+      '',
+      startupTable(startupRows()),
+    ].join('\n');
+  } finally {
+    rmSync(CACHE_HOME, { recursive: true, force: true });
+    rmSync(TIME_FILE, { force: true });
+  }
 }
