@@ -133,8 +133,16 @@ function runBundle(bundle, args) {
   let stat;
   let source;
   try {
-    stat = fs.statSync(bundle, { bigint: true });
-    const bytes = fs.readFileSync(bundle);
+    // One open file for both, so that the identity is that of the text read even if a build
+    // renames a new bundle into place meanwhile.
+    const fd = fs.openSync(bundle, 'r');
+    let bytes;
+    try {
+      stat = fs.fstatSync(fd, { bigint: true });
+      bytes = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     // The build makes the bundle ASCII (esbuild escapes the rest; no comments are kept): read as
     // Latin-1 it is V8's compact one-byte string, at the cost of a copy.
     source = bytes.toString(require('node:buffer').isAscii(bytes) ? 'latin1' : 'utf8');
