@@ -9,7 +9,9 @@ import { ownedChainPolicyYaml, ownedRuleBody } from './synthetic-dump.js';
  * Whole processes, as users run them: `node bin/dockwall.js …` (and `node dist/dockwall.cjs …`,
  * the one-file bundle) from start to exit, each run in a network namespace of its own, side by side
  * with pyfw (the seed's Python tool, where PYFW_SRC points) on the same pyfw wishes file in the same
- * run. Needs root and a built dist/ (`npm run build`).
+ * run. Needs root and a built dist/ (`npm run build`). bin/dockwall.js keeps its code cache in a
+ * scratch XDG_CACHE_HOME, filled by each measurement's untimed first round. BENCH_BASELINE may name
+ * another built checkout (say, main's): its start-up rows are then measured in the same rounds.
  */
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -20,6 +22,9 @@ const NODE = process.execPath;
 const BIN = join(ROOT, 'bin/dockwall.js');
 const BUNDLE = join(ROOT, 'dist/dockwall.cjs');
 const SEED_WISHES = join(ROOT, 'examples/pyfw-wishes-firewalling-docker.yaml');
+const BASELINE = process.env.BENCH_BASELINE;
+/** bin/dockwall.js's code cache: the bench's own, so every measurement starts from none. */
+const CACHE_HOME = join(tmpdir(), `dockwall-bench-cache-${process.pid}`);
 
 interface Ran {
   ms: number;
@@ -39,7 +44,7 @@ function run(argv: string[], opts: { input?: string; env?: Record<string, string
   const r = spawnSync('/usr/bin/time', ['-o', TIME_FILE, '-f', '%U %S %M', ...argv], {
     input: opts.input,
     cwd: ROOT,
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, XDG_CACHE_HOME: CACHE_HOME, ...opts.env },
     maxBuffer: 1 << 30,
     encoding: 'utf8',
   });
@@ -225,13 +230,29 @@ export interface ProcessTables {
 
 function startupRows(): ProcessRow[] {
   const example = 'examples/firewalling-docker.yaml';
+  const validate = ['validate', '-f', join(ROOT, example)];
   const cases: Array<[string, string[]]> = [
     ['`node -e 0`', [NODE, '-e', '0']],
     ['`dockwall --version` (bin/dockwall.js)', [NODE, BIN, '--version']],
     ['`dockwall --version` (dist/dockwall.cjs)', [NODE, BUNDLE, '--version']],
-    ['`dockwall validate` of the example (bin/dockwall.js)', [NODE, BIN, 'validate', '-f', example]],
-    ['`dockwall validate` of the example (dist/dockwall.cjs)', [NODE, BUNDLE, 'validate', '-f', example]],
+    ['`dockwall validate` of the example (bin/dockwall.js, code cache)', [NODE, BIN, ...validate]],
+    ['`dockwall validate` of the example (dist/dockwall.cjs)', [NODE, BUNDLE, ...validate]],
   ];
+  if (BASELINE)
+    cases.push(
+      [
+        `\`dockwall --version\` (bin/dockwall.js of ${BASELINE})`,
+        [NODE, join(BASELINE, 'bin/dockwall.js'), '--version'],
+      ],
+      [
+        `\`dockwall validate\` of the example (bin/dockwall.js of ${BASELINE})`,
+        [NODE, join(BASELINE, 'bin/dockwall.js'), ...validate],
+      ],
+      [
+        `\`dockwall validate\` of the example (dist/dockwall.cjs of ${BASELINE})`,
+        [NODE, join(BASELINE, 'dist/dockwall.cjs'), ...validate],
+      ],
+    );
   const samples = cases.map(() => new Sample());
   for (let k = -1; k < RUNS * 2; k++)
     cases.forEach(([what, argv], i) => {
@@ -413,6 +434,7 @@ export function processBench(): ProcessTables {
   } finally {
     dropHost();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(CACHE_HOME, { recursive: true, force: true });
     rmSync(TIME_FILE, { force: true });
   }
 }
@@ -433,13 +455,7 @@ export function processTables(t: ProcessTables): string {
       '',
     );
   out.push(
-    '| start-up | `node -e 0` | dockwall | difference of medians |',
-    '| --- | --- | --- | --- |',
-    ...t.startup.map(
-      (r) =>
-        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | ${signed(r.result.w.median - r.base.w.median)} ms (CPU ${signed(r.result.c.median - r.base.c.median)} ms) |`,
-    ),
-    '',
+    startupTable(t.startup),
     '| large inputs | bare restore | dockwall | dockwall / bare |',
     '| --- | --- | --- | --- |',
     ...[...t.large, ...t.sets].map(
@@ -449,4 +465,30 @@ export function processTables(t: ProcessTables): string {
     '',
   );
   return out.join('\n');
+}
+
+function startupTable(rows: ProcessRow[]): string {
+  return [
+    '| start-up | `node -e 0` | dockwall | difference of medians |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)} | ${signed(r.result.w.median - r.base.w.median)} ms (CPU ${signed(r.result.c.median - r.base.c.median)} ms) |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+/** `npm run bench -- startup`: the start-up rows of `process` alone (no root needed). */
+export function startupBench(): string {
+  try {
+    return [
+      `### Start-up (wall min / **median** / max of ${RUNS * 2} runs; CPU: median user + system)`,
+      '',
+      startupTable(startupRows()),
+    ].join('\n');
+  } finally {
+    rmSync(CACHE_HOME, { recursive: true, force: true });
+    rmSync(TIME_FILE, { force: true });
+  }
 }

@@ -8,7 +8,7 @@ import { table } from './timing.js';
  * memory (the core section holds a 100,000-rule dump) does not slow another's process starts: a
  * larger process takes longer to fork, and the host section starts hundreds of processes.
  */
-const SECTIONS = ['process', 'core', 'sim', 'reach', 'host', 'watch', 'nft', 'sets'] as const;
+const SECTIONS = ['process', 'startup', 'core', 'sim', 'reach', 'host', 'watch', 'nft', 'sets'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function runOne(section: Section): Promise<string> {
@@ -16,6 +16,10 @@ async function runOne(section: Section): Promise<string> {
     case 'process': {
       const { processBench, processTables } = await import('./process.bench.js');
       return processTables(processBench());
+    }
+    case 'startup': {
+      const { startupBench } = await import('./process.bench.js');
+      return startupBench();
     }
     case 'core': {
       const { coreBench } = await import('./core.bench.js');
@@ -55,8 +59,10 @@ if (args[0] === '--one') {
   const unknown = args.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (unknown.length > 0)
     throw new Error(`unknown bench section(s): ${unknown.join(', ')}; expected ${SECTIONS.join(', ')}`);
-  // `sets` repeats rows of `process`: it runs only when asked for.
-  const wanted = SECTIONS.filter((s) => (args.length === 0 ? s !== 'sets' : args.includes(s)));
+  // `startup` and `sets` repeat rows of `process`: they run only when asked for.
+  const wanted = SECTIONS.filter((s) =>
+    args.length === 0 ? s !== 'sets' && s !== 'startup' : args.includes(s),
+  );
   const out: string[] = [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
     '',
