@@ -4,7 +4,19 @@ import { loadPolicy } from '../../../src/policy/index.js';
 import { plainRuleEntry, putBackRuleLists, setAsideRuleLists } from '../../../src/policy/rule-lists.js';
 import { ruleEntry } from '../../../src/policy/schema.js';
 
-const KEYS = ['r1', 'name', 'rule', 'a.b-c_d', 'x y', '', '__proto__', 'k'.repeat(128), 'k'.repeat(129), '1', 'é'];
+const KEYS = [
+  'r1',
+  'name',
+  'rule',
+  'a.b-c_d',
+  'x y',
+  '',
+  '__proto__',
+  'k'.repeat(128),
+  'k'.repeat(129),
+  '1',
+  'é',
+];
 const VALUES: unknown[] = ['-j ACCEPT', '', 1, null, true, ['-j ACCEPT'], { a: 1 }, 'r1', 'x y'];
 const entry = fc.oneof(
   fc.dictionary(fc.constantFrom(...KEYS), fc.constantFrom(...VALUES), { minKeys: 0, maxKeys: 3 }),
@@ -28,7 +40,9 @@ describe('rule lists read without the schema', () => {
   });
 
   it('take the common forms', () => {
-    expect(plainRuleEntry({ ssh: '-p tcp --dport 22 -j ACCEPT' })).toEqual({ ssh: '-p tcp --dport 22 -j ACCEPT' });
+    expect(plainRuleEntry({ ssh: '-p tcp --dport 22 -j ACCEPT' })).toEqual({
+      ssh: '-p tcp --dport 22 -j ACCEPT',
+    });
     expect(plainRuleEntry({ rule: '-j DROP', name: 'last' })).toEqual({ name: 'last', rule: '-j DROP' });
     expect(plainRuleEntry({ name: '-j DROP' })).toBeUndefined();
     expect(plainRuleEntry({ a: '-j DROP', b: '-j DROP' })).toBeUndefined();
