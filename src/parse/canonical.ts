@@ -86,6 +86,12 @@ function canonOptions(
 /** Options in the order the module prints them (stable for repeated options). */
 function sortOptions(spec: CompiledSpec, options: RuleOption[]): RuleOption[] {
   const order = spec.order;
+  // Nearly always in order already (one option, or written in the module's order): a stable sort
+  // of those is the list itself.
+  let sorted = true;
+  for (let i = 1; i < options.length && sorted; i++)
+    sorted = (order.get(options[i - 1]!.name) ?? 1000) <= (order.get(options[i]!.name) ?? 1000);
+  if (sorted) return options;
   return options
     .map((o, i) => ({ o, i, k: order.get(o.name) ?? 1000 }))
     .sort((a, b) => a.k - b.k || a.i - b.i)
