@@ -232,14 +232,18 @@ function formatPart(head: string, name: string, options: readonly RuleOption[], 
   return s;
 }
 
-/** A rule in iptables-save spelling, without `-A CHAIN` and counters. Never contains a line break. */
+/**
+ * A rule in iptables-save spelling, without `-A CHAIN` and counters. Never contains a line break.
+ * Made by one join (a flat string): keys are hashed and compared many times, and a string grown
+ * piece by piece is a tree of pieces that each hash first flattens.
+ */
 export function formatRule(rule: Rule): string {
-  let s = '';
-  for (const o of rule.generic) s += (s === '' ? '' : ' ') + formatOption(o);
-  for (const m of rule.matches) s += (s === '' ? '' : ' ') + formatPart('-m', m.name, m.options, m);
+  const parts: string[] = [];
+  for (const o of rule.generic) parts.push(formatOption(o));
+  for (const m of rule.matches) parts.push(formatPart('-m', m.name, m.options, m));
   const t = rule.target;
-  if (t) s += (s === '' ? '' : ' ') + formatPart(t.kind === 'goto' ? '-g' : '-j', t.name, t.options, t);
-  return s;
+  if (t) parts.push(formatPart(t.kind === 'goto' ? '-g' : '-j', t.name, t.options, t));
+  return parts.join(' ');
 }
 
 // The key of a rule whose parts are all frozen (every rule of a parsed dump), with the parts it was

@@ -2,6 +2,7 @@ import { isMap, visit } from 'yaml';
 import { diag, hasErrors } from '../model/diagnostic.js';
 import type { Diagnostic, Result } from '../model/diagnostic.js';
 import type { Policy } from '../model/policy.js';
+import { blockToJS } from './block-yaml.js';
 import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
 import { parseCollecting } from './collect-issues.js';
@@ -129,6 +130,8 @@ function sorted(diagnostics: Diagnostic[]): Diagnostic[] {
  */
 function toData(src: YamlSource): { ok: true; value: unknown } | { ok: false; diagnostic: Diagnostic } {
   try {
+    // A document the block reader read has no aliases: its data is read without yaml's toJS.
+    if (src.readFast) return { ok: true, value: blockToJS(src.doc.contents) };
     return { ok: true, value: src.doc.toJS({ maxAliasCount: 1000 }) };
   } catch (e) {
     let at: [number, number] | undefined;

@@ -7,8 +7,8 @@ import { NAME_PATTERN, ONE_KEY_NAME_PATTERN } from './schema.js';
  * makes garbage for every rule.
  *
  * A list whose every entry plainly fits one of the forms is set aside before the schema runs (the
- * schema then sees an empty list there) and put back into its output: the entries are exactly what
- * zod would return. A list with any entry that does not plainly fit stays in place, so zod reports
+ * schema then sees an empty list there) and put back into its output: the entries are equal to what
+ * zod would return, with their keys in the same order. A list with any entry that does not plainly fit stays in place, so zod reports
  * it, positioned, as before. test/unit/policy/rule-lists.test.ts holds the two to the same result.
  */
 
@@ -24,8 +24,7 @@ const FAMILIES = ['ipv4', 'ipv6'] as const;
 
 function isPlainObject(v: unknown): v is Entry {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
+  return Object.getPrototypeOf(v) === Object.prototype;
 }
 
 const fitsName = (s: unknown, pattern: RegExp): s is string =>
@@ -45,12 +44,13 @@ export function plainRuleEntry(entry: unknown): Entry | undefined {
     const value = entry[only!];
     if (typeof value !== 'string' || only === '__proto__' || !fitsName(only, ONE_KEY_NAME_PATTERN))
       return undefined;
-    return { [only!]: value };
+    // The schema's record would copy it: the entry is a fresh object of the data, used once.
+    return entry;
   }
   if (count === 2 && 'name' in entry && 'rule' in entry) {
     const { name, rule } = entry;
     if (!fitsName(name, NAME_PATTERN) || typeof rule !== 'string') return undefined;
-    return { name, rule };
+    return only === 'name' ? entry : { name, rule };
   }
   return undefined;
 }

@@ -29,10 +29,13 @@ export class YamlSource {
   ) {
     this.lines = new LineCounter();
     const options = { prettyErrors: false, uniqueKeys: true };
-    this.doc =
-      (fast ? parseBlockYaml(text, this.lines, options) : undefined) ??
-      parseDocument(text, { ...options, lineCounter: this.lines });
+    const block = fast ? parseBlockYaml(text, this.lines, options) : undefined;
+    this.readFast = block !== undefined;
+    this.doc = block ?? parseDocument(text, { ...options, lineCounter: this.lines });
   }
+
+  /** Whether the fast block reader read the text (then `blockToJS` gives its plain data). */
+  readonly readFast: boolean;
 
   /** The 1-based position of a character offset. */
   posAt(offset: number): SourcePos {
