@@ -1,7 +1,7 @@
 import type { ChainPolicy, Family, HostState, IpSet, Plan, Rule, TableName } from '../model/index.js';
 import { NFT_TABLE, findChain, isBuiltinChain, isNftOperation, nftFamilyOf } from '../model/index.js';
 import { nftFamiliesOf, nftTableDigest, type NftTableSnapshot } from '../backend/nftables/plan-nft.js';
-import { commentOf, formatRule, ruleKey } from '../parse/index.js';
+import { commentOf, formatRule, ruleKey, unbuiltRule, unbuiltRuleBodies } from '../parse/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { TAG_PREFIX, chainKind } from '../compile/ownership.js';
 import { ownedRules } from '../plan/chain-diff.js';
@@ -118,16 +118,23 @@ export function mergeSnapshots(into: Snapshot, more: Snapshot): { snapshot: Snap
   return { snapshot, grew: true };
 }
 
-/** dockwall's part, now, of the chains and sets a snapshot names (see AppliedMark). */
-export function appliedMark(state: HostState, snap: Snapshot): AppliedMark {
+/**
+ * dockwall's part, now, of the chains and sets a snapshot names (see AppliedMark). With `desired`,
+ * a rule of an owned chain read as text and spelled exactly as a wanted rule's key is taken as that
+ * key without being built (a key read back as text is its own key: the planner relies on the same).
+ */
+export function appliedMark(state: HostState, snap: Snapshot, desired?: DesiredState): AppliedMark {
   const chains = snap.chains.map((c) => {
     const live = state.rulesets[c.family]
       ? findChain(state.rulesets[c.family]!, c.table, c.chain)
       : undefined;
     const owned = chainKind(c.table, c.chain) === 'owned';
-    const rules = (live?.rules ?? [])
-      .filter((r) => owned || commentOf(r)?.startsWith(TAG_PREFIX))
-      .map((r) => ruleKey(r, c.family));
+    const bodies = owned && live && desired ? unbuiltRuleBodies(live) : undefined;
+    const rules = bodies
+      ? keysByText(bodies, wantedKeys(desired!, c), (i) => ruleKey(unbuiltRule(live!, i), c.family))
+      : (live?.rules ?? [])
+          .filter((r) => owned || commentOf(r)?.startsWith(TAG_PREFIX))
+          .map((r) => ruleKey(r, c.family));
     return {
       family: c.family,
       table: c.table,
@@ -148,6 +155,16 @@ export function appliedMark(state: HostState, snap: Snapshot): AppliedMark {
     return { family: t.family, exists: !!live, digest: nftTableDigest(live) };
   });
   return { chains, sets, nft };
+}
+
+function wantedKeys(desired: DesiredState, c: ChainSnapshot): Set<string> {
+  const d = desired.chains.find((x) => x.family === c.family && x.table === c.table && x.chain === c.chain);
+  return new Set(d?.rules.map((r) => r.key));
+}
+
+/** Each body's key: the body itself where it is a wanted key, else the built rule's. */
+function keysByText(bodies: readonly string[], keys: Set<string>, build: (i: number) => string): string[] {
+  return bodies.map((b, i) => (keys.has(b) ? b : build(i)));
 }
 
 /** The first way `now` differs from `then`, in words; undefined when they are the same. */

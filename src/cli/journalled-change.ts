@@ -77,7 +77,7 @@ export async function journalledApply(
   const finish = async (snapshot: Snapshot | undefined, state: HostState | undefined) => {
     if (kind === 'apply' && snapshot) {
       const snap: Snapshot = { ...snapshot, policyHash: hash };
-      if (state) snap.after = appliedMark(state, snapshot);
+      if (state) snap.after = appliedMark(state, snapshot, desired);
       c.dir.saveSnapshot(snap);
       await ports.checkpoint?.('snapshot-saved');
     }

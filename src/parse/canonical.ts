@@ -86,6 +86,12 @@ function canonOptions(
 /** Options in the order the module prints them (stable for repeated options). */
 function sortOptions(spec: CompiledSpec, options: RuleOption[]): RuleOption[] {
   const order = spec.order;
+  // Nearly always in order already (one option, or written in the module's order): a stable sort
+  // of those is the list itself.
+  let sorted = true;
+  for (let i = 1; i < options.length && sorted; i++)
+    sorted = (order.get(options[i - 1]!.name) ?? 1000) <= (order.get(options[i]!.name) ?? 1000);
+  if (sorted) return options;
   return options
     .map((o, i) => ({ o, i, k: order.get(o.name) ?? 1000 }))
     .sort((a, b) => a.k - b.k || a.i - b.i)
@@ -226,14 +232,18 @@ function formatPart(head: string, name: string, options: readonly RuleOption[], 
   return s;
 }
 
-/** A rule in iptables-save spelling, without `-A CHAIN` and counters. Never contains a line break. */
+/**
+ * A rule in iptables-save spelling, without `-A CHAIN` and counters. Never contains a line break.
+ * Made by one join (a flat string): keys are hashed and compared many times, and a string grown
+ * piece by piece is a tree of pieces that each hash first flattens.
+ */
 export function formatRule(rule: Rule): string {
-  let s = '';
-  for (const o of rule.generic) s += (s === '' ? '' : ' ') + formatOption(o);
-  for (const m of rule.matches) s += (s === '' ? '' : ' ') + formatPart('-m', m.name, m.options, m);
+  const parts: string[] = [];
+  for (const o of rule.generic) parts.push(formatOption(o));
+  for (const m of rule.matches) parts.push(formatPart('-m', m.name, m.options, m));
   const t = rule.target;
-  if (t) s += (s === '' ? '' : ' ') + formatPart(t.kind === 'goto' ? '-g' : '-j', t.name, t.options, t);
-  return s;
+  if (t) parts.push(formatPart(t.kind === 'goto' ? '-g' : '-j', t.name, t.options, t));
+  return parts.join(' ');
 }
 
 // The key of a rule whose parts are all frozen (every rule of a parsed dump), with the parts it was

@@ -31,7 +31,33 @@ export function parseRuleText(text: string, opts: RuleTextOptions): Result<Rule>
       return { diagnostics };
     }
   }
-  const lx = new Lexer();
+  const lx = takeLexer();
+  try {
+    return parseLexed(lx, text, opts, pos, diagnostics);
+  } finally {
+    spare = lx;
+  }
+}
+
+// One lexer serves every rule text in turn (a policy's rules share most words): a lexer per rule was
+// most of the garbage of loading a large policy. Its table only shares strings between the rules; a
+// call made while another is under way (none is) would get a lexer of its own.
+let spare: Lexer | undefined;
+const MAX_WORDS = 1 << 16;
+
+function takeLexer(): Lexer {
+  const lx = spare && spare.wordsHeld < MAX_WORDS ? spare : new Lexer();
+  spare = undefined;
+  return lx;
+}
+
+function parseLexed(
+  lx: Lexer,
+  text: string,
+  opts: RuleTextOptions,
+  pos: { file: string; line: number; column: number },
+  diagnostics: Diagnostic[],
+): Result<Rule> {
   if (!lx.lex(text, 0, text.length, opts.column)) return { diagnostics: [lx.error(opts.file, opts.line)] };
   if (lx.count === 0) {
     diagnostics.push(

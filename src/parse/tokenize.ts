@@ -50,6 +50,11 @@ export class Lexer {
   private shared: (Token | undefined)[];
   private used = 0;
 
+  /** How many distinct unquoted words the table holds (a reused lexer is dropped when it is large). */
+  get wordsHeld(): number {
+    return this.used;
+  }
+
   /** `share`: hand out one frozen Token per distinct unquoted word (for dumps). */
   constructor(private readonly share = false) {
     const size = share ? 1 << 12 : 1 << 6;

@@ -1,4 +1,4 @@
-import { Document, isScalar, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { LineCounter, ParsedNode, Schema } from 'yaml';
 
 /**
@@ -34,6 +34,30 @@ export function parseBlockYaml(
   const parsed = doc as Document.Parsed;
   parsed.range = [0, text.length, text.length];
   return parsed;
+}
+
+/**
+ * The plain data of a document `parseBlockYaml` read: what yaml's `toJS` makes of it (an object per
+ * map, with keys in order and inherited names such as `__proto__` made own properties, an array per
+ * list, each scalar's value), without its per-node context. Those documents hold only text keys,
+ * no aliases, anchors or tags, which is all this handles. test/property/block-yaml-equivalence.test.ts
+ * holds it to yaml's `toJS`.
+ */
+export function blockToJS(node: unknown): unknown {
+  if (isScalar(node)) return node.value;
+  if (isSeq(node)) return node.items.map(blockToJS);
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const key = (pair.key as Scalar<string>).value;
+      const value = blockToJS(pair.value);
+      if (key in out)
+        Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      else out[key] = value;
+    }
+    return out;
+  }
+  throw new Error('internal error: not a node of a block YAML document');
 }
 
 /** Characters that make yaml read the text differently or complain: left to yaml itself. */

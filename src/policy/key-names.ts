@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, visit } from 'yaml';
+import { isMap, isPair, isScalar, isSeq } from 'yaml';
+import type { Pair } from 'yaml';
 import { diag, hasNonPrintable, printable } from '../model/index.js';
 import type { Diagnostic } from '../model/index.js';
 import type { YamlSource } from './yaml-source.js';
@@ -20,37 +21,49 @@ export function checkKeyNames(src: YamlSource): Diagnostic[] {
     if (hint !== undefined) extra.hint = hint;
     out.push(diag('error', code, message, span.pos, extra));
   };
-  visit(src.doc, {
-    Pair(_, pair, path) {
-      if (!isPair(pair) || !isScalar(pair.key)) return;
-      const parent = path[path.length - 1];
-      if (parent !== undefined && !isMap(parent)) return;
-      const key = pair.key.value;
-      if (typeof key !== 'string') return;
-      if (key === '__proto__') {
-        report(
-          'policy.reserved-key',
-          '`__proto__` cannot be a name here: it is reserved in the JavaScript objects a policy is read into',
-          pair.key.range ?? undefined,
-          'choose another name',
-        );
-      } else if (hasNonPrintable(key)) {
-        report(
-          'policy.control-character',
-          `the key \`${printable(key)}\` holds a control character: names are printed in plans and logs`,
-          pair.key.range ?? undefined,
-        );
-      }
-      if (key === 'name' && isScalar(pair.value) && typeof pair.value.value === 'string') {
-        if (hasNonPrintable(pair.value.value)) {
-          report(
-            'policy.control-character',
-            `the name \`${printable(pair.value.value)}\` holds a control character: names are printed in plans and logs`,
-            pair.value.range ?? undefined,
-          );
+  // Every pair of every map, in document order (yaml's `visit` order, without its path arrays).
+  const walk = (node: unknown): void => {
+    if (isMap(node) || isSeq(node)) {
+      const inMap = isMap(node);
+      for (const item of node.items) {
+        if (isPair(item)) {
+          if (inMap) checkPair(item);
+          walk(item.key);
+          walk(item.value);
+        } else {
+          walk(item);
         }
       }
-    },
-  });
+    }
+  };
+  const checkPair = (pair: Pair): void => {
+    if (!isScalar(pair.key)) return;
+    const key = pair.key.value;
+    if (typeof key !== 'string') return;
+    if (key === '__proto__') {
+      report(
+        'policy.reserved-key',
+        '`__proto__` cannot be a name here: it is reserved in the JavaScript objects a policy is read into',
+        pair.key.range ?? undefined,
+        'choose another name',
+      );
+    } else if (hasNonPrintable(key)) {
+      report(
+        'policy.control-character',
+        `the key \`${printable(key)}\` holds a control character: names are printed in plans and logs`,
+        pair.key.range ?? undefined,
+      );
+    }
+    if (key === 'name' && isScalar(pair.value) && typeof pair.value.value === 'string') {
+      if (hasNonPrintable(pair.value.value)) {
+        report(
+          'policy.control-character',
+          `the name \`${printable(pair.value.value)}\` holds a control character: names are printed in plans and logs`,
+          pair.value.range ?? undefined,
+        );
+      }
+    }
+  };
+  walk(src.doc.contents);
   return out;
 }

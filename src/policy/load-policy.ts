@@ -2,6 +2,7 @@ import { isMap, visit } from 'yaml';
 import { diag, hasErrors } from '../model/diagnostic.js';
 import type { Diagnostic, Result } from '../model/diagnostic.js';
 import type { Policy } from '../model/policy.js';
+import { blockToJS } from './block-yaml.js';
 import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
 import { parseCollecting } from './collect-issues.js';
@@ -9,6 +10,7 @@ import { BuildContext } from './context.js';
 import { checkKeyNames } from './key-names.js';
 import { checkRuleReferences } from './rule-references.js';
 import { pyfwSchema } from './pyfw-schema.js';
+import { putBackRuleLists, setAsideRuleLists } from './rule-lists.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
 import type { ReadMemberFile } from './member-files.js';
@@ -100,9 +102,12 @@ function load(text: string, file: string, opts: LoadPolicyOptions): Result<Polic
     policy = buildPyfw(ctx, parsed.data);
     checkRuleReferences(ctx, policy, parsed.data.extensions);
   } else {
+    // Rule lists that plainly fit the schema skip it (the schema's per-rule work is most of its time).
+    const aside = setAsideRuleLists(data.value);
     const parsed = parseCollecting(policySchema, data.value, src);
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.ok) return { diagnostics: sorted(diagnostics) };
+    putBackRuleLists(parsed.data, aside);
     ctx = new BuildContext(src, opts.readMemberFile, parsed.dropped);
     policy = buildNative(ctx, parsed.data);
     checkRuleReferences(ctx, policy, parsed.data.extensions);
@@ -125,6 +130,8 @@ function sorted(diagnostics: Diagnostic[]): Diagnostic[] {
  */
 function toData(src: YamlSource): { ok: true; value: unknown } | { ok: false; diagnostic: Diagnostic } {
   try {
+    // A document the block reader read has no aliases: its data is read without yaml's toJS.
+    if (src.readFast) return { ok: true, value: blockToJS(src.doc.contents) };
     return { ok: true, value: src.doc.toJS({ maxAliasCount: 1000 }) };
   } catch (e) {
     let at: [number, number] | undefined;

@@ -11,7 +11,7 @@ export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const NAME_MESSAGE = 'a name uses only letters, digits, `_`, `.` and `-`';
 
 /** One-key rule maps must not use the explicit form's keys as a rule name. */
-const ONE_KEY_NAME_PATTERN = /^(?!name$|rule$)[A-Za-z0-9_.-]+$/;
+export const ONE_KEY_NAME_PATTERN = /^(?!name$|rule$)[A-Za-z0-9_.-]+$/;
 
 export const SET_TYPES = [
   'hash:ip',
@@ -246,6 +246,9 @@ const oneKeyRule = z
   .meta({ minProperties: 1, maxProperties: 1 })
   .describe('A named rule, short form: `NAME: RULE TEXT`.');
 
+/** One entry of a chain's `rules:` (src/policy/rule-lists.ts reads plain entries without it). */
+export const ruleEntry = z.union([explicitRule, oneKeyRule]);
+
 const chain = z
   .strictObject({
     policy: z
@@ -253,7 +256,7 @@ const chain = z
       .optional()
       .describe('Default policy; only for built-in chains (INPUT, FORWARD, OUTPUT, ...).'),
     rules: z
-      .array(z.union([explicitRule, oneKeyRule]))
+      .array(ruleEntry)
       .optional()
       .describe('The named rules dockwall manages in this chain, in this order.'),
   })

@@ -29,10 +29,13 @@ export class YamlSource {
   ) {
     this.lines = new LineCounter();
     const options = { prettyErrors: false, uniqueKeys: true };
-    this.doc =
-      (fast ? parseBlockYaml(text, this.lines, options) : undefined) ??
-      parseDocument(text, { ...options, lineCounter: this.lines });
+    const block = fast ? parseBlockYaml(text, this.lines, options) : undefined;
+    this.readFast = block !== undefined;
+    this.doc = block ?? parseDocument(text, { ...options, lineCounter: this.lines });
   }
+
+  /** Whether the fast block reader read the text (then `blockToJS` gives its plain data). */
+  readonly readFast: boolean;
 
   /** The 1-based position of a character offset. */
   posAt(offset: number): SourcePos {
@@ -62,22 +65,39 @@ export class YamlSource {
     return out;
   }
 
+  // The nodes along the last path looked up (before alias resolution): builders look up many paths
+  // that share all but their last segments (every rule of a chain), and the document never changes.
+  private lastPath: PathSeg[] = [];
+  private lastNodes: Array<Node | undefined> = [];
+
   /** The node at `path`, following aliases; undefined when the path does not exist. */
   nodeAt(path: Path): Node | undefined {
-    let node: Node | undefined = (this.doc.contents as Node | null) ?? undefined;
-    for (const seg of path) {
-      node = this.resolve(node);
-      if (!node) return undefined;
-      if (isMap(node)) {
-        const pair = findPair(node.items as Pair[], seg);
+    const lp = this.lastPath;
+    const nodes = this.lastNodes;
+    if (nodes.length === 0) nodes.push((this.doc.contents as Node | null) ?? undefined);
+    let k = 0;
+    const common = Math.min(lp.length, path.length);
+    while (k < common && lp[k] === path[k]) k++;
+    nodes.length = k + 1;
+    lp.length = k;
+    let node = nodes[k];
+    for (let i = k; i < path.length; i++) {
+      const seg = path[i]!;
+      const at = this.resolve(node);
+      if (!at) node = undefined;
+      else if (isMap(at)) {
+        const pair = findPair(at.items as Pair[], seg);
         node = pair ? ((pair.value as Node | null) ?? undefined) : undefined;
-      } else if (isSeq(node) && typeof seg === 'number') {
-        node = (node.items[seg] as Node | undefined) ?? undefined;
+      } else if (isSeq(at) && typeof seg === 'number') {
+        node = (at.items[seg] as Node | undefined) ?? undefined;
       } else {
-        return undefined;
+        node = undefined;
       }
+      lp.push(seg);
+      nodes.push(node);
+      if (node === undefined) break;
     }
-    return this.resolve(node);
+    return lp.length === path.length ? this.resolve(node) : undefined;
   }
 
   /** The key node of the map entry at `path` (whose last segment names the key). */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
-import { parseBlockYaml } from '../../src/policy/block-yaml.js';
+import { blockToJS, parseBlockYaml } from '../../src/policy/block-yaml.js';
 import { loadPolicy } from '../../src/policy/index.js';
 import { YamlSource } from '../../src/policy/yaml-source.js';
 
@@ -291,6 +291,13 @@ const arbPolicy: fc.Arbitrary<string> = fc
     return `${lines.join('\n')}\n`;
   });
 
+/** Every object's own keys, in order, with the values below them. */
+function keyOrder(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(keyOrder);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.getOwnPropertyNames(v).map((k) => [k, keyOrder((v as Record<string, unknown>)[k])]);
+}
+
 function compare(text: string): boolean {
   const fastLines = new LineCounter();
   const fast = parseBlockYaml(text, fastLines, { prettyErrors: false, uniqueKeys: true });
@@ -305,6 +312,12 @@ function compare(text: string): boolean {
     const b = new YamlSource(text, 'p.yaml', false);
     expect(shape(a, a.doc.contents)).toEqual(shape(b, b.doc.contents));
     expect(a.doc.toJS()).toEqual(b.doc.toJS());
+    // The loader reads the data of a block-read document without yaml's toJS: the same data,
+    // own keys (`__proto__` too) and key order alike.
+    const data = blockToJS(a.doc.contents);
+    const ref = b.doc.toJS() as unknown;
+    expect(data).toStrictEqual(ref);
+    expect(JSON.stringify(keyOrder(data))).toBe(JSON.stringify(keyOrder(ref)));
   }
   expect(loadPolicy(text, 'p.yaml')).toEqual(loadPolicy(text, 'p.yaml', { fullYaml: true }));
   return fast !== undefined;
