@@ -28,6 +28,7 @@ import {
   readLiveInventory,
   readLiveState,
   startLiveReads,
+  type LiveReads,
 } from './live.js';
 import { forNftablesBackend, type FirewallBackend } from '../backend/nftables/index.js';
 
@@ -51,6 +52,8 @@ export interface Planned {
   offline: boolean;
   /** Docker's firewall backend on the live host (saved dumps: nftables only with a saved nftables rule set that shows it). */
   backend: FirewallBackend;
+  /** The whole ipv4 dump the live plan was made from (see `startLiveReads`): the reachability difference's too. */
+  ownSave?: LiveReads['ownSave'];
 }
 
 /** policy file + (saved dumps | live host) → desired state → plan. */
@@ -99,6 +102,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
     (await readLiveState(ctx, desired, {
       requiredFamilies: policyFamilies(policy),
       ...(early ? { chainListing: early.chainListing } : {}),
+      ...(early?.ownSave ? { ownSave: early.ownSave } : {}),
     }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
   if (!offline) ctx.collect(await liveHostChecks(ctx, policy, state, desired));
@@ -110,6 +114,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
   const out: Planned = { policy, state, desired, plan, offline, backend };
   if (inventory) out.inventory = inventory;
+  if (early?.ownSave) out.ownSave = early.ownSave;
   return out;
 }
 

@@ -57,7 +57,7 @@ export async function planReachability(
     ? undefined
     : {
         host: host ? undefined : readHostModel(hostRunner()),
-        before: readWholeHost(ctx),
+        before: readWholeHost(ctx, planned.ownSave ? { ownSave: planned.ownSave } : {}),
         listening: opts.listen ? undefined : liveListening(),
         // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
         nft: planned.backend === 'nftables' ? readLiveNft(ctx) : undefined,
