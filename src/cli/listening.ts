@@ -2,7 +2,6 @@ import type { ListeningPort } from '../sim/index.js';
 import { CliError } from './exit-codes.js';
 import { hostRunner } from './live.js';
 import { procListening, type ProcSocket } from '../host/proc-sockets.js';
-import type { RunResult } from '../host/runner.js';
 
 /** `--listen [ADDR:]PORT[/tcp|udp]`: a port the host listens on. */
 export function parseListen(text: string): ListeningPort {
@@ -20,7 +19,6 @@ export function parseListen(text: string): ListeningPort {
 export async function liveListening(
   fromProc: (proto: 'tcp' | 'udp') => ProcSocket[] | undefined = procListening,
 ): Promise<ListeningPort[]> {
-  const out: ListeningPort[] = [];
   const protos = ['tcp', 'udp'] as const;
   const known = protos.map((proto) => fromProc(proto));
   // The listings /proc cannot give, both at once, taken in order.
@@ -28,8 +26,24 @@ export async function liveListening(
     known[i] ? undefined : hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']),
   );
   for (const r of reads) r?.catch(() => undefined);
-  for (const [i, proto] of protos.entries()) {
-    const sockets = known[i] ?? ssSockets(await reads[i]!);
+  const lists: Array<Array<{ address: string; port: number }>> = [];
+  for (const [i, r] of reads.entries()) {
+    const res = r ? await r : undefined;
+    lists.push(known[i] ?? (res ? ssSockets(res.code, res.stdout) : []));
+  }
+  return listeningPorts(lists[0]!, lists[1]!);
+}
+
+/** The ports of the sockets listed (TCP's, then UDP's), each once, in order. */
+export function listeningPorts(
+  tcp: ReadonlyArray<{ address: string; port: number }>,
+  udp: ReadonlyArray<{ address: string; port: number }>,
+): ListeningPort[] {
+  const out: ListeningPort[] = [];
+  for (const [proto, sockets] of [
+    ['tcp', tcp],
+    ['udp', udp],
+  ] as const) {
     for (const s of sockets) {
       const p: ListeningPort = { port: s.port, proto };
       const addr = s.address;
@@ -47,10 +61,10 @@ export async function liveListening(
 }
 
 /** The local addresses and ports of `ss -Hln` output (`*` for a socket on every address of both families). */
-function ssSockets(r: RunResult): Array<{ address: string; port: number }> {
-  if (r.code !== 0) return [];
+export function ssSockets(code: number, stdout: string): Array<{ address: string; port: number }> {
+  if (code !== 0) return [];
   const out: Array<{ address: string; port: number }> = [];
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     const local = line.trim().split(/\s+/)[3];
     const m = local ? /^(.*):(\d+)$/.exec(local) : null;
     if (!m) continue;
