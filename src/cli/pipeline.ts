@@ -2,11 +2,13 @@ import type {
   Diagnostic,
   DockerInventory,
   Family,
+  HostModel,
   HostState,
   NftRuleset,
   Plan,
   Policy,
 } from '../model/index.js';
+import { readHostModel } from '../host/host-model.js';
 import { reportBackend } from '../proof/backend.js';
 import { withNftFamilies } from '../proof/planned-state.js';
 import { FAMILIES, diag } from '../model/index.js';
@@ -54,6 +56,25 @@ export interface Planned {
   backend: FirewallBackend;
   /** The whole ipv4 dump the live plan was made from (see `startLiveReads`): the reachability difference's too. */
   ownSave?: LiveReads['ownSave'];
+}
+
+const hostModels = new WeakMap<Planned, Promise<HostModel>>();
+
+/**
+ * The live host's interfaces, addresses and routes (`ip addr`, `ip route` ×2), read once per plan:
+ * apply's SSH guard and the reachability difference both need them.
+ */
+export function liveHostModel(planned: Planned): Promise<HostModel> {
+  let got = hostModels.get(planned);
+  if (!got) {
+    const reading = readHostModel(hostRunner());
+    hostModels.set(planned, reading);
+    reading.catch(() => {
+      if (hostModels.get(planned) === reading) hostModels.delete(planned);
+    });
+    got = reading;
+  }
+  return got;
 }
 
 /** policy file + (saved dumps | live host) → desired state → plan. */
