@@ -106,7 +106,7 @@ export const reachabilityOption = {
   listen: () =>
     new Option(
       '--listen <[addr:]port/proto>',
-      'a port the host listens on, for the reachability difference (repeatable; live: read with ss)',
+      'a port the host listens on, for the reachability difference (repeatable; live: read from /proc/net, or with ss)',
     ).argParser(collectRepeatable),
   interface: () =>
     new Option(

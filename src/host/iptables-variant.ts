@@ -64,8 +64,9 @@ export async function detectVariantRead(
   const versionArgv = ['iptables', '--version'];
   // The command's own variant through its plain name (old systems have no -legacy/-nft binaries),
   // read while the version is asked, and the legacy tables beside them (where the other variant is
-  // on most hosts, whose `iptables` is nf_tables): three processes at once instead of one after the
-  // other. Only when `iptables` turns out to be legacy are the nf_tables tables read afterwards.
+  // on most hosts, whose `iptables` is nf_tables): up to three processes at once instead of one
+  // after the other (the facts spare the other two where they are certain). Only when `iptables`
+  // turns out to be legacy are the nf_tables tables read afterwards.
   const ownArgv = ['iptables-save'];
   // No legacy table in this namespace: iptables-legacy-save would print nothing (and exit 0).
   const noLegacy: RunResult = { code: 0, stdout: '', stderr: '', durationMs: 0 };
