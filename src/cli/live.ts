@@ -16,11 +16,13 @@ import {
 import { readInventory } from '../docker/index.js';
 import { dockerClient } from './docker-client.js';
 import { parseKernelText } from './unreadable-rules.js';
+import { chainsFromSave } from './save-chains.js';
 // Each host module by itself (not the host index): planning must not load doctor's code.
 import { checkExtensions } from '../host/extension-check.js';
 import { iptablesCommand } from '../host/iptables-commands.js';
 import { readChainRules, readTable, type ChainRead } from '../host/iptables-host.js';
-import { detectVariant, type VariantReport } from '../host/iptables-variant.js';
+import { detectVariantRead, parseVariant, type VariantReport } from '../host/iptables-variant.js';
+import { localVariantFacts } from '../host/local-variant.js';
 import { readSets } from '../host/ipset-host.js';
 import { nftCanonicalTableJson, nftChainListing, nftListTableJson } from '../host/nft-host.js';
 import { createRunner, type Runner } from '../host/runner.js';
@@ -60,6 +62,11 @@ export interface LiveOptions {
    * exist is taken from it instead of listing each family again.
    */
   chainListing?: Promise<Map<string, string[]> | undefined>;
+  /**
+   * A whole ipv4 `iptables-save` dump read just before (`startLiveReads`), with its variant: when
+   * it is the variant read, ipv4's chains are taken from it instead of one `iptables -S` each.
+   */
+  ownSave?: LiveReads['ownSave'];
 }
 
 let sharedRunner: Runner | undefined;
@@ -70,34 +77,73 @@ export function hostRunner(): Runner {
 
 let variantCache: Promise<VariantReport> | undefined;
 /**
- * The iptables variant report, detected once per run (it costs three commands). The first call
- * starts the detection; a caller may start it early (see `startLiveReads`) and await it later.
+ * The iptables variant report, detected once per run. The first call starts the detection; a
+ * caller may start it early (see `startLiveReads`) and await it later. On this process's own
+ * runner, what is certain without a process is not asked of the tools (see localVariantFacts); the
+ * version of iptables is then learnt only for a caller that asks for it (`status`).
  */
-export function variantReport(runner: Runner): Promise<VariantReport> {
-  if (!variantCache) {
-    const detecting = detectVariant(runner);
-    variantCache = detecting;
-    // A failure surfaces where the report is awaited (and the next call tries again); until then it
-    // must not count as unhandled.
-    detecting.catch(() => {
-      if (variantCache === detecting) variantCache = undefined;
-    });
-  }
-  return variantCache;
+export function variantReport(runner: Runner, opts: { version?: boolean } = {}): Promise<VariantReport> {
+  if (!variantCache) void startVariantDetection(runner, opts);
+  const got = variantCache!;
+  return opts.version ? got.then((v) => withVersion(runner, v)) : got;
+}
+
+/**
+ * Starts the detection (when no report is cached yet) and gives the `iptables-save` dump it reads
+ * (the command's own variant, ipv4); undefined when a report was cached already (that dump is not
+ * kept: it would be stale).
+ */
+function startVariantDetection(
+  runner: Runner,
+  opts: { version?: boolean } = {},
+): Promise<{ report: VariantReport; ownSave: string }> | undefined {
+  if (variantCache) return undefined;
+  // Facts of this process's own namespace hold only for commands it runs itself, unwrapped.
+  const facts = runner === sharedRunner && runner.wrap.length === 0 ? localVariantFacts() : {};
+  if (opts.version) delete facts.command;
+  const read = detectVariantRead(runner, facts);
+  const detecting = read.then((r) => r.report);
+  variantCache = detecting;
+  // A failure surfaces where the report is awaited (and the next call tries again); until then it
+  // must not count as unhandled.
+  detecting.catch(() => {
+    if (variantCache === detecting) variantCache = undefined;
+  });
+  read.catch(() => undefined);
+  return read;
+}
+
+/** The report with the version of iptables (`iptables --version`) when the detection did not ask it. */
+async function withVersion(runner: Runner, v: VariantReport): Promise<VariantReport> {
+  if (v.version) return v;
+  const res = await runner.run(['iptables', '--version']);
+  if (res.code !== 0) return v;
+  const { version } = parseVariant(res.stdout + res.stderr);
+  return version ? { ...v, version } : v;
 }
 
 /** What every live plan reads first, started at once so the processes run while the policy is read. */
 export interface LiveReads {
   /** `nft list chains` (every family): Docker's firewall backend and which chains exist. */
   chainListing: Promise<Map<string, string[]> | undefined>;
+  /**
+   * The whole `iptables-save` dump the variant detection read, with its variant: the plan's chains
+   * and the reachability difference's tables are taken from it instead of reading them again.
+   */
+  ownSave?: Promise<{ variant: IptablesVariant; text: string }>;
 }
 
 /** Starts the reads every live plan begins with: the nft chain listing and the variant detection. */
 export function startLiveReads(runner: Runner): LiveReads {
   const chainListing = nftChainListing(runner);
   chainListing.catch(() => undefined);
-  void variantReport(runner);
-  return { chainListing };
+  const read = startVariantDetection(runner);
+  const out: LiveReads = { chainListing };
+  if (read) {
+    out.ownSave = read.then((r) => ({ variant: r.report.command, text: r.ownSave }));
+    out.ownSave.catch(() => undefined);
+  }
+  return out;
 }
 
 /** Which iptables to use: the variant Docker's chains are in, else the `iptables` command's. */
@@ -174,7 +220,9 @@ export async function readLiveState(
       const fetch: Promise<TableFetch> =
         opts.full || variant === 'legacy'
           ? readTable(runner, family, table, { variant }).then((text) => ({ kind: 'save', text }))
-          : fetchTableChains(runner, family, table, chains, variant, listing(family));
+          : family === 'ipv4' && opts.ownSave
+            ? chainsOfSave(runner, table, chains, variant, listing(family), opts.ownSave)
+            : fetchTableChains(runner, family, table, chains, variant, listing(family));
       // Failures surface when awaited below, in order; until then they must not count as unhandled.
       fetch.catch(() => undefined);
       jobs.push({ family, table, fetch });
@@ -397,6 +445,35 @@ async function fetchTableChains(
     .filter((name) => listed === undefined || listed.includes(name))
     .map(async (name) => ({ name, got: await readChainRules(runner, family, table, name, { variant }) }));
   return { kind: 'chains', reads: await Promise.all(reads), listed };
+}
+
+/**
+ * What `fetchTableChains` reads, taken from a whole ipv4 dump read already (the same chains, each as
+ * `iptables -S CHAIN` prints it); read chain by chain as before when the dump is of another variant
+ * or cannot say.
+ */
+async function chainsOfSave(
+  runner: Runner,
+  table: TableName,
+  wanted: Set<string>,
+  variant: IptablesVariant,
+  listing: Promise<Map<string, string[]> | undefined>,
+  ownSave: NonNullable<LiveReads['ownSave']>,
+): Promise<TableFetch> {
+  const save = await ownSave;
+  const byName = save.variant === variant ? chainsFromSave(save.text, table) : undefined;
+  if (!byName) return fetchTableChains(runner, 'ipv4', table, wanted, variant, listing);
+  const all = await listing;
+  const listed = all ? (all.get(table) ?? []) : undefined;
+  const names = new Set([...wanted]);
+  for (const n of listed ?? []) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
+  const reads = [...names]
+    .filter((name) => listed === undefined || listed.includes(name))
+    .map((name) => {
+      const text = byName.get(name);
+      return { name, got: text === undefined ? { exists: false, text: '' } : { exists: true, text } };
+    });
+  return { kind: 'chains', reads, listed };
 }
 
 function parseTableChains(

@@ -2,11 +2,13 @@ import type {
   Diagnostic,
   DockerInventory,
   Family,
+  HostModel,
   HostState,
   NftRuleset,
   Plan,
   Policy,
 } from '../model/index.js';
+import { readHostModel } from '../host/host-model.js';
 import { reportBackend } from '../proof/backend.js';
 import { withNftFamilies } from '../proof/planned-state.js';
 import { FAMILIES, diag } from '../model/index.js';
@@ -28,6 +30,7 @@ import {
   readLiveInventory,
   readLiveState,
   startLiveReads,
+  type LiveReads,
 } from './live.js';
 import { forNftablesBackend, type FirewallBackend } from '../backend/nftables/index.js';
 
@@ -51,6 +54,27 @@ export interface Planned {
   offline: boolean;
   /** Docker's firewall backend on the live host (saved dumps: nftables only with a saved nftables rule set that shows it). */
   backend: FirewallBackend;
+  /** The whole ipv4 dump the live plan was made from (see `startLiveReads`): the reachability difference's too. */
+  ownSave?: LiveReads['ownSave'];
+}
+
+const hostModels = new WeakMap<Planned, Promise<HostModel>>();
+
+/**
+ * The live host's interfaces, addresses and routes (`ip addr`, `ip route` ×2), read once per plan:
+ * apply's SSH guard and the reachability difference both need them.
+ */
+export function liveHostModel(planned: Planned): Promise<HostModel> {
+  let got = hostModels.get(planned);
+  if (!got) {
+    const reading = readHostModel(hostRunner());
+    hostModels.set(planned, reading);
+    reading.catch(() => {
+      if (hostModels.get(planned) === reading) hostModels.delete(planned);
+    });
+    got = reading;
+  }
+  return got;
 }
 
 /** policy file + (saved dumps | live host) → desired state → plan. */
@@ -99,6 +123,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
     (await readLiveState(ctx, desired, {
       requiredFamilies: policyFamilies(policy),
       ...(early ? { chainListing: early.chainListing } : {}),
+      ...(early?.ownSave ? { ownSave: early.ownSave } : {}),
     }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
   if (!offline) ctx.collect(await liveHostChecks(ctx, policy, state, desired));
@@ -110,6 +135,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   const plan = planChanges(state, desired, offline ? {} : { families: desired.families });
   const out: Planned = { policy, state, desired, plan, offline, backend };
   if (inventory) out.inventory = inventory;
+  if (early?.ownSave) out.ownSave = early.ownSave;
   return out;
 }
 

@@ -15,7 +15,7 @@ import { stateAfterPlan, withNftFamilies } from '../proof/planned-state.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
 import { readInventoryFile, readPolicy, readStateFiles, readText } from './inputs.js';
-import { chooseVariant, hostRunner, readLiveInventory } from './live.js';
+import { chooseVariant, hostRunner, readLiveInventory, type LiveReads } from './live.js';
 import { readLiveNft, splitStateFiles } from './nft-inputs.js';
 import { reportBackend, type BackendReport } from '../proof/backend.js';
 
@@ -119,13 +119,25 @@ export function readHostModelFile(ctx: CliContext, files: readonly string[]): Ho
   return host;
 }
 
-/** Every table of both families (a family whose tables cannot be read is left out with a warning). */
-export async function readWholeHost(ctx: CliContext): Promise<HostState> {
+/**
+ * Every table of both families (a family whose tables cannot be read is left out with a warning).
+ * `ownSave`: the whole ipv4 dump read already at the start of a live plan (see `startLiveReads`),
+ * taken instead of reading ipv4 again when it is of the variant read.
+ */
+export async function readWholeHost(
+  ctx: CliContext,
+  opts: { ownSave?: LiveReads['ownSave'] } = {},
+): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
+  const own = opts.ownSave ? await opts.ownSave : undefined;
   // Every read at once; the answers are taken in order, so diagnostics come out the same every time.
-  const reads = FAMILIES.map((family) => readAllTables(runner, family, { variant }));
+  const reads = FAMILIES.map((family) =>
+    family === 'ipv4' && own?.variant === variant
+      ? Promise.resolve(own.text)
+      : readAllTables(runner, family, { variant }),
+  );
   for (const r of reads) r.catch(() => undefined);
   const setsText = readAllSets(runner).catch(() => '');
   for (const [i, family] of FAMILIES.entries()) {

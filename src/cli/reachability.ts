@@ -1,12 +1,10 @@
 import { Option } from 'commander';
-import { readHostModel } from '../host/host-model.js';
 import { diag, type HostModel } from '../model/index.js';
 import type { ReachabilityDiff } from '../plan/reachability-diff.js';
 import { liveListening, parseListen } from './listening.js';
 import type { CliContext } from './context.js';
 import { collectRepeatable } from './inputs.js';
-import { hostRunner } from './live.js';
-import type { Planned } from './pipeline.js';
+import { liveHostModel, type Planned } from './pipeline.js';
 import { readHostModelFile, readWholeHost } from './proof-inputs.js';
 import { readLiveNft } from './nft-inputs.js';
 import { stateAfterPlan } from '../proof/planned-state.js';
@@ -56,13 +54,16 @@ export async function planReachability(
   const live = planned.offline
     ? undefined
     : {
-        host: host ? undefined : readHostModel(hostRunner()),
-        before: readWholeHost(ctx),
+        host: host ? undefined : liveHostModel(planned),
+        before: readWholeHost(ctx, planned.ownSave ? { ownSave: planned.ownSave } : {}),
         listening: opts.listen ? undefined : liveListening(),
         // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
         nft: planned.backend === 'nftables' ? readLiveNft(ctx) : undefined,
       };
   if (live) for (const p of Object.values(live)) p?.catch(() => undefined);
+  // The simulator loads while the host is read.
+  const loading = differ ? undefined : import('../plan/reachability-diff.js');
+  loading?.catch(() => undefined);
   if (live?.host) host = await live.host;
   if (!host) return unknownHost;
   const before = live ? await live.before : planned.state;
@@ -71,7 +72,7 @@ export async function planReachability(
   if (after.diagnostics.length > 0)
     return { skipped: `the plan does not apply to the rules read: ${after.diagnostics[0]!.message}` };
   const listening = opts.listen?.map(parseListen) ?? (live?.listening ? await live.listening : []);
-  differ ??= await import('../plan/reachability-diff.js');
+  differ ??= await (loading ?? import('../plan/reachability-diff.js'));
   try {
     return differ.reachabilityDiff({
       before,
@@ -105,7 +106,7 @@ export const reachabilityOption = {
   listen: () =>
     new Option(
       '--listen <[addr:]port/proto>',
-      'a port the host listens on, for the reachability difference (repeatable; live: read with ss)',
+      'a port the host listens on, for the reachability difference (repeatable; live: read from /proc/net, or with ss)',
     ).argParser(collectRepeatable),
   interface: () =>
     new Option(

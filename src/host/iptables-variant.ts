@@ -1,5 +1,6 @@
 import type { IptablesVariant } from '../model/index.js';
-import { HostCommandError, type Runner } from './runner.js';
+import type { VariantFacts } from './local-variant.js';
+import { HostCommandError, type RunResult, type Runner } from './runner.js';
 
 /**
  * Which iptables the `iptables` command is (nf_tables or legacy), and where Docker's chains are.
@@ -46,18 +47,42 @@ function toolName(v: IptablesVariant): string {
   return v === 'legacy' ? 'iptables-legacy' : 'iptables-nft';
 }
 
-export async function detectVariant(runner: Runner): Promise<VariantReport> {
+export async function detectVariant(runner: Runner, facts: VariantFacts = {}): Promise<VariantReport> {
+  return (await detectVariantRead(runner, facts)).report;
+}
+
+/**
+ * The report and the `iptables-save` dump it was made from (every table of the command's own
+ * variant, ipv4): a caller that needs that dump anyway takes it from here instead of a second read.
+ * `facts` (see localVariantFacts) spare the processes whose answer is already certain: the
+ * command's variant (then no version is reported) and the absence of legacy tables.
+ */
+export async function detectVariantRead(
+  runner: Runner,
+  facts: VariantFacts = {},
+): Promise<{ report: VariantReport; ownSave: string }> {
   const versionArgv = ['iptables', '--version'];
   // The command's own variant through its plain name (old systems have no -legacy/-nft binaries),
   // read while the version is asked, and the legacy tables beside them (where the other variant is
-  // on most hosts, whose `iptables` is nf_tables): three processes at once instead of one after the
-  // other. Only when `iptables` turns out to be legacy are the nf_tables tables read afterwards.
+  // on most hosts, whose `iptables` is nf_tables): up to three processes at once instead of one
+  // after the other (the facts spare the other two where they are certain). Only when `iptables`
+  // turns out to be legacy are the nf_tables tables read afterwards.
   const ownArgv = ['iptables-save'];
-  const guessed = runner.run([`${toolName('legacy')}-save`]);
+  // No legacy table in this namespace: iptables-legacy-save would print nothing (and exit 0).
+  const noLegacy: RunResult = { code: 0, stdout: '', stderr: '', durationMs: 0 };
+  const guessed =
+    facts.legacyTables === false ? Promise.resolve(noLegacy) : runner.run([`${toolName('legacy')}-save`]);
   guessed.catch(() => undefined);
-  const [versionResult, own] = await Promise.all([runner.run(versionArgv), runner.run(ownArgv)]);
-  if (versionResult.code !== 0) throw new HostCommandError([...runner.wrap, ...versionArgv], versionResult);
-  const { variant: command, version } = parseVariant(versionResult.stdout + versionResult.stderr);
+  const [versionResult, own] = await Promise.all([
+    facts.command ? undefined : runner.run(versionArgv),
+    runner.run(ownArgv),
+  ]);
+  let command: IptablesVariant;
+  let version: string | undefined;
+  if (versionResult) {
+    if (versionResult.code !== 0) throw new HostCommandError([...runner.wrap, ...versionArgv], versionResult);
+    ({ variant: command, version } = parseVariant(versionResult.stdout + versionResult.stderr));
+  } else command = facts.command!;
   if (own.code !== 0) throw new HostCommandError([...runner.wrap, ...ownArgv], own);
   const otherVariant = other(command);
   const theirs =
@@ -91,5 +116,5 @@ export async function detectVariant(runner: Runner): Promise<VariantReport> {
       `Docker's chains exist in both the ${command} and the ${otherVariant} tables; the ${otherVariant} ` +
       `copy is likely left over from an earlier Docker and still runs in the kernel, invisible to \`iptables\`.`;
   }
-  return report;
+  return { report, ownSave: own.stdout };
 }

@@ -96,7 +96,7 @@ export function registerAudit(program: Command, run: Run): void {
     .option('--docker-state <json>', 'Docker inventory JSON (published ports); else read from the nat rules')
     .option(
       '--listen <[addr:]port/proto>',
-      'a port the host listens on (repeatable; live: read with ss)',
+      'a port the host listens on (repeatable; live: read from /proc/net, or with ss)',
       collectRepeatable,
     )
     .option(

@@ -1,11 +1,9 @@
 import type { Expectation, Family } from '../../model/index.js';
 import { applyPlanToState } from '../../plan/index.js';
 import { checkExpectations } from '../../proof/expectations.js';
-import { readHostModel } from '../../host/index.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../exit-codes.js';
-import { hostRunner } from '../live.js';
-import type { Planned } from '../pipeline.js';
+import { liveHostModel, type Planned } from '../pipeline.js';
 
 /**
  * Refuses a plan under which the SSH connection this runs from (SSH_CONNECTION: client address,
@@ -17,7 +15,7 @@ export async function guardSshSession(ctx: CliContext, planned: Planned): Promis
   const [client, , server, port] = conn as [string, string, string, string];
   const family: Family = client.includes(':') ? 'ipv6' : 'ipv4';
   if (!planned.state.rulesets[family]) return;
-  const host = planned.policy.host ?? (await readHostModel(hostRunner()));
+  const host = planned.policy.host ?? (await liveHostModel(planned));
   const after = applyPlanToState(planned.state, planned.plan).state;
   const base = {
     family,

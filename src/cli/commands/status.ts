@@ -49,7 +49,7 @@ async function statusCommand(ctx: CliContext, opts: StatusOpts): Promise<number>
   }
   const pending = existsSync(dir.dir) ? dir.pending() : undefined;
   const runner = hostRunner();
-  const variant = await variantReport(runner);
+  const variant = await variantReport(runner, { version: true });
   const planned = await planFromOptions(ctx, opts);
   const layout = detectDockerLayout(
     await listChainNames(
