@@ -13,8 +13,6 @@ import {
   OWNED_CHAIN_PREFIX,
   detectDockerLayout,
 } from '../compile/index.js';
-import { readInventory } from '../docker/index.js';
-import { dockerClient } from './docker-client.js';
 import { parseKernelText } from './unreadable-rules.js';
 import { chainsFromSave } from './save-chains.js';
 // Each host module by itself (not the host index): planning must not load doctor's code.
@@ -614,6 +612,11 @@ async function checkPolicyExtensions(
 }
 
 export async function readLiveInventory(ctx: CliContext): Promise<DockerInventory> {
+  // Docker's client (node:http, https, tls) loads only for a policy with `containers:`.
+  const [{ readInventory }, { dockerClient }] = await Promise.all([
+    import('../docker/index.js'),
+    import('./docker-client.js'),
+  ]);
   try {
     return await readInventory(dockerClient(ctx));
   } catch (e) {
