@@ -1,8 +1,15 @@
 import type { IpSet, IpSetFamily } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
-import { canonicalMember, isPlainIPv4, joinMember, splitMember } from '../parse/index.js';
+import {
+  canonicalMember,
+  hostlessKey,
+  isPlainIPv4,
+  joinMember,
+  plainIPv4Key,
+  splitMember,
+} from '../parse/index.js';
 import type { BuildContext } from './context.js';
-import { memberLines } from './member-files.js';
+import { forEachMemberLine, memberLines } from './member-files.js';
 import type { NativeIpsetInput } from './schema.js';
 import { memberOptionProblem, memberProblem } from './set-members.js';
 import type { Path, Span } from './yaml-source.js';
@@ -83,6 +90,11 @@ function membersFromFile(
     ctx.error('policy.members-from', `cannot read the members file \`${from}\`: ${read.error}`, ctx.at(path));
     return [];
   }
+  // A blocklist: every line a plain IPv4 member of an IPv4 hash:ip or hash:net set, none twice.
+  if (family === 'inet' && (input.type === 'hash:net' || input.type === 'hash:ip') && seen.size === 0) {
+    const plain = plainMemberFile(read.text);
+    if (plain) return plain;
+  }
   const lines = memberLines(read.text);
   return readMembers(
     ctx,
@@ -97,6 +109,33 @@ function membersFromFile(
       return { pos: { file: read.file, line: l.line, column: l.column }, length: l.text.length };
     },
   );
+}
+
+/**
+ * The members of a file whose every member is a plain IPv4 address or network and none is there
+ * twice, in one pass without strings for lines or a Set of members: what {@link readMembers} makes
+ * of such a file (the members as they are, a `/32` dropped; no diagnostics). Undefined for any other
+ * file, which goes the general way.
+ */
+function plainMemberFile(text: string): string[] | undefined {
+  const members: string[] = [];
+  let keys = new Float64Array(1024);
+  const all = forEachMemberLine(text, (a, b) => {
+    const key = plainIPv4Key(text, a, b);
+    if (key < 0) return false;
+    if (members.length === keys.length) {
+      const more = new Float64Array(keys.length * 2);
+      more.set(keys);
+      keys = more;
+    }
+    keys[members.length] = hostlessKey(key);
+    members.push(text.slice(a, key % 64 === 32 ? b - 3 : b));
+    return true;
+  });
+  if (!all) return undefined;
+  const sorted = keys.subarray(0, members.length).sort();
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return undefined;
+  return members;
 }
 
 export interface PyfwIpsetInput {

@@ -58,3 +58,37 @@ describe('the plain-IPv4 fast path agrees with the full parser', () => {
     );
   });
 });
+
+describe('`ipset save` read on its fast paths agrees with the general path', () => {
+  const sets = [
+    'create a hash:net family inet hashsize 1024 maxelem 65536',
+    'create b hash:ip family inet',
+    'create c hash:net family inet6',
+    'create d hash:net,port family inet',
+    'create e hash:net family inet comment',
+  ];
+  const name = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'x', 'aa');
+  const member = fc.oneof(
+    ipv4ish,
+    ipv4ish.map((m) => `${m} nomatch`),
+    ipv4ish.map((m) => `${m} comment "x y"`),
+    ipv4ish.map((m) => `${m} timeout 5`),
+    ipv4ish.map((m) => `${m},tcp:80`),
+    fc.constantFrom('fe80::/64', '::1', '"1.2.3.4"', '1.2.3.4\t', '1.2.3.4\r', ''),
+  );
+  const line = fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(name, member).map(([s, m]) => `add ${s} ${m}`) },
+    { weight: 1, arbitrary: fc.constantFrom(...sets, '# c', '', 'add', 'add a', 'flush a', ' add a 1.2.3.4') },
+  );
+  it('same sets, members and diagnostics for any mix of lines', () => {
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 40 }), fc.boolean(), (lines, crlf) => {
+        const text = [...sets, ...lines].join(crlf ? '\r\n' : '\n') + '\n';
+        const fast = parseIpsetSave(text, { file: 'f' });
+        const general = parseIpsetSave(text, { file: 'f', generalOnly: true });
+        expect(fast).toEqual(general);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
