@@ -1,8 +1,20 @@
 import { compileDesired, stateFamilies, type CompileContext } from '../compile/index.js';
 import { readHostModel } from '../host/host-model.js';
-import { readAllSets } from '../host/ipset-host.js';
+import { listSets, readAllSets, readSets } from '../host/ipset-host.js';
+import type { Runner } from '../host/runner.js';
 import { readAllTables } from '../host/iptables-host.js';
-import type { DockerInventory, Family, HostModel, HostState, NftRuleset, Ruleset } from '../model/index.js';
+import type {
+  Diagnostic,
+  DockerInventory,
+  Family,
+  HostModel,
+  HostState,
+  IpSet,
+  IpSetState,
+  NftRuleset,
+  Result,
+  Ruleset,
+} from '../model/index.js';
 import { FAMILIES, diag } from '../model/index.js';
 import {
   mergeHostModelParts,
@@ -119,15 +131,27 @@ export function readHostModelFile(ctx: CliContext, files: readonly string[]): Ho
   return host;
 }
 
-/** Every table of both families (a family whose tables cannot be read is left out with a warning). */
-export async function readWholeHost(ctx: CliContext): Promise<HostState> {
+/**
+ * Every table of both families (a family whose tables cannot be read is left out with a warning) and
+ * every set. `knownSets`: sets this command has just read (the policy's, for its plan): they are
+ * taken as they are, and only the others are read (a 100,000-member blocklist is not read twice).
+ */
+export async function readWholeHost(
+  ctx: CliContext,
+  opts: { knownSets?: IpSetState } = {},
+): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   // Every read at once; the answers are taken in order, so diagnostics come out the same every time.
   const reads = FAMILIES.map((family) => readAllTables(runner, family, { variant }));
   for (const r of reads) r.catch(() => undefined);
-  const setsText = readAllSets(runner).catch(() => '');
+  const setsRead = opts.knownSets
+    ? readOtherSets(runner, opts.knownSets)
+    : readAllSets(runner)
+        .catch(() => '')
+        .then((text) => parseIpsetSave(text, { file: 'ipset save' }));
+  setsRead.catch(() => undefined);
   for (const [i, family] of FAMILIES.entries()) {
     let text: string;
     try {
@@ -148,7 +172,28 @@ export async function readWholeHost(ctx: CliContext): Promise<HostState> {
       'could not read the live rules',
     );
   }
-  const sets = parseIpsetSave(await setsText, { file: 'ipset save' });
+  const sets = await setsRead;
   ctx.collect(sets.diagnostics);
   return { rulesets, sets: sets.value ?? { sets: [] } };
+}
+
+/** Every set in the kernel's order: those of `known` as they are, the others read (`ipset save NAME`). */
+async function readOtherSets(runner: Runner, known: IpSetState): Promise<Result<IpSetState>> {
+  const names = await listSets(runner).catch(() => undefined);
+  if (!names) return { value: { sets: [] }, diagnostics: [] };
+  const byName = new Map(known.sets.map((s) => [s.name, s]));
+  // As a failed `ipset save` of every set reads as none, a failed read of the others does.
+  const others = await readSets(
+    runner,
+    names.filter((n) => !byName.has(n)),
+  ).catch(() => []);
+  const diagnostics: Diagnostic[] = [];
+  for (const o of others) {
+    if (!o.present) continue;
+    const res = parseIpsetSave(o.text, { file: `ipset save ${o.name}` });
+    diagnostics.push(...res.diagnostics);
+    for (const set of res.value?.sets ?? []) byName.set(set.name, set);
+  }
+  const sets = names.map((n) => byName.get(n)).filter((s): s is IpSet => s !== undefined);
+  return { value: { sets }, diagnostics };
 }

@@ -57,7 +57,8 @@ export async function planReachability(
     ? undefined
     : {
         host: host ? undefined : readHostModel(hostRunner()),
-        before: readWholeHost(ctx),
+        // The policy's sets were read for the plan a moment ago: only the others are read again.
+        before: readWholeHost(ctx, { knownSets: planned.state.sets }),
         listening: opts.listen ? undefined : liveListening(),
         // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
         nft: planned.backend === 'nftables' ? readLiveNft(ctx) : undefined,

@@ -12,7 +12,14 @@ export { LEGACY_WARNING_PREFIX } from './dump-lines.js';
 export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';
 export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
 export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
-export { NO_PREFIX, hostlessKey, plainIPv4Key, plainIPv4Text } from './ipv4-key.js';
+export {
+  NO_PREFIX,
+  hostlessKey,
+  memberKeys,
+  plainIPv4Key,
+  plainIPv4Text,
+  rememberMemberKeys,
+} from './ipv4-key.js';
 export {
   MAX_MEMBER_COMMENT,
   isNomatch,

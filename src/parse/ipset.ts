@@ -11,7 +11,7 @@ import { addressFamily, canonicalAddress, canonicalNetwork, isPlainIPv4 } from '
 import { parsePort } from './names.js';
 import { formatToken } from './quote.js';
 import { tokenizeLine } from './tokenize.js';
-import { plainIPv4Key } from './ipv4-key.js';
+import { hostlessKey, plainIPv4Key, rememberMemberKeys } from './ipv4-key.js';
 import { joinMember, rawComments, readMemberOptions, splitMember } from './ipset-member.js';
 
 /**
@@ -100,8 +100,15 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
   const withMemberOptions = new Set<string>();
   const error = (line: number, column: number, message: string, code = 'parse.ipset-line', length = 1) =>
     diagnostics.push(diag('error', code, message, { file: opts.file, line, column }, { length }));
+  /** Each set's member keys (see ipv4-key.ts), in the members' order: the fast path has them anyway. */
+  const keys = new Map<IpSet, number[]>();
+  const addMember = (set: IpSet, member: string, key = plainIPv4Key(member)) => {
+    set.members.push(member);
+    keys.get(set)!.push(key);
+  };
   /** The set the last `add` line read the fast way went to, and its `add NAME ` prefix. */
   let fastSet: IpSet | undefined;
+  let fastKeys: number[] = [];
   let fastPrefix = '';
   const n = text.length;
   let lineNo = 0;
@@ -118,6 +125,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
       const key = plainIPv4Key(text, from + fastPrefix.length, end);
       if (key >= 0) {
         fastSet.members.push(text.slice(from + fastPrefix.length, key % 64 === 32 ? end - 3 : end));
+        fastKeys.push(hostlessKey(key));
         continue;
       }
     }
@@ -139,9 +147,10 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
       const sp = line.indexOf(' ', 4);
       const set = sp > 4 ? byName.get(line.slice(4, sp)) : undefined;
       if (set && sp + 1 < line.length && line.indexOf(' ', sp + 1) < 0 && !NOT_PLAIN.test(line)) {
-        set.members.push(canonicalMember(set.type, line.slice(sp + 1), familyOf(set.family)));
+        addMember(set, canonicalMember(set.type, line.slice(sp + 1), familyOf(set.family)));
         if (isPlainIPv4Set(set)) {
           fastSet = set;
+          fastKeys = keys.get(set)!;
           fastPrefix = line.slice(0, sp + 1);
         }
         continue;
@@ -216,6 +225,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
       if (!ok) continue;
       sets.push(set);
       byName.set(set.name, set);
+      keys.set(set, []);
       continue;
     }
     if (cmd.text === 'add') {
@@ -246,7 +256,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
         continue;
       }
       const element = canonicalMember(set.type, third.text, familyOf(set.family));
-      set.members.push(joinMember(element, read.value.options));
+      addMember(set, joinMember(element, read.value.options));
       if (read.value.dynamic) withMemberOptions.add(set.name);
       continue;
     }
@@ -270,6 +280,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
     );
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  for (const set of sets) rememberMemberKeys(set.members, keys.get(set)!);
   return { value: { sets }, diagnostics };
 }
 

@@ -65,3 +65,26 @@ export function plainIPv4Text(key: number): string {
   const addr = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   return code === NO_PREFIX ? addr : `${addr}/${code}`;
 }
+
+/**
+ * The keys of member lists, recorded by whoever made the list and computed the keys anyway (the
+ * `ipset save` reader, the members-file reader) or computed once on first use. A members list is
+ * not changed once made (plans and states are built anew, never edited in place); the length is
+ * checked all the same.
+ */
+const knownKeys = new WeakMap<readonly string[], ArrayLike<number>>();
+
+/** Records the key of every member of `members` (-1 where it has none), in order. */
+export function rememberMemberKeys(members: readonly string[], keys: ArrayLike<number>): void {
+  if (keys.length === members.length) knownKeys.set(members, keys);
+}
+
+/** The key of every member of `members` (-1 where it has none), in order. */
+export function memberKeys(members: readonly string[]): ArrayLike<number> {
+  const known = knownKeys.get(members);
+  if (known && known.length === members.length) return known;
+  const keys = new Float64Array(members.length);
+  for (let i = 0; i < members.length; i++) keys[i] = plainIPv4Key(members[i]!);
+  knownKeys.set(members, keys);
+  return keys;
+}

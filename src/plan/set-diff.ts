@@ -1,5 +1,5 @@
 import type { IpSet, IpSetState, Operation } from '../model/index.js';
-import { plainIPv4Key } from '../parse/index.js';
+import { memberKeys } from '../parse/index.js';
 
 /**
  * Operations for the sets the policy declares. Only declared sets are touched; undeclared sets
@@ -76,15 +76,10 @@ function setHas(items: readonly string[]): (m: string) => boolean {
 }
 
 /** The members' keys (-1 where a member is not plain IPv4), and the members that have none. */
-function keysOf(members: readonly string[]): { keys: Float64Array; others: string[] } {
-  const keys = new Float64Array(members.length);
+function keysOf(members: readonly string[]): { keys: ArrayLike<number>; others: string[] } {
+  const keys = memberKeys(members);
   const others: string[] = [];
-  for (let i = 0; i < members.length; i++) {
-    const m = members[i]!;
-    const k = plainIPv4Key(m);
-    keys[i] = k;
-    if (k < 0) others.push(m);
-  }
+  for (let i = 0; i < members.length; i++) if (keys[i]! < 0) others.push(members[i]!);
   return { keys, others };
 }
 
@@ -112,8 +107,8 @@ function keyedChanges(
 ): { add: string[]; remove: string[] } {
   const w = keysOf(want);
   const h = keysOf(have);
-  const ws = w.keys.slice().sort();
-  const hs = h.keys.slice().sort();
+  const ws = Float64Array.from(w.keys).sort();
+  const hs = Float64Array.from(h.keys).sort();
   const addKeys = missingKeys(ws, hs);
   const removeKeys = missingKeys(hs, ws);
   const otherHave = new Set(h.others);

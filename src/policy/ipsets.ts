@@ -6,6 +6,7 @@ import {
   isPlainIPv4,
   joinMember,
   plainIPv4Key,
+  rememberMemberKeys,
   splitMember,
 } from '../parse/index.js';
 import type { BuildContext } from './context.js';
@@ -67,9 +68,14 @@ export function nativeIpset(
   const members = readMembers(ctx, name, input.type, family, options, listed, seen, (i) =>
     ctx.at([...path, 'members', i]),
   );
-  if (input.members_from !== undefined)
-    members.push(...membersFromFile(ctx, name, input, family, options, seen, [...path, 'members_from']));
-  const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
+  const fromFile =
+    input.members_from !== undefined
+      ? membersFromFile(ctx, name, input, family, options, seen, [...path, 'members_from'])
+      : [];
+  // Not a spread: 100,000 members would overflow a call's arguments; and a file's list is kept as
+  // it is (with the keys its reading recorded) when nothing is listed before it.
+  const all = members.length === 0 ? fromFile : members.concat(fromFile);
+  const set: IpSet = { name, type: input.type, options, members: all, pos: ctx.posOfKey(path) };
   if (family) set.family = family;
   return set;
 }
@@ -133,8 +139,9 @@ function plainMemberFile(text: string): string[] | undefined {
     return true;
   });
   if (!all) return undefined;
-  const sorted = keys.subarray(0, members.length).sort();
+  const sorted = keys.slice(0, members.length).sort();
   for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return undefined;
+  rememberMemberKeys(members, keys.subarray(0, members.length));
   return members;
 }
 
