@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalNetwork, isPlainIPv4, parseIpsetSave } from '../../src/parse/index.js';
+import {
+  canonicalNetwork,
+  isPlainIPv4,
+  memberKeys,
+  parseIpsetSave,
+  plainIPv4Key,
+} from '../../src/parse/index.js';
 import { memberProblem } from '../../src/policy/set-members.js';
 
 /**
@@ -87,8 +93,38 @@ describe('`ipset save` read on its fast paths agrees with the general path', () 
         const fast = parseIpsetSave(text, { file: 'f' });
         const general = parseIpsetSave(text, { file: 'f', generalOnly: true });
         expect(fast).toEqual(general);
+        // The keys the reader records for the members are theirs.
+        for (const set of fast.value?.sets ?? [])
+          expect(Array.from(memberKeys(set.members))).toEqual(set.members.map((m) => plainIPv4Key(m)));
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('the keys recorded for the members of a good `ipset save` text are theirs', () => {
+    const good = fc
+      .tuple(
+        fc.constantFrom('a', 'b', 'd', 'e'),
+        fc.integer({ min: 0, max: 255 }),
+        fc.constantFrom('', '/32', '/24', ' nomatch', ',tcp:80'),
+      )
+      .map(([s, i, p]) =>
+        s === 'd'
+          ? `add d 10.0.0.${i},tcp:80`
+          : p === '/24'
+            ? `add ${s} 10.${i}.0.0/24`
+            : `add ${s} 10.0.0.${i}${p === ' nomatch' && s === 'b' ? '' : p === ',tcp:80' ? '' : p}`,
+      );
+    fc.assert(
+      fc.property(fc.array(good, { maxLength: 40 }), (lines) => {
+        const text = [...sets, ...lines].join('\n') + '\n';
+        const fast = parseIpsetSave(text, { file: 'f' });
+        expect(fast).toEqual(parseIpsetSave(text, { file: 'f', generalOnly: true }));
+        expect(fast.value).toBeDefined();
+        for (const set of fast.value!.sets)
+          expect(Array.from(memberKeys(set.members))).toEqual(set.members.map((m) => plainIPv4Key(m)));
+      }),
+      { numRuns: 500 },
     );
   });
 });
