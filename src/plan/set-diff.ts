@@ -107,8 +107,9 @@ function keyedChanges(
 ): { add: string[]; remove: string[] } {
   const w = keysOf(want);
   const h = keysOf(have);
-  const ws = Float64Array.from(w.keys).sort();
-  const hs = Float64Array.from(h.keys).sort();
+  // A typed copy of each (the constructor copies arrays of numbers in one go), sorted as numbers.
+  const ws = new Float64Array(w.keys).sort();
+  const hs = new Float64Array(h.keys).sort();
   const addKeys = missingKeys(ws, hs);
   const removeKeys = missingKeys(hs, ws);
   const otherHave = new Set(h.others);
