@@ -112,7 +112,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
   let fastPrefix = '';
   const n = text.length;
   let lineNo = 0;
-  for (let start = 0; start <= n; ) {
+  for (let start = 0; start <= n;) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = n;
     const from = start;

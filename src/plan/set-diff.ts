@@ -101,10 +101,7 @@ function missingKeys(a: Float64Array, b: Float64Array): Set<number> {
  * are equal, and never equals a string without one, so the keyed members and the others are
  * compared apart (the others as strings) and picked in the lists' own order.
  */
-function keyedChanges(
-  want: readonly string[],
-  have: readonly string[],
-): { add: string[]; remove: string[] } {
+function keyedChanges(want: readonly string[], have: readonly string[]): { add: string[]; remove: string[] } {
   const w = keysOf(want);
   const h = keysOf(have);
   // A typed copy of each (the constructor copies arrays of numbers in one go), sorted as numbers.

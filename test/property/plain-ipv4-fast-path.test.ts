@@ -84,7 +84,10 @@ describe('`ipset save` read on its fast paths agrees with the general path', () 
   );
   const line = fc.oneof(
     { weight: 8, arbitrary: fc.tuple(name, member).map(([s, m]) => `add ${s} ${m}`) },
-    { weight: 1, arbitrary: fc.constantFrom(...sets, '# c', '', 'add', 'add a', 'flush a', ' add a 1.2.3.4') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(...sets, '# c', '', 'add', 'add a', 'flush a', ' add a 1.2.3.4'),
+    },
   );
   it('same sets, members and diagnostics for any mix of lines', () => {
     fc.assert(
