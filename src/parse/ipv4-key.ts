@@ -72,15 +72,16 @@ export function plainIPv4Text(key: number): string {
  * not changed once made (plans and states are built anew, never edited in place); the length is
  * checked all the same.
  */
-const knownKeys = new WeakMap<readonly string[], ArrayLike<number>>();
+const knownKeys = new WeakMap<readonly string[], Float64Array>();
 
 /** Records the key of every member of `members` (-1 where it has none), in order. */
 export function rememberMemberKeys(members: readonly string[], keys: ArrayLike<number>): void {
-  if (keys.length === members.length) knownKeys.set(members, keys);
+  if (keys.length === members.length)
+    knownKeys.set(members, keys instanceof Float64Array ? keys : new Float64Array(keys));
 }
 
 /** The key of every member of `members` (-1 where it has none), in order. */
-export function memberKeys(members: readonly string[]): ArrayLike<number> {
+export function memberKeys(members: readonly string[]): Float64Array {
   const known = knownKeys.get(members);
   if (known && known.length === members.length) return known;
   const keys = new Float64Array(members.length);

@@ -76,7 +76,7 @@ function setHas(items: readonly string[]): (m: string) => boolean {
 }
 
 /** The members' keys (-1 where a member is not plain IPv4), and the members that have none. */
-function keysOf(members: readonly string[]): { keys: ArrayLike<number>; others: string[] } {
+function keysOf(members: readonly string[]): { keys: Float64Array; others: string[] } {
   const keys = memberKeys(members);
   const others: string[] = [];
   for (let i = 0; i < members.length; i++) if (keys[i]! < 0) others.push(members[i]!);
@@ -104,9 +104,8 @@ function missingKeys(a: Float64Array, b: Float64Array): Set<number> {
 function keyedChanges(want: readonly string[], have: readonly string[]): { add: string[]; remove: string[] } {
   const w = keysOf(want);
   const h = keysOf(have);
-  // A typed copy of each (the constructor copies arrays of numbers in one go), sorted as numbers.
-  const ws = new Float64Array(w.keys).sort();
-  const hs = new Float64Array(h.keys).sort();
+  const ws = w.keys.slice().sort();
+  const hs = h.keys.slice().sort();
   const addKeys = missingKeys(ws, hs);
   const removeKeys = missingKeys(hs, ws);
   const otherHave = new Set(h.others);
