@@ -178,7 +178,7 @@ export async function readWholeHost(
 }
 
 /** Every set in the kernel's order: those of `known` as they are, the others read (`ipset save NAME`). */
-async function readOtherSets(runner: Runner, known: IpSetState): Promise<Result<IpSetState>> {
+export async function readOtherSets(runner: Runner, known: IpSetState): Promise<Result<IpSetState>> {
   const names = await listSets(runner).catch(() => undefined);
   if (!names) return { value: { sets: [] }, diagnostics: [] };
   const byName = new Map(known.sets.map((s) => [s.name, s]));
