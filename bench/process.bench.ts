@@ -31,7 +31,7 @@ interface Ran {
   out: string;
 }
 
-const TIME_FILE = join(tmpdir(), `dockwall-bench-time-${process.pid}`);
+export const TIME_FILE = join(tmpdir(), `dockwall-bench-time-${process.pid}`);
 
 /** Runs `argv` under GNU time (for CPU time and memory), timing the wall clock here. */
 function run(argv: string[], opts: { input?: string; env?: Record<string, string> } = {}): Ran {

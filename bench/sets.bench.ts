@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cell, ratio, setRows } from './process.bench.js';
+import { TIME_FILE, cell, ratio, setRows } from './process.bench.js';
 
 /**
  * `npm run bench -- sets`: only the 100,000-member set rows of the whole-process section (apply vs a
@@ -22,5 +22,6 @@ export function setsBench(): string {
     ].join('\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(TIME_FILE, { force: true });
   }
 }
