@@ -36,7 +36,7 @@ interface Ran {
   out: string;
 }
 
-const TIME_FILE = join(tmpdir(), `dockwall-bench-time-${process.pid}`);
+export const TIME_FILE = join(tmpdir(), `dockwall-bench-time-${process.pid}`);
 
 /** Runs `argv` under GNU time (for CPU time and memory), timing the wall clock here. */
 function run(argv: string[], opts: { input?: string; env?: Record<string, string> } = {}): Ran {
@@ -321,8 +321,12 @@ function largeRows(dir: string, stateDir: string): ProcessRow[] {
   ];
 }
 
-/** A 100,000-member hash:net set from `members_from`: apply vs a bare `ipset restore`, then 10 changed lines. */
-export function setRows(dir: string, stateDir: string): ProcessRow[] {
+/**
+ * A 100,000-member hash:net set from `members_from`: apply vs a bare `ipset restore`, then 10 changed
+ * lines. `before`: the `bin/dockwall.js` of another build (an earlier commit's), run in the same
+ * loop, right after this one's: its rows follow, marked "(before)".
+ */
+export function setRows(dir: string, stateDir: string, before?: string): ProcessRow[] {
   const n = 100_000;
   const member = (i: number) => `10.${(i >> 14) & 255}.${(i >> 6) & 255}.${(i & 63) << 2}/30`;
   const list = join(dir, 'block.netset');
@@ -353,9 +357,8 @@ export function setRows(dir: string, stateDir: string): ProcessRow[] {
   ].join('\n');
   const bare = new Sample();
   const bareTen = new Sample();
-  const apply = new Sample();
-  const planAgain = new Sample();
-  const applyTen = new Sample();
+  const bins = before ? [BIN, before] : [BIN];
+  const samples = bins.map(() => ({ apply: new Sample(), planAgain: new Sample(), applyTen: new Sample() }));
   for (let k = -1; k < RUNS; k++) {
     freshHost();
     const b = must(run(inNs(['ipset', 'restore']), { input: script }), [0], 'bare ipset restore');
@@ -364,43 +367,51 @@ export function setRows(dir: string, stateDir: string): ProcessRow[] {
       [0],
       'bare ipset restore of 10 changes',
     );
-    freshHost();
-    writeFileSync(list, `# a FireHOL-style list\n${lines.join('\n')}\n`);
-    const a = must(
-      run(inNs([NODE, BIN, 'apply', '-f', policy, '--yes', '--state-dir', stateDir])),
-      [0],
-      'set apply',
-    );
-    const p = must(run(inNs([NODE, BIN, 'plan', '-f', policy])), [0], 'set plan again');
-    writeFileSync(list, `# a FireHOL-style list\n${changed.join('\n')}\n`);
-    const t = must(
-      run(inNs([NODE, BIN, 'apply', '-f', policy, '--yes', '--state-dir', stateDir])),
-      [0],
-      'set apply 10',
-    );
-    // Nothing left to do afterwards: the 10 changes were made.
-    must(run(inNs([NODE, BIN, 'plan', '-f', policy])), [0], 'set plan after 10 changes');
-    if (k < 0) continue;
-    bare.add(b);
-    bareTen.add(bt);
-    apply.add(a);
-    planAgain.add(p);
-    applyTen.add(t);
+    if (k >= 0) {
+      bare.add(b);
+      bareTen.add(bt);
+    }
+    bins.forEach((bin, i) => {
+      freshHost();
+      rmSync(stateDir, { recursive: true, force: true });
+      writeFileSync(list, `# a FireHOL-style list\n${lines.join('\n')}\n`);
+      const a = must(
+        run(inNs([NODE, bin, 'apply', '-f', policy, '--yes', '--state-dir', stateDir])),
+        [0],
+        'set apply',
+      );
+      const p = must(run(inNs([NODE, bin, 'plan', '-f', policy])), [0], 'set plan again');
+      writeFileSync(list, `# a FireHOL-style list\n${changed.join('\n')}\n`);
+      const t = must(
+        run(inNs([NODE, bin, 'apply', '-f', policy, '--yes', '--state-dir', stateDir])),
+        [0],
+        'set apply 10',
+      );
+      // Nothing left to do afterwards: the 10 changes were made.
+      must(run(inNs([NODE, bin, 'plan', '-f', policy])), [0], 'set plan after 10 changes');
+      if (k < 0) return;
+      samples[i]!.apply.add(a);
+      samples[i]!.planAgain.add(p);
+      samples[i]!.applyTen.add(t);
+    });
   }
   dropHost();
-  return [
-    {
-      what: '100,000-member hash:net set (`members_from`): `apply` on a fresh host, vs bare `ipset restore` (target 1.5×)',
-      base: bare,
-      result: apply,
-    },
-    { what: '… `plan` with it present', base: bare, result: planAgain },
-    {
-      what: '… 10 lines of the file changed: `apply`, vs a bare `ipset restore` of those 10 del/add',
-      base: bareTen,
-      result: applyTen,
-    },
-  ];
+  return samples.flatMap((s, i) => {
+    const mark = i === 0 ? '' : ' (before)';
+    return [
+      {
+        what: `100,000-member hash:net set (\`members_from\`): \`apply\` on a fresh host, vs bare \`ipset restore\` (target 1.5×)${mark}`,
+        base: bare,
+        result: s.apply,
+      },
+      { what: `… \`plan\` with it present${mark}`, base: bare, result: s.planAgain },
+      {
+        what: `… 10 lines of the file changed: \`apply\`, vs a bare \`ipset restore\` of those 10 del/add${mark}`,
+        base: bareTen,
+        result: s.applyTen,
+      },
+    ];
+  });
 }
 
 export function processBench(): ProcessTables {

@@ -1,8 +1,20 @@
 import { compileDesired, stateFamilies, type CompileContext } from '../compile/index.js';
 import { readHostModel } from '../host/host-model.js';
-import { readAllSets } from '../host/ipset-host.js';
+import { listSets, readAllSets, readSets } from '../host/ipset-host.js';
+import type { Runner } from '../host/runner.js';
 import { readAllTables } from '../host/iptables-host.js';
-import type { DockerInventory, Family, HostModel, HostState, NftRuleset, Ruleset } from '../model/index.js';
+import type {
+  Diagnostic,
+  DockerInventory,
+  Family,
+  HostModel,
+  HostState,
+  IpSet,
+  IpSetState,
+  NftRuleset,
+  Result,
+  Ruleset,
+} from '../model/index.js';
 import { FAMILIES, diag } from '../model/index.js';
 import {
   mergeHostModelParts,
@@ -120,13 +132,15 @@ export function readHostModelFile(ctx: CliContext, files: readonly string[]): Ho
 }
 
 /**
- * Every table of both families (a family whose tables cannot be read is left out with a warning).
- * `ownSave`: the whole ipv4 dump read already at the start of a live plan (see `startLiveReads`),
- * taken instead of reading ipv4 again when it is of the variant read.
+ * Every table of both families (a family whose tables cannot be read is left out with a warning) and
+ * every set. `ownSave`: the whole ipv4 dump read already at the start of a live plan (see
+ * `startLiveReads`), taken instead of reading ipv4 again when it is of the variant read. `knownSets`:
+ * sets this command has just read (the policy's, for its plan): they are taken as they are, and only
+ * the others are read (a 100,000-member blocklist is not read twice).
  */
 export async function readWholeHost(
   ctx: CliContext,
-  opts: { ownSave?: LiveReads['ownSave'] } = {},
+  opts: { ownSave?: LiveReads['ownSave']; knownSets?: IpSetState } = {},
 ): Promise<HostState> {
   const runner = hostRunner();
   const variant = await chooseVariant(ctx, runner);
@@ -139,7 +153,12 @@ export async function readWholeHost(
       : readAllTables(runner, family, { variant }),
   );
   for (const r of reads) r.catch(() => undefined);
-  const setsText = readAllSets(runner).catch(() => '');
+  const setsRead = opts.knownSets
+    ? readOtherSets(runner, opts.knownSets)
+    : readAllSets(runner)
+        .catch(() => '')
+        .then((text) => parseIpsetSave(text, { file: 'ipset save' }));
+  setsRead.catch(() => undefined);
   for (const [i, family] of FAMILIES.entries()) {
     let text: string;
     try {
@@ -160,7 +179,28 @@ export async function readWholeHost(
       'could not read the live rules',
     );
   }
-  const sets = parseIpsetSave(await setsText, { file: 'ipset save' });
+  const sets = await setsRead;
   ctx.collect(sets.diagnostics);
   return { rulesets, sets: sets.value ?? { sets: [] } };
+}
+
+/** Every set in the kernel's order: those of `known` as they are, the others read (`ipset save NAME`). */
+export async function readOtherSets(runner: Runner, known: IpSetState): Promise<Result<IpSetState>> {
+  const names = await listSets(runner).catch(() => undefined);
+  if (!names) return { value: { sets: [] }, diagnostics: [] };
+  const byName = new Map(known.sets.map((s) => [s.name, s]));
+  // As a failed `ipset save` of every set reads as none, a failed read of the others does.
+  const others = await readSets(
+    runner,
+    names.filter((n) => !byName.has(n)),
+  ).catch(() => []);
+  const diagnostics: Diagnostic[] = [];
+  for (const o of others) {
+    if (!o.present) continue;
+    const res = parseIpsetSave(o.text, { file: `ipset save ${o.name}` });
+    diagnostics.push(...res.diagnostics);
+    for (const set of res.value?.sets ?? []) byName.set(set.name, set);
+  }
+  const sets = names.map((n) => byName.get(n)).filter((s): s is IpSet => s !== undefined);
+  return { value: { sets }, diagnostics };
 }

@@ -55,7 +55,11 @@ export async function planReachability(
     ? undefined
     : {
         host: host ? undefined : liveHostModel(planned),
-        before: readWholeHost(ctx, planned.ownSave ? { ownSave: planned.ownSave } : {}),
+        // The policy's sets were read for the plan a moment ago: only the others are read again.
+        before: readWholeHost(ctx, {
+          ...(planned.ownSave ? { ownSave: planned.ownSave } : {}),
+          knownSets: planned.state.sets,
+        }),
         listening: opts.listen ? undefined : liveListening(),
         // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
         nft: planned.backend === 'nftables' ? readLiveNft(ctx) : undefined,

@@ -12,16 +12,19 @@ export interface SetRead {
 
 const NO_SET = /set with the given name does not exist/i;
 
-/** `ipset save NAME` for each name; a set that does not exist is reported, not thrown. */
+/** `ipset save NAME` for each name, side by side; a set that does not exist is reported, not thrown. */
 export async function readSets(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
-  const out: SetRead[] = [];
-  for (const name of names) {
+  const reads = names.map(async (name): Promise<SetRead> => {
     const argv = ['ipset', 'save', name];
     const result = await runner.run(argv);
-    if (result.code === 0) out.push({ name, present: true, text: result.stdout });
-    else if (NO_SET.test(result.stderr)) out.push({ name, present: false, text: '' });
-    else throw new HostCommandError([...runner.wrap, ...argv], result);
-  }
+    if (result.code === 0) return { name, present: true, text: result.stdout };
+    if (NO_SET.test(result.stderr)) return { name, present: false, text: '' };
+    throw new HostCommandError([...runner.wrap, ...argv], result);
+  });
+  // The first failure (in the names' order) is thrown; the others must not count as unhandled.
+  for (const r of reads) r.catch(() => undefined);
+  const out: SetRead[] = [];
+  for (const r of reads) out.push(await r);
   return out;
 }
 

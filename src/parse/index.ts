@@ -13,6 +13,14 @@ export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';
 export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
 export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
 export {
+  NO_PREFIX,
+  hostlessKey,
+  memberKeys,
+  plainIPv4Key,
+  plainIPv4Text,
+  rememberMemberKeys,
+} from './ipv4-key.js';
+export {
   MAX_MEMBER_COMMENT,
   isNomatch,
   joinMember,

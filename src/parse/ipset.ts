@@ -11,6 +11,7 @@ import { addressFamily, canonicalAddress, canonicalNetwork, isPlainIPv4 } from '
 import { parsePort } from './names.js';
 import { formatToken } from './quote.js';
 import { tokenizeLine } from './tokenize.js';
+import { hostlessKey, plainIPv4Key, rememberMemberKeys } from './ipv4-key.js';
 import { joinMember, rawComments, readMemberOptions, splitMember } from './ipset-member.js';
 
 /**
@@ -27,6 +28,13 @@ const FLAGS = new Set(['counters', 'comment', 'skbinfo', 'forceadd']);
 
 export interface IpsetParseOptions {
   file: string;
+  /** Every line through the lexer and the general member path (tests compare the fast paths to it). */
+  generalOnly?: boolean;
+}
+
+/** A set whose plain IPv4 members are already in ipset's spelling as they are (see canonicalMember). */
+function isPlainIPv4Set(set: IpSet): boolean {
+  return (set.type === 'hash:net' || set.type === 'hash:ip') && familyOf(set.family) === 'ipv4';
 }
 
 function hostless(net: string, family: Family): string {
@@ -90,13 +98,39 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
   const sets: IpSet[] = [];
   const byName = new Map<string, IpSet>();
   const withMemberOptions = new Set<string>();
-  const lines = text.split('\n');
   const error = (line: number, column: number, message: string, code = 'parse.ipset-line', length = 1) =>
     diagnostics.push(diag('error', code, message, { file: opts.file, line, column }, { length }));
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
+  /** Each set's member keys (see ipv4-key.ts), in the members' order: the fast path has them anyway. */
+  const keys = new Map<IpSet, number[]>();
+  const addMember = (set: IpSet, member: string, key = plainIPv4Key(member)) => {
+    set.members.push(member);
+    keys.get(set)!.push(key);
+  };
+  /** The set the last `add` line read the fast way went to, and its `add NAME ` prefix. */
+  let fastSet: IpSet | undefined;
+  let fastKeys: number[] = [];
+  let fastPrefix = '';
+  const n = text.length;
+  let lineNo = 0;
+  for (let start = 0; start <= n;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    const from = start;
+    start = end + 1;
+    lineNo++;
+    // The line a large set is made of, `add NAME A.B.C.D[/P]` of a hash:ip or hash:net set of IPv4,
+    // already in ipset's spelling (what `ipset save` prints), is taken from the text as it is: no
+    // line, lexer or canonical spelling is made for it.
+    if (fastSet && !opts.generalOnly && text.startsWith(fastPrefix, from)) {
+      const key = plainIPv4Key(text, from + fastPrefix.length, end);
+      if (key >= 0) {
+        fastSet.members.push(text.slice(from + fastPrefix.length, key % 64 === 32 ? end - 3 : end));
+        fastKeys.push(hostlessKey(key));
+        continue;
+      }
+    }
+    let line = text.slice(from, end);
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    const lineNo = i + 1;
     if (line.trim() === '' || line.startsWith('#')) continue;
     if (line.includes('\0')) {
       error(
@@ -109,11 +143,16 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
     }
     // The line a large set is made of, `add NAME MEMBER` in plain words, is read without the
     // lexer: a word without blanks, quotes or backslashes is that same word to it.
-    if (line.startsWith('add ')) {
+    if (line.startsWith('add ') && !opts.generalOnly) {
       const sp = line.indexOf(' ', 4);
       const set = sp > 4 ? byName.get(line.slice(4, sp)) : undefined;
       if (set && sp + 1 < line.length && line.indexOf(' ', sp + 1) < 0 && !NOT_PLAIN.test(line)) {
-        set.members.push(canonicalMember(set.type, line.slice(sp + 1), familyOf(set.family)));
+        addMember(set, canonicalMember(set.type, line.slice(sp + 1), familyOf(set.family)));
+        if (isPlainIPv4Set(set)) {
+          fastSet = set;
+          fastKeys = keys.get(set)!;
+          fastPrefix = line.slice(0, sp + 1);
+        }
         continue;
       }
     }
@@ -186,6 +225,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
       if (!ok) continue;
       sets.push(set);
       byName.set(set.name, set);
+      keys.set(set, []);
       continue;
     }
     if (cmd.text === 'add') {
@@ -216,7 +256,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
         continue;
       }
       const element = canonicalMember(set.type, third.text, familyOf(set.family));
-      set.members.push(joinMember(element, read.value.options));
+      addMember(set, joinMember(element, read.value.options));
       if (read.value.dynamic) withMemberOptions.add(set.name);
       continue;
     }
@@ -240,6 +280,7 @@ export function parseIpsetSave(text: string, opts: IpsetParseOptions): Result<Ip
     );
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  for (const set of sets) rememberMemberKeys(set.members, keys.get(set)!);
   return { value: { sets }, diagnostics };
 }
 

@@ -1,4 +1,5 @@
 import type { IpSet, IpSetState, Operation } from '../model/index.js';
+import { memberKeys } from '../parse/index.js';
 
 /**
  * Operations for the sets the policy declares. Only declared sets are touched; undeclared sets
@@ -39,11 +40,22 @@ function specMismatch(want: IpSet, have: IpSet): string | undefined {
 }
 
 /**
- * The members of `want` not in `have` (in `want`'s order) and those of `have` not in `want` (in
- * `have`'s order). One Set of `have` that `want` empties as it goes: half the hashing of a Set each
- * way, which counts for sets of 100,000 members planned several times per apply.
+ * The members of `want` not in `have` (in `want`'s order, a repeated one each time) and those of
+ * `have` not in `want` (in `have`'s order, once each). Small lists: one Set of `have` that `want`
+ * empties as it goes. Large ones (a blocklist of 100,000): plain IPv4 members are compared as
+ * numbers ({@link plainIPv4Key}), sorted, and only the few that differ are looked at as strings.
  */
 export function memberChanges(
+  want: readonly string[],
+  have: readonly string[],
+): { add: string[]; remove: string[] } {
+  return want.length + have.length >= KEYED_FROM ? keyedChanges(want, have) : stringChanges(want, have);
+}
+
+/** From this many members on, the keyed comparison pays for its sorting. */
+const KEYED_FROM = 2048;
+
+function stringChanges(
   want: readonly string[],
   have: readonly string[],
 ): { add: string[]; remove: string[] } {
@@ -61,4 +73,60 @@ export function memberChanges(
 function setHas(items: readonly string[]): (m: string) => boolean {
   const set = new Set(items);
   return (m) => set.has(m);
+}
+
+/** The members' keys (-1 where a member is not plain IPv4), and the members that have none. */
+function keysOf(members: readonly string[]): { keys: Float64Array; others: string[] } {
+  const keys = memberKeys(members);
+  const others: string[] = [];
+  for (let i = 0; i < members.length; i++) if (keys[i]! < 0) others.push(members[i]!);
+  return { keys, others };
+}
+
+/** The keys of `a` that `b` lacks (each once), both sorted, -1s first. */
+function missingKeys(a: Float64Array, b: Float64Array): Set<number> {
+  const out = new Set<number>();
+  let j = 0;
+  for (let i = 0; i < a.length; i++) {
+    const k = a[i]!;
+    if (k < 0) continue;
+    while (j < b.length && b[j]! < k) j++;
+    if (j >= b.length || b[j] !== k) out.add(k);
+  }
+  return out;
+}
+
+/**
+ * {@link stringChanges} by keys: a string with a key equals another string exactly when their keys
+ * are equal, and never equals a string without one, so the keyed members and the others are
+ * compared apart (the others as strings) and picked in the lists' own order.
+ */
+function keyedChanges(want: readonly string[], have: readonly string[]): { add: string[]; remove: string[] } {
+  const w = keysOf(want);
+  const h = keysOf(have);
+  const ws = w.keys.slice().sort();
+  const hs = h.keys.slice().sort();
+  const addKeys = missingKeys(ws, hs);
+  const removeKeys = missingKeys(hs, ws);
+  const otherHave = new Set(h.others);
+  const otherWant = new Set(w.others);
+  const add: string[] = [];
+  if (addKeys.size > 0 || w.others.length > 0)
+    for (let i = 0; i < want.length; i++) {
+      const k = w.keys[i]!;
+      if (k >= 0 ? addKeys.has(k) : !otherHave.has(want[i]!)) add.push(want[i]!);
+    }
+  const remove: string[] = [];
+  if (removeKeys.size > 0 || h.others.length > 0) {
+    const done = new Set<string>();
+    for (let i = 0; i < have.length; i++) {
+      const k = h.keys[i]!;
+      const m = have[i]!;
+      if ((k >= 0 ? removeKeys.has(k) : !otherWant.has(m)) && !done.has(m)) {
+        done.add(m);
+        remove.push(m);
+      }
+    }
+  }
+  return { add, remove };
 }

@@ -1,8 +1,16 @@
 import type { IpSet, IpSetFamily } from '../model/ipset.js';
 import type { Family } from '../model/ruleset.js';
-import { canonicalMember, isPlainIPv4, joinMember, splitMember } from '../parse/index.js';
+import {
+  canonicalMember,
+  hostlessKey,
+  isPlainIPv4,
+  joinMember,
+  plainIPv4Key,
+  rememberMemberKeys,
+  splitMember,
+} from '../parse/index.js';
 import type { BuildContext } from './context.js';
-import { memberLines } from './member-files.js';
+import { forEachMemberLine, memberLines } from './member-files.js';
 import type { NativeIpsetInput } from './schema.js';
 import { memberOptionProblem, memberProblem } from './set-members.js';
 import type { Path, Span } from './yaml-source.js';
@@ -60,9 +68,14 @@ export function nativeIpset(
   const members = readMembers(ctx, name, input.type, family, options, listed, seen, (i) =>
     ctx.at([...path, 'members', i]),
   );
-  if (input.members_from !== undefined)
-    members.push(...membersFromFile(ctx, name, input, family, options, seen, [...path, 'members_from']));
-  const set: IpSet = { name, type: input.type, options, members, pos: ctx.posOfKey(path) };
+  const fromFile =
+    input.members_from !== undefined
+      ? membersFromFile(ctx, name, input, family, options, seen, [...path, 'members_from'])
+      : [];
+  // Not a spread: 100,000 members would overflow a call's arguments; and a file's list is kept as
+  // it is (with the keys its reading recorded) when nothing is listed before it.
+  const all = members.length === 0 ? fromFile : members.concat(fromFile);
+  const set: IpSet = { name, type: input.type, options, members: all, pos: ctx.posOfKey(path) };
   if (family) set.family = family;
   return set;
 }
@@ -83,6 +96,11 @@ function membersFromFile(
     ctx.error('policy.members-from', `cannot read the members file \`${from}\`: ${read.error}`, ctx.at(path));
     return [];
   }
+  // A blocklist: every line a plain IPv4 member of an IPv4 hash:ip or hash:net set, none twice.
+  if (family === 'inet' && (input.type === 'hash:net' || input.type === 'hash:ip') && seen.size === 0) {
+    const plain = plainMemberFile(read.text);
+    if (plain) return plain;
+  }
   const lines = memberLines(read.text);
   return readMembers(
     ctx,
@@ -97,6 +115,34 @@ function membersFromFile(
       return { pos: { file: read.file, line: l.line, column: l.column }, length: l.text.length };
     },
   );
+}
+
+/**
+ * The members of a file whose every member is a plain IPv4 address or network and none is there
+ * twice, in one pass without strings for lines or a Set of members: what {@link readMembers} makes
+ * of such a file (the members as they are, a `/32` dropped; no diagnostics). Undefined for any other
+ * file, which goes the general way.
+ */
+function plainMemberFile(text: string): string[] | undefined {
+  const members: string[] = [];
+  let keys = new Float64Array(1024);
+  const all = forEachMemberLine(text, (a, b) => {
+    const key = plainIPv4Key(text, a, b);
+    if (key < 0) return false;
+    if (members.length === keys.length) {
+      const more = new Float64Array(keys.length * 2);
+      more.set(keys);
+      keys = more;
+    }
+    keys[members.length] = hostlessKey(key);
+    members.push(text.slice(a, key % 64 === 32 ? b - 3 : b));
+    return true;
+  });
+  if (!all) return undefined;
+  const sorted = keys.slice(0, members.length).sort();
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return undefined;
+  rememberMemberKeys(members, keys.subarray(0, members.length));
+  return members;
 }
 
 export interface PyfwIpsetInput {

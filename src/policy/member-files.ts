@@ -18,6 +18,22 @@ export interface MemberLine {
  */
 export function memberLines(text: string): MemberLine[] {
   const out: MemberLine[] = [];
+  forEachMemberLine(text, (a, b, line, lineStart) => {
+    out.push({ text: text.slice(a, b), line, column: a - lineStart + 1 });
+    return true;
+  });
+  return out;
+}
+
+/**
+ * Calls `visit` with each member's place in `text` (from `a` to `b`, on 1-based `line`, which
+ * starts at `lineStart`), as {@link memberLines} finds them, without making strings; stops when
+ * `visit` returns false. Returns whether it went through every line.
+ */
+export function forEachMemberLine(
+  text: string,
+  visit: (a: number, b: number, line: number, lineStart: number) => boolean,
+): boolean {
   let line = 0;
   let start = 0;
   const n = text.length;
@@ -37,10 +53,10 @@ export function memberLines(text: string): MemberLine[] {
     if (hash < b) b = hash;
     while (a < b && isSpace(text.charCodeAt(a))) a++;
     while (b > a && isSpace(text.charCodeAt(b - 1))) b--;
-    if (b > a) out.push({ text: text.slice(a, b), line, column: a - start + 1 });
+    if (b > a && !visit(a, b, line, start)) return false;
     start = end + 1;
   }
-  return out;
+  return true;
 }
 
 /** Space, tab, carriage return (a file written on Windows), form feed, vertical tab. */

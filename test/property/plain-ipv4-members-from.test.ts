@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalMember } from '../../src/parse/index.js';
+import { canonicalMember, memberKeys, plainIPv4Key } from '../../src/parse/index.js';
 import { loadPolicy } from '../../src/policy/index.js';
 import { memberProblem } from '../../src/policy/set-members.js';
 
@@ -49,6 +49,53 @@ describe('members_from: the one-pass reading of plain IPv4 members agrees with t
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('a file of plain members only (read without line strings): same members, same duplicate warnings', () => {
+    const plain = fc
+      .tuple(
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.constantFrom('', '/32', '/24', '/31', '/0', ' ', ' # note', '\r'),
+      )
+      .map(([a, b, p]) =>
+        p === '/24' ? `10.${a}.${b}.0/24` : p === '/0' ? '0.0.0.0/0' : `10.${a}.0.${b}${p}`,
+      );
+    const filler = fc.constantFrom('', '# FireHOL header', '   ', '\t10.9.9.9/32  ');
+    fc.assert(
+      fc.property(
+        fc.constantFrom('hash:net', 'hash:ip'),
+        fc.array(fc.oneof({ weight: 6, arbitrary: plain }, { weight: 1, arbitrary: filler }), {
+          maxLength: 40,
+        }),
+        (type, lines) => {
+          const text = `dockwall: 1\nipsets:\n  s:\n    type: ${type}\n    members_from: list\n`;
+          const r = loadPolicy(text, 'p.yaml', {
+            readMemberFile: () => ({ file: 'list', text: lines.join('\n') }),
+          });
+          const want: string[] = [];
+          const dups: number[] = [];
+          const seen = new Set<string>();
+          lines.forEach((l, i) => {
+            const m = l.replace(/#.*/, '').trim();
+            if (m === '') return;
+            const c = canonicalMember(type, m, 'ipv4');
+            if (seen.has(c)) dups.push(i + 1);
+            else want.push(c);
+            seen.add(c);
+          });
+          expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+          const warned = r.diagnostics
+            .filter((d) => d.code === 'policy.duplicate-member')
+            .map((d) => d.pos?.line);
+          expect(warned).toEqual(dups);
+          const members = r.value!.ipsets[0]!.members;
+          expect(members).toEqual(want);
+          expect(Array.from(memberKeys(members))).toEqual(members.map((m) => plainIPv4Key(m)));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

@@ -24,3 +24,35 @@ describe('memberChanges (property)', () => {
     );
   });
 });
+
+describe('memberChanges on large lists (plain IPv4 members compared as numbers)', () => {
+  // Spellings near the keyed path's edges: with and without a prefix, /32 beside the bare address,
+  // host bits, leading zeros, IPv6, members with options: some have keys, some do not.
+  const member = fc.oneof(
+    fc.integer({ min: 0, max: 60 }).map((i) => `10.0.${i}.0/24`),
+    fc.integer({ min: 0, max: 20 }).map((i) => `10.1.0.${i}`),
+    fc.integer({ min: 0, max: 20 }).map((i) => `10.1.0.${i}/32`),
+    fc.integer({ min: 0, max: 20 }).map((i) => `10.2.0.${i}/24`),
+    fc.integer({ min: 0, max: 9 }).map((i) => `010.3.0.${i}`),
+    fc.integer({ min: 0, max: 9 }).map((i) => `fe80::${i}/128`),
+    fc.integer({ min: 0, max: 9 }).map((i) => `10.4.${i}.0/24 nomatch`),
+    fc.constantFrom('0.0.0.0/0', '255.255.255.255', '1.2.3.4/33'),
+  );
+  // Enough members both sides share (in other orders) to take the keyed path.
+  const shared = Array.from({ length: 2100 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`);
+  it('equals the two-Set definition', () => {
+    fc.assert(
+      fc.property(
+        fc.array(member, { maxLength: 120 }),
+        fc.uniqueArray(member, { maxLength: 120 }),
+        fc.nat(shared.length),
+        (w, h, cut) => {
+          const want = [...w.slice(0, 60), ...shared, ...w.slice(60)];
+          const have = [...shared.slice(cut), ...h, ...shared.slice(0, cut)];
+          expect(memberChanges(want, have)).toEqual(naive(want, have));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -72,3 +72,24 @@ describe('changing members of an existing set', () => {
     expect([...state.sets.sets[0]!.members].sort()).toEqual([...live].sort());
   });
 });
+
+describe('restore scripts never carry a line break inside a line', () => {
+  for (const bad of ['10.9.0.0/16\nflush block', '10.9.0.0/16\r', '10.9.0.0/16\0']) {
+    it(`a member ${JSON.stringify(bad)} (which no policy makes) stops the script from being built`, () => {
+      const set: IpSet = {
+        name: 'b',
+        type: 'hash:net',
+        family: 'inet',
+        options: [],
+        members: ['10.0.0.0/8', bad],
+      };
+      const plan = {
+        operations: [{ op: 'create-set' as const, set }],
+        summary: { add: 1, change: 0, remove: 0 },
+      };
+      expect(() => buildRestoreScripts(plan as never)).toThrow(
+        /internal error: a restore line contains a line break/,
+      );
+    });
+  }
+});
