@@ -126,7 +126,8 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
   // The desired state is compiled again only when what it is made from changed (the policy, Docker's
   // containers, Docker's firewall backend): a change event or a check that finds Docker as it was
   // plans against the state compiled before (the planner and the apply never change it).
-  let lastCompiled: { key: [Policy, DockerInventory | undefined, string]; value: CompiledForHost } | undefined;
+  let lastCompiled:
+    { key: [Policy, DockerInventory | undefined, string]; value: CompiledForHost } | undefined;
   const compiledFor = (p: Policy, inv: DockerInventory | undefined, b: 'iptables' | 'nftables') => {
     const k = lastCompiled?.key;
     if (k && k[0] === p && k[1] === inv && k[2] === b) return lastCompiled!.value;
