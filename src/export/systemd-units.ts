@@ -15,15 +15,15 @@ export interface WatchUnitOptions {
 
 /**
  * How the service runs node for a long-lived `dockwall watch`, which mostly sleeps: a young generation
- * of 1 MB semispaces (instead of growing to 16 MB after a burst of work) and garbage collection on
- * the main thread only (no helper threads, each with its own malloc arena).
+ * of 1 MB semispaces, which does not stay at several MB after a burst of work (a repair, a dockerd
+ * restart).
  */
-export const WATCH_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--single-threaded-gc'];
+export const WATCH_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /**
  * glibc's malloc for the service: two arenas instead of eight per core, and memory freed back to the
  * kernel above 128 KB (the defaults grow both thresholds after the first large allocations, so what
- * the start and each repair freed stays resident). BENCHMARKS.md, watch section: 6–11 MB resident.
+ * the start and each repair freed stays resident). BENCHMARKS.md, watch section: 4–9 MB resident.
  */
 export const WATCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
