@@ -1,4 +1,5 @@
 import { compileDesired } from '../src/compile/index.js';
+import { WATCH_ENVIRONMENT, WATCH_NODE_FLAGS } from '../src/export/systemd-units.js';
 import { createRunner, detectVariant, readSets, readTable } from '../src/host/index.js';
 import type { HostState } from '../src/model/index.js';
 import { parseIpsetSave, parseIptablesSave } from '../src/parse/index.js';
@@ -13,7 +14,10 @@ import { eventRepairRows, idleRows } from './watch-idle.js';
 const RESTARTS = 10;
 /** Containers running while watch idles (the seed's two and these). */
 const CONTAINERS = 20;
-/** Seconds watch is left idle: 60 by default, `BENCH_WATCH_IDLE_S=600` for the 10 minutes of issue 14. */
+/**
+ * Seconds watch is left idle: 60 by default, `BENCH_WATCH_IDLE_S=600` for the 10 minutes of issue 14
+ * (with `BENCH_WATCH_PARTS=idle`, the polling-only run and the dockerd restarts are left out).
+ */
 const IDLE_S = Number(process.env.BENCH_WATCH_IDLE_S ?? 60);
 const EVENT_ROUNDS = 10;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -58,24 +62,42 @@ export async function watchBench(): Promise<Row[]> {
         ...extra,
       ]),
     );
-    const idle = startWatch({
-      lab: s.lab,
-      host: s.docker,
-      dockerd: s.dockerd,
-      policy: idlePolicy,
-      stateDir: s.stateDir,
-      intervalMs: 'default',
-    });
-    await idle.waitForLine((l) => l.msg.startsWith('restored the policy'), { timeoutMs: 60_000 });
-    await idle.waitForLine((l) => l.msg === 'following Docker events', { timeoutMs: 20_000 });
-    // Let the start settle (its garbage collected) before the idle minutes are counted.
-    await sleep(5_000);
-    const idleAndEvents = [
-      ...(await idleRows(idle.pid, IDLE_S, CONTAINERS)),
-      ...(await eventRepairRows(s.lab, s.docker, 'DOCKWALL-FILTER', 'filter/web', EVENT_ROUNDS)),
+    // BENCH_WATCH_BASE names another build's dist/dockwall.cjs (e.g. the branch point's): its idle
+    // cost and repairs are measured first, in the same lab and run, for a before/after comparison.
+    // Last, this build as the unit of `dockwall install-service` runs it (node flags, malloc settings).
+    const builds: Array<{ label: string; bundle?: string; unit?: boolean }> = [
+      ...(process.env.BENCH_WATCH_BASE ? [{ label: 'before', bundle: process.env.BENCH_WATCH_BASE }] : []),
+      { label: process.env.BENCH_WATCH_BASE ? 'after' : '' },
+      { label: 'as the systemd unit runs it', unit: true },
     ];
-    idle.signal('SIGTERM');
-    await idle.exited;
+    const idleAndEvents: Row[] = [];
+    for (const b of builds) {
+      const idle = startWatch({
+        lab: s.lab,
+        host: s.docker,
+        dockerd: s.dockerd,
+        policy: idlePolicy,
+        stateDir: s.stateDir,
+        intervalMs: 'default',
+        ...(b.bundle ? { bundle: b.bundle } : {}),
+        ...(b.unit ? { nodeArgs: [...WATCH_NODE_FLAGS], env: { ...WATCH_ENVIRONMENT } } : {}),
+      });
+      // The first watch puts the policy in place; the next ones find it there.
+      if (b === builds[0])
+        await idle.waitForLine((l) => l.msg.startsWith('restored the policy'), { timeoutMs: 60_000 });
+      await idle.waitForLine((l) => l.msg === 'following Docker events', { timeoutMs: 20_000 });
+      // Let the start settle (its garbage collected) before the idle minutes are counted.
+      await sleep(5_000);
+      const rows = [
+        ...(await idleRows(idle.pid, IDLE_S, CONTAINERS)),
+        ...(await eventRepairRows(s.lab, s.docker, 'DOCKWALL-FILTER', 'filter/web', EVENT_ROUNDS)),
+      ];
+      for (const r of rows) idleAndEvents.push(b.label ? { ...r, what: `${r.what} — ${b.label}` } : r);
+      idle.signal('SIGTERM');
+      await idle.exited;
+    }
+    // `BENCH_WATCH_PARTS=idle`: only the rows above (for the 10-minute idle run).
+    if (process.env.BENCH_WATCH_PARTS === 'idle') return idleAndEvents;
     // The same, polling only (as on iptables-legacy): a check every second, whole tables every 30 s.
     const polling = startWatch({
       lab: s.lab,

@@ -51,6 +51,10 @@ export interface WatchStart {
   extraArgs?: string[];
   /** Environment variables for watch (e.g. a PATH that starts with {@link slowTools}' directory). */
   env?: Record<string, string>;
+  /** The CLI file node runs (default: the one-file bundle of this checkout), e.g. another build to compare. */
+  bundle?: string;
+  /** Flags for node before the script (e.g. `--max-semi-space-size=1`). */
+  nodeArgs?: string[];
 }
 
 export function startWatch(o: WatchStart): WatchProcess {
@@ -65,7 +69,8 @@ export function startWatch(o: WatchStart): WatchProcess {
     'NO_COLOR=1',
     ...Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`),
     process.execPath,
-    DOCKWALL_BUNDLE,
+    ...(o.nodeArgs ?? []),
+    o.bundle ?? DOCKWALL_BUNDLE,
     'watch',
     '-f',
     o.policy,

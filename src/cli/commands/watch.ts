@@ -2,7 +2,13 @@ import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { compileDesired, onlyFamilies, policyFamilies, stateFamilies } from '../../compile/index.js';
+import {
+  compileDesired,
+  onlyFamilies,
+  policyFamilies,
+  stateFamilies,
+  type DesiredState,
+} from '../../compile/index.js';
 import { EventFollower, readInventory } from '../../docker/index.js';
 import type { FileLock } from '../../host/index.js';
 import type { Diagnostic, DockerInventory, Policy } from '../../model/index.js';
@@ -117,6 +123,18 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     for (const d of diagnostics)
       if (d.code === 'docker.rejected-value') once('error', d.message, d.hint ? { hint: d.hint } : {});
   };
+  // The desired state is compiled again only when what it is made from changed (the policy, Docker's
+  // containers, Docker's firewall backend): a change event or a check that finds Docker as it was
+  // plans against the state compiled before (the planner and the apply never change it).
+  let lastCompiled:
+    { key: [Policy, DockerInventory | undefined, string]; value: CompiledForHost } | undefined;
+  const compiledFor = (p: Policy, inv: DockerInventory | undefined, b: 'iptables' | 'nftables') => {
+    const k = lastCompiled?.key;
+    if (k && k[0] === p && k[1] === inv && k[2] === b) return lastCompiled!.value;
+    const value = compileForHost(p, inv, b);
+    lastCompiled = { key: [p, inv, b], value };
+    return value;
+  };
   const reconcile = async (_trigger: Trigger, fullAsked: boolean) => {
     const full = fullAsked || readMs.full <= readMs.chains;
     if (fullAsked) {
@@ -132,20 +150,11 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
         log('warn', `Docker not reachable, using its last known containers: ${(e as Error).message}`);
       }
     }
-    let compiled = compileDesired(policy, inventory ? { inventory } : {});
-    reportRejected(compiled.diagnostics);
     // Docker's firewall backend: a restarted dockerd may have switched it (its return is a full check).
     backend ??= await liveFirewallBackend(runner);
-    if (backend === 'nftables') {
-      const split = forNftablesBackend(compiled);
-      const errors = split.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0)
-        throw new Error(
-          `the policy cannot be applied with Docker's nftables backend: ${errors.map(diagnosticLine).join('; ')}`,
-        );
-      for (const d of split.diagnostics) if (d.severity === 'warning') once('warn', diagnosticLine(d));
-      compiled = split.desired;
-    }
+    const { desired: compiled, warnings } = compiledFor(policy, inventory, backend);
+    reportRejected(compiled.diagnostics);
+    for (const d of warnings) once('warn', diagnosticLine(d));
     // What dockwall's own commands left in the state directory before this read: if it is the same
     // under the lock, no apply ran in between and the read needs no repeating.
     const changeMark = stateDir.changeMark();
@@ -346,6 +355,29 @@ const NFT_EVENT_DEBOUNCE_MS = 10;
 
 /** How long a repair waits for an apply or rollback holding the state lock before trying later. */
 const REPAIR_LOCK_WAIT_S = 2;
+
+interface CompiledForHost {
+  desired: DesiredState;
+  /** The warnings of the translation to Docker's nftables backend. */
+  warnings: Diagnostic[];
+}
+
+/** The desired state of a policy for these containers and Docker's firewall backend. */
+function compileForHost(
+  policy: Policy,
+  inventory: DockerInventory | undefined,
+  backend: 'iptables' | 'nftables',
+): CompiledForHost {
+  const compiled = compileDesired(policy, inventory ? { inventory } : {});
+  if (backend !== 'nftables') return { desired: compiled, warnings: [] };
+  const split = forNftablesBackend(compiled);
+  const errors = split.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0)
+    throw new Error(
+      `the policy cannot be applied with Docker's nftables backend: ${errors.map(diagnosticLine).join('; ')}`,
+    );
+  return { desired: split.desired, warnings: split.diagnostics.filter((d) => d.severity === 'warning') };
+}
 
 function loadOrThrow(file: string): Policy {
   let text: string;

@@ -121,6 +121,22 @@ describe('install-service: the unit', () => {
     expect(tmp.relaxed[0]).toMatch(/is under \/tmp: PrivateTmp=no instead of yes/);
   });
 
+  it('runs node with its memory flags between node and the script, and sets malloc up for a sleeper', () => {
+    const { text } = watchUnit(STANDARD);
+    expect(text).toMatch(
+      new RegExp(`^ExecStart=\\S+ --max-semi-space-size=1 \\S+/dockwall\\.cjs watch -f `, 'm'),
+    );
+    expect(text).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
+    expect(text).toMatch(/^Environment=MALLOC_TRIM_THRESHOLD_=131072$/m);
+    // A dockwall executable of its own (no node before it) gets no node flags.
+    expect(watchUnit({ ...STANDARD, execStart: ['/usr/local/bin/dockwall'] }).text).toMatch(
+      /^ExecStart=\/usr\/local\/bin\/dockwall watch -f /m,
+    );
+    expect(watchUnit({ ...STANDARD, nodeFlags: [] }).text).toMatch(
+      /^ExecStart=\S+ \S+\/dockwall\.cjs watch /m,
+    );
+  });
+
   it('refuses an executable name systemd would not run', () => {
     expect(watchUnit({ ...STANDARD, execStart: ['/opt/"x"/node', BUNDLE] }).error).toMatch(
       /quote, a backslash/,
