@@ -37,14 +37,27 @@ export class BuildContext {
     return this.src.spanAt(this.dropped.original(path));
   }
 
+  // The key span last looked up, by path: a rule's key is looked up twice in a row (its name is
+  // checked for uniqueness, then the rule takes its position), and the document never changes.
+  private lastKeyPath: Path = [];
+  private lastKeySpan: Span | undefined;
+
   /** Where the key of the entry at `path` is. */
   keyAt(path: Path): Span {
-    return this.src.keySpanAt(this.dropped.original(path));
+    const last = this.lastKeyPath;
+    if (this.lastKeySpan && last.length === path.length && last.every((seg, i) => seg === path[i])) {
+      const { pos, length } = this.lastKeySpan;
+      return { pos: { ...pos }, length };
+    }
+    const span = this.src.keySpanAt(this.dropped.original(path));
+    this.lastKeyPath = [...path];
+    this.lastKeySpan = { pos: { ...span.pos }, length: span.length };
+    return span;
   }
 
   /** The position of the key at `path`, for `pos` fields of the policy. */
   posOfKey(path: Path): SourcePos {
-    return this.src.keySpanAt(this.dropped.original(path)).pos;
+    return this.keyAt(path).pos;
   }
 
   posOf(path: Path): SourcePos {

@@ -10,7 +10,12 @@ import { BuildContext } from './context.js';
 import { checkKeyNames } from './key-names.js';
 import { checkRuleReferences } from './rule-references.js';
 import { pyfwSchema } from './pyfw-schema.js';
-import { putBackRuleLists, setAsideRuleLists } from './rule-lists.js';
+import {
+  putBackPyfwRuleLists,
+  putBackRuleLists,
+  setAsidePyfwRuleLists,
+  setAsideRuleLists,
+} from './rule-lists.js';
 import { policySchema } from './schema.js';
 import { YamlSource } from './yaml-source.js';
 import type { ReadMemberFile } from './member-files.js';
@@ -95,9 +100,11 @@ function load(text: string, file: string, opts: LoadPolicyOptions): Result<Polic
   let policy: Policy;
   let ctx: BuildContext;
   if (isPyfw) {
+    const aside = setAsidePyfwRuleLists(data.value);
     const parsed = parseCollecting(pyfwSchema, data.value, src);
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.ok) return { diagnostics: sorted(diagnostics) };
+    putBackPyfwRuleLists(parsed.data, aside);
     ctx = new BuildContext(src, opts.readMemberFile, parsed.dropped);
     policy = buildPyfw(ctx, parsed.data);
     checkRuleReferences(ctx, policy, parsed.data.extensions);

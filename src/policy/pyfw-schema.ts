@@ -8,7 +8,7 @@ import { chainName, extensions, setName } from './schema.js';
  * top-level keys are reported and ignored.
  */
 
-const pyfwRule = z
+export const pyfwRule = z
   .record(z.string().min(1, { error: 'must not be empty' }), z.string())
   .refine((o) => Object.keys(o).length === 1, { error: 'a pyfw rule entry is one `NAME: RULE TEXT` pair' });
 

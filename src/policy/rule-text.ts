@@ -29,7 +29,8 @@ export function readRule(ctx: BuildContext, s: RuleSource): PolicyRule | undefin
   const node = ctx.nodeAt(s.textPath);
   if (!node || !isScalar(node) || typeof node.value !== 'string') return undefined;
   const scalar = node as Scalar<string>;
-  const text = scalar.value.replace(/\r?\n$/, '');
+  const value = scalar.value;
+  const text = value.endsWith('\n') ? value.replace(/\r?\n$/, '') : value;
   const start = valueStart(ctx, scalar);
 
   if (scalar.tag === '!') {
@@ -43,7 +44,8 @@ export function readRule(ctx: BuildContext, s: RuleSource): PolicyRule | undefin
     return undefined;
   }
 
-  const lines = text.split(/\r?\n|\r/);
+  // Nearly every rule is one line: only a text with a line break is split.
+  const lines = text.includes('\n') || text.includes('\r') ? text.split(/\r?\n|\r/) : [text];
   if (lines.length > 1) {
     const second = lines.slice(1).find((l) => l.trim() !== '') ?? '';
     const at = second.trim() === '' ? -1 : src.text.indexOf(second.trim(), start);
@@ -84,7 +86,8 @@ export function readRule(ctx: BuildContext, s: RuleSource): PolicyRule | undefin
   if (!rule) return undefined;
 
   const comment = ownComment(rule);
-  if (comment !== undefined) {
+  // Where the comment is written matters only for a diagnostic (nearly every rule has none).
+  if (comment !== undefined && (s.identity === 'tag' || comment !== s.name)) {
     const m = /(^|\s)(-m|--match)\s+comment(?=\s|$)/.exec(text);
     const cStart = m ? start + m.index + m[1]!.length : start;
     if (s.identity === 'tag') {
