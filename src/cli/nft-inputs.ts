@@ -4,6 +4,7 @@ import { parseNftJson } from '../parse/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
 import { readText } from './inputs.js';
+import type { Planned } from './pipeline.js';
 import { hostRunner, listNftTables } from './live.js';
 
 /**
@@ -58,6 +59,22 @@ export function splitStateFiles(
 function beyondIptables(table: string): boolean {
   const [family, name] = table.split(' ');
   return !((family === 'ip' || family === 'ip6') && IPTABLES_NFT_TABLES.includes(name ?? ''));
+}
+
+const liveNfts = new WeakMap<Planned, Promise<NftRuleset | undefined>>();
+
+/** `readLiveNft` once per plan: its `expect:` checks and its reachability difference share it. */
+export function liveNftFor(ctx: CliContext, planned: Planned): Promise<NftRuleset | undefined> {
+  let got = liveNfts.get(planned);
+  if (!got) {
+    const reading = readLiveNft(ctx);
+    liveNfts.set(planned, reading);
+    reading.catch(() => {
+      if (liveNfts.get(planned) === reading) liveNfts.delete(planned);
+    });
+    got = reading;
+  }
+  return got;
 }
 
 /** The live nftables rule set, when the host has tables iptables-save does not show (Docker 29's, a user's). */

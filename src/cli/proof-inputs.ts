@@ -26,6 +26,7 @@ import { forNftablesBackend } from '../backend/nftables/index.js';
 import { stateAfterPlan, withNftFamilies } from '../proof/planned-state.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
+import type { Planned } from './pipeline.js';
 import { readInventoryFile, readPolicy, readStateFiles, readText } from './inputs.js';
 import { chooseVariant, hostRunner, readLiveInventory, type LiveReads } from './live.js';
 import { readLiveNft, splitStateFiles } from './nft-inputs.js';
@@ -129,6 +130,28 @@ export function readHostModelFile(ctx: CliContext, files: readonly string[]): Ho
       `--host-model ${files.join(', ')}: no interfaces (give \`ip -j addr\` output beside \`ip -j route\`'s)`,
     );
   return host;
+}
+
+const wholeHosts = new WeakMap<Planned, Promise<HostState>>();
+
+/**
+ * The whole live host a plan's proofs walk (its `expect:` checks and the reachability difference),
+ * read once per plan: ipv4 from the dump the plan began with, the sets the plan has not read.
+ */
+export function liveWholeHost(ctx: CliContext, planned: Planned): Promise<HostState> {
+  let got = wholeHosts.get(planned);
+  if (!got) {
+    const reading = readWholeHost(ctx, {
+      ...(planned.ownSave ? { ownSave: planned.ownSave } : {}),
+      knownSets: planned.state.sets,
+    });
+    wholeHosts.set(planned, reading);
+    reading.catch(() => {
+      if (wholeHosts.get(planned) === reading) wholeHosts.delete(planned);
+    });
+    got = reading;
+  }
+  return got;
 }
 
 /**

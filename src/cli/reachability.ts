@@ -5,8 +5,8 @@ import { liveListening, parseListen } from './listening.js';
 import type { CliContext } from './context.js';
 import { collectRepeatable } from './inputs.js';
 import { liveHostModel, type Planned } from './pipeline.js';
-import { readHostModelFile, readWholeHost } from './proof-inputs.js';
-import { readLiveNft } from './nft-inputs.js';
+import { liveWholeHost, readHostModelFile } from './proof-inputs.js';
+import { liveNftFor } from './nft-inputs.js';
 import { stateAfterPlan } from '../proof/planned-state.js';
 
 export interface ReachabilityOptions {
@@ -55,14 +55,11 @@ export async function planReachability(
     ? undefined
     : {
         host: host ? undefined : liveHostModel(planned),
-        // The policy's sets were read for the plan a moment ago: only the others are read again.
-        before: readWholeHost(ctx, {
-          ...(planned.ownSave ? { ownSave: planned.ownSave } : {}),
-          knownSets: planned.state.sets,
-        }),
+        // Shared with the plan's `expect:` checks; the policy's sets are not read again.
+        before: liveWholeHost(ctx, planned),
         listening: opts.listen ? undefined : liveListening(),
         // Docker's nftables backend: Docker's rules are nftables tables, and dockwall's own change too.
-        nft: planned.backend === 'nftables' ? readLiveNft(ctx) : undefined,
+        nft: planned.backend === 'nftables' ? liveNftFor(ctx, planned) : undefined,
       };
   if (live) for (const p of Object.values(live)) p?.catch(() => undefined);
   // The simulator loads while the host is read.

@@ -1,6 +1,5 @@
 import { printable } from '../../model/printable.js';
 import type { Command } from 'commander';
-import { readHostModel } from '../../host/host-model.js';
 import type { HostModel, NftRuleset } from '../../model/index.js';
 import { diag } from '../../model/index.js';
 import { stateAfterPlan } from '../../proof/planned-state.js';
@@ -9,10 +8,9 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { collectRepeatable } from '../inputs.js';
 import { describeBackend, reportBackend } from '../../proof/backend.js';
-import { hostRunner } from '../live.js';
-import { readLiveNft, splitStateFiles } from '../nft-inputs.js';
-import { planFromOptions, type Planned } from '../pipeline.js';
-import { readHostModelFile, readWholeHost } from '../proof-inputs.js';
+import { liveNftFor, readLiveNft, splitStateFiles } from '../nft-inputs.js';
+import { liveHostModel, planFromOptions, type Planned } from '../pipeline.js';
+import { liveWholeHost, readHostModelFile } from '../proof-inputs.js';
 import type { Run } from './index.js';
 
 /**
@@ -29,7 +27,7 @@ export async function runExpectations(
   let host: HostModel | undefined = opts.hostModel?.length
     ? readHostModelFile(ctx, opts.hostModel)
     : planned.policy.host;
-  if (!host && !planned.offline) host = await readHostModel(hostRunner());
+  if (!host && !planned.offline) host = await liveHostModel(planned);
   if (!host) {
     ctx.collect([
       diag(
@@ -42,11 +40,12 @@ export async function runExpectations(
   }
   // The live read for planning holds only the chains dockwall manages; the walk needs every table
   // (Docker's DNAT in nat decides whether a packet is forwarded or delivered), so read them all.
-  const base = planned.offline ? planned.state : await readWholeHost(ctx);
+  const base = planned.offline ? planned.state : await liveWholeHost(ctx, planned);
   // On Docker's nftables backend Docker's rules are nftables tables: the walk needs them, and
   // dockwall's own tables as the plan leaves them.
   const nft =
-    opts.nft ?? (!planned.offline && planned.backend === 'nftables' ? await readLiveNft(ctx) : undefined);
+    opts.nft ??
+    (!planned.offline && planned.backend === 'nftables' ? await liveNftFor(ctx, planned) : undefined);
   const after = stateAfterPlan(base, planned.desired, nft, planned.offline ? planned.plan : undefined);
   const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory, after.nft);
   ctx.collect(diagnostics);
