@@ -433,16 +433,29 @@ async function fetchTableChains(
   variant: IptablesVariant,
   listing: Promise<Map<string, string[]> | undefined>,
 ): Promise<TableFetch> {
+  const { names, listed } = await chainsToRead(table, wanted, listing);
+  const reads = names.map(async (name) => ({
+    name,
+    got: await readChainRules(runner, family, table, name, { variant }),
+  }));
+  return { kind: 'chains', reads: await Promise.all(reads), listed };
+}
+
+/**
+ * The chains of `table` to read: the wanted ones and every DOCKWALL-* chain nft lists. nft answered
+ * and the table has no chains (nothing created it yet): there is nothing to read. Without an answer
+ * (no nft), every wanted chain is asked for.
+ */
+async function chainsToRead(
+  table: TableName,
+  wanted: Set<string>,
+  listing: Promise<Map<string, string[]> | undefined>,
+): Promise<{ names: string[]; listed: string[] | undefined }> {
   const all = await listing;
   const listed = all ? (all.get(table) ?? []) : undefined;
   const names = new Set([...wanted]);
   for (const n of listed ?? []) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
-  // nft answered and the table has no chains (nothing created it yet): there is nothing to read.
-  // Without an answer (no nft), every wanted chain is asked for.
-  const reads = [...names]
-    .filter((name) => listed === undefined || listed.includes(name))
-    .map(async (name) => ({ name, got: await readChainRules(runner, family, table, name, { variant }) }));
-  return { kind: 'chains', reads: await Promise.all(reads), listed };
+  return { names: [...names].filter((name) => listed === undefined || listed.includes(name)), listed };
 }
 
 /**
@@ -461,16 +474,11 @@ async function chainsOfSave(
   const save = await ownSave;
   const byName = save.variant === variant ? chainsFromSave(save.text, table) : undefined;
   if (!byName) return fetchTableChains(runner, 'ipv4', table, wanted, variant, listing);
-  const all = await listing;
-  const listed = all ? (all.get(table) ?? []) : undefined;
-  const names = new Set([...wanted]);
-  for (const n of listed ?? []) if (n.startsWith(OWNED_CHAIN_PREFIX)) names.add(n);
-  const reads = [...names]
-    .filter((name) => listed === undefined || listed.includes(name))
-    .map((name) => {
-      const text = byName.get(name);
-      return { name, got: text === undefined ? { exists: false, text: '' } : { exists: true, text } };
-    });
+  const { names, listed } = await chainsToRead(table, wanted, listing);
+  const reads = names.map((name) => {
+    const text = byName.get(name);
+    return { name, got: text === undefined ? { exists: false, text: '' } : { exists: true, text } };
+  });
   return { kind: 'chains', reads, listed };
 }
 

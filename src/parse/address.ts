@@ -1,4 +1,5 @@
 import type { Family } from '../model/index.js';
+import { plainIPv4Key } from './ipv4-key.js';
 
 /**
  * IPv4 and IPv6 addresses as iptables reads and prints them: IPv4 as a 32-bit number, IPv6 as eight
@@ -36,40 +37,8 @@ export function parseIPv4(text: string, strict = false): number | null {
  * are). False means "not known to be canonical", not "invalid".
  */
 export function isPlainIPv4(text: string): boolean {
-  let value = 0;
-  let parts = 0;
-  let part = -1;
-  let digits = 0;
-  const n = text.length;
-  let i = 0;
-  for (; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return false;
-      part = part < 0 ? c - 48 : part * 10 + (c - 48);
-      if (part > 255) return false;
-      digits++;
-    } else if ((c === 46 || c === 47) && part >= 0 && parts < 4) {
-      value = value * 256 + part;
-      parts++;
-      part = -1;
-      digits = 0;
-      if (c === 47 || i === n) break;
-    } else {
-      return false;
-    }
-  }
-  if (parts !== 4) return false;
-  if (i >= n) return true;
-  // After the slash: the prefix.
-  const rest = n - i - 1;
-  if (rest < 1 || rest > 2) return false;
-  const d0 = text.charCodeAt(i + 1) - 48;
-  const d1 = rest === 2 ? text.charCodeAt(i + 2) - 48 : 0;
-  if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || (rest === 2 && d0 === 0)) return false;
-  const prefix = rest === 2 ? d0 * 10 + d1 : d0;
-  if (prefix > 32) return false;
-  return prefix === 32 || ((value >>> 0) & ~ipv4PrefixToMask(prefix)) === 0;
+  // The same spellings as those with a numeric key: one scanner decides both.
+  return plainIPv4Key(text) >= 0;
 }
 
 export function formatIPv4(value: number): string {
