@@ -1,6 +1,6 @@
 import type { ChainRef, Family, HostState, NftLiveState, Operation, Plan } from '../model/index.js';
 import { isNftOperation } from '../model/index.js';
-import { nftFamiliesOf, nftTransaction } from '../backend/nftables/plan-nft.js';
+import { isNftTableListing, nftFamiliesOf, nftTransaction } from '../backend/nftables/plan-nft.js';
 import type { DesiredState } from '../compile/desired-state.js';
 import { describeOperation } from '../plan/describe-op.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
@@ -32,6 +32,29 @@ export interface ApplyPorts {
   loadNft?(script: string): Promise<void>;
   /** Reads dockwall's own nftables tables of these families (`nft -j list table`, nothing else). */
   readNft?(families: Family[]): Promise<NftLiveState>;
+  /**
+   * dockwall's own table of this family as `nft list table` prints it (undefined when it does not
+   * exist): what a snapshot loads back.
+   */
+  readNftText?(family: Family): Promise<string | undefined>;
+}
+
+/**
+ * Adds to a snapshot's nftables tables their text, as `nft list table` prints it, which a restore
+ * loads back exactly (nft's JSON leaves out `auto-merge`). A table whose text cannot be read as one
+ * table (or that is gone meanwhile) keeps only nft's JSON objects.
+ */
+export async function recordNftText(ports: ApplyPorts, snap: Snapshot): Promise<Snapshot> {
+  const read = ports.readNftText;
+  if (!snap.nft || !read) return snap;
+  const nft = await Promise.all(
+    snap.nft.map(async (t) => {
+      if (!t.table || t.text !== undefined) return t;
+      const text = await read(t.family);
+      return text !== undefined && isNftTableListing(text, t.family, t.table.name) ? { ...t, text } : t;
+    }),
+  );
+  return { ...snap, nft };
 }
 
 export type ApplyEvent =
@@ -124,7 +147,10 @@ export async function applyDesired(
       (opts.now ?? (() => new Date()))(),
     );
     if (opts.id !== undefined) snap.applyId = opts.id;
-    const merged = snapshot ? mergeSnapshots(snapshot, snap) : { snapshot: snap, grew: true };
+    const merged = snapshot
+      ? mergeSnapshots(snapshot, snap)
+      : { snapshot: await recordNftText(ports, snap), grew: true };
+    if (snapshot && merged.grew) merged.snapshot = await recordNftText(ports, merged.snapshot);
     snapshot = merged.snapshot;
     if (merged.grew && opts.saveSnapshot) await opts.saveSnapshot(snapshot);
     try {

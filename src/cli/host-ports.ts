@@ -1,7 +1,7 @@
 import type { ApplyPorts } from '../apply/index.js';
 import type { DesiredState } from '../compile/index.js';
-import { ipsetRestore, listSets, nftLoad, restore, type Runner } from '../host/index.js';
-import type { IptablesVariant } from '../model/index.js';
+import { ipsetRestore, listSets, nftListTableText, nftLoad, restore, type Runner } from '../host/index.js';
+import { NFT_TABLE, type IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
 import { readLiveChains, readDockwallNftTables, readLiveState, type LiveOptions } from './live.js';
 
@@ -39,6 +39,7 @@ export function hostApplyPorts(
     checkNft: (script) => nftLoad(runner, script, { check: true }),
     loadNft: (script) => nftLoad(runner, script, { inheritFds }),
     readNft: (families) => readDockwallNftTables(ctx, runner, families),
+    readNftText: (family) => nftListTableText(runner, family, NFT_TABLE),
     async restoreIpset(script) {
       const r = await ipsetRestore(runner, script, { exist: true, inheritFds });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));

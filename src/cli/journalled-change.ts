@@ -8,6 +8,7 @@ import {
   executePlan,
   planRollback,
   planUndo,
+  recordNftText,
   rollbackNftScript,
   takeSnapshot,
   type ApplyEvent,
@@ -183,7 +184,10 @@ export async function journalledRestore(
   await opts.confirm?.(plan);
   if (plan.operations.length === 0) return plan;
   const id = newChangeId();
-  const snapshot = takeSnapshot(current, toRead, plan, target.policyFile, new Date());
+  const snapshot = await recordNftText(
+    ports,
+    takeSnapshot(current, toRead, plan, target.policyFile, new Date()),
+  );
   snapshot.applyId = id;
   c.dir.writeJournal({
     formatVersion: 1,

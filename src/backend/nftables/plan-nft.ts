@@ -178,6 +178,12 @@ function liveRuleText(r: NftLiveRule): string {
 export interface NftTableSnapshot {
   family: Family;
   table: NftLiveTable | null;
+  /**
+   * The table as `nft list table` printed it when the snapshot was taken: what a restore loads back
+   * (nft's JSON leaves out set flags such as `auto-merge`; its text loads back exactly). Absent in
+   * snapshots of older versions, and for a table that did not exist.
+   */
+  text?: string;
 }
 
 /**
@@ -226,20 +232,44 @@ export function planNftRestore(
 }
 
 /**
- * The one `nft -j -f` transaction (nft's JSON) that restores the tables of these snapshots whose
- * family the operations touch: each declared and deleted, then, if it existed, created again from
- * the objects nft printed when the snapshot was taken. Empty when no operation is about them.
+ * The one transaction that restores the tables of these snapshots whose family the operations
+ * touch: each declared and deleted, then, if it existed, created again as it was. Where every such
+ * table that existed was recorded as `nft list table` printed it, that text is loaded back (`nft -f`):
+ * it keeps everything nft shows, `auto-merge` included. Otherwise (a snapshot of an older version) it
+ * is nft's JSON (`nft -j -f`), made of the objects nft printed. Empty when no operation is about them.
  */
 export function nftRestoreScript(snaps: readonly NftTableSnapshot[], ops: readonly Operation[]): string {
   const touched = nftFamiliesOf(ops.filter(isNftOperation));
+  const todo = snaps.filter((s) => touched.includes(s.family));
+  if (todo.length === 0) return '';
+  if (todo.every((s) => !s.table || s.text !== undefined)) {
+    const lines: string[] = [];
+    for (const s of todo) {
+      const table = `table ${nftFamilyOf(s.family)} ${s.table?.name || NFT_TABLE}`;
+      lines.push(table, `delete ${table}`);
+      if (s.table) lines.push(s.text!.replace(/\n+$/, ''));
+    }
+    return lines.join('\n') + '\n';
+  }
   const commands: Array<Record<string, unknown>> = [];
-  for (const s of snaps) {
-    if (!touched.includes(s.family)) continue;
+  for (const s of todo) {
     const table = { family: nftFamilyOf(s.family), name: s.table?.name || NFT_TABLE };
     commands.push({ add: { table } }, { delete: { table } });
     for (const o of s.table?.objects ?? []) commands.push({ add: o });
   }
-  return commands.length > 0 ? JSON.stringify({ nftables: commands }) + '\n' : '';
+  return JSON.stringify({ nftables: commands }) + '\n';
+}
+
+/**
+ * Whether `text` is one table as `nft list table FAMILY NAME` prints it, and nothing else: what a
+ * snapshot may load back as it is.
+ */
+export function isNftTableListing(text: string, family: Family, name: string): boolean {
+  const head = `table ${nftFamilyOf(family)} ${name} {\n`;
+  if (!text.startsWith(head) || !/\n\}\n*$/.test(text)) return false;
+  // One table: no other line starts a table, and no line closes one before the end.
+  const body = text.slice(head.length).replace(/\n\}\n*$/, '');
+  return !/^(table|\}|delete|flush|add|create|insert|replace|destroy|include|define)\b/m.test(body);
 }
 
 /** A digest of a table's content as read (chains, hooks, rules, set elements; not handles or counters). */

@@ -6,8 +6,10 @@ import {
   appliedMark,
   markDifference,
   planRollback,
+  recordNftText,
   rollbackNftScript,
   takeSnapshot,
+  type ApplyPorts,
 } from '../../../src/apply/index.js';
 import {
   expectedOf,
@@ -45,6 +47,24 @@ function table(saddr = '10.1.2.3'): NftLiveTable {
   });
   return readNftTableJson(json, 'ipv4', 'nft -j').value!;
 }
+
+/** A table as `nft list table` prints it: an interval set keeps `auto-merge`, which nft's JSON leaves out. */
+const LISTING = [
+  'table ip dockwall {',
+  '\tset ok {',
+  '\t\ttype ipv4_addr',
+  '\t\tflags interval',
+  '\t\tauto-merge',
+  '\t\telements = { 192.0.2.0/24 }',
+  '\t}',
+  '',
+  '\tchain forward {',
+  '\t\ttype filter hook forward priority filter - 10; policy accept;',
+  '\t\tip saddr 10.1.2.3 counter packets 7 bytes 420 drop comment "dockwall:no-host3 #0badf00d"',
+  '\t}',
+  '}',
+  '',
+].join('\n');
 
 describe('a rule edited in place is drift', () => {
   it('same comment and verdict, other content: delete and add again, said to be edited in place', () => {
@@ -93,12 +113,7 @@ describe("snapshots hold dockwall's nftables tables", () => {
     const now: HostState = { ...empty, nft: { ipv4: table() } };
     const back = planRollback(now, snap);
     expect(back.operations).toEqual([{ op: 'nft-delete-table', nftFamily: 'ip', nftTable: 'dockwall' }]);
-    expect(JSON.parse(rollbackNftScript(snap, back))).toEqual({
-      nftables: [
-        { add: { table: { family: 'ip', name: 'dockwall' } } },
-        { delete: { table: { family: 'ip', name: 'dockwall' } } },
-      ],
-    });
+    expect(rollbackNftScript(snap, back)).toBe('table ip dockwall\ndelete table ip dockwall\n');
     // Already gone: nothing to do.
     expect(planRollback({ ...empty, nft: { ipv4: null } }, snap).operations).toEqual([]);
   });
@@ -124,6 +139,54 @@ describe("snapshots hold dockwall's nftables tables", () => {
     expect(planNftRestore({ ipv4: null }, snap.nft!)[0]).toMatchObject({ op: 'nft-create-table' });
     // No nftables operation in a plan: no transaction.
     expect(nftRestoreScript(snap.nft!, [])).toBe('');
+  });
+
+  it('a table recorded as `nft list table` printed it is loaded back from that text, auto-merge and all', async () => {
+    const was = table();
+    const text = LISTING;
+    const snap = takeSnapshot(
+      { ...empty, nft: { ipv4: was, ipv6: null } },
+      { ...desired, families: ['ipv4', 'ipv6'] },
+      planOf([
+        ...planNft({ ipv4: was }, desired.nft!),
+        { op: 'nft-create-table', nftFamily: 'ip6', nftTable: 'dockwall' },
+      ]),
+      'p.yaml',
+      new Date(0),
+    );
+    const asked: string[] = [];
+    const ports = {
+      readNftText: (family: 'ipv4' | 'ipv6') => {
+        asked.push(family);
+        return Promise.resolve(family === 'ipv4' ? text : undefined);
+      },
+    } as unknown as ApplyPorts;
+    const recorded = await recordNftText(ports, snap);
+    // Only a table that existed is listed; the snapshot given is not changed.
+    expect(asked).toEqual(['ipv4']);
+    expect(snap.nft![0]!.text).toBeUndefined();
+    expect(recorded.nft).toEqual([
+      { family: 'ipv4', table: was, text },
+      { family: 'ipv6', table: null },
+    ]);
+    const edited = planNftRestore({ ipv4: table('10.9.9.9'), ipv6: table() }, recorded.nft!);
+    expect(nftRestoreScript(recorded.nft!, edited)).toBe(
+      `table ip dockwall\ndelete table ip dockwall\n${text.trimEnd()}\ntable ip6 dockwall\ndelete table ip6 dockwall\n`,
+    );
+    // A listing that is not one table of that name is not kept: nft's JSON is loaded instead.
+    for (const bad of [
+      '',
+      'table ip6 dockwall {\n}\n',
+      `${text}table ip other {\n}\n`,
+      'table ip dockwall {\n',
+    ]) {
+      const kept = await recordNftText(
+        { readNftText: () => Promise.resolve(bad) } as unknown as ApplyPorts,
+        snap,
+      );
+      expect(kept.nft![0]!.text, bad).toBeUndefined();
+      expect(nftRestoreScript(kept.nft!, edited)).toMatch(/^\{"nftables"/);
+    }
   });
 
   it("rollback's check: the kernel must still hold the table the apply left", () => {
@@ -158,7 +221,7 @@ describe.skipIf(skip)('the real nft: a snapshot restores the table exactly; an e
   const read = () =>
     readNftTableJson(ns.run(['nft', '-j', 'list', 'table', 'ip', 'dockwall']), 'ipv4', 'nft -j').value!;
 
-  it('load, snapshot, replace a rule in place, restore with nft -j -f: the listing is as before', () => {
+  it('load, snapshot, replace a rule in place, restore: the listing is byte for byte as before', () => {
     const script = nftTransaction(desired.nft!, planNft({ ipv4: null }, desired.nft!));
     ns.run(['nft', '-f', '-'], script);
     const loaded = read();
@@ -188,19 +251,24 @@ describe.skipIf(skip)('the real nft: a snapshot restores the table exactly; an e
       'nft-delete-rule',
       'nft-add-rule',
     ]);
-    const snaps = [{ family: 'ipv4' as const, table: loaded }];
+    const snaps = [{ family: 'ipv4' as const, table: loaded, text: listing }];
     const back = planNftRestore({ ipv4: edited }, snaps);
     expect(back.map((o) => o.op)).toEqual(['nft-delete-rule', 'nft-add-rule']);
     const restore = nftRestoreScript(snaps, back);
-    const file = join(dir, 'restore.json');
-    writeFileSync(file, restore);
-    ns.run(['nft', '-j', '-c', '-f', file]);
-    ns.run(['nft', '-j', '-f', file]);
-    // nft's JSON has no `auto-merge` (1.0.6): it matters only to elements added later.
-    const plain = (t: string) => t.replace(/\n\s*auto-merge/g, '');
-    expect(plain(ns.run(['nft', 'list', 'table', 'ip', 'dockwall']))).toBe(plain(listing));
+    ns.run(['nft', '-c', '-f', '-'], restore);
+    ns.run(['nft', '-f', '-'], restore);
+    // Byte for byte as nft listed it (test/lab/nft-snapshot-restore.test.ts: set flags and all).
+    expect(ns.run(['nft', 'list', 'table', 'ip', 'dockwall'])).toBe(listing);
     expect(planNftRestore({ ipv4: read() }, snaps)).toEqual([]);
     expect(planNft({ ipv4: read() }, desired.nft!, expected)).toEqual([]);
+    // A snapshot of an older version holds nft's JSON only, which loads back all but `auto-merge`.
+    const old = [{ family: 'ipv4' as const, table: loaded }];
+    const file = join(dir, 'restore.json');
+    writeFileSync(file, nftRestoreScript(old, back));
+    ns.run(['nft', '-j', '-c', '-f', file]);
+    ns.run(['nft', '-j', '-f', file]);
+    const plain = (t: string) => t.replace(/\n\s*auto-merge/g, '');
+    expect(plain(ns.run(['nft', 'list', 'table', 'ip', 'dockwall']))).toBe(plain(listing));
     // "Absent": the table is deleted.
     const gone = nftRestoreScript(
       [{ family: 'ipv4', table: null }],
