@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import type { FollowedCommand, Runner } from './runner.js';
 
 /**
@@ -13,6 +14,24 @@ export interface NftMonitorOptions {
   maxDelayMs?: number;
   /** A run that lasted this long resets the pause to its minimum (10 s). */
   steadyMs?: number;
+  /**
+   * The words that make the monitor die with dockwall (default {@link deathSignalPrefix}: util-linux
+   * `setpriv --pdeathsig KILL --` where setpriv is installed); `[]` starts `nft monitor` bare.
+   */
+  prefix?: readonly string[];
+}
+
+const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/**
+ * `setpriv --pdeathsig KILL --` when util-linux's setpriv is installed (Debian: package util-linux,
+ * always there), else nothing. setpriv asks the kernel to send the command SIGKILL when the process
+ * that started it dies, then becomes the command (same pid): so a dockwall killed with SIGKILL, which
+ * can clean up nothing, still takes its `nft monitor` with it.
+ */
+export function deathSignalPrefix(exists: (path: string) => boolean = existsSync): string[] {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), ...SEARCH_DIRS];
+  return dirs.some((d) => exists(`${d}/setpriv`)) ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
 }
 
 export interface NftMonitorEvents {
@@ -29,6 +48,7 @@ export class NftMonitor extends EventEmitter<NftMonitorEvents> {
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly steadyMs: number;
+  private prefix: readonly string[];
 
   constructor(
     private readonly runner: Runner,
@@ -38,6 +58,7 @@ export class NftMonitor extends EventEmitter<NftMonitorEvents> {
     this.minDelayMs = opts.minDelayMs ?? 100;
     this.maxDelayMs = opts.maxDelayMs ?? 5_000;
     this.steadyMs = opts.steadyMs ?? 10_000;
+    this.prefix = opts.prefix ?? deathSignalPrefix();
   }
 
   /** Whether this runner can follow a command at all (test doubles cannot). */
@@ -66,12 +87,19 @@ export class NftMonitor extends EventEmitter<NftMonitorEvents> {
   private launch(restart: boolean): void {
     if (this.stopped) return;
     const began = Date.now();
-    const cmd = this.runner.follow!(['nft', 'monitor'], (line) => this.emit('line', line));
+    const prefix = this.prefix;
+    const cmd = this.runner.follow!([...prefix, 'nft', 'monitor'], (line) => this.emit('line', line));
     this.current = cmd;
     this.emit('started', { pid: cmd.pid, restart });
     void cmd.exited.then(({ code, signal, stderr }) => {
       if (this.current === cmd) this.current = undefined;
       if (this.stopped) return;
+      // A setpriv older than --pdeathsig (util-linux 2.33): the monitor runs without it.
+      if (prefix.length > 0 && /^setpriv: (unrecognized|invalid|unknown) option/m.test(stderr)) {
+        this.prefix = [];
+        this.launch(restart);
+        return;
+      }
       if (Date.now() - began >= this.steadyMs) this.failures = 0;
       this.failures++;
       const retryInMs = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** (this.failures - 1));

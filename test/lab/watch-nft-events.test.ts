@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labGate, probeTcp } from './helpers/index.js';
 import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
@@ -133,4 +134,27 @@ describe.skipIf(gate.skip)('watch repairs drift from nf_tables change events', (
     expect(await reconciles()).toBe(before);
     await ipt(['-D', 'DOCKER', '-s', '198.51.100.1', '-j', 'RETURN']);
   });
+
+  it('watch killed with SIGKILL: its nft monitor ends with it, within a second', async () => {
+    const started = watch.lines.filter((l) => /^(following nf_tables|nft monitor started again)/.test(l.msg));
+    const monitorPid = Number(started.at(-1)!.monitorPid);
+    expect(running(monitorPid), `nft monitor ${monitorPid}`).toBe(true);
+    expect(readFileSync(`/proc/${monitorPid}/cmdline`, 'utf8').split('\0')).toEqual(['nft', 'monitor', '']);
+    watch.signal('SIGKILL');
+    await watch.exited;
+    const ms = await pollUntil('nft monitor gone', async () => !running(monitorPid), {
+      timeoutMs: 1_000,
+      everyMs: 20,
+    });
+    expect(ms).toBeLessThanOrEqual(1_000);
+  });
 });
+
+/** Whether a process runs (a zombie no longer does: it waits only to be reaped). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
