@@ -1,4 +1,4 @@
-import { NftMonitor, nftChainListing, observeSpawns, type Runner } from '../host/index.js';
+import { NftMonitor, OwnProcesses, nftChainListing, observeSpawns, type Runner } from '../host/index.js';
 import type { IptablesVariant } from '../model/index.js';
 import {
   NftTransactionReader,
@@ -26,9 +26,6 @@ export interface NftChangeFollower {
   stop(): void;
 }
 
-/** How long the pid of a command dockwall started counts as its own (its events arrive soon after). */
-const OWN_PID_MS = 60_000;
-
 /**
  * Whether change events can be followed: iptables-nft (iptables-legacy's tables send none) and an
  * `nft` that answers.
@@ -38,13 +35,13 @@ export async function canFollowNftChanges(runner: Runner, variant: IptablesVaria
   return (await nftChainListing(runner)) !== undefined;
 }
 
-export function followNftChanges(runner: Runner, hooks: NftChangeHooks): NftChangeFollower {
-  const own = new Map<number, number>();
-  const unobserve = observeSpawns((pid) => {
-    const now = Date.now();
-    for (const [p, t] of own) if (now - t > OWN_PID_MS) own.delete(p);
-    own.set(pid, now);
-  });
+export function followNftChanges(
+  runner: Runner,
+  hooks: NftChangeHooks,
+  own: OwnProcesses = new OwnProcesses(),
+): NftChangeFollower {
+  // dockwall's own commands, by pid and start time: a pid given to another process since is not its.
+  const unobserve = observeSpawns((pid, child) => own.add(pid, child));
   let scope: NftWatchScope = { chains: new Set(), tables: new Set() };
   let reader = new NftTransactionReader();
   let lastDeath: string | undefined;

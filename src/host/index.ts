@@ -9,3 +9,4 @@ export * from './extension-check.js';
 export * from './file-lock.js';
 export * from './nft-host.js';
 export * from './nft-monitor.js';
+export * from './own-processes.js';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 
 /**
@@ -53,19 +53,20 @@ export interface FollowedCommand {
   readonly exited: Promise<{ code: number | null; signal: string | null; stderr: string }>;
 }
 
-const spawnObservers = new Set<(pid: number) => void>();
+const spawnObservers = new Set<(pid: number, child: ChildProcess) => void>();
 
 /**
- * Calls `fn` with the pid of every command any runner of this process starts, until the returned
- * function is called: `watch` tells its own changes to the tables from everyone else's by it.
+ * Calls `fn` with the pid (and the process) of every command any runner of this process starts,
+ * until the returned function is called: `watch` tells its own changes to the tables from everyone
+ * else's by it.
  */
-export function observeSpawns(fn: (pid: number) => void): () => void {
+export function observeSpawns(fn: (pid: number, child: ChildProcess) => void): () => void {
   spawnObservers.add(fn);
   return () => spawnObservers.delete(fn);
 }
 
-function spawned(pid: number | undefined): void {
-  if (pid !== undefined) for (const fn of spawnObservers) fn(pid);
+function spawned(child: ChildProcess): void {
+  if (child.pid !== undefined) for (const fn of spawnObservers) fn(child.pid, child);
 }
 
 export interface RunnerOptions {
@@ -163,7 +164,7 @@ function followProcess(
   const [file, ...args] = argv;
   if (file === undefined || file === '') throw new Error('runner: empty argument vector');
   const child = spawn(file, args, { env, shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  spawned(child.pid);
+  spawned(child);
   let stderr = '';
   let partial = '';
   child.stdout.setEncoding('utf8');
@@ -219,7 +220,7 @@ function runProcess(
       detached: true,
       stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(opts.inheritFds ?? [])],
     });
-    spawned(child.pid);
+    spawned(child);
 
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;

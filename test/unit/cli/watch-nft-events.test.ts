@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { canFollowNftChanges, followNftChanges } from '../../../src/cli/watch-nft-events.js';
-import type { FollowedCommand, RunResult, Runner } from '../../../src/host/index.js';
+import { OwnProcesses, type FollowedCommand, type RunResult, type Runner } from '../../../src/host/index.js';
 import type { NftTransaction } from '../../../src/watch/nft-events.js';
 
 const ok = (stdout = ''): RunResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
@@ -58,6 +59,35 @@ describe('watch following nf_tables change events', () => {
       'nft monitor ended: killed by SIGKILL',
       'nft monitor started again: checking at once',
     ]);
+    follower.stop();
+  });
+});
+
+describe("watch's own changes, by pid and start time", () => {
+  it("a change committed by a process that got the pid of one of dockwall's finished commands is someone else's", async () => {
+    const f = fakeRunner();
+    const procs = new Map<number, string>();
+    const own = new OwnProcesses({ startTimeOf: (pid) => procs.get(pid) });
+    const changes: NftTransaction[] = [];
+    const follower = followNftChanges(
+      f.runner,
+      { onChange: (tx) => changes.push(tx), onGap: () => undefined, log: () => undefined },
+      own,
+    );
+    follower.setScope({ chains: new Set(['ip filter DOCKWALL-FILTER']), tables: new Set() });
+    // dockwall's repair (pid 31000): its own change is not handed on.
+    const repair = new EventEmitter();
+    procs.set(31000, '500');
+    own.add(31000, repair);
+    f.push('add rule ip filter DOCKWALL-FILTER counter return');
+    f.push('# new generation 7 by process 31000 (iptables-nft-re)');
+    expect(changes).toEqual([]);
+    // It ended; another program got pid 31000 and deleted dockwall's rule.
+    repair.emit('exit', 0, null);
+    procs.set(31000, '777');
+    f.push('delete rule ip filter DOCKWALL-FILTER handle 4');
+    f.push('# new generation 8 by process 31000 (iptables)');
+    expect(changes.map((c) => c.generation.id)).toEqual([8]);
     follower.stop();
   });
 });
