@@ -47,10 +47,16 @@ export function memberFileReader(policyFile: string, ctx?: CliContext): ReadMemb
 }
 
 /** Reads saved dumps (iptables-save / ip6tables-save output, ipset save output) into a host state. */
-export function readStateFiles(ctx: CliContext, files: string[], ipsetFiles: string[]): HostState {
+export function readStateFiles(
+  ctx: CliContext,
+  files: string[],
+  ipsetFiles: string[],
+  /** Texts of these files already read (`splitStateFiles`). */
+  texts?: ReadonlyMap<string, string>,
+): HostState {
   const rulesets: Partial<Record<Family, Ruleset>> = {};
   for (const file of files) {
-    const text = readText(ctx, file);
+    const text = texts?.get(file) ?? readText(ctx, file);
     const rs = ctx.valueOf(parseIptablesSave(text, { file }), `${file} is not a valid rule dump`);
     const at = text.indexOf(LEGACY_WARNING_PREFIX);
     const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;

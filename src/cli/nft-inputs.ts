@@ -17,16 +17,29 @@ export function isJsonState(text: string): boolean {
   return /^\s*[[{]/.test(text);
 }
 
-/** Splits --state files into iptables dumps and one nftables rule set (parsed; stops on errors). */
+/**
+ * Splits --state files into iptables dumps and one nftables rule set (parsed; stops on errors), with
+ * that file's text.
+ */
 export function splitStateFiles(
   ctx: CliContext,
   files: readonly string[],
-): { iptables: string[]; nft?: NftRuleset; nftFile?: string } {
+): {
+  iptables: string[];
+  /** The text of each file, read once (readStateFiles takes the iptables dumps' from here). */
+  texts: Map<string, string>;
+  nft?: NftRuleset;
+  nftFile?: string;
+  nftText?: string;
+} {
   const iptables: string[] = [];
+  const texts = new Map<string, string>();
   let nft: NftRuleset | undefined;
   let nftFile: string | undefined;
+  let nftText: string | undefined;
   for (const file of files) {
     const text = readText(ctx, file);
+    texts.set(file, text);
     if (/^\s*table\s+\S+\s+\S+\s*\{/.test(text)) {
       const before = text.slice(0, text.search(/\S/));
       const line = before.split('\n').length;
@@ -50,9 +63,10 @@ export function splitStateFiles(
     }
     if (nftFile) throw new CliError(`two nftables rule sets given (${nftFile}, ${file}); give one`);
     nftFile = file;
+    nftText = text;
     nft = ctx.valueOf(parseNftJson(text, { file }), `${file} is not an nftables rule set`);
   }
-  return nft && nftFile ? { iptables, nft, nftFile } : { iptables };
+  return nft && nftFile ? { iptables, texts, nft, nftFile, nftText: nftText! } : { iptables, texts };
 }
 
 /** iptables-nft's own tables hold what iptables-save prints; any other table is read with nft. */

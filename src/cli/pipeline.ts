@@ -23,6 +23,7 @@ import {
 import { missingChainReferences, planChanges } from '../plan/index.js';
 import type { CliContext } from './context.js';
 import { readInventoryFile, readPolicy, readStateFiles } from './inputs.js';
+import { splitStateFiles } from './nft-inputs.js';
 import {
   hostRunner,
   liveExtensionProblems,
@@ -32,7 +33,11 @@ import {
   startLiveReads,
   type LiveReads,
 } from './live.js';
-import { forNftablesBackend, type FirewallBackend } from '../backend/nftables/index.js';
+import {
+  dockwallTablesOfRuleset,
+  forNftablesBackend,
+  type FirewallBackend,
+} from '../backend/nftables/index.js';
 
 export interface StateOptions {
   file: string;
@@ -41,8 +46,13 @@ export interface StateOptions {
   dockerState?: string;
   /** Read no live state even when `state` is empty (the dumps given were all nftables rule sets). */
   offline?: boolean;
-  /** A saved nftables rule set among the dumps (`check --state ruleset.json`), and its file. */
-  nft?: { ruleset: NftRuleset; file: string };
+  /**
+   * A saved nftables rule set among the dumps (`plan --state ruleset.json`), its file and, to plan
+   * dockwall's own tables in it, its text.
+   */
+  nft?: { ruleset: NftRuleset; file: string; text?: string };
+  /** `state` may hold a saved `nft -j list ruleset` (told by content, as check and trace tell it). */
+  nftState?: boolean;
 }
 
 export interface Planned {
@@ -56,6 +66,8 @@ export interface Planned {
   backend: FirewallBackend;
   /** The whole ipv4 dump the live plan was made from (see `startLiveReads`): the reachability difference's too. */
   ownSave?: LiveReads['ownSave'];
+  /** The saved nftables rule set the plan was made against (offline): the simulator walks it. */
+  nftDump?: NftRuleset;
 }
 
 const hostModels = new WeakMap<Planned, Promise<HostModel>>();
@@ -88,11 +100,26 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);
 
   // The host's families: the dumps given (offline), else both, less any whose tables cannot be read.
-  let dumps = offline ? readStateFiles(ctx, opts.state ?? [], opts.ipsetState ?? []) : undefined;
-  if (dumps && opts.nft) {
-    const added = withNftFamilies(dumps, opts.nft.ruleset, opts.nft.file);
+  let stateFiles = opts.state ?? [];
+  let nft = opts.nft;
+  let texts: ReadonlyMap<string, string> | undefined;
+  if (offline && opts.nftState && !nft && stateFiles.length > 0) {
+    const split = splitStateFiles(ctx, stateFiles);
+    stateFiles = split.iptables;
+    texts = split.texts;
+    if (split.nft) nft = { ruleset: split.nft, file: split.nftFile!, text: split.nftText! };
+  }
+  let dumps = offline ? readStateFiles(ctx, stateFiles, opts.ipsetState ?? [], texts) : undefined;
+  if (dumps && nft) {
+    const added = withNftFamilies(dumps, nft.ruleset, nft.file);
     ctx.collect(added.diagnostics);
     dumps = added.state;
+    // dockwall's own tables in it, as a live plan reads them (a table it lacks does not exist).
+    if (nft.text !== undefined)
+      dumps.nft = ctx.valueOf(
+        dockwallTablesOfRuleset(nft.text, nft.file),
+        `${nft.file} is not an nftables rule set`,
+      );
   }
   const compileCtx: CompileContext = {};
   if (inventory) compileCtx.inventory = inventory;
@@ -107,8 +134,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   // Saved dumps: Docker's nftables backend when a saved nftables rule set (or the inventory) says so.
   const backend = early
     ? await liveFirewallBackend(hostRunner(), early.chainListing)
-    : opts.nft &&
-        reportBackend(dumps?.rulesets ?? {}, opts.nft.ruleset, inventory).report.backend === 'nftables'
+    : nft && reportBackend(dumps?.rulesets ?? {}, nft.ruleset, inventory).report.backend === 'nftables'
       ? 'nftables'
       : 'iptables';
   if (backend === 'nftables') {
@@ -136,6 +162,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   const out: Planned = { policy, state, desired, plan, offline, backend };
   if (inventory) out.inventory = inventory;
   if (early?.ownSave) out.ownSave = early.ownSave;
+  if (offline && nft) out.nftDump = nft.ruleset;
   return out;
 }
 

@@ -68,7 +68,7 @@ export async function planReachability(
   if (live?.host) host = await live.host;
   if (!host) return unknownHost;
   const before = live ? await live.before : planned.state;
-  const nftBefore = live?.nft ? await live.nft : undefined;
+  const nftBefore = live?.nft ? await live.nft : planned.nftDump;
   const after = stateAfterPlan(before, planned.desired, nftBefore, planned.plan);
   if (after.diagnostics.length > 0)
     return { skipped: `the plan does not apply to the rules read: ${after.diagnostics[0]!.message}` };

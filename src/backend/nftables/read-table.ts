@@ -1,5 +1,12 @@
-import type { Diagnostic, Family, NftLiveChain, NftLiveTable, Result } from '../../model/index.js';
-import { diag } from '../../model/index.js';
+import type {
+  Diagnostic,
+  Family,
+  NftLiveChain,
+  NftLiveState,
+  NftLiveTable,
+  Result,
+} from '../../model/index.js';
+import { FAMILIES, NFT_TABLE, diag, nftFamilyOf } from '../../model/index.js';
 import { canonicalJson } from '../../plan/saved-plan.js';
 
 /**
@@ -69,6 +76,42 @@ export function readNftTableJson(text: string, family: Family, file: string): Re
   // Rules last: they refer to the sets and chains, in whatever order nft printed those.
   table.objects = [...objects.filter((o) => !('rule' in o)), ...objects.filter((o) => 'rule' in o)];
   return { value: table, diagnostics };
+}
+
+/**
+ * dockwall's own tables (`ip dockwall`, `ip6 dockwall`) out of a whole `nft -j list ruleset` (a saved
+ * one, already read as an nftables rule set): each as `readNftTableJson` reads it, or null where the
+ * rule set has none (a whole rule set shows every table there is).
+ */
+export function dockwallTablesOfRuleset(text: string, file: string): Result<NftLiveState> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return { diagnostics: [diag('error', 'nft.json', `${file}: not JSON: ${(e as Error).message}`)] };
+  }
+  const items = (doc as { nftables?: unknown }).nftables;
+  if (!Array.isArray(items))
+    return { diagnostics: [diag('error', 'nft.json', `${file}: no "nftables" array`)] };
+  const out: NftLiveState = {};
+  const diagnostics: Diagnostic[] = [];
+  for (const family of FAMILIES) {
+    const nf = nftFamilyOf(family);
+    const mine = (items as Array<Record<string, Record<string, unknown> | undefined>>).filter((item) => {
+      const kind = Object.keys(item)[0];
+      const o = kind ? item[kind] : undefined;
+      if (!o || typeof o !== 'object' || o.family !== nf) return false;
+      return (kind === 'table' ? o.name : o.table) === NFT_TABLE;
+    });
+    if (!mine.some((item) => item.table)) {
+      out[family] = null;
+      continue;
+    }
+    const read = readNftTableJson(JSON.stringify({ nftables: mine }), family, file);
+    diagnostics.push(...read.diagnostics);
+    if (read.value) out[family] = read.value;
+  }
+  return { value: out, diagnostics };
 }
 
 /** What traffic changes in a rule without anyone changing the rule: counter and quota values. */

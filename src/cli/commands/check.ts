@@ -45,6 +45,7 @@ export async function runExpectations(
   // dockwall's own tables as the plan leaves them.
   const nft =
     opts.nft ??
+    planned.nftDump ??
     (!planned.offline && planned.backend === 'nftables' ? await liveNftFor(ctx, planned) : undefined);
   const after = stateAfterPlan(base, planned.desired, nft, planned.offline ? planned.plan : undefined);
   const { results, diagnostics } = checkExpectations(exps, after.state, host, planned.inventory, after.nft);
@@ -83,13 +84,15 @@ export function registerCheck(program: Command, run: Run): void {
         json?: boolean;
       }) =>
         run(async (ctx) => {
-          const split = opts.state ? splitStateFiles(ctx, opts.state) : { iptables: [] };
+          const split = splitStateFiles(ctx, opts.state ?? []);
           const offline = (opts.state?.length ?? 0) > 0;
           const planned = await planFromOptions(ctx, {
             ...opts,
             state: split.iptables,
             offline,
-            ...(split.nft && split.nftFile ? { nft: { ruleset: split.nft, file: split.nftFile } } : {}),
+            ...(split.nft && split.nftFile
+              ? { nft: { ruleset: split.nft, file: split.nftFile, text: split.nftText! } }
+              : {}),
           });
           const none = planned.policy.expectations.length === 0;
           const nft = offline ? split.nft : await readLiveNft(ctx);

@@ -33,7 +33,7 @@ export function registerPlan(
     .requiredOption('-f, --file <policy>', 'policy file (dockwall YAML or pyfw wishes)')
     .option(
       '--state <dump>',
-      'plan against a saved iptables-save/ip6tables-save dump instead of the live host (repeatable)',
+      'plan against a saved iptables-save/ip6tables-save dump instead of the live host (repeatable; also `nft -j list ruleset` JSON)',
       collectRepeatable,
     )
     .option(
@@ -53,7 +53,8 @@ export function registerPlan(
     .addOption(reach.interface())
     .action((opts: PlanOpts) =>
       run(async (ctx) => {
-        const p = await planFromOptions(ctx, opts);
+        // A saved `nft -j list ruleset` may be among the dumps (Docker's nftables backend).
+        const p = await planFromOptions(ctx, { ...opts, nftState: true });
         if (opts.check) await checkPolicyExpectations(ctx, p);
         const reachability = await planReachability(ctx, p, opts);
         if (opts.out) writeSavedPlan(ctx, opts.out, opts.file, p);
