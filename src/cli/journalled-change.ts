@@ -22,6 +22,7 @@ import { chainKind, type DesiredState } from '../compile/index.js';
 import type { HostState, Plan } from '../model/index.js';
 import type { CliContext } from './context.js';
 import { CliError } from './exit-codes.js';
+import { removeLeftoverNftScripts } from '../host/nft-host.js';
 import { hostApplyPorts, testCheckpoint } from './host-ports.js';
 import { chooseVariant, hostRunner } from './live.js';
 import type { StateDir } from './state-dir.js';
@@ -70,6 +71,7 @@ export async function journalledApply(
     id?: string;
   },
 ): Promise<ApplyResult & { id: string }> {
+  removeLeftoverNftScripts();
   const id = opts.id ?? newChangeId();
   const hash = policyHash(opts.policyFile);
   const base = { formatVersion: 1 as const, id, kind, pid: process.pid, command: commandLine() };
@@ -178,6 +180,7 @@ export async function journalledRestore(
   target: Snapshot,
   opts: { check?: (current: HostState) => void; confirm?: (plan: Plan) => Promise<void> } = {},
 ): Promise<Plan> {
+  removeLeftoverNftScripts();
   const { ports, current, toRead } = await snapshotPorts(c, target);
   opts.check?.(current);
   const plan = planRollback(current, target);

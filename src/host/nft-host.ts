@@ -69,6 +69,14 @@ async function withScriptFd<T>(script: string, use: (fd: number) => Promise<T>):
   }
 }
 
+/**
+ * Removes what killed nft JSON loads left in the temporary directory (see removeLeftoverScripts):
+ * every change dockwall journals starts with it, since JSON loads are rare now.
+ */
+export function removeLeftoverNftScripts(): string[] {
+  return removeLeftoverScripts(tmpdir());
+}
+
 /** How old a script directory of an earlier version must be to count as left behind. */
 const OLD_LEFTOVER_MS = 10 * 60_000;
 

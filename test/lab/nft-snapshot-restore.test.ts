@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import type { DesiredState } from '../../src/compile/index.js';
 import { nftListTableJson, nftListTableText, nftLoad } from '../../src/host/nft-host.js';
 import type { HostState, Operation, Plan } from '../../src/model/index.js';
 import { summarize } from '../../src/plan/index.js';
-import { createLab, labGate, type Lab, type LabHost } from './helpers/index.js';
+import { DOCKWALL_BUNDLE, createLab, labGate, type Lab, type LabHost } from './helpers/index.js';
 
 const gate = await labGate();
 
@@ -179,6 +179,35 @@ describe.skipIf(gate.skip)("a rollback gives dockwall's nftables table back exac
     // All but `auto-merge`, which nft's JSON does not carry.
     const plain = (t: string) => withoutExpiry(t).replace(/\n\s*auto-merge/g, '');
     expect(plain(await listing())).toBe(plain(before));
+  });
+
+  it('an apply removes what a JSON load killed by an earlier version left in the temporary directory', async () => {
+    const left = join(tmp, 'dockwall-nft-Ab12Cd');
+    mkdirSync(left);
+    writeFileSync(join(left, 'restore.json'), '{"nftables": []}');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(left, hourAgo, hourAgo);
+    const policy = join(tmp, 'policy.yaml');
+    writeFileSync(
+      policy,
+      'dockwall: 1\nipv4:\n  filter:\n    DWL-T:\n      rules:\n        - a: -s 10.9.0.1 -j RETURN\n',
+    );
+    const stateDir = join(lab.dir, 'state');
+    const r = await lab.exec(fw, [
+      'env',
+      `TMPDIR=${tmp}`,
+      process.execPath,
+      DOCKWALL_BUNDLE,
+      'apply',
+      '-f',
+      policy,
+      '--yes',
+      '--no-check',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(readdirSync(tmp).sort()).toEqual(['policy.yaml']);
   });
 
   it('a table that did not exist is deleted again', async () => {
