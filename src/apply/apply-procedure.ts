@@ -1,6 +1,11 @@
 import type { ChainRef, Family, HostState, NftLiveState, Operation, Plan } from '../model/index.js';
 import { isNftOperation } from '../model/index.js';
-import { isNftTableListing, nftFamiliesOf, nftTransaction } from '../backend/nftables/plan-nft.js';
+import {
+  isNftTableListing,
+  nftFamiliesOf,
+  nftRestoreText,
+  nftTransaction,
+} from '../backend/nftables/plan-nft.js';
 import type { DesiredState } from '../compile/desired-state.js';
 import { describeOperation } from '../plan/describe-op.js';
 import { planChanges, type PlanOptions } from '../plan/planner.js';
@@ -41,8 +46,9 @@ export interface ApplyPorts {
 
 /**
  * Adds to a snapshot's nftables tables their text, as `nft list table` prints it, which a restore
- * loads back exactly (nft's JSON leaves out `auto-merge`). A table whose text cannot be read as one
- * table (or that is gone meanwhile) keeps only nft's JSON objects.
+ * loads back exactly (nft's JSON leaves out `auto-merge`). The text is kept only when it is that one
+ * table and nft accepts it back (`nft -c`, when the host can check): otherwise (or when the table is
+ * gone meanwhile) the table keeps only nft's JSON objects, and is restored from them.
  */
 export async function recordNftText(ports: ApplyPorts, snap: Snapshot): Promise<Snapshot> {
   const read = ports.readNftText;
@@ -51,7 +57,14 @@ export async function recordNftText(ports: ApplyPorts, snap: Snapshot): Promise<
     snap.nft.map(async (t) => {
       if (!t.table || t.text !== undefined) return t;
       const text = await read(t.family);
-      return text !== undefined && isNftTableListing(text, t.family, t.table.name) ? { ...t, text } : t;
+      if (text === undefined || !isNftTableListing(text, t.family, t.table.name)) return t;
+      const withText = { ...t, text };
+      try {
+        await ports.checkNft?.(nftRestoreText(withText));
+      } catch {
+        return t;
+      }
+      return withText;
     }),
   );
   return { ...snap, nft };

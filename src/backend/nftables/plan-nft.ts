@@ -242,15 +242,8 @@ export function nftRestoreScript(snaps: readonly NftTableSnapshot[], ops: readon
   const touched = nftFamiliesOf(ops.filter(isNftOperation));
   const todo = snaps.filter((s) => touched.includes(s.family));
   if (todo.length === 0) return '';
-  if (todo.every((s) => !s.table || s.text !== undefined)) {
-    const lines: string[] = [];
-    for (const s of todo) {
-      const table = `table ${nftFamilyOf(s.family)} ${s.table?.name || NFT_TABLE}`;
-      lines.push(table, `delete ${table}`);
-      if (s.table) lines.push(s.text!.replace(/\n+$/, ''));
-    }
-    return lines.join('\n') + '\n';
-  }
+  if (todo.every((s) => !s.table || s.text !== undefined)) return todo.map(nftRestoreText).join('');
+
   const commands: Array<Record<string, unknown>> = [];
   for (const s of todo) {
     const table = { family: nftFamilyOf(s.family), name: s.table?.name || NFT_TABLE };
@@ -258,6 +251,14 @@ export function nftRestoreScript(snaps: readonly NftTableSnapshot[], ops: readon
     for (const o of s.table?.objects ?? []) commands.push({ add: o });
   }
   return JSON.stringify({ nftables: commands }) + '\n';
+}
+
+/** One table's part of a restore from its text: declared, deleted, and (if it existed) loaded back. */
+export function nftRestoreText(s: NftTableSnapshot): string {
+  const table = `table ${nftFamilyOf(s.family)} ${s.table?.name || NFT_TABLE}`;
+  const lines = [table, `delete ${table}`];
+  if (s.table && s.text !== undefined) lines.push(s.text.replace(/\n+$/, ''));
+  return lines.join('\n') + '\n';
 }
 
 /**

@@ -173,6 +173,19 @@ describe("snapshots hold dockwall's nftables tables", () => {
     expect(nftRestoreScript(recorded.nft!, edited)).toBe(
       `table ip dockwall\ndelete table ip dockwall\n${text.trimEnd()}\ntable ip6 dockwall\ndelete table ip6 dockwall\n`,
     );
+    // nft checks the text before it is kept (`nft -c`); what it refuses is not kept.
+    const checked: string[] = [];
+    const checking = (ok: boolean) =>
+      ({
+        readNftText: () => Promise.resolve(text),
+        checkNft: (s: string) => (
+          checked.push(s),
+          ok ? Promise.resolve() : Promise.reject(new Error('refused'))
+        ),
+      }) as unknown as ApplyPorts;
+    expect((await recordNftText(checking(true), snap)).nft![0]!.text).toBe(text);
+    expect(checked).toEqual([`table ip dockwall\ndelete table ip dockwall\n${text.trimEnd()}\n`]);
+    expect((await recordNftText(checking(false), snap)).nft![0]!.text).toBeUndefined();
     // A listing that is not one table of that name is not kept: nft's JSON is loaded instead.
     for (const bad of [
       '',
