@@ -239,7 +239,7 @@ export class YamlSource {
       return key?.range ? this.nodeSpan(key) : undefined;
     }
     if (path.length === 0) return undefined;
-    const parent = this.fastIdAt(path.slice(0, -1));
+    const parent = this.fastIdAt(path, path.length - 1);
     if (parent < 0 || t.kind[parent] !== MAP) return undefined;
     const slot = this.fastSlot(parent, path[path.length - 1]!);
     if (slot < 0) return undefined;
@@ -255,22 +255,22 @@ export class YamlSource {
   /** Maps with many keys, indexed on first use: key → child slot. */
   private readonly keyIndex = new Map<number, Map<string, number>>();
 
-  /** The fast reader's node at `path`, or -1. */
-  private fastIdAt(path: Path): number {
+  /** The fast reader's node at `path` (its first `length` segments), or -1. */
+  private fastIdAt(path: Path, length = path.length): number {
     const lp = this.fastPath;
     const ids = this.fastIds;
     let k = 0;
-    const common = Math.min(this.depth, path.length);
+    const common = Math.min(this.depth, length);
     while (k < common && lp[k] === path[k]) k++;
     let id = ids[k]!;
-    for (; k < path.length && id >= 0; k++) {
+    for (; k < length && id >= 0; k++) {
       const slot = this.fastSlot(id, path[k]!);
       id = slot < 0 ? -1 : this.tree!.kids[slot]!;
       lp[k] = path[k]!;
       ids[k + 1] = id;
     }
     this.depth = k;
-    return k === path.length ? id : -1;
+    return k === length ? id : -1;
   }
 
   /** The child slot of `seg` in collection `id` (as `nodeAt` finds it), or -1. */
