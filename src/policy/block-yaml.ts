@@ -1,38 +1,7 @@
 import { Document, isScalar } from 'yaml';
 import type { Schema } from 'yaml';
-
-/** What a node of a `BlockTree` is (`BlockTree.kind`). */
-export const PLAIN = 0;
-export const SINGLE = 1;
-export const DOUBLE = 2;
-export const MAP = 3;
-export const SEQ = 4;
-export const FLOW_SEQ = 5;
-
-/**
- * A block YAML text read by `readBlockYaml`: its plain data, and where each node is, in typed arrays
- * rather than one yaml node (and range array) per value. Nodes are numbered in document order, the
- * root is node 0; a key is a node too.
- */
-export interface BlockTree {
-  /** What yaml's `toJS` makes of the document. The caller may change it: lookups do not read it. */
-  readonly data: unknown;
-  /** Per node: PLAIN, SINGLE, DOUBLE, MAP, SEQ or FLOW_SEQ. */
-  readonly kind: Uint8Array;
-  /** Per node: its [start, end) offsets in the text (a collection ends where its next sibling starts). */
-  readonly start: Int32Array;
-  readonly end: Int32Array;
-  /** Per node: a scalar's value (a collection's is its data). */
-  readonly values: readonly unknown[];
-  /** Per collection: its children are `kids[first, first + count)`. */
-  readonly first: Int32Array;
-  readonly count: Int32Array;
-  /** Child slots: the value node of a map entry, or a list's item. */
-  readonly kids: Int32Array;
-  /** Per child slot of a map: the key node (-1 in a list) and the key's text. */
-  readonly keyNodes: Int32Array;
-  readonly names: readonly (string | undefined)[];
-}
+import { DOUBLE, FLOW_SEQ, MAP, PLAIN, SEQ, SINGLE } from './block-tree.js';
+import type { BlockTree } from './block-tree.js';
 
 /**
  * A fast reader for the plain block YAML policies are written in: nested block maps and lists,

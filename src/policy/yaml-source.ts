@@ -1,8 +1,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node, Pair, Scalar, YAMLError } from 'yaml';
 import { diag } from '../model/diagnostic.js';
-import { DOUBLE, FLOW_SEQ, MAP, readBlockYaml, SEQ } from './block-yaml.js';
-import type { BlockTree } from './block-yaml.js';
+import { BlockLookup, DOUBLE, MAP } from './block-tree.js';
+import { readBlockYaml } from './block-yaml.js';
 import type { Diagnostic, Severity, SourcePos } from '../model/diagnostic.js';
 
 export type PathSeg = string | number;
@@ -21,7 +21,7 @@ export interface Span {
 export class YamlSource {
   private readonly lines = new LineCounter();
   /** The fast reader's data and positions; undefined when yaml read the text. */
-  private readonly tree: BlockTree | undefined;
+  private readonly fast: BlockLookup | undefined;
   private full: Document.Parsed | undefined;
 
   constructor(
@@ -30,8 +30,9 @@ export class YamlSource {
     /** Whether plain block YAML may be read by the fast reader (same result; off to compare). */
     fast = true,
   ) {
-    this.tree = fast ? readBlockYaml(text) : undefined;
-    if (this.tree) {
+    const tree = fast ? readBlockYaml(text) : undefined;
+    if (tree) {
+      this.fast = new BlockLookup(tree);
       this.lines.addNewLine(0);
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lines.addNewLine(i + 1);
     } else {
@@ -41,7 +42,7 @@ export class YamlSource {
 
   /** Whether the fast block reader read the text (then there are no yaml errors or warnings). */
   get readFast(): boolean {
-    return this.tree !== undefined;
+    return this.fast !== undefined;
   }
 
   /**
@@ -55,12 +56,12 @@ export class YamlSource {
 
   /** The document as plain data (yaml's `toJS`); may throw on aliases, as `toJS` does. */
   toJS(maxAliasCount: number): unknown {
-    return this.tree ? this.tree.data : this.doc.toJS({ maxAliasCount });
+    return this.fast ? this.fast.tree.data : this.doc.toJS({ maxAliasCount });
   }
 
   /** What the document holds: nothing (or a null), a map, or something else. */
   rootKind(): 'empty' | 'map' | 'other' {
-    if (this.tree) return this.tree.kind[0] === MAP ? 'map' : 'other';
+    if (this.fast) return this.fast.tree.kind[0] === MAP ? 'map' : 'other';
     const contents = this.doc.contents;
     if (contents === null || (contents as { value?: unknown }).value === null) return 'empty';
     return isMap(contents) ? 'map' : 'other';
@@ -82,7 +83,7 @@ export class YamlSource {
 
   /** yaml's own errors and warnings, positioned (none where the fast reader read the text). */
   yamlDiagnostics(): Diagnostic[] {
-    if (this.tree) return [];
+    if (this.fast) return [];
     const out: Diagnostic[] = [];
     const add = (e: YAMLError, severity: Severity) => {
       const [start, end] = e.pos;
@@ -141,12 +142,13 @@ export class YamlSource {
 
   /** The scalar at `path` (its value, where it is, how it is written); undefined for anything else. */
   scalarAt(path: Path): ScalarAt | undefined {
-    const t = this.tree;
+    const f = this.fast;
+    const t = f?.tree;
     if (!t) {
       const node = this.nodeAt(path);
       return node && isScalar(node) ? node : undefined;
     }
-    const id = this.fastIdAt(path);
+    const id = f.idAt(path);
     if (id < 0 || t.kind[id]! > DOUBLE) return undefined;
     return { value: t.values[id], range: [t.start[id]!, t.end[id]!], type: SCALAR_TYPES[t.kind[id]!] };
   }
@@ -154,9 +156,10 @@ export class YamlSource {
   /** The keys of the map at `path`, with where each is, in file order. */
   mapKeys(path: Path): Array<{ key: string; span: Span }> {
     const out: Array<{ key: string; span: Span }> = [];
-    const t = this.tree;
+    const f = this.fast;
+    const t = f?.tree;
     if (t) {
-      const id = this.fastIdAt(path);
+      const id = f.idAt(path);
       if (id < 0 || t.kind[id] !== MAP) return out;
       for (let s = t.first[id]!, e = s + t.count[id]!; s < e; s++) {
         const k = t.keyNodes[s]!;
@@ -196,7 +199,7 @@ export class YamlSource {
 
   /** The first character of the document's content (or of the file). */
   startSpan(): Span {
-    if (this.tree) return this.spanOf(this.tree.start[0]!, this.tree.start[0]! + 1);
+    if (this.fast) return this.spanOf(this.fast.tree.start[0]!, this.fast.tree.start[0]! + 1);
     const c = this.doc.contents as Node | null;
     return c?.range ? this.spanOf(c.range[0], c.range[0] + 1) : { pos: this.posAt(0), length: 1 };
   }
@@ -222,9 +225,10 @@ export class YamlSource {
 
   /** Where the value at `path` is, if it is there. */
   private valueSpan(path: Path): Span | undefined {
-    const t = this.tree;
+    const f = this.fast;
+    const t = f?.tree;
     if (t) {
-      const id = this.fastIdAt(path);
+      const id = f.idAt(path);
       return id < 0 ? undefined : this.spanOf(t.start[id]!, t.end[id]!);
     }
     const node = this.nodeAt(path);
@@ -233,68 +237,19 @@ export class YamlSource {
 
   /** Where the key of the map entry at `path` is, if it is there. */
   private keySpan(path: Path): Span | undefined {
-    const t = this.tree;
+    const f = this.fast;
+    const t = f?.tree;
     if (!t) {
       const key = this.keyNodeAt(path);
       return key?.range ? this.nodeSpan(key) : undefined;
     }
     if (path.length === 0) return undefined;
-    const parent = this.fastIdAt(path, path.length - 1);
+    const parent = f.idAt(path, path.length - 1);
     if (parent < 0 || t.kind[parent] !== MAP) return undefined;
-    const slot = this.fastSlot(parent, path[path.length - 1]!);
+    const slot = f.slotOf(parent, path[path.length - 1]!);
     if (slot < 0) return undefined;
     const k = t.keyNodes[slot]!;
     return this.spanOf(t.start[k]!, t.end[k]!);
-  }
-
-  // The fast reader's nodes along the last path looked up (as `lastNodes`): `fastPath[0, depth)`
-  // was looked up, `fastIds[i]` is the node at its first i segments (-1: not there).
-  private readonly fastPath: PathSeg[] = [];
-  private readonly fastIds: number[] = [0];
-  private depth = 0;
-  /** Maps with many keys, indexed on first use: key → child slot. */
-  private readonly keyIndex = new Map<number, Map<string, number>>();
-
-  /** The fast reader's node at `path` (its first `length` segments), or -1. */
-  private fastIdAt(path: Path, length = path.length): number {
-    const lp = this.fastPath;
-    const ids = this.fastIds;
-    let k = 0;
-    const common = Math.min(this.depth, length);
-    while (k < common && lp[k] === path[k]) k++;
-    let id = ids[k]!;
-    for (; k < length && id >= 0; k++) {
-      const slot = this.fastSlot(id, path[k]!);
-      id = slot < 0 ? -1 : this.tree!.kids[slot]!;
-      lp[k] = path[k]!;
-      ids[k + 1] = id;
-    }
-    this.depth = k;
-    return k === length ? id : -1;
-  }
-
-  /** The child slot of `seg` in collection `id` (as `nodeAt` finds it), or -1. */
-  private fastSlot(id: number, seg: PathSeg): number {
-    const t = this.tree!;
-    const kind = t.kind[id]!;
-    const first = t.first[id]!;
-    const count = t.count[id]!;
-    if (kind === SEQ || kind === FLOW_SEQ) {
-      return typeof seg === 'number' && Number.isInteger(seg) && seg >= 0 && seg < count ? first + seg : -1;
-    }
-    if (kind !== MAP) return -1;
-    const name = String(seg);
-    if (count <= 16) {
-      for (let s = first; s < first + count; s++) if (t.names[s] === name) return s;
-      return -1;
-    }
-    let index = this.keyIndex.get(id);
-    if (!index) {
-      index = new Map();
-      for (let s = first; s < first + count; s++) index.set(t.names[s]!, s);
-      this.keyIndex.set(id, index);
-    }
-    return index.get(name) ?? -1;
   }
 }
 
