@@ -53,7 +53,7 @@ function readDocument(
   const diagnostics = src.yamlDiagnostics().filter((d) => d.severity === 'error');
   if (hasErrors(diagnostics)) return { src, diagnostics };
   try {
-    return { src, data: src.doc.toJS({ maxAliasCount: 100 }), diagnostics };
+    return { src, data: src.toJS(100), diagnostics };
   } catch (e) {
     const span = src.startSpan();
     return { src, diagnostics: [diag('error', 'docker-state.unreadable', (e as Error).message, span.pos)] };

@@ -1,70 +1,48 @@
-import { Document, isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import type { LineCounter, ParsedNode, Schema } from 'yaml';
+import { Document, isScalar } from 'yaml';
+import type { Schema } from 'yaml';
+import { DOUBLE, FLOW_SEQ, MAP, PLAIN, SEQ, SINGLE } from './block-tree.js';
+import type { BlockTree } from './block-tree.js';
 
 /**
  * A fast reader for the plain block YAML policies are written in: nested block maps and lists,
  * one-line plain, 'single' and "double" quoted scalars (no escapes), one-line flow lists of plain
- * scalars (`[eth0]`), comments. It makes the same nodes, with the same values, types and positions,
- * as yaml's `parseDocument` would, without the token stream and composer that cost most of a large
- * policy's loading time.
+ * scalars (`[eth0]`), comments. It makes the same data yaml's `parseDocument(...).toJS()` makes, and
+ * the same positions its nodes would have, without the token stream, the composer and the node
+ * objects that cost most of a large policy's loading time (see docs/decisions.md).
  *
  * Anything else (anchors, aliases, tags, flow maps and other flow lists, block scalars, multi-line
- * scalars, several documents, directives, empty values, tabs, duplicate or non-text keys, anything
- * yaml would report) returns undefined: the caller then parses with yaml itself, which positions
- * every error. test/property/block-yaml-equivalence.test.ts holds the two to the same result.
+ * scalars, several documents, directives, empty values, tabs, duplicate, non-text or `__proto__`
+ * keys, control and format characters, anything yaml would report) returns undefined: the caller
+ * then parses with yaml itself, which positions every error.
+ * test/property/block-yaml-equivalence.test.ts holds the two to the same result.
  */
-export function parseBlockYaml(
-  text: string,
-  lines: LineCounter,
-  options: { prettyErrors: boolean; uniqueKeys: boolean },
-): Document.Parsed | undefined {
+export function readBlockYaml(text: string): BlockTree | undefined {
   if (!text.endsWith('\n') || UNUSUAL.test(text)) return undefined;
-  const doc = new Document(undefined, options);
+  const doc = new Document();
   const reader = new BlockReader(text, doc.schema, doc.options);
-  let contents: ParsedNode | undefined;
   try {
-    contents = reader.document();
+    return reader.document();
   } catch (e) {
     if (e === UNSUPPORTED) return undefined;
     throw e;
   }
-  lines.addNewLine(0);
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
-  doc.contents = contents;
-  const parsed = doc as Document.Parsed;
-  parsed.range = [0, text.length, text.length];
-  return parsed;
 }
 
 /**
- * The plain data of a document `parseBlockYaml` read: what yaml's `toJS` makes of it (an object per
- * map, with keys in order and inherited names such as `__proto__` made own properties, an array per
- * list, each scalar's value), without its per-node context. Those documents hold only text keys,
- * no aliases, anchors or tags, which is all this handles. test/property/block-yaml-equivalence.test.ts
- * holds it to yaml's `toJS`.
+ * Characters that make yaml read the text differently or complain, or that the key-name check
+ * would report (control and format characters): left to yaml itself.
  */
-export function blockToJS(node: unknown): unknown {
-  if (isScalar(node)) return node.value;
-  if (isSeq(node)) return node.items.map(blockToJS);
-  if (isMap(node)) {
-    const out: Record<string, unknown> = {};
-    for (const pair of node.items) {
-      const key = (pair.key as Scalar<string>).value;
-      const value = blockToJS(pair.value);
-      if (key in out)
-        Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
-      else out[key] = value;
-    }
-    return out;
-  }
-  throw new Error('internal error: not a node of a block YAML document');
-}
-
-/** Characters that make yaml read the text differently or complain: left to yaml itself. */
 // eslint-disable-next-line no-control-regex
-const UNUSUAL = /[\x00-\x09\x0B-\x1F\x7F-\x9F\u2028\u2029\uFEFF]|^(?:---|\.\.\.|%)/m;
+const UNUSUAL = /[\x00-\x09\x0B-\x1F\x7F-\x9F\p{Cf}\p{Zl}\p{Zp}]|^(?:---|\.\.\.|%)/mu;
 /** First characters of a plain scalar that mean something else to YAML. */
 const INDICATOR = new Set([...'#,[]{}&*!|>\'"%@`']);
+/**
+ * First characters of the plain scalars yaml's core schema may read as something other than text
+ * (null `~ null`, booleans, numbers, `.inf`, `.nan`): any other plain scalar is text.
+ */
+const MAY_NOT_BE_TEXT = new Set([...'~nNtTfF+-.0123456789'].map((c) => c.charCodeAt(0)));
+/** After a sign, what a number starts with (`-1`, `+.5`, `-.inf`): else the scalar is text. */
+const MAY_BE_NUMBER = new Set([...'.0123456789'].map((c) => c.charCodeAt(0)));
 /** Characters that open a nested flow collection, or close one other than a list. */
 const FLOW_OPEN = new Set([91, 123, 125]); // [ { }
 /** What may not follow a colon (or a leading `-?:`) inside a flow list's plain scalar. */
@@ -77,12 +55,18 @@ const SPACE = 32;
 type Tag = {
   default?: boolean | 'key';
   test?: RegExp;
-  format?: string;
   resolve: (value: string, onError: (message: string) => void, options: object) => unknown;
 };
 
 function fail(): never {
   throw UNSUPPORTED;
+}
+
+function grow<T extends Int32Array | Uint8Array>(a: T, size: number): T {
+  if (size <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(size, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 class BlockReader {
@@ -95,21 +79,106 @@ class BlockReader {
   private readonly tags: Tag[];
   private readonly stringTag: Tag;
 
+  // The node table (see BlockTree), grown as needed.
+  private nodes = 0;
+  private kind: Uint8Array;
+  private start: Int32Array;
+  private end: Int32Array;
+  private first: Int32Array;
+  private count: Int32Array;
+  private readonly values: unknown[] = [];
+  private kids: Int32Array;
+  private keyNodes: Int32Array;
+  private readonly names: Array<string | undefined> = [];
+  private slots = 0;
+  // The children of the collections being read, innermost last.
+  private stack: Int32Array;
+  private stackKeys: Int32Array;
+  private readonly stackNames: Array<string | undefined> = [];
+  private top = 0;
+
   constructor(
     private readonly text: string,
-    private readonly schema: Schema,
+    schema: Schema,
     private readonly options: object,
   ) {
     this.tags = (schema.tags as unknown as Tag[]).filter((t) => t.default === true && t.test);
     this.stringTag = (schema as unknown as Record<symbol, Tag>)[SCALAR]!;
+    // Block YAML has at most a key and a value per line (flow lists grow the arrays).
+    let lines = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    const n = 2 * lines + 16;
+    this.kind = new Uint8Array(n);
+    this.start = new Int32Array(n);
+    this.end = new Int32Array(n);
+    this.first = new Int32Array(n);
+    this.count = new Int32Array(n);
+    this.kids = new Int32Array(n);
+    this.keyNodes = new Int32Array(n);
+    this.stack = new Int32Array(n);
+    this.stackKeys = new Int32Array(n);
   }
 
-  document(): ParsedNode {
+  document(): BlockTree {
     this.toContent(0);
     if (this.indent < 0) fail();
-    const node = this.block(this.indent);
+    const root = this.block(this.indent);
     if (this.indent >= 0) fail();
-    return node;
+    const n = this.nodes;
+    return {
+      data: this.values[root],
+      kind: this.kind.subarray(0, n),
+      start: this.start.subarray(0, n),
+      end: this.end.subarray(0, n),
+      values: this.values,
+      first: this.first.subarray(0, n),
+      count: this.count.subarray(0, n),
+      kids: this.kids.subarray(0, this.slots),
+      keyNodes: this.keyNodes.subarray(0, this.slots),
+      names: this.names,
+    };
+  }
+
+  private node(kind: number, start: number, end: number, value: unknown): number {
+    const id = this.nodes++;
+    if (id >= this.kind.length) {
+      const n = id * 2;
+      this.kind = grow(this.kind, n);
+      this.start = grow(this.start, n);
+      this.end = grow(this.end, n);
+      this.first = grow(this.first, n);
+      this.count = grow(this.count, n);
+      this.kids = grow(this.kids, n);
+      this.keyNodes = grow(this.keyNodes, n);
+      this.stack = grow(this.stack, n);
+      this.stackKeys = grow(this.stackKeys, n);
+    }
+    this.kind[id] = kind;
+    this.start[id] = start;
+    this.end[id] = end;
+    this.values.push(value);
+    return id;
+  }
+
+  private child(id: number, key: number, name: string | undefined): void {
+    const top = this.top++;
+    this.stack[top] = id;
+    this.stackKeys[top] = key;
+    this.stackNames[top] = name;
+  }
+
+  /** Ends collection `id`, whose children are on the stack from `base`. */
+  private close(id: number, base: number, end: number): void {
+    const at = this.slots;
+    for (let i = base; i < this.top; i++) {
+      this.kids[this.slots] = this.stack[i]!;
+      this.keyNodes[this.slots++] = this.stackKeys[i]!;
+      this.names.push(this.stackNames[i]);
+    }
+    this.first[id] = at;
+    this.count[id] = this.top - base;
+    this.end[id] = end;
+    this.top = base;
   }
 
   /** Moves to the first line at or after `from` (a line start) that holds more than a comment. */
@@ -157,32 +226,45 @@ class BlockReader {
     return t.charCodeAt(at) === 45 /* - */ && t.charCodeAt(at + 1) === SPACE;
   }
 
-  private block(indent: number): ParsedNode {
+  private block(indent: number): number {
     return this.isSeqEntry(this.cur) ? this.seq(indent) : this.map(indent);
   }
 
-  private map(indent: number): ParsedNode {
-    const map = new YAMLMap(this.schema);
-    const start = this.cur;
-    const keys = new Set<string>();
-    let end = start;
+  private map(indent: number): number {
+    const id = this.node(MAP, this.cur, this.cur, undefined);
+    const base = this.top;
+    let end = this.cur;
     while (this.indent === indent && !this.isSeqEntry(this.cur)) {
       const colon = this.mappingColon(this.cur);
       if (colon < 0 || colon - this.cur > 1024) fail();
       const key = this.plain(this.cur, colon, true);
-      if (typeof key.value !== 'string' || keys.has(key.value)) fail();
-      keys.add(key.value);
-      const value = this.entryValue(colon + 1, indent);
-      map.items.push(new Pair(key, value));
+      const name = this.values[key];
+      if (typeof name !== 'string' || name === '__proto__') fail();
+      this.child(this.entryValue(colon + 1, indent), key, name);
       end = this.cur < 0 ? this.text.length : this.lineStart;
     }
     if (this.indent > indent) fail();
-    map.range = [start, end, end];
-    return map as ParsedNode;
+    this.values[id] = this.mapData(base);
+    this.close(id, base, end);
+    return id;
+  }
+
+  /** The object of the map whose entries are on the stack from `base`. */
+  private mapData(base: number): Record<string, unknown> {
+    const names = this.stackNames;
+    // A one-entry map (a rule) made at once: adding its own key to `{}` costs more.
+    if (this.top - base === 1) return { [names[base]!]: this.values[this.stack[base]!] };
+    const obj: Record<string, unknown> = {};
+    for (let i = base; i < this.top; i++) {
+      const name = names[i]!;
+      if (Object.hasOwn(obj, name)) fail(); // a duplicate key
+      obj[name] = this.values[this.stack[i]!];
+    }
+    return obj;
   }
 
   /** The value after `key:`: on the same line, or a block below it. */
-  private entryValue(after: number, indent: number): ParsedNode {
+  private entryValue(after: number, indent: number): number {
     const t = this.text;
     let i = after;
     while (t.charCodeAt(i) === SPACE) i++;
@@ -199,10 +281,11 @@ class BlockReader {
     return node;
   }
 
-  private seq(indent: number): ParsedNode {
-    const seq = new YAMLSeq(this.schema);
-    const start = this.cur;
-    let end = start;
+  private seq(indent: number): number {
+    const list: unknown[] = [];
+    const id = this.node(SEQ, this.cur, this.cur, list);
+    const base = this.top;
+    let end = this.cur;
     while (this.indent === indent && this.isSeqEntry(this.cur)) {
       const t = this.text;
       let i = this.cur + 2;
@@ -210,18 +293,21 @@ class BlockReader {
       const c = t.charCodeAt(i);
       if (c === NL || c === 35 /* # */ || this.isSeqEntry(i)) fail();
       const isQuoted = c === 39 /* ' */ || c === 34; /* " */
+      let item: number;
       if (!isQuoted && this.mappingColon(i) >= 0) {
         this.cur = i;
         this.indent = i - this.lineStart;
-        seq.items.push(this.map(this.indent));
+        item = this.map(this.indent);
       } else {
-        seq.items.push(this.inlineScalar(i));
+        item = this.inlineScalar(i);
       }
+      list.push(this.values[item]);
+      this.child(item, -1, undefined);
       if (this.indent > indent) fail();
       end = this.cur < 0 ? this.text.length : this.lineStart;
     }
-    seq.range = [start, end, end];
-    return seq as ParsedNode;
+    this.close(id, base, end);
+    return id;
   }
 
   /** The `:` that ends a plain key starting at `at` on its line, or -1. */
@@ -241,7 +327,7 @@ class BlockReader {
   }
 
   /** A one-line scalar value starting at `at`; moves to the next content line. */
-  private inlineScalar(at: number): ParsedNode {
+  private inlineScalar(at: number): number {
     const t = this.text;
     const c = t.charCodeAt(at);
     if (c === 91 /* [ */) return this.flowSeq(at);
@@ -261,12 +347,9 @@ class BlockReader {
       }
       const inner = t.slice(at + 1, i);
       const value = c === 39 ? inner.replace(/''/g, "'") : inner;
-      const scalar = new Scalar(value);
-      scalar.range = [at, i + 1, i + 1];
-      scalar.source = value;
-      scalar.type = c === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
+      const id = this.node(c === 39 ? SINGLE : DOUBLE, at, i + 1, value);
       this.endLine(i + 1);
-      return scalar as ParsedNode;
+      return id;
     }
     let i = at;
     for (; i < t.length; i++) {
@@ -277,16 +360,17 @@ class BlockReader {
     }
     let end = i;
     while (t.charCodeAt(end - 1) === SPACE) end--;
-    const scalar = this.plain(at, end, false);
+    const id = this.plain(at, end, false);
     this.endLine(end);
-    return scalar as ParsedNode;
+    return id;
   }
 
   /** A one-line flow list of plain scalars, `[a, b]`; moves to the next content line. */
-  private flowSeq(at: number): ParsedNode {
+  private flowSeq(at: number): number {
     const t = this.text;
-    const seq = new YAMLSeq(this.schema);
-    seq.flow = true;
+    const list: unknown[] = [];
+    const id = this.node(FLOW_SEQ, at, at, list);
+    const base = this.top;
     let i = at + 1;
     for (;;) {
       while (t.charCodeAt(i) === SPACE) i++;
@@ -304,35 +388,35 @@ class BlockReader {
       while (t.charCodeAt(end - 1) === SPACE) end--;
       if (end <= start) fail(); // `[]`, `[a,]`, `[, a]`
       if (FLOW_STOP.has(t.charCodeAt(start + 1)) && '-?:'.includes(t[start]!)) fail();
-      seq.items.push(this.plain(start, end, false));
+      const item = this.plain(start, end, false);
+      list.push(this.values[item]);
+      this.child(item, -1, undefined);
       if (t.charCodeAt(i) === 93 /* ] */) break;
       i++;
     }
-    seq.range = [at, i + 1, i + 1];
+    this.close(id, base, i + 1);
     this.endLine(i + 1);
-    return seq as ParsedNode;
+    return id;
   }
 
   /** The plain scalar `text[start, end)`, resolved as yaml's core schema would. */
-  private plain(start: number, end: number, atKey: boolean): Scalar {
+  private plain(start: number, end: number, atKey: boolean): number {
     const t = this.text;
     if (end <= start) fail();
-    const first = t[start]!;
+    const first = t.charCodeAt(start);
     const next = t.charCodeAt(start + 1);
-    if (INDICATOR.has(first)) fail();
-    if ((first === '-' || first === '?' || first === ':') && (next === SPACE || next === NL)) fail();
+    if (INDICATOR.has(t[start]!)) fail();
+    if ((first === 45 || first === 63 || first === 58) /* - ? : */ && (next === SPACE || next === NL)) fail();
     if (atKey && t.charCodeAt(end - 1) === SPACE) fail();
     const source = t.slice(start, end);
+    if (!MAY_NOT_BE_TEXT.has(first) || ((first === 45 || first === 43) /* - + */ && !MAY_BE_NUMBER.has(next)))
+      return this.node(PLAIN, start, end, source);
     // Keys and values alike: yaml's core schema has no key-only tags.
     const tag = this.tags.find((x) => x.test!.test(source)) ?? this.stringTag;
     let problem = false;
     const res = tag.resolve(source, () => (problem = true), this.options);
     if (problem) fail();
-    const scalar = isScalar(res) ? res : new Scalar(res);
-    scalar.range = [start, end, end];
-    scalar.source = source;
-    scalar.type = Scalar.PLAIN;
-    if (tag.format) scalar.format = tag.format;
-    return scalar;
+    const value = isScalar(res) ? res.value : res;
+    return this.node(PLAIN, start, end, value);
   }
 }

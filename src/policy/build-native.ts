@@ -218,11 +218,11 @@ function readChain(
   }
   const names = new UniqueNames(ctx, 'rule', `chain ${name}`);
   (input.rules ?? []).forEach((entry, j) => {
-    const entryPath = [...path, 'rules', j];
     const explicit = 'rule' in entry && typeof entry.rule === 'string' && typeof entry.name === 'string';
     const ruleName = explicit ? (entry.name as string) : Object.keys(entry)[0]!;
-    const namePath = explicit ? [...entryPath, 'name'] : [...entryPath, ruleName];
-    const textPath = explicit ? [...entryPath, 'rule'] : [...entryPath, ruleName];
+    // `NAME: TEXT`: the name is the key of the text (one path for both).
+    const namePath = [...path, 'rules', j, explicit ? 'name' : ruleName];
+    const textPath = explicit ? [...path, 'rules', j, 'rule'] : namePath;
     if (!names.add(ruleName, namePath, !explicit)) return;
     const rule: PolicyRule | undefined = readRule(ctx, {
       name: ruleName,

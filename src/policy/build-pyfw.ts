@@ -20,12 +20,12 @@ const ROOT = 'pyfw_wishes';
 
 /** Builds the policy from a pyfw wishes file whose shape the schema has already accepted. */
 export function buildPyfw(ctx: BuildContext, input: PyfwInput): Policy {
-  for (const { key, node } of ctx.src.mapKeys([])) {
+  for (const { key, span } of ctx.src.mapKeys([])) {
     if (key === ROOT || key === 'extensions') continue;
     ctx.warn(
       'policy.pyfw-ignored-key',
       `\`${key}\` is outside \`${ROOT}\`: pyfw reads only \`${ROOT}\`, and so does dockwall`,
-      ctx.src.nodeSpan(node),
+      span,
     );
   }
   const wishes = input.pyfw_wishes;

@@ -2,7 +2,7 @@ import { diag } from '../model/diagnostic.js';
 import type { Diagnostic, SourcePos } from '../model/diagnostic.js';
 import { Dropped } from './collect-issues.js';
 import type { ReadMemberFile } from './member-files.js';
-import type { Path, Span, YamlSource } from './yaml-source.js';
+import type { Path, ScalarAt, Span, YamlSource } from './yaml-source.js';
 
 /**
  * What building a policy from a checked YAML document carries along: the source and the findings.
@@ -64,9 +64,9 @@ export class BuildContext {
     return this.src.spanAt(this.dropped.original(path)).pos;
   }
 
-  /** The YAML node of the value at `path`. */
-  nodeAt(path: Path): ReturnType<YamlSource['nodeAt']> {
-    return this.src.nodeAt(this.dropped.original(path));
+  /** The scalar at `path` (undefined for anything else). */
+  scalarAt(path: Path): ScalarAt | undefined {
+    return this.src.scalarAt(this.dropped.original(path));
   }
 
   private push(

@@ -1,8 +1,7 @@
-import { isMap, visit } from 'yaml';
+import { visit } from 'yaml';
 import { diag, hasErrors } from '../model/diagnostic.js';
 import type { Diagnostic, Result } from '../model/diagnostic.js';
 import type { Policy } from '../model/policy.js';
-import { blockToJS } from './block-yaml.js';
 import { buildNative } from './build-native.js';
 import { buildPyfw } from './build-pyfw.js';
 import { parseCollecting } from './collect-issues.js';
@@ -55,8 +54,8 @@ function load(text: string, file: string, opts: LoadPolicyOptions): Result<Polic
   const diagnostics: Diagnostic[] = src.yamlDiagnostics();
   if (hasErrors(diagnostics)) return { diagnostics };
 
-  const contents = src.doc.contents;
-  if (contents === null || (contents as { value?: unknown }).value === null) {
+  const root = src.rootKind();
+  if (root === 'empty') {
     diagnostics.push(
       diag(
         'error',
@@ -70,7 +69,7 @@ function load(text: string, file: string, opts: LoadPolicyOptions): Result<Polic
     );
     return { diagnostics };
   }
-  if (!isMap(contents)) {
+  if (root !== 'map') {
     const span = src.startSpan();
     diagnostics.push(
       diag(
@@ -137,9 +136,8 @@ function sorted(diagnostics: Diagnostic[]): Diagnostic[] {
  */
 function toData(src: YamlSource): { ok: true; value: unknown } | { ok: false; diagnostic: Diagnostic } {
   try {
-    // A document the block reader read has no aliases: its data is read without yaml's toJS.
-    if (src.readFast) return { ok: true, value: blockToJS(src.doc.contents) };
-    return { ok: true, value: src.doc.toJS({ maxAliasCount: 1000 }) };
+    // A document the block reader read has no aliases: its data is the reader's own.
+    return { ok: true, value: src.toJS(1000) };
   } catch (e) {
     let at: [number, number] | undefined;
     let unresolved: string | undefined;

@@ -1,10 +1,8 @@
-import { isScalar } from 'yaml';
-import type { Scalar } from 'yaml';
 import type { PolicyRule } from '../model/policy.js';
 import type { Family, Rule } from '../model/ruleset.js';
 import { parseRuleText } from '../parse/index.js';
 import type { BuildContext } from './context.js';
-import type { Path } from './yaml-source.js';
+import type { Path, ScalarAt } from './yaml-source.js';
 
 export interface RuleSource {
   name: string;
@@ -26,9 +24,8 @@ const RESTORE_LINE = /^(COMMIT\b|\*[a-z]+\b|:[^\s]+\s|-[AIDNXPFRZE]\s)/;
  */
 export function readRule(ctx: BuildContext, s: RuleSource): PolicyRule | undefined {
   const { src } = ctx;
-  const node = ctx.nodeAt(s.textPath);
-  if (!node || !isScalar(node) || typeof node.value !== 'string') return undefined;
-  const scalar = node as Scalar<string>;
+  const scalar = ctx.scalarAt(s.textPath);
+  if (!scalar || typeof scalar.value !== 'string') return undefined;
   const value = scalar.value;
   const text = value.endsWith('\n') ? value.replace(/\r?\n$/, '') : value;
   const start = valueStart(ctx, scalar);
@@ -151,7 +148,7 @@ export function setsOf(rule: Rule): string[] {
 }
 
 /** The offset in the file of a scalar's first character of content. */
-function valueStart(ctx: BuildContext, node: Scalar): number {
+function valueStart(ctx: BuildContext, node: ScalarAt): number {
   const { src } = ctx;
   const start = node.range?.[0] ?? 0;
   if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {

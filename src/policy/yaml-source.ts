@@ -1,7 +1,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node, Pair, Scalar, YAMLError } from 'yaml';
 import { diag } from '../model/diagnostic.js';
-import { parseBlockYaml } from './block-yaml.js';
+import { BlockLookup, DOUBLE, MAP } from './block-tree.js';
+import { readBlockYaml } from './block-yaml.js';
 import type { Diagnostic, Severity, SourcePos } from '../model/diagnostic.js';
 
 export type PathSeg = string | number;
@@ -18,8 +19,10 @@ export interface Span {
  * read from the file can be located by its path (`['ipsets', 'allowed_hosts', 'members', 0]`).
  */
 export class YamlSource {
-  readonly doc: Document.Parsed;
-  private readonly lines: LineCounter;
+  private readonly lines = new LineCounter();
+  /** The fast reader's data and positions; undefined when yaml read the text. */
+  private readonly fast: BlockLookup | undefined;
+  private full: Document.Parsed | undefined;
 
   constructor(
     readonly text: string,
@@ -27,15 +30,42 @@ export class YamlSource {
     /** Whether plain block YAML may be read by the fast reader (same result; off to compare). */
     fast = true,
   ) {
-    this.lines = new LineCounter();
-    const options = { prettyErrors: false, uniqueKeys: true };
-    const block = fast ? parseBlockYaml(text, this.lines, options) : undefined;
-    this.readFast = block !== undefined;
-    this.doc = block ?? parseDocument(text, { ...options, lineCounter: this.lines });
+    const tree = fast ? readBlockYaml(text) : undefined;
+    if (tree) {
+      this.fast = new BlockLookup(tree);
+      this.lines.addNewLine(0);
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lines.addNewLine(i + 1);
+    } else {
+      this.full = parseDocument(text, { ...OPTIONS, lineCounter: this.lines });
+    }
   }
 
-  /** Whether the fast block reader read the text (then `blockToJS` gives its plain data). */
-  readonly readFast: boolean;
+  /** Whether the fast block reader read the text (then there are no yaml errors or warnings). */
+  get readFast(): boolean {
+    return this.fast !== undefined;
+  }
+
+  /**
+   * yaml's document of the text. Where the fast reader read it, it is parsed only when asked: for
+   * the wording of a diagnostic (what a wrong value is), never on the way of a valid policy.
+   */
+  get doc(): Document.Parsed {
+    this.full ??= parseDocument(this.text, OPTIONS);
+    return this.full;
+  }
+
+  /** The document as plain data (yaml's `toJS`); may throw on aliases, as `toJS` does. */
+  toJS(maxAliasCount: number): unknown {
+    return this.fast ? this.fast.tree.data : this.doc.toJS({ maxAliasCount });
+  }
+
+  /** What the document holds: nothing (or a null), a map, or something else. */
+  rootKind(): 'empty' | 'map' | 'other' {
+    if (this.fast) return this.fast.tree.kind[0] === MAP ? 'map' : 'other';
+    const contents = this.doc.contents;
+    if (contents === null || (contents as { value?: unknown }).value === null) return 'empty';
+    return isMap(contents) ? 'map' : 'other';
+  }
 
   /** The 1-based position of a character offset. */
   posAt(offset: number): SourcePos {
@@ -51,8 +81,9 @@ export class YamlSource {
     return { pos: this.posAt(start), length };
   }
 
-  /** yaml's own errors and warnings, positioned. */
+  /** yaml's own errors and warnings, positioned (none where the fast reader read the text). */
   yamlDiagnostics(): Diagnostic[] {
+    if (this.fast) return [];
     const out: Diagnostic[] = [];
     const add = (e: YAMLError, severity: Severity) => {
       const [start, end] = e.pos;
@@ -70,7 +101,7 @@ export class YamlSource {
   private lastPath: PathSeg[] = [];
   private lastNodes: Array<Node | undefined> = [];
 
-  /** The node at `path`, following aliases; undefined when the path does not exist. */
+  /** yaml's node at `path`, following aliases; undefined when the path does not exist. */
   nodeAt(path: Path): Node | undefined {
     const lp = this.lastPath;
     const nodes = this.lastNodes;
@@ -100,7 +131,7 @@ export class YamlSource {
     return lp.length === path.length ? this.resolve(node) : undefined;
   }
 
-  /** The key node of the map entry at `path` (whose last segment names the key). */
+  /** yaml's key node of the map entry at `path` (whose last segment names the key). */
   keyNodeAt(path: Path): Node | undefined {
     if (path.length === 0) return undefined;
     const parent = this.nodeAt(path.slice(0, -1));
@@ -109,30 +140,50 @@ export class YamlSource {
     return pair && isScalar(pair.key) ? (pair.key as Scalar) : undefined;
   }
 
-  /** The keys of the map at `path`, with their key nodes, in file order. */
-  mapKeys(path: Path): Array<{ key: string; node: Node }> {
+  /** The scalar at `path` (its value, where it is, how it is written); undefined for anything else. */
+  scalarAt(path: Path): ScalarAt | undefined {
+    const f = this.fast;
+    const t = f?.tree;
+    if (!t) {
+      const node = this.nodeAt(path);
+      return node && isScalar(node) ? node : undefined;
+    }
+    const id = f.idAt(path);
+    if (id < 0 || t.kind[id]! > DOUBLE) return undefined;
+    return { value: t.values[id], range: [t.start[id]!, t.end[id]!], type: SCALAR_TYPES[t.kind[id]!] };
+  }
+
+  /** The keys of the map at `path`, with where each is, in file order. */
+  mapKeys(path: Path): Array<{ key: string; span: Span }> {
+    const out: Array<{ key: string; span: Span }> = [];
+    const f = this.fast;
+    const t = f?.tree;
+    if (t) {
+      const id = f.idAt(path);
+      if (id < 0 || t.kind[id] !== MAP) return out;
+      for (let s = t.first[id]!, e = s + t.count[id]!; s < e; s++) {
+        const k = t.keyNodes[s]!;
+        out.push({ key: t.names[s]!, span: this.spanOf(t.start[k]!, t.end[k]!) });
+      }
+      return out;
+    }
     const m = this.nodeAt(path);
-    if (!m || !isMap(m)) return [];
-    const out: Array<{ key: string; node: Node }> = [];
+    if (!m || !isMap(m)) return out;
     for (const p of m.items) {
-      if (isPair(p) && isScalar(p.key)) out.push({ key: String(p.key.value), node: p.key as Node });
+      if (isPair(p) && isScalar(p.key)) out.push({ key: String(p.key.value), span: this.nodeSpan(p.key) });
     }
     return out;
   }
 
   /** Where the value at `path` is; falls back to its key, then to the nearest existing parent. */
   spanAt(path: Path): Span {
-    const node = this.nodeAt(path);
-    if (node?.range) return this.nodeSpan(node);
-    return this.keySpanAt(path);
+    return this.valueSpan(path) ?? this.keySpanAt(path);
   }
 
   /** Where the key of the map entry at `path` is; falls back to the value, then to the parent. */
   keySpanAt(path: Path): Span {
-    const key = this.keyNodeAt(path);
-    if (key?.range) return this.nodeSpan(key);
-    const node = this.nodeAt(path);
-    if (node?.range) return this.nodeSpan(node);
+    const span = this.keySpan(path) ?? this.valueSpan(path);
+    if (span) return span;
     if (path.length === 0) return { pos: this.posAt(0), length: 1 };
     return this.keySpanAt(path.slice(0, -1));
   }
@@ -143,27 +194,26 @@ export class YamlSource {
     if (parentPath.length === 0) return this.startSpan();
     const last = parentPath[parentPath.length - 1];
     if (typeof last === 'string') return this.keySpanAt(parentPath);
-    const node = this.nodeAt(parentPath);
-    if (node?.range) return this.spanOf(node.range[0], node.range[1]);
-    return this.keySpanAt(parentPath);
+    return this.valueSpan(parentPath) ?? this.keySpanAt(parentPath);
   }
 
   /** The first character of the document's content (or of the file). */
   startSpan(): Span {
+    if (this.fast) return this.spanOf(this.fast.tree.start[0]!, this.fast.tree.start[0]! + 1);
     const c = this.doc.contents as Node | null;
     return c?.range ? this.spanOf(c.range[0], c.range[0] + 1) : { pos: this.posAt(0), length: 1 };
   }
 
-  nodeSpan(node: Node): Span {
+  nodeSpan(node: { range?: readonly number[] | null }): Span {
     const [start, end] = node.range ?? [0, 1];
-    return this.spanOf(start, end);
+    return this.spanOf(start!, end!);
   }
 
   /**
    * The offset of the first character of a scalar's value in the file: for quoted scalars, the
    * character after the opening quote.
    */
-  scalarValueStart(node: Scalar): number {
+  scalarValueStart(node: ScalarAt): number {
     const start = node.range?.[0] ?? 0;
     return node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? start + 1 : start;
   }
@@ -172,7 +222,47 @@ export class YamlSource {
     if (node && isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? undefined;
     return node;
   }
+
+  /** Where the value at `path` is, if it is there. */
+  private valueSpan(path: Path): Span | undefined {
+    const f = this.fast;
+    const t = f?.tree;
+    if (t) {
+      const id = f.idAt(path);
+      return id < 0 ? undefined : this.spanOf(t.start[id]!, t.end[id]!);
+    }
+    const node = this.nodeAt(path);
+    return node?.range ? this.nodeSpan(node) : undefined;
+  }
+
+  /** Where the key of the map entry at `path` is, if it is there. */
+  private keySpan(path: Path): Span | undefined {
+    const f = this.fast;
+    const t = f?.tree;
+    if (!t) {
+      const key = this.keyNodeAt(path);
+      return key?.range ? this.nodeSpan(key) : undefined;
+    }
+    if (path.length === 0) return undefined;
+    const parent = f.idAt(path, path.length - 1);
+    if (parent < 0 || t.kind[parent] !== MAP) return undefined;
+    const slot = f.slotOf(parent, path[path.length - 1]!);
+    if (slot < 0) return undefined;
+    const k = t.keyNodes[slot]!;
+    return this.spanOf(t.start[k]!, t.end[k]!);
+  }
 }
+
+/** What the loader reads of a scalar: yaml's `Scalar` has these, and so has the fast reader's. */
+export interface ScalarAt {
+  readonly value: unknown;
+  readonly range?: readonly number[] | null;
+  readonly type?: string;
+  readonly tag?: string;
+}
+
+const OPTIONS = { prettyErrors: false, uniqueKeys: true } as const;
+const SCALAR_TYPES = ['PLAIN', 'QUOTE_SINGLE', 'QUOTE_DOUBLE'];
 
 function findPair(items: readonly Pair[], seg: PathSeg): Pair | undefined {
   return items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));

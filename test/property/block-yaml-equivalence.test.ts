@@ -1,42 +1,50 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node } from 'yaml';
-import { blockToJS, parseBlockYaml } from '../../src/policy/block-yaml.js';
+import { isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { compileDesired } from '../../src/compile/index.js';
+import { readBlockYaml } from '../../src/policy/block-yaml.js';
 import { loadPolicy } from '../../src/policy/index.js';
 import { YamlSource } from '../../src/policy/yaml-source.js';
+import type { Path } from '../../src/policy/yaml-source.js';
 
 /**
- * The fast block reader against yaml's full document path: where it reads a text, the nodes, their
- * values, types and positions, the line table and the loaded policy with its diagnostics are the
- * same; where it does not, the full path reads it (and the result is the full path's by definition).
+ * The fast block reader against yaml's full document path: where it reads a text, its data, and
+ * every position the loader can ask for (values, keys, missing values, scalars, map keys, lines),
+ * and the loaded policy with its diagnostics and compiled rules are the same; where it does not,
+ * the full path reads it (and the result is the full path's by definition).
  */
 
-/** What the loader can observe of a node: values, scalar types and sources, where it starts and (first line of) ends. */
-function shape(src: YamlSource, node: unknown): unknown {
-  if (node === null || node === undefined) return null;
-  const n = node as Node;
-  const span = n.range ? src.spanOf(n.range[0], n.range[1]) : undefined;
-  if (isScalar(n)) {
-    return {
-      scalar: n.value,
-      type: n.type,
-      source: n.source,
-      tag: n.tag,
-      format: n.format,
-      range: n.range?.slice(0, 2),
-      span,
-    };
+/** Every path of the document (text and number keys as the loader names them), and some that are not there. */
+function pathsOf(node: unknown, path: Path = [], out: Path[] = []): Path[] {
+  out.push(path);
+  if (isMap(node)) {
+    out.push([...path, 'not-a-key'], [...path, 0]);
+    for (const p of node.items) {
+      if (isPair(p) && isScalar(p.key)) pathsOf(p.value, [...path, String(p.key.value)], out);
+    }
+  } else if (isSeq(node)) {
+    out.push([...path, node.items.length], [...path, 'x'], [...path, -1]);
+    node.items.forEach((item, i) => pathsOf(item, [...path, i], out));
   }
-  if (isMap(n)) {
-    return {
-      map: n.items.map((p) => (isPair(p) ? [shape(src, p.key), shape(src, p.value)] : 'not a pair')),
-      span,
-      flow: n.flow,
-    };
-  }
-  if (isSeq(n)) return { seq: n.items.map((i) => shape(src, i)), span, flow: n.flow };
-  return { other: String(n) };
+  return out;
+}
+
+/** What the loader can observe at `path`: spans of the value, key and missing value, the scalar, the keys. */
+function observe(src: YamlSource, path: Path): unknown {
+  const scalar = src.scalarAt(path);
+  return {
+    span: src.spanAt(path),
+    keySpan: src.keySpanAt(path),
+    missing: path.length > 0 ? src.missingSpanAt(path) : undefined,
+    scalar: scalar && {
+      value: scalar.value,
+      range: scalar.range?.slice(0, 2),
+      type: scalar.type,
+      tag: scalar.tag,
+      start: src.scalarValueStart(scalar),
+    },
+    keys: src.mapKeys(path),
+  };
 }
 
 const KEYS = [
@@ -237,6 +245,27 @@ const arbMutatedText = fc
       'a:',
       'a :b',
       'a: b: c',
+      'a: &x v',
+      'b: *x',
+      '<<: *x',
+      'c: !!str 1',
+      'c: !custom v',
+      'd: {e: f}',
+      'g: |',
+      'g: >-',
+      'k\u200b: v',
+      'name: "a\u202eb"',
+      'k: v\u0007',
+      '__proto__: v',
+      'r1: a#b',
+      '    # a comment, oddly indented',
+      '# a comment at the margin',
+      'x: y # c # d',
+      '? complex',
+      '[a, b]: c',
+      '1: one',
+      'r1: dup',
+      '- - nested',
     ),
   )
   .map(([text, at, how, raw]) => {
@@ -299,28 +328,37 @@ function keyOrder(v: unknown): unknown {
 }
 
 function compare(text: string): boolean {
-  const fastLines = new LineCounter();
-  const fast = parseBlockYaml(text, fastLines, { prettyErrors: false, uniqueKeys: true });
-  const fullLines = new LineCounter();
-  const full = parseDocument(text, { lineCounter: fullLines, prettyErrors: false, uniqueKeys: true });
-  if (fast) {
+  const tree = readBlockYaml(text);
+  const full = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (tree) {
     // The fast reader only takes texts yaml reads without a complaint.
     expect(full.errors).toEqual([]);
     expect(full.warnings).toEqual([]);
-    expect(fastLines.lineStarts).toEqual(fullLines.lineStarts);
+    // The same data: values, own keys (inherited names too) and key order alike.
+    const ref = full.toJS() as unknown;
+    expect(tree.data).toStrictEqual(ref);
+    expect(JSON.stringify(keyOrder(tree.data))).toBe(JSON.stringify(keyOrder(ref)));
     const a = new YamlSource(text, 'p.yaml', true);
     const b = new YamlSource(text, 'p.yaml', false);
-    expect(shape(a, a.doc.contents)).toEqual(shape(b, b.doc.contents));
-    expect(a.doc.toJS()).toEqual(b.doc.toJS());
-    // The loader reads the data of a block-read document without yaml's toJS: the same data,
-    // own keys (`__proto__` too) and key order alike.
-    const data = blockToJS(a.doc.contents);
-    const ref = b.doc.toJS() as unknown;
-    expect(data).toStrictEqual(ref);
-    expect(JSON.stringify(keyOrder(data))).toBe(JSON.stringify(keyOrder(ref)));
+    expect(a.readFast).toBe(true);
+    expect(b.readFast).toBe(false);
+    expect(a.rootKind()).toBe(b.rootKind());
+    expect(a.startSpan()).toEqual(b.startSpan());
+    expect(a.yamlDiagnostics()).toEqual(b.yamlDiagnostics());
+    for (const path of pathsOf(b.doc.contents))
+      expect(observe(a, path), JSON.stringify(path)).toEqual(observe(b, path));
+    for (let i = 0; i <= text.length; i += 7) expect(a.posAt(i)).toEqual(b.posAt(i));
   }
-  expect(loadPolicy(text, 'p.yaml')).toEqual(loadPolicy(text, 'p.yaml', { fullYaml: true }));
-  return fast !== undefined;
+  const fast = loadPolicy(text, 'p.yaml');
+  const slow = loadPolicy(text, 'p.yaml', { fullYaml: true });
+  expect(fast).toEqual(slow);
+  // The same policy compiles to the same rules (and so plans the same).
+  if (fast.value && slow.value) {
+    expect(compileDesired(fast.value, { policyOnly: true })).toEqual(
+      compileDesired(slow.value, { policyOnly: true }),
+    );
+  }
+  return tree !== undefined;
 }
 
 describe('fast block YAML reader (property)', () => {
