@@ -68,9 +68,12 @@ export function terminalSafe(text: string): string {
 
 /** A deep copy of plain data (JSON-shaped) with every string passed through `printable`. */
 export function printableData<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
-    typeof v === 'string' ? printable(v) : v,
-  ) as T;
+  const json = JSON.stringify(value);
+  // JSON writes C0 controls as escapes and every other non-printable character raw: text with no
+  // escape and none of those holds no string `printable` would change (the usual case, and a
+  // reviver call per value costs most of a large plan's rendering).
+  if (!json.includes('\\') && !hasNonPrintable(json)) return JSON.parse(json) as T;
+  return JSON.parse(json, (_key, v: unknown) => (typeof v === 'string' ? printable(v) : v)) as T;
 }
 
 /** `printable` line by line: text that is meant to span lines keeps its line breaks. */

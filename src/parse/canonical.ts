@@ -4,7 +4,7 @@ import { MATCH_SPECS } from './match-specs.js';
 import type { CanonContext, CompiledSpec } from './module-spec.js';
 import { protocolName, protocolNumber } from './names.js';
 import { formatToken, isBareValue, needsQuoting } from './quote.js';
-import { byGenericOrder } from './rule-syntax.js';
+import { byGenericOrder, inGenericOrder } from './rule-syntax.js';
 import { TARGET_SPECS } from './target-specs.js';
 
 /**
@@ -119,6 +119,10 @@ function sameOptions(a: readonly RuleOption[], b: readonly RuleOption[]): boolea
 
 /** iptables-nft stores port matches natively and prints a rule's `-m tcp` options as one match. */
 function mergeMatches(matches: MatchModule[]): MatchModule[] {
+  // Nearly every rule has at most one `-m tcp`/`-m udp` with options: nothing to fold.
+  let foldable = 0;
+  for (const m of matches) if (MERGED_BY_NFT.has(m.name) && m.options.length > 0) foldable++;
+  if (foldable < 2) return matches;
   const out: MatchModule[] = [];
   for (const m of matches) {
     if (MERGED_BY_NFT.has(m.name) && m.options.length > 0) {
@@ -172,39 +176,49 @@ function freezeCanonical(o: object): void {
   Object.freeze(o);
 }
 
+function canonMatch(m: MatchModule, ctx: CanonContext): MatchModule {
+  const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx);
+  // A shared match already in canonical spelling is its own canonical form.
+  return sameOptions(options, m.options) && deepFrozen(m.options) ? m : { name: m.name, options };
+}
+
+function canonTarget(t: RuleTarget, ctx: CanonContext): RuleTarget {
+  const spec = t.kind === 'jump' ? TARGET_SPECS.get(t.name) : undefined;
+  return { kind: t.kind, name: t.name, options: canonOptions(spec, t.options, ctx) };
+}
+
 /** The rule as iptables-save would print it back (counters and position dropped). */
 export function canonicalRule(rule: Rule, family: Family): Rule {
   const generic: RuleOption[] = [];
   // Generic options are cheap to canonicalize and mostly unique (addresses): no memo for them.
+  // The first `-p` (the sort below is stable) names the protocol, unless it is negated.
+  let protoOpt: RuleOption | undefined;
   for (const o of rule.generic) {
     const c = canonGeneric(o, family);
-    if (c) generic.push(c);
+    if (!c) continue;
+    generic.push(c);
+    if (protoOpt === undefined && c.name === '-p') protoOpt = c;
   }
-  generic.sort(byGenericOrder);
-  const protoOpt = generic.find((o) => o.name === '-p');
+  if (generic.length > 1 && !inGenericOrder(generic)) generic.sort(byGenericOrder);
+  const proto = protoOpt && !protoOpt.negated && protoOpt.args[0] ? protoOpt.args[0].text : undefined;
   const ctx: CanonContext = { family };
-  if (protoOpt && !protoOpt.negated && protoOpt.args[0]) ctx.proto = protoOpt.args[0].text;
-  const key = `${family} ${ctx.proto ?? ''}`;
-  const matches = mergeMatches(
-    rule.matches.map((m) =>
-      memo(m, key, () => {
-        const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx);
-        // A shared match already in canonical spelling is its own canonical form.
-        return sameOptions(options, m.options) && deepFrozen(m.options) ? m : { name: m.name, options };
-      })!,
-    ),
-  );
+  if (proto !== undefined) ctx.proto = proto;
+  // Shared (frozen) parts are canonicalized once per family and protocol; a rule's own parts (a
+  // policy's rules) each once, without the memo's closure and key.
+  let key: string | undefined;
+  const matches: MatchModule[] = [];
+  for (const m of rule.matches) {
+    if (!Object.isFrozen(m)) matches.push(canonMatch(m, ctx));
+    else matches.push(memo(m, (key ??= `${family} ${proto ?? ''}`), () => canonMatch(m, ctx))!);
+  }
   let target: RuleTarget | null = null;
   const t = rule.target;
   if (t) {
-    const spec = t.kind === 'jump' ? TARGET_SPECS.get(t.name) : undefined;
-    target = memo(t, key, () => ({
-      kind: t.kind,
-      name: t.name,
-      options: canonOptions(spec, t.options, ctx),
-    }))!;
+    target = Object.isFrozen(t)
+      ? memo(t, key ?? `${family} ${proto ?? ''}`, () => canonTarget(t, ctx))!
+      : canonTarget(t, ctx);
   }
-  return { generic, matches, target };
+  return { generic, matches: mergeMatches(matches), target };
 }
 
 function word(text: string): string {

@@ -1,6 +1,6 @@
 import type { Chain, Diagnostic, HostState, IpSet, Operation, Plan, Ruleset, Table } from '../model/index.js';
 import { diag, isNftOperation } from '../model/index.js';
-import { parseRuleText } from '../parse/index.js';
+import { Interner, parseRuleText } from '../parse/index.js';
 
 /**
  * Applies a plan to a copy of a host state, as the kernel would. Used to prove plans (a second plan on
@@ -12,8 +12,11 @@ export function applyPlanToState(
 ): { state: HostState; diagnostics: Diagnostic[] } {
   const next = copyForPlan(state, plan);
   const diagnostics: Diagnostic[] = [];
+  // The plan's rules share most of their parts, as a dump's do: read them sharing (and freezing)
+  // those parts, as a dump's rules are read.
+  const intern = new Interner();
   for (const op of plan.operations) {
-    const problem = applyOne(next, op);
+    const problem = applyOne(next, op, intern);
     if (problem) diagnostics.push(diag('error', 'plan.apply-simulation', problem));
   }
   return { state: next, diagnostics };
@@ -54,7 +57,7 @@ function copyForPlan(state: HostState, plan: Plan): HostState {
   return next;
 }
 
-function applyOne(state: HostState, op: Operation): string | undefined {
+function applyOne(state: HostState, op: Operation, intern: Interner): string | undefined {
   // dockwall's nftables tables are not part of the iptables state the simulator walks.
   if (isNftOperation(op)) return;
   switch (op.op) {
@@ -88,15 +91,15 @@ function applyOne(state: HostState, op: Operation): string | undefined {
     chain = { name: op.chain, policy: 'ACCEPT', rules: [] };
     table.chains.push(chain);
   }
-  return applyToChain(table, chain, op);
+  return applyToChain(table, chain, op, intern);
 }
 
-function applyToChain(table: Table, chain: Chain, op: Operation): string | undefined {
+function applyToChain(table: Table, chain: Chain, op: Operation, intern: Interner): string | undefined {
   switch (op.op) {
     case 'insert-rule': {
       if (op.position < 1 || op.position > chain.rules.length + 1)
         return `position ${op.position} outside ${op.chain}`;
-      chain.rules.splice(op.position - 1, 0, parse(op.rule, op.family));
+      chain.rules.splice(op.position - 1, 0, parse(op.rule, op.family, intern));
       return;
     }
     case 'delete-rule': {
@@ -123,8 +126,8 @@ function applyToChain(table: Table, chain: Chain, op: Operation): string | undef
   }
 }
 
-function parse(text: string, family: Ruleset['family']) {
-  const res = parseRuleText(text, { family, file: '<plan>', line: 1, column: 1 });
+function parse(text: string, family: Ruleset['family'], intern: Interner) {
+  const res = parseRuleText(text, { family, file: '<plan>', line: 1, column: 1, intern });
   if (!res.value) throw new Error(`internal error: planned rule does not parse: ${text}`);
   // A planned rule has no line in any dump.
   delete res.value.pos;
