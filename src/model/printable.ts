@@ -69,10 +69,27 @@ export function terminalSafe(text: string): string {
 /** A deep copy of plain data (JSON-shaped) with every string passed through `printable`. */
 export function printableData<T>(value: T): T {
   const json = JSON.stringify(value);
-  // JSON writes C0 controls as escapes and every other non-printable character raw: text with no
-  // escape and none of those holds no string `printable` would change (the usual case, and a
-  // reviver call per value costs most of a large plan's rendering).
-  if (!json.includes('\\') && !hasNonPrintable(json)) return JSON.parse(json) as T;
+  return needsEscapes(json) ? revive(json) : (JSON.parse(json) as T);
+}
+
+/**
+ * Plain data to read (never to change) with every string printable: `value` itself when no string
+ * in it needs escaping (the usual case: a large plan is not copied), else `printableData`'s copy.
+ */
+export function printableView<T>(value: T): T {
+  const json = JSON.stringify(value);
+  return needsEscapes(json) ? revive(json) : value;
+}
+
+/**
+ * Whether a JSON text may hold a string `printable` changes. JSON writes C0 controls as escapes and
+ * every other non-printable character raw: a text with no escape and none of those holds none.
+ */
+function needsEscapes(json: string): boolean {
+  return json.includes('\\') || hasNonPrintable(json);
+}
+
+function revive<T>(json: string): T {
   return JSON.parse(json, (_key, v: unknown) => (typeof v === 'string' ? printable(v) : v)) as T;
 }
 

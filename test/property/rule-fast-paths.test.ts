@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Family, HostState, Plan, Rule } from '../../src/model/index.js';
-import { printable, printableData } from '../../src/model/index.js';
+import { printable, printableData, printableView } from '../../src/model/index.js';
 import { Interner, canonicalRule, formatRule, parseRuleText, ruleKey } from '../../src/parse/index.js';
 import { applyPlanToState } from '../../src/plan/index.js';
 import { arbRule, writtenRule, arbRuleSpec } from './arbitraries.js';
@@ -175,7 +175,7 @@ function revived(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value), (_k, v: unknown) => (typeof v === 'string' ? printable(v) : v));
 }
 
-describe('printableData', () => {
+describe('printableData and printableView', () => {
   it('equals the reviver over every string, with or without characters to escape', () => {
     fc.assert(
       fc.property(arbData, (data) => {
@@ -183,6 +183,10 @@ describe('printableData', () => {
         expect(out).toEqual(revived(data));
         // A copy: changing it leaves the input as it was.
         if (out !== null && typeof out === 'object') expect(out).not.toBe(data);
+        // The view to read: the data itself only when nothing in it is escaped.
+        const view = printableView(data);
+        expect(view).toEqual(revived(data));
+        if (view === data) expect(JSON.stringify(view)).toBe(JSON.stringify(revived(data)));
       }),
       { numRuns: 500 },
     );
