@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Family, HostState, Plan, Rule } from '../../src/model/index.js';
 import { printable, printableData, printableView } from '../../src/model/index.js';
 import { Interner, canonicalRule, formatRule, parseRuleText, ruleKey } from '../../src/parse/index.js';
+import { canonicalNetwork, generalNetwork } from '../../src/parse/address.js';
 import { applyPlanToState } from '../../src/plan/index.js';
 import { arbRule, writtenRule, arbRuleSpec } from './arbitraries.js';
 import { arbBodies } from './rule-words.js';
@@ -128,6 +129,35 @@ describe.each(['ipv4', 'ipv6'] as const)('rule fast paths (%s)', (family) => {
         expect(chain.rules.map((r: Rule) => ruleKey(r, family))).toEqual(keys);
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+/** IPv4 spellings: plain ones, and leading zeros, big parts, masks, host bits, odd endings. */
+const arbIPv4Text = fc
+  .tuple(
+    fc.array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 255 }).map(String),
+        fc.constantFrom('00', '010', '0x1', '256', '999', '', ' 1', '1a', '-1', '+1'),
+      ),
+      { minLength: 1, maxLength: 5 },
+    ),
+    fc.oneof(
+      fc.constant(''),
+      fc.integer({ min: 0, max: 33 }).map((p) => `/${p}`),
+      fc.constantFrom('/', '/032', '/00', '/0', '/255.255.0.0', '/255.0.255.0', '/x', '/32/1', '/ 8'),
+    ),
+  )
+  .map(([parts, suffix]) => parts.join('.') + suffix);
+
+describe('canonicalNetwork', () => {
+  it('its plain IPv4 fast path equals the general way', () => {
+    fc.assert(
+      fc.property(arbIPv4Text, (text) => {
+        expect(canonicalNetwork(text, 'ipv4')).toEqual(generalNetwork(text, 'ipv4'));
+      }),
+      { numRuns: 3000 },
     );
   });
 });
