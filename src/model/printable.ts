@@ -81,12 +81,16 @@ export function printableView<T>(value: T): T {
   return needsEscapes(json) ? revive(json) : value;
 }
 
+/** The escapes JSON writes for C0 controls (and lone surrogates); `\"` and `\\` are not among them. */
+const JSON_CONTROL_ESCAPE = /\\[bfnrtu]/;
+
 /**
  * Whether a JSON text may hold a string `printable` changes. JSON writes C0 controls as escapes and
- * every other non-printable character raw: a text with no escape and none of those holds none.
+ * every other non-printable character raw: a text with neither holds none (a quoted comment in a
+ * rule, `\"`, is no reason to look at every string).
  */
 function needsEscapes(json: string): boolean {
-  return json.includes('\\') || hasNonPrintable(json);
+  return JSON_CONTROL_ESCAPE.test(json) || hasNonPrintable(json);
 }
 
 function revive<T>(json: string): T {
