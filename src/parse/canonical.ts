@@ -17,13 +17,9 @@ import { TARGET_SPECS } from './target-specs.js';
 /** Modules whose matches iptables-nft folds into one when they sit in the same rule (`-m tcp … -m tcp`). */
 const MERGED_BY_NFT = new Set(['tcp', 'udp']);
 
-function canonToken(text: string, saveString: boolean): Token {
-  return { text, quoted: saveString ? !isBareValue(text) : needsQuoting(text) };
-}
-
-function canonGeneric(o: RuleOption, family: Family): RuleOption | null {
+function canonGeneric(o: RuleOption, family: Family, transient: boolean): RuleOption | null {
   const arg = o.args[0];
-  if (!arg) return { name: o.name, negated: o.negated, args: [] };
+  if (!arg) return transient && o.args.length === 0 ? o : { name: o.name, negated: o.negated, args: [] };
   let text = arg.text;
   switch (o.name) {
     case '-s':
@@ -52,8 +48,10 @@ function canonGeneric(o: RuleOption, family: Family): RuleOption | null {
     }
   }
   const quoted = needsQuoting(text);
-  // A frozen (shared) option already in canonical spelling is its own canonical form.
-  if (o.args.length === 1 && text === arg.text && quoted === arg.quoted && Object.isFrozen(o)) return o;
+  // A frozen (shared) option already in canonical spelling is its own canonical form; so is any
+  // option in a form only read, never kept (`transient`, see ruleKey).
+  if (o.args.length === 1 && text === arg.text && quoted === arg.quoted && (transient || Object.isFrozen(o)))
+    return o;
   return { name: o.name, negated: o.negated, args: [{ text, quoted }] };
 }
 
@@ -61,26 +59,49 @@ function canonOptions(
   spec: CompiledSpec | undefined,
   options: readonly RuleOption[],
   ctx: CanonContext,
+  transient = false,
 ): RuleOption[] {
-  if (!spec) {
-    return options.map((o) => ({
-      name: o.name,
-      negated: o.negated,
-      args: o.args.map((a) => ({ text: a.text, quoted: a.quoted || needsQuoting(a.text) })),
-    }));
+  // `transient`: an option already in canonical spelling is kept as it is (the caller only reads
+  // the result); the hooks (`spec.canon`) never change what they are given.
+  let out: RuleOption[] | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    const c = canonOption(spec, o, ctx, transient);
+    if (c !== o && !out) out = options.slice(0, i);
+    out?.push(c);
   }
-  let out = options.map((o): RuleOption => {
-    const os = spec.byName.get(o.name);
-    const name = os?.name ?? o.name;
-    const args = o.args.map((a, i) => {
-      let text = a.text;
-      if (i === 0 && os?.value && o.args.length === 1) text = os.value(text, ctx) ?? text;
-      return os ? canonToken(text, os.saveString === true) : { text, quoted: a.quoted || needsQuoting(text) };
-    });
-    return { name, negated: o.negated, args };
-  });
+  out ??= options.slice();
+  if (!spec) return out;
   if (spec.canon) out = spec.canon(out, ctx);
   return sortOptions(spec, out);
+}
+
+function canonOption(
+  spec: CompiledSpec | undefined,
+  o: RuleOption,
+  ctx: CanonContext,
+  transient: boolean,
+): RuleOption {
+  const os = spec?.byName.get(o.name);
+  const name = os?.name ?? o.name;
+  const n = o.args.length;
+  let args: Token[] | undefined = transient && name === o.name ? undefined : [];
+  for (let i = 0; i < n; i++) {
+    const a = o.args[i]!;
+    let text = a.text;
+    if (i === 0 && os?.value && n === 1) text = os.value(text, ctx) ?? text;
+    const quoted = os
+      ? os.saveString === true
+        ? !isBareValue(text)
+        : needsQuoting(text)
+      : a.quoted || needsQuoting(text);
+    if (!args) {
+      if (text === a.text && quoted === a.quoted) continue;
+      args = o.args.slice(0, i).map((x) => ({ text: x.text, quoted: x.quoted }));
+    }
+    args.push({ text, quoted });
+  }
+  return args ? { name, negated: o.negated, args } : o;
 }
 
 /** Options in the order the module prints them (stable for repeated options). */
@@ -176,25 +197,39 @@ function freezeCanonical(o: object): void {
   Object.freeze(o);
 }
 
-function canonMatch(m: MatchModule, ctx: CanonContext): MatchModule {
-  const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx);
-  // A shared match already in canonical spelling is its own canonical form.
-  return sameOptions(options, m.options) && deepFrozen(m.options) ? m : { name: m.name, options };
+function canonMatch(m: MatchModule, ctx: CanonContext, transient = false): MatchModule {
+  const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx, transient);
+  // A shared match already in canonical spelling is its own canonical form (and any match, in a
+  // form only read).
+  return sameOptions(options, m.options) && (transient || deepFrozen(m.options))
+    ? m
+    : { name: m.name, options };
 }
 
-function canonTarget(t: RuleTarget, ctx: CanonContext): RuleTarget {
+function canonTarget(t: RuleTarget, ctx: CanonContext, transient = false): RuleTarget {
   const spec = t.kind === 'jump' ? TARGET_SPECS.get(t.name) : undefined;
-  return { kind: t.kind, name: t.name, options: canonOptions(spec, t.options, ctx) };
+  const options = canonOptions(spec, t.options, ctx, transient);
+  if (transient && sameOptions(options, t.options)) return t;
+  return { kind: t.kind, name: t.name, options };
 }
 
 /** The rule as iptables-save would print it back (counters and position dropped). */
 export function canonicalRule(rule: Rule, family: Family): Rule {
+  return canonicalParts(rule, family, false);
+}
+
+/**
+ * `canonicalRule`; `transient`: the result is only read, at once, and dropped (`ruleKey`), so the
+ * rule's own parts that are canonical already are used as they are instead of copied. (Shared,
+ * frozen parts are canonicalized once either way.)
+ */
+function canonicalParts(rule: Rule, family: Family, transient: boolean): Rule {
   const generic: RuleOption[] = [];
   // Generic options are cheap to canonicalize and mostly unique (addresses): no memo for them.
   // The first `-p` (the sort below is stable) names the protocol, unless it is negated.
   let protoOpt: RuleOption | undefined;
   for (const o of rule.generic) {
-    const c = canonGeneric(o, family);
+    const c = canonGeneric(o, family, transient);
     if (!c) continue;
     generic.push(c);
     if (protoOpt === undefined && c.name === '-p') protoOpt = c;
@@ -208,7 +243,7 @@ export function canonicalRule(rule: Rule, family: Family): Rule {
   let key: string | undefined;
   const matches: MatchModule[] = [];
   for (const m of rule.matches) {
-    if (!Object.isFrozen(m)) matches.push(canonMatch(m, ctx));
+    if (!Object.isFrozen(m)) matches.push(canonMatch(m, ctx, transient));
     else matches.push(memo(m, (key ??= `${family} ${proto ?? ''}`), () => canonMatch(m, ctx))!);
   }
   let target: RuleTarget | null = null;
@@ -216,7 +251,7 @@ export function canonicalRule(rule: Rule, family: Family): Rule {
   if (t) {
     target = Object.isFrozen(t)
       ? memo(t, key ?? `${family} ${proto ?? ''}`, () => canonTarget(t, ctx))!
-      : canonTarget(t, ctx);
+      : canonTarget(t, ctx, transient);
   }
   return { generic, matches: mergeMatches(matches), target };
 }
@@ -303,7 +338,7 @@ function frozenParts(rule: Rule): (object | null)[] | null {
 export function ruleKey(rule: Rule, family: Family): string {
   const hit = (rule as WithKeyMemo)[KEY_MEMO];
   if (hit && hit.family === family && sameParts(rule, hit)) return hit.key;
-  const key = formatRule(canonicalRule(rule, family));
+  const key = formatRule(canonicalParts(rule, family, true));
   const parts = frozenParts(rule);
   if (parts && Object.isExtensible(rule)) {
     const value: KeyMemo = { family, genericCount: rule.generic.length, parts, key };

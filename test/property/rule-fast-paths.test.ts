@@ -55,7 +55,10 @@ describe.each(['ipv4', 'ipv6'] as const)('rule fast paths (%s)', (family) => {
           if (!alone.value || !shared.value) continue;
           // Frozen parts go through the memo, a policy's own parts are canonicalized directly.
           expect(canonicalRule(shared.value, family)).toEqual(canonicalRule(alone.value, family));
+          // Keyed by the way that reads a rule's own parts without copying them: left unchanged.
+          const before = structuredClone(alone.value);
           const key = ruleKey(alone.value, family);
+          expect(alone.value).toEqual(before);
           expect(ruleKey(shared.value, family)).toBe(key);
           expect(formatRule(canonicalRule(alone.value, family))).toBe(key);
           // A key is canonical text: read again, it is its own key.
