@@ -68,9 +68,33 @@ export function terminalSafe(text: string): string {
 
 /** A deep copy of plain data (JSON-shaped) with every string passed through `printable`. */
 export function printableData<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
-    typeof v === 'string' ? printable(v) : v,
-  ) as T;
+  const json = JSON.stringify(value);
+  return needsEscapes(json) ? revive(json) : (JSON.parse(json) as T);
+}
+
+/**
+ * Plain data to read (never to change) with every string printable: `value` itself when no string
+ * in it needs escaping (the usual case: a large plan is not copied), else `printableData`'s copy.
+ */
+export function printableView<T>(value: T): T {
+  const json = JSON.stringify(value);
+  return needsEscapes(json) ? revive(json) : value;
+}
+
+/** The escapes JSON writes for C0 controls (and lone surrogates); `\"` and `\\` are not among them. */
+const JSON_CONTROL_ESCAPE = /\\[bfnrtu]/;
+
+/**
+ * Whether a JSON text may hold a string `printable` changes. JSON writes C0 controls as escapes and
+ * every other non-printable character raw: a text with neither holds none (a quoted comment in a
+ * rule, `\"`, is no reason to look at every string).
+ */
+function needsEscapes(json: string): boolean {
+  return JSON_CONTROL_ESCAPE.test(json) || hasNonPrintable(json);
+}
+
+function revive<T>(json: string): T {
+  return JSON.parse(json, (_key, v: unknown) => (typeof v === 'string' ? printable(v) : v)) as T;
 }
 
 /** `printable` line by line: text that is meant to span lines keeps its line breaks. */

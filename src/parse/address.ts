@@ -1,5 +1,5 @@
 import type { Family } from '../model/index.js';
-import { plainIPv4Key } from './ipv4-key.js';
+import { NO_PREFIX, plainIPv4Key } from './ipv4-key.js';
 
 /**
  * IPv4 and IPv6 addresses as iptables reads and prints them: IPv4 as a 32-bit number, IPv6 as eight
@@ -197,6 +197,20 @@ export interface Network {
  * that family (a host name, a list).
  */
 export function canonicalNetwork(text: string, family: Family): Network | null {
+  if (family === 'ipv4') {
+    // Plain IPv4 (decimal parts without leading zeros, a prefix, no host bits: what iptables-save
+    // prints, and what nearly every policy writes) is its own canonical spelling.
+    const key = plainIPv4Key(text);
+    if (key >= 0) {
+      const code = key % 64;
+      return code === NO_PREFIX ? { text: `${text}/32`, prefix: 32 } : { text, prefix: code };
+    }
+  }
+  return generalNetwork(text, family);
+}
+
+/** `canonicalNetwork` by the general way: parse, mask and print again. */
+export function generalNetwork(text: string, family: Family): Network | null {
   const slash = text.indexOf('/');
   const addrText = slash < 0 ? text : text.slice(0, slash);
   const maskText = slash < 0 ? undefined : text.slice(slash + 1);

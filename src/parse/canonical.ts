@@ -4,7 +4,7 @@ import { MATCH_SPECS } from './match-specs.js';
 import type { CanonContext, CompiledSpec } from './module-spec.js';
 import { protocolName, protocolNumber } from './names.js';
 import { formatToken, isBareValue, needsQuoting } from './quote.js';
-import { byGenericOrder } from './rule-syntax.js';
+import { byGenericOrder, inGenericOrder } from './rule-syntax.js';
 import { TARGET_SPECS } from './target-specs.js';
 
 /**
@@ -17,13 +17,9 @@ import { TARGET_SPECS } from './target-specs.js';
 /** Modules whose matches iptables-nft folds into one when they sit in the same rule (`-m tcp … -m tcp`). */
 const MERGED_BY_NFT = new Set(['tcp', 'udp']);
 
-function canonToken(text: string, saveString: boolean): Token {
-  return { text, quoted: saveString ? !isBareValue(text) : needsQuoting(text) };
-}
-
-function canonGeneric(o: RuleOption, family: Family): RuleOption | null {
+function canonGeneric(o: RuleOption, family: Family, transient: boolean): RuleOption | null {
   const arg = o.args[0];
-  if (!arg) return { name: o.name, negated: o.negated, args: [] };
+  if (!arg) return transient && o.args.length === 0 ? o : { name: o.name, negated: o.negated, args: [] };
   let text = arg.text;
   switch (o.name) {
     case '-s':
@@ -52,8 +48,10 @@ function canonGeneric(o: RuleOption, family: Family): RuleOption | null {
     }
   }
   const quoted = needsQuoting(text);
-  // A frozen (shared) option already in canonical spelling is its own canonical form.
-  if (o.args.length === 1 && text === arg.text && quoted === arg.quoted && Object.isFrozen(o)) return o;
+  // A frozen (shared) option already in canonical spelling is its own canonical form; so is any
+  // option in a form only read, never kept (`transient`, see ruleKey).
+  if (o.args.length === 1 && text === arg.text && quoted === arg.quoted && (transient || Object.isFrozen(o)))
+    return o;
   return { name: o.name, negated: o.negated, args: [{ text, quoted }] };
 }
 
@@ -61,26 +59,49 @@ function canonOptions(
   spec: CompiledSpec | undefined,
   options: readonly RuleOption[],
   ctx: CanonContext,
+  transient = false,
 ): RuleOption[] {
-  if (!spec) {
-    return options.map((o) => ({
-      name: o.name,
-      negated: o.negated,
-      args: o.args.map((a) => ({ text: a.text, quoted: a.quoted || needsQuoting(a.text) })),
-    }));
+  // `transient`: an option already in canonical spelling is kept as it is (the caller only reads
+  // the result); the hooks (`spec.canon`) never change what they are given.
+  let out: RuleOption[] | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    const c = canonOption(spec, o, ctx, transient);
+    if (c !== o && !out) out = options.slice(0, i);
+    out?.push(c);
   }
-  let out = options.map((o): RuleOption => {
-    const os = spec.byName.get(o.name);
-    const name = os?.name ?? o.name;
-    const args = o.args.map((a, i) => {
-      let text = a.text;
-      if (i === 0 && os?.value && o.args.length === 1) text = os.value(text, ctx) ?? text;
-      return os ? canonToken(text, os.saveString === true) : { text, quoted: a.quoted || needsQuoting(text) };
-    });
-    return { name, negated: o.negated, args };
-  });
+  out ??= options.slice();
+  if (!spec) return out;
   if (spec.canon) out = spec.canon(out, ctx);
   return sortOptions(spec, out);
+}
+
+function canonOption(
+  spec: CompiledSpec | undefined,
+  o: RuleOption,
+  ctx: CanonContext,
+  transient: boolean,
+): RuleOption {
+  const os = spec?.byName.get(o.name);
+  const name = os?.name ?? o.name;
+  const n = o.args.length;
+  let args: Token[] | undefined = transient && name === o.name ? undefined : [];
+  for (let i = 0; i < n; i++) {
+    const a = o.args[i]!;
+    let text = a.text;
+    if (i === 0 && os?.value && n === 1) text = os.value(text, ctx) ?? text;
+    const quoted = os
+      ? os.saveString === true
+        ? !isBareValue(text)
+        : needsQuoting(text)
+      : a.quoted || needsQuoting(text);
+    if (!args) {
+      if (text === a.text && quoted === a.quoted) continue;
+      args = o.args.slice(0, i).map((x) => ({ text: x.text, quoted: x.quoted }));
+    }
+    args.push({ text, quoted });
+  }
+  return args ? { name, negated: o.negated, args } : o;
 }
 
 /** Options in the order the module prints them (stable for repeated options). */
@@ -119,6 +140,10 @@ function sameOptions(a: readonly RuleOption[], b: readonly RuleOption[]): boolea
 
 /** iptables-nft stores port matches natively and prints a rule's `-m tcp` options as one match. */
 function mergeMatches(matches: MatchModule[]): MatchModule[] {
+  // Nearly every rule has at most one `-m tcp`/`-m udp` with options: nothing to fold.
+  let foldable = 0;
+  for (const m of matches) if (MERGED_BY_NFT.has(m.name) && m.options.length > 0) foldable++;
+  if (foldable < 2) return matches;
   const out: MatchModule[] = [];
   for (const m of matches) {
     if (MERGED_BY_NFT.has(m.name) && m.options.length > 0) {
@@ -172,39 +197,63 @@ function freezeCanonical(o: object): void {
   Object.freeze(o);
 }
 
+function canonMatch(m: MatchModule, ctx: CanonContext, transient = false): MatchModule {
+  const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx, transient);
+  // A shared match already in canonical spelling is its own canonical form (and any match, in a
+  // form only read).
+  return sameOptions(options, m.options) && (transient || deepFrozen(m.options))
+    ? m
+    : { name: m.name, options };
+}
+
+function canonTarget(t: RuleTarget, ctx: CanonContext, transient = false): RuleTarget {
+  const spec = t.kind === 'jump' ? TARGET_SPECS.get(t.name) : undefined;
+  const options = canonOptions(spec, t.options, ctx, transient);
+  if (transient && sameOptions(options, t.options)) return t;
+  return { kind: t.kind, name: t.name, options };
+}
+
 /** The rule as iptables-save would print it back (counters and position dropped). */
 export function canonicalRule(rule: Rule, family: Family): Rule {
+  return canonicalParts(rule, family, false);
+}
+
+/**
+ * `canonicalRule`; `transient`: the result is only read, at once, and dropped (`ruleKey`), so the
+ * rule's own parts that are canonical already are used as they are instead of copied. (Shared,
+ * frozen parts are canonicalized once either way.)
+ */
+function canonicalParts(rule: Rule, family: Family, transient: boolean): Rule {
   const generic: RuleOption[] = [];
   // Generic options are cheap to canonicalize and mostly unique (addresses): no memo for them.
+  // The first `-p` (the sort below is stable) names the protocol, unless it is negated.
+  let protoOpt: RuleOption | undefined;
   for (const o of rule.generic) {
-    const c = canonGeneric(o, family);
-    if (c) generic.push(c);
+    const c = canonGeneric(o, family, transient);
+    if (!c) continue;
+    generic.push(c);
+    if (protoOpt === undefined && c.name === '-p') protoOpt = c;
   }
-  generic.sort(byGenericOrder);
-  const protoOpt = generic.find((o) => o.name === '-p');
+  if (generic.length > 1 && !inGenericOrder(generic)) generic.sort(byGenericOrder);
+  const proto = protoOpt && !protoOpt.negated && protoOpt.args[0] ? protoOpt.args[0].text : undefined;
   const ctx: CanonContext = { family };
-  if (protoOpt && !protoOpt.negated && protoOpt.args[0]) ctx.proto = protoOpt.args[0].text;
-  const key = `${family} ${ctx.proto ?? ''}`;
-  const matches = mergeMatches(
-    rule.matches.map((m) =>
-      memo(m, key, () => {
-        const options = canonOptions(MATCH_SPECS.get(m.name), m.options, ctx);
-        // A shared match already in canonical spelling is its own canonical form.
-        return sameOptions(options, m.options) && deepFrozen(m.options) ? m : { name: m.name, options };
-      })!,
-    ),
-  );
+  if (proto !== undefined) ctx.proto = proto;
+  // Shared (frozen) parts are canonicalized once per family and protocol; a rule's own parts (a
+  // policy's rules) each once, without the memo's closure and key.
+  let key: string | undefined;
+  const matches: MatchModule[] = [];
+  for (const m of rule.matches) {
+    if (!Object.isFrozen(m)) matches.push(canonMatch(m, ctx, transient));
+    else matches.push(memo(m, (key ??= `${family} ${proto ?? ''}`), () => canonMatch(m, ctx))!);
+  }
   let target: RuleTarget | null = null;
   const t = rule.target;
   if (t) {
-    const spec = t.kind === 'jump' ? TARGET_SPECS.get(t.name) : undefined;
-    target = memo(t, key, () => ({
-      kind: t.kind,
-      name: t.name,
-      options: canonOptions(spec, t.options, ctx),
-    }))!;
+    target = Object.isFrozen(t)
+      ? memo(t, key ?? `${family} ${proto ?? ''}`, () => canonTarget(t, ctx))!
+      : canonTarget(t, ctx, transient);
   }
-  return { generic, matches, target };
+  return { generic, matches: mergeMatches(matches), target };
 }
 
 function word(text: string): string {
@@ -289,7 +338,7 @@ function frozenParts(rule: Rule): (object | null)[] | null {
 export function ruleKey(rule: Rule, family: Family): string {
   const hit = (rule as WithKeyMemo)[KEY_MEMO];
   if (hit && hit.family === family && sameParts(rule, hit)) return hit.key;
-  const key = formatRule(canonicalRule(rule, family));
+  const key = formatRule(canonicalParts(rule, family, true));
   const parts = frozenParts(rule);
   if (parts && Object.isExtensible(rule)) {
     const value: KeyMemo = { family, genericCount: rule.generic.length, parts, key };

@@ -7,6 +7,7 @@ export {
   type RuleTextOptions,
 } from './rule-parser.js';
 export { canonicalRule, formatRule, ruleKey } from './canonical.js';
+export { Interner } from './intern.js';
 export { parseIptablesSave, printIptablesSave, type SaveParseOptions } from './iptables-save.js';
 export { LEGACY_WARNING_PREFIX } from './dump-lines.js';
 export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';

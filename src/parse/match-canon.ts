@@ -44,9 +44,13 @@ function portProto(ctx: CanonContext): PortProtocol {
 
 /** Drops `--sport 0:65535`-style options: they match every port and iptables does not print them. */
 export function dropFullPortRanges(options: RuleOption[]): RuleOption[] {
-  return options.filter(
-    (o) => !((o.name === '--sport' || o.name === '--dport') && !o.negated && o.args[0]?.text === '0:65535'),
-  );
+  // Nearly always none: the list itself (a hook's list is its own to return).
+  if (!options.some(isFullPortRange)) return options;
+  return options.filter((o) => !isFullPortRange(o));
+}
+
+function isFullPortRange(o: RuleOption): boolean {
+  return (o.name === '--sport' || o.name === '--dport') && !o.negated && o.args[0]?.text === '0:65535';
 }
 
 function tcpFlags(text: string): number | null {
@@ -71,7 +75,9 @@ function printTcpFlags(bits: number): string {
 }
 
 export function canonTcp(options: RuleOption[]): RuleOption[] {
-  return dropFullPortRanges(options).map((o) => {
+  const kept = dropFullPortRanges(options);
+  if (!kept.some((o) => o.name === '--syn' || o.name === '--tcp-flags')) return kept;
+  return kept.map((o) => {
     if (o.name === '--syn') return option('--tcp-flags', ['FIN,SYN,RST,ACK', 'SYN'], o.negated);
     if (o.name === '--tcp-flags' && o.args.length === 2) {
       const mask = tcpFlags(o.args[0]!.text);

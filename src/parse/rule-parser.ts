@@ -1,5 +1,6 @@
 import { diag, type Diagnostic, type Family, type Result, type Rule } from '../model/index.js';
-import { parseRuleTokens } from './body-parser.js';
+import { RuleParser, type RuleParseContext } from './body-parser.js';
+import type { Interner } from './intern.js';
 import { Lexer } from './tokenize.js';
 
 export { parseRuleTokens, RuleParser, type RuleParseContext } from './body-parser.js';
@@ -9,6 +10,11 @@ export interface RuleTextOptions {
   file: string;
   line: number;
   column: number;
+  /**
+   * Shares (and freezes) equal tokens, options, matches and targets between the rules read with
+   * it, as a dump's rules share them: for many rules read at once (a plan's inserted rules).
+   */
+  intern?: Interner;
 }
 
 /** Parses a rule body written by a person (`-p tcp --dport 22 -j ACCEPT`, no `-A CHAIN`). */
@@ -32,10 +38,13 @@ export function parseRuleText(text: string, opts: RuleTextOptions): Result<Rule>
     }
   }
   const lx = takeLexer();
+  const parser = spareParser ?? new RuleParser();
+  spareParser = undefined;
   try {
-    return parseLexed(lx, text, opts, pos, diagnostics);
+    return parseLexed(lx, parser, text, opts, pos, diagnostics);
   } finally {
     spare = lx;
+    spareParser = parser;
   }
 }
 
@@ -43,6 +52,8 @@ export function parseRuleText(text: string, opts: RuleTextOptions): Result<Rule>
 // most of the garbage of loading a large policy. Its table only shares strings between the rules; a
 // call made while another is under way (none is) would get a lexer of its own.
 let spare: Lexer | undefined;
+// The parser resets its per-rule state in `parse`: one serves every rule text in turn too.
+let spareParser: RuleParser | undefined;
 const MAX_WORDS = 1 << 16;
 
 function takeLexer(): Lexer {
@@ -53,6 +64,7 @@ function takeLexer(): Lexer {
 
 function parseLexed(
   lx: Lexer,
+  parser: RuleParser,
   text: string,
   opts: RuleTextOptions,
   pos: { file: string; line: number; column: number },
@@ -73,12 +85,9 @@ function parseLexed(
     );
     return { diagnostics };
   }
-  const rule = parseRuleTokens(lx, 0, {
-    family: opts.family,
-    file: opts.file,
-    line: opts.line,
-    diagnostics,
-  });
+  const ctx: RuleParseContext = { family: opts.family, file: opts.file, line: opts.line, diagnostics };
+  if (opts.intern) ctx.intern = opts.intern;
+  const rule = parser.parse(lx, 0, ctx);
   if (!rule) return { diagnostics };
   rule.pos = pos;
   return { value: rule, diagnostics };

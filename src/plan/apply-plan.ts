@@ -1,6 +1,16 @@
-import type { Chain, Diagnostic, HostState, IpSet, Operation, Plan, Ruleset, Table } from '../model/index.js';
+import type {
+  Chain,
+  Diagnostic,
+  HostState,
+  IpSet,
+  Operation,
+  Plan,
+  Rule,
+  Ruleset,
+  Table,
+} from '../model/index.js';
 import { diag, isNftOperation } from '../model/index.js';
-import { parseRuleText } from '../parse/index.js';
+import { Interner, parseRuleText } from '../parse/index.js';
 
 /**
  * Applies a plan to a copy of a host state, as the kernel would. Used to prove plans (a second plan on
@@ -12,11 +22,62 @@ export function applyPlanToState(
 ): { state: HostState; diagnostics: Diagnostic[] } {
   const next = copyForPlan(state, plan);
   const diagnostics: Diagnostic[] = [];
+  const planned = new PlannedRules();
   for (const op of plan.operations) {
-    const problem = applyOne(next, op);
+    const problem = applyOne(next, op, planned);
     if (problem) diagnostics.push(diag('error', 'plan.apply-simulation', problem));
   }
+  planned.finish();
   return { state: next, diagnostics };
+}
+
+/** A rule the plan inserts, as its text: read into a `Rule` when its chain's rules are first read. */
+interface PlannedText {
+  planned: string;
+  family: Ruleset['family'];
+}
+type Entry = Rule | PlannedText;
+
+/**
+ * The rules of the chains the plan changes, while the plan is applied: the rules already there and
+ * the inserted ones as text. Once every operation is applied, a chain with inserted rules reads them
+ * when its `rules` are first read (all of them, sharing their parts as a dump's rules do): a
+ * consumer that never looks into the chain (a reachability difference with no port to probe into
+ * it) does not pay for reading 10,000 new rules again; one that does gets exactly the rules read
+ * one by one would give.
+ */
+class PlannedRules {
+  private readonly entries = new Map<Chain, Entry[]>();
+
+  of(chain: Chain): Entry[] {
+    let e = this.entries.get(chain);
+    if (!e) this.entries.set(chain, (e = chain.rules));
+    return e;
+  }
+
+  finish(): void {
+    for (const [chain, entries] of this.entries) {
+      if (entries.every((e): e is Rule => !('planned' in e))) {
+        chain.rules = entries;
+        continue;
+      }
+      let rules: Rule[] | undefined;
+      Object.defineProperty(chain, 'rules', {
+        enumerable: true,
+        configurable: true,
+        get: () => (rules ??= readPlanned(entries)),
+        set: (value: Rule[]) => {
+          rules = value;
+        },
+      });
+    }
+  }
+}
+
+function readPlanned(entries: readonly Entry[]): Rule[] {
+  // The plan's rules share most of their parts, as a dump's do: read them sharing (and freezing) those.
+  const intern = new Interner();
+  return entries.map((e) => ('planned' in e ? parse(e.planned, e.family, intern) : e));
 }
 
 /**
@@ -54,7 +115,7 @@ function copyForPlan(state: HostState, plan: Plan): HostState {
   return next;
 }
 
-function applyOne(state: HostState, op: Operation): string | undefined {
+function applyOne(state: HostState, op: Operation, planned: PlannedRules): string | undefined {
   // dockwall's nftables tables are not part of the iptables state the simulator walks.
   if (isNftOperation(op)) return;
   switch (op.op) {
@@ -88,34 +149,35 @@ function applyOne(state: HostState, op: Operation): string | undefined {
     chain = { name: op.chain, policy: 'ACCEPT', rules: [] };
     table.chains.push(chain);
   }
-  return applyToChain(table, chain, op);
+  return applyToChain(table, chain, planned.of(chain), op);
 }
 
-function applyToChain(table: Table, chain: Chain, op: Operation): string | undefined {
+function applyToChain(table: Table, chain: Chain, rules: Entry[], op: Operation): string | undefined {
   switch (op.op) {
     case 'insert-rule': {
-      if (op.position < 1 || op.position > chain.rules.length + 1)
+      if (op.position < 1 || op.position > rules.length + 1)
         return `position ${op.position} outside ${op.chain}`;
-      chain.rules.splice(op.position - 1, 0, parse(op.rule, op.family));
+      const entry: PlannedText = { planned: op.rule, family: op.family };
+      if (op.position === rules.length + 1) rules.push(entry);
+      else rules.splice(op.position - 1, 0, entry);
       return;
     }
     case 'delete-rule': {
-      if (op.position < 1 || op.position > chain.rules.length)
-        return `position ${op.position} outside ${op.chain}`;
-      chain.rules.splice(op.position - 1, 1);
+      if (op.position < 1 || op.position > rules.length) return `position ${op.position} outside ${op.chain}`;
+      rules.splice(op.position - 1, 1);
       return;
     }
     case 'move-rule': {
-      const [r] = chain.rules.splice(op.from - 1, 1);
+      const [r] = rules.splice(op.from - 1, 1);
       if (!r) return `position ${op.from} outside ${op.chain}`;
-      chain.rules.splice(op.to - 1, 0, r);
+      rules.splice(op.to - 1, 0, r);
       return;
     }
     case 'set-policy':
       chain.policy = op.to;
       return;
     case 'delete-chain':
-      if (chain.rules.length > 0) return `chain ${op.chain} is not empty`;
+      if (rules.length > 0) return `chain ${op.chain} is not empty`;
       table.chains = table.chains.filter((c) => c !== chain);
       return;
     default:
@@ -123,8 +185,8 @@ function applyToChain(table: Table, chain: Chain, op: Operation): string | undef
   }
 }
 
-function parse(text: string, family: Ruleset['family']) {
-  const res = parseRuleText(text, { family, file: '<plan>', line: 1, column: 1 });
+function parse(text: string, family: Ruleset['family'], intern: Interner) {
+  const res = parseRuleText(text, { family, file: '<plan>', line: 1, column: 1, intern });
   if (!res.value) throw new Error(`internal error: planned rule does not parse: ${text}`);
   // A planned rule has no line in any dump.
   delete res.value.pos;

@@ -1,5 +1,5 @@
 import type { IpSet, Operation, Plan } from '../model/index.js';
-import { printableData } from '../model/index.js';
+import { printableView } from '../model/index.js';
 import { replacements } from './replacements.js';
 
 export interface Paint {
@@ -24,7 +24,7 @@ export const NO_PAINT: Paint = {
  */
 export function renderPlanText(plan: Plan, paint: Paint = NO_PAINT): string {
   // Names, rules, comments and members come from the policy and the host: shown escaped.
-  const json = printableData(withoutSetMembers(plan));
+  const json = printableView(withoutSetMembers(plan));
   if (json.operations.length === 0) return 'No changes. The host matches the policy.\n';
   const groups = new Map<string, string[]>();
   const pairs = replacements(json.operations);

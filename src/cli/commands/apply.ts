@@ -151,11 +151,15 @@ async function applyCommand(ctx: CliContext, opts: ApplyOpts, planFile?: string)
     if (!opts.force) await guardSshSession(ctx, planned);
 
     ctx.collect(planned.plan.diagnostics);
-    const reachability = await planReachability(ctx, planned, opts);
+    // The plan's text is made while the reachability difference waits for the host's reads.
+    const reaching = planReachability(ctx, planned, opts);
+    reaching.catch(() => undefined);
+    const planText = opts.json ? '' : renderPlanText(planned.plan, ctx.output.paint);
+    const reachability = await reaching;
     if (opts.json) ctx.output.out(JSON.stringify({ plan: planned.plan, reachability }, null, 2) + '\n');
     else {
       ctx.flushDiagnostics();
-      ctx.output.out(renderPlanText(planned.plan, ctx.output.paint) + reachabilityText(reachability));
+      ctx.output.out(planText + reachabilityText(reachability));
     }
     if (planned.plan.operations.length === 0) return EXIT_OK;
 

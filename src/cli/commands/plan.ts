@@ -56,7 +56,11 @@ export function registerPlan(
         // A saved `nft -j list ruleset` may be among the dumps (Docker's nftables backend).
         const p = await planFromOptions(ctx, { ...opts, nftState: true });
         if (opts.check) await checkPolicyExpectations(ctx, p);
-        const reachability = await planReachability(ctx, p, opts);
+        // The plan's text is made while the reachability difference waits for the host's reads.
+        const reaching = planReachability(ctx, p, opts);
+        reaching.catch(() => undefined);
+        const planText = opts.json ? '' : renderPlanText(p.plan, ctx.output.paint);
+        const reachability = await reaching;
         if (opts.out) writeSavedPlan(ctx, opts.out, opts.file, p);
         if (opts.json)
           ctx.output.out(
@@ -69,7 +73,7 @@ export function registerPlan(
         else {
           ctx.collect(p.plan.diagnostics);
           ctx.flushDiagnostics();
-          ctx.output.out(renderPlanText(p.plan, ctx.output.paint) + reachabilityText(reachability));
+          ctx.output.out(planText + reachabilityText(reachability));
           if (opts.out)
             ctx.output.out(
               p.offline

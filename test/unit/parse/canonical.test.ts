@@ -29,6 +29,12 @@ describe('ruleKey', () => {
       ['-p tcp --dport 1024:', '-p tcp -m tcp --dport 1024:65535'],
       ['-p udp --dport domain', '-p udp -m udp --dport 53'],
       ['-p tcp --syn', '-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN'],
+      [
+        '-p tcp --sport 0:65535 --dport 22 ! --syn',
+        '-p tcp -m tcp --dport 22 ! --tcp-flags FIN,SYN,RST,ACK SYN',
+      ],
+      ['-p udp --dport 0:65535 --sport 53', '-p udp -m udp --sport 53'],
+      ['-p tcp ! --dport 0:65535', '-p tcp -m tcp ! --dport 0:65535'],
       ['-m conntrack --ctstate ESTABLISHED,RELATED', '-m conntrack --ctstate RELATED,ESTABLISHED'],
       ['-p all -j DROP', '-j DROP'],
       ['-j REJECT', '-j REJECT --reject-with icmp-port-unreachable'],
