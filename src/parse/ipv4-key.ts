@@ -89,3 +89,14 @@ export function memberKeys(members: readonly string[]): Float64Array {
   knownKeys.set(members, keys);
   return keys;
 }
+
+/** The keys of `members` sorted (-1s first), computed once per list: the set diff and the read back share them. */
+const sortedKeys = new WeakMap<readonly string[], Float64Array>();
+
+export function sortedMemberKeys(members: readonly string[]): Float64Array {
+  const known = sortedKeys.get(members);
+  if (known && known.length === members.length) return known;
+  const sorted = memberKeys(members).slice().sort();
+  sortedKeys.set(members, sorted);
+  return sorted;
+}

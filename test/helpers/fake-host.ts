@@ -3,7 +3,11 @@ import type { Family, HostState } from '../../src/model/index.js';
 import { runIpsetScript, runRestoreScript } from './restore-interpreter.js';
 
 /** A host in memory that executes the restore scripts it is given. */
-export function fakeHost(initial: HostState, fail: { family?: Family; times?: number } = {}) {
+export function fakeHost(
+  initial: HostState,
+  fail: { family?: Family; times?: number } = {},
+  opts: { headers?: boolean } = {},
+) {
   let state = structuredClone(initial);
   const log: string[] = [];
   let failures = fail.times ?? Infinity;
@@ -24,6 +28,12 @@ export function fakeHost(initial: HostState, fail: { family?: Family; times?: nu
     },
     listSetNames: async () => state.sets.sets.map((x) => x.name),
   };
+  if (opts.headers)
+    ports.readSetHeaders = async (names) =>
+      names.map((n) => {
+        const set = state.sets.sets.find((s) => s.name === n);
+        return set && { set: { ...structuredClone(set), members: [] }, entries: set.members.length };
+      });
   return {
     ports,
     log,
