@@ -5,3 +5,4 @@ export * from './apply-procedure.js';
 export * from './read-back.js';
 export * from './journal.js';
 export * from './set-count-check.js';
+export * from './member-undo.js';

@@ -41,6 +41,14 @@ export function applyTempSetName(applyId: string, index: number): string {
   return `dwtmp-${applyId}-${index}`;
 }
 
+/**
+ * Whether a change of members is made in place, by deleting and adding just those members (fewer
+ * differ than the set has): otherwise the new contents are built aside and swapped in.
+ */
+export function updatesInPlace(op: Extract<Operation, { op: 'update-set' }>): boolean {
+  return op.add.length + op.remove.length < op.set.members.length;
+}
+
 export function buildRestoreScripts(
   plan: Plan,
   opts: { applyId?: string | undefined; firstTempIndex?: number } = {},
@@ -78,7 +86,7 @@ export function buildRestoreScripts(
         // Few members differ: delete and add just those (deletions first: a member whose options
         // change is deleted and added again). Most differ: a reload is no more work, swapped at once.
         // A refused line is undone with the rest of the apply, from the snapshot.
-        if (op.add.length + op.remove.length < op.set.members.length) {
+        if (updatesInPlace(op)) {
           for (const m of op.remove) swap.push(`del ${op.name} ${memberElement(m)}`);
           for (const m of op.add) swap.push(`add ${op.name} ${m}`);
           break;

@@ -34,7 +34,11 @@ export function parseIpsetTerse(text: string, opts: { file: string }): Result<Ip
   });
   const missing = (what: string): Result<IpsetHeader> => ({
     diagnostics: [
-      diag('error', 'parse.ipset-terse', `expected a "${what}:" line`, { file: opts.file, line: 1, column: 1 }),
+      diag('error', 'parse.ipset-terse', `expected a "${what}:" line`, {
+        file: opts.file,
+        line: 1,
+        column: 1,
+      }),
     ],
   });
   const name = fields.get('Name');

@@ -28,15 +28,28 @@ export function fakeHost(
     },
     listSetNames: async () => state.sets.sets.map((x) => x.name),
   };
-  if (opts.headers)
-    ports.readSetHeaders = async (names) =>
-      names.map((n) => {
+  // A host that reads back only what an apply touched: chains and whole sets, or sets' headers.
+  if (opts.headers) {
+    ports.readChains = async (_chains, names) => {
+      if (names.length > 0) log.push(`read sets ${names.join(' ')}`);
+      const read = structuredClone(state);
+      return { ...read, sets: { sets: read.sets.sets.filter((s) => names.includes(s.name)) } };
+    };
+    ports.readSetHeaders = async (names) => {
+      log.push(`read headers ${names.join(' ')}`);
+      return names.map((n) => {
         const set = state.sets.sets.find((s) => s.name === n);
         return set && { set: { ...structuredClone(set), members: [] }, entries: set.members.length };
       });
+    };
+  }
   return {
     ports,
     log,
+    /** Changes the kernel's state as another program would. */
+    meddle(f: (s: HostState) => void) {
+      f(state);
+    },
     get state() {
       return state;
     },
