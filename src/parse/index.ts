@@ -20,6 +20,7 @@ export {
   plainIPv4Key,
   plainIPv4Text,
   rememberMemberKeys,
+  rememberSortedMemberKeys,
   sortedMemberKeys,
 } from './ipv4-key.js';
 export {
