@@ -179,3 +179,23 @@ describe('undoing a set changed in place by its recorded changes (property)', ()
     );
   });
 });
+
+describe('restore scripts with the members joined at once (property)', () => {
+  it('are the lines one by one: `create`, then `add NAME MEMBER` for each member, in order', () => {
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 200 }), fc.array(member, { maxLength: 200 }), (a, b) => {
+        const sets: IpSet[] = [
+          { name: 'a', type: 'hash:net', family: 'inet', options: [], members: a },
+          { name: 'b', type: 'hash:net', family: 'inet', options: [['maxelem', '9000']], members: b },
+        ];
+        const plan = { operations: sets.map((set) => ({ op: 'create-set' as const, set })) };
+        const lines = sets.flatMap((s) => [
+          `create ${s.name} hash:net family inet${s.options.map(([k, v]) => ` ${k} ${String(v)}`).join('')}`,
+          ...s.members.map((m) => `add ${s.name} ${m}`),
+        ]);
+        expect(buildRestoreScripts(plan as never).ipsetCreate).toBe(lines.join('\n') + '\n');
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
