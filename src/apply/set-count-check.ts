@@ -1,5 +1,5 @@
 import type { IpSet, Plan } from '../model/index.js';
-import { NO_PREFIX, memberKeys, sortedMemberKeys, type IpsetHeader } from '../parse/index.js';
+import { NO_PREFIX, sortedMemberKeys, type IpsetHeader } from '../parse/index.js';
 
 /**
  * The read back of a set an apply filled, by its header and count instead of every member.
@@ -25,16 +25,17 @@ export function countableSet(set: IpSet): boolean {
   if (!hashIp && set.type !== 'hash:net') return false;
   if ((set.family ?? 'inet') !== 'inet') return false;
   if (set.options.some(([k]) => !PLAIN_OPTIONS.has(k))) return false;
-  const keys = memberKeys(set.members);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (k < 0) return false;
+  // One pass over the sorted keys (a member without a key sorts first, as -1): each member has a
+  // key, a prefix ipset keeps as written, and is there once (the count is then the members').
+  const sorted = sortedMemberKeys(set.members);
+  let prev = -1;
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i]!;
+    if (k <= prev) return false;
+    prev = k;
     const code = k % 64;
     if (code === 32 || code === 0 || (hashIp && code !== NO_PREFIX)) return false;
   }
-  // Each member once: the count is then the number of members.
-  const sorted = sortedMemberKeys(set.members);
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return false;
   return true;
 }
 

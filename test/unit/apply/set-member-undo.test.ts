@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyDesired,
+  countableSet,
   executePlan,
   journalFormat,
   mergeSnapshots,
@@ -232,5 +233,32 @@ describe('undoing changes of members', () => {
     expect(out).toEqual(list);
     expect(out).not.toBe(list);
     expect(runIpsetScript(hostWith(list), '').sets.sets[0]!.members).toEqual(list);
+  });
+});
+
+describe('which sets are read back by their count', () => {
+  const set = (members: string[], more: Partial<IpSet> = {}): IpSet => ({
+    name: 'b',
+    type: 'hash:net',
+    family: 'inet',
+    options: [['maxelem', '9000']],
+    members,
+    ...more,
+  });
+  it('plain IPv4 members of an IPv4 hash:net set, or host addresses of a hash:ip set, each once', () => {
+    expect(countableSet(set(['10.0.0.0/8', '10.1.2.3']))).toBe(true);
+    expect(countableSet(set([]))).toBe(true);
+    expect(countableSet(set(['10.1.2.3', '10.1.2.4'], { type: 'hash:ip' }))).toBe(true);
+  });
+  it('not a network in a hash:ip set, a member twice, an option that changes members, IPv6, a member with options', () => {
+    expect(countableSet(set(['10.1.2.0/24'], { type: 'hash:ip' }))).toBe(false);
+    expect(countableSet(set(['10.1.2.3', '10.1.2.3']))).toBe(false);
+    expect(countableSet(set(['10.1.2.3'], { options: [['timeout', '60']] }))).toBe(false);
+    expect(countableSet(set(['10.1.2.3'], { type: 'hash:ip', options: [['netmask', '24']] }))).toBe(false);
+    expect(countableSet(set(['10.1.2.3/32']))).toBe(false);
+    expect(countableSet(set(['0.0.0.0/0']))).toBe(false);
+    expect(countableSet(set(['fe80::/64'], { family: 'inet6' }))).toBe(false);
+    expect(countableSet(set(['10.0.0.0/8 nomatch']))).toBe(false);
+    expect(countableSet(set(['10.0.0.1'], { type: 'hash:net,port' }))).toBe(false);
   });
 });
