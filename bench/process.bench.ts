@@ -24,7 +24,7 @@ const BUNDLE = join(ROOT, 'dist/dockwall.cjs');
 const SEED_WISHES = join(ROOT, 'examples/pyfw-wishes-firewalling-docker.yaml');
 const BASELINE = process.env.BENCH_BASELINE;
 /** bin/dockwall.js's code cache: the bench's own, so every measurement starts from none. */
-const CACHE_HOME = join(tmpdir(), `dockwall-bench-cache-${process.pid}`);
+export const CACHE_HOME = join(tmpdir(), `dockwall-bench-cache-${process.pid}`);
 
 interface Ran {
   ms: number;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TIME_FILE, cell, ratio, setRows } from './process.bench.js';
+import { CACHE_HOME, TIME_FILE, cell, ratio, setRows } from './process.bench.js';
 
 /**
  * `npm run bench -- sets`: only the 100,000-member set rows of the whole-process section (apply vs a
@@ -23,5 +23,6 @@ export function setsBench(): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(TIME_FILE, { force: true });
+    rmSync(CACHE_HOME, { recursive: true, force: true });
   }
 }

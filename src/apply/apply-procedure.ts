@@ -1,4 +1,4 @@
-import type { ChainRef, Family, HostState, NftLiveState, Operation, Plan } from '../model/index.js';
+import type { ChainRef, Family, HostState, IpSet, NftLiveState, Operation, Plan } from '../model/index.js';
 import { isNftOperation } from '../model/index.js';
 import {
   isNftTableListing,
@@ -14,6 +14,8 @@ import { mergeReadBack, readBackScope } from './read-back.js';
 import { planRollback, rollbackNftScript } from './rollback.js';
 import { expectedOf } from '../backend/nftables/plan-nft.js';
 import { mergeSnapshots, takeSnapshot, type Snapshot } from './snapshot.js';
+import { countedSets, setFromHeader } from './set-count-check.js';
+import type { IpsetHeader } from '../parse/index.js';
 
 /** What the apply procedure needs from the host; the shell provides it, tests provide fakes. */
 export interface ApplyPorts {
@@ -23,6 +25,11 @@ export interface ApplyPorts {
    * back after a transaction reads the whole state again.
    */
   readChains?(chains: ChainRef[], sets: string[]): Promise<HostState>;
+  /**
+   * Each set's header and count (`ipset list -t NAME`), undefined for one that does not exist or
+   * could not be read: the read back of a set filled with plain members (see set-count-check.ts).
+   */
+  readSetHeaders?(names: string[]): Promise<Array<IpsetHeader | undefined>>;
   /** Parses and checks an iptables-restore script without committing it (`iptables-restore --test`). */
   testIptables(family: Family, script: string): Promise<void>;
   restoreIptables(family: Family, script: string): Promise<void>;
@@ -202,10 +209,26 @@ async function readBack(ports: ApplyPorts, before: HostState, plan: Plan): Promi
   // dockwall's nftables tables are read back whole: they are small and wholly dockwall's.
   const nft = nftFamilies.length > 0 && ports.readNft ? ports.readNft(nftFamilies) : undefined;
   nft?.catch(() => undefined);
-  const again =
-    scope.reread.length > 0 || scope.sets.length > 0
-      ? await ports.readChains(scope.reread, scope.sets)
+  // Sets filled with plain members are read back by their header and count, the rest whole.
+  const counted = ports.readSetHeaders ? countedSets(plan) : new Map<string, IpSet>();
+  const names = [...counted.keys()];
+  const headers =
+    names.length > 0
+      ? ports.readSetHeaders!(names).catch(() => names.map(() => undefined))
+      : Promise.resolve([]);
+  const whole = scope.sets.filter((n) => !counted.has(n));
+  const again: HostState =
+    scope.reread.length > 0 || whole.length > 0
+      ? await ports.readChains(scope.reread, whole)
       : { rulesets: {}, sets: { sets: [] } };
+  const got = await headers;
+  const unsure: string[] = [];
+  names.forEach((name, i) => {
+    const set = setFromHeader(counted.get(name)!, got[i]);
+    if (set) again.sets.sets.push(set);
+    else unsure.push(name);
+  });
+  if (unsure.length > 0) again.sets.sets.push(...(await ports.readChains([], unsure)).sets.sets);
   const merged = mergeReadBack(before, scope, again);
   if (!nft) return merged;
   const read = await nft;

@@ -12,7 +12,8 @@ export type JournalKind = 'apply' | 'rollback' | 'repair' | 'revert';
  * process that died mid-way: the command finishes it (when it had completed) or undoes it.
  */
 export interface Journal {
-  formatVersion: 1;
+  /** 2 when its snapshot (or target) is of format 2: a dockwall that reads only format 1 refuses it. */
+  formatVersion: 1 | 2;
   /** Links the journal, its snapshot, the pending confirmation and the temporary sets (`dwtmp-ID-N`). */
   id: string;
   kind: JournalKind;
@@ -32,6 +33,11 @@ export interface Journal {
    * restored) rather than undone, so a lock-out guard's revert cannot be reversed by a crash.
    */
   target?: Snapshot;
+}
+
+/** The format of a journal holding these snapshots: the highest of theirs. */
+export function journalFormat(snapshot: Snapshot, target?: Snapshot): 1 | 2 {
+  return snapshot.formatVersion === 2 || target?.formatVersion === 2 ? 2 : 1;
 }
 
 /** Temporary sets a crashed apply with this id may have left behind. */

@@ -41,15 +41,23 @@ export function applyTempSetName(applyId: string, index: number): string {
   return `dwtmp-${applyId}-${index}`;
 }
 
+/**
+ * Whether a change of members is made in place, by deleting and adding just those members (fewer
+ * differ than the set has): otherwise the new contents are built aside and swapped in.
+ */
+export function updatesInPlace(op: Extract<Operation, { op: 'update-set' }>): boolean {
+  return op.add.length + op.remove.length < op.set.members.length;
+}
+
 export function buildRestoreScripts(
   plan: Plan,
   opts: { applyId?: string | undefined; firstTempIndex?: number } = {},
 ): RestoreScripts {
-  const create: string[] = [];
+  const create: Piece[] = [];
   const created: string[] = [];
   const tempCreate: string[] = [];
   const tempSets: string[] = [];
-  const swap: string[] = [];
+  const swap: Piece[] = [];
   const after: string[] = [];
   const byTable = new Map<string, string[]>();
   /** Builds `set`'s contents in a temporary set of this apply and swaps them into `name` at once. */
@@ -60,25 +68,24 @@ export function buildRestoreScripts(
         : tempSetName(name);
     tempSets.push(tmp);
     tempCreate.push(createLine(tmp, set));
-    swap.push(`flush ${tmp}`);
-    // A loop, not a spread: a spread of 100,000 members overflows the call's argument limit.
-    for (const m of set.members) swap.push(`add ${tmp} ${m}`);
+    swap.push(`flush ${tmp}`, { prefix: `add ${tmp} `, members: set.members });
     swap.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
   };
 
   for (const op of iptablesOperations(plan.operations)) {
     switch (op.op) {
       case 'create-set':
-        create.push(createLine(op.set.name, op.set));
-        // A loop, not a spread: a spread of 100,000 members overflows the call's argument limit.
-        for (const m of op.set.members) create.push(`add ${op.set.name} ${m}`);
+        create.push(createLine(op.set.name, op.set), {
+          prefix: `add ${op.set.name} `,
+          members: op.set.members,
+        });
         created.push(op.set.name);
         break;
       case 'update-set':
         // Few members differ: delete and add just those (deletions first: a member whose options
         // change is deleted and added again). Most differ: a reload is no more work, swapped at once.
         // A refused line is undone with the rest of the apply, from the snapshot.
-        if (op.add.length + op.remove.length < op.set.members.length) {
+        if (updatesInPlace(op)) {
           for (const m of op.remove) swap.push(`del ${op.name} ${memberElement(m)}`);
           for (const m of op.add) swap.push(`add ${op.name} ${m}`);
           break;
@@ -147,18 +154,37 @@ function createLine(name: string, set: IpSet): string {
 }
 
 /**
+ * A line of a restore script, or a run of lines `PREFIX MEMBER`, one per member: a set's members are
+ * joined into the text at once, without a string per line.
+ */
+type Piece = string | { prefix: string; members: readonly string[] };
+
+/**
  * The lines as one text, one buffer for the restore's standard input. Defence in depth: no value
  * may ever carry a line break into a restore file. The text is checked at once (one search for a
  * carriage return or NUL, a count of its line feeds); the lines one by one only to name a bad one.
  */
-function script(lines: string[]): string {
-  const text = lines.join('\n') + '\n';
+function script(pieces: Piece[]): string {
+  const parts: string[] = [];
+  let lines = 0;
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      parts.push(p);
+      lines++;
+    } else if (p.members.length > 0) {
+      parts.push(p.prefix + p.members.join(`\n${p.prefix}`));
+      lines += p.members.length;
+    }
+  }
+  const text = parts.join('\n') + '\n';
   let feeds = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) feeds++;
-  if (feeds === lines.length && !/[\r\0]/.test(text)) return text;
-  for (const l of lines) {
-    if (/[\r\n\0]/.test(l))
-      throw new Error(`internal error: a restore line contains a line break: ${JSON.stringify(l)}`);
+  if (feeds === lines && !/[\r\0]/.test(text)) return text;
+  for (const p of pieces) {
+    for (const l of typeof p === 'string' ? [p] : p.members.map((m) => p.prefix + m)) {
+      if (/[\r\n\0]/.test(l))
+        throw new Error(`internal error: a restore line contains a line break: ${JSON.stringify(l)}`);
+    }
   }
   return text;
 }

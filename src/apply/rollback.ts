@@ -1,4 +1,4 @@
-import type { Chain, HostState, Operation, Plan } from '../model/index.js';
+import type { Chain, HostState, IpSet, Operation, Plan } from '../model/index.js';
 import { findChain } from '../model/index.js';
 import { commentOf, formatRule, parseRuleText, ruleKey } from '../parse/index.js';
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
@@ -6,7 +6,8 @@ import { chainKind, nameFromTag } from '../compile/ownership.js';
 import { deleteOp, deleteOwnedRules, insertOp, nameOf, ownedRules } from '../plan/chain-diff.js';
 import { planChanges, summarize } from '../plan/planner.js';
 import { nftRestoreScript, planNftRestore } from '../backend/nftables/plan-nft.js';
-import type { ChainSnapshot, Snapshot } from './snapshot.js';
+import type { ChainSnapshot, SetSnapshot, Snapshot } from './snapshot.js';
+import { setBeforeChanges } from './member-undo.js';
 
 /**
  * The plan that puts back what a snapshot recorded: dockwall's rules and policies in the chains the
@@ -49,7 +50,7 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
   }
   const desired: DesiredState = {
     chains,
-    sets: snap.sets.filter((s) => s.existed && s.set).map((s) => s.set!),
+    sets: snap.sets.filter((s) => s.existed && s.set).map((s) => setToPutBack(current, s)),
     families: [...new Set(snap.chains.map((c) => c.family))],
     diagnostics: [],
   };
@@ -70,6 +71,17 @@ export function planRollback(current: HostState, snap: Snapshot): Plan {
     ...planNftRestore(current.nft, snap.nft ?? []),
   ];
   return { ...plan, operations, summary: summarize(operations) };
+}
+
+/** A set as a snapshot recorded it: whole, or (recorded by its changes) the live set's members with them undone. */
+function setToPutBack(current: HostState, s: SetSnapshot): IpSet {
+  if (!s.changes) return s.set!;
+  const live = current.sets.sets.find((x) => x.name === s.name);
+  if (!live)
+    throw new Error(
+      `set ${s.name} no longer exists: the apply changed only some of its members, and the snapshot records just those, not what else it held (create the set again, then try again)`,
+    );
+  return setBeforeChanges(s.set!, live, s.changes);
 }
 
 /**

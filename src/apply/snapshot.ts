@@ -5,6 +5,8 @@ import { commentOf, formatRule, ruleKey, unbuiltRule, unbuiltRuleBodies } from '
 import type { DesiredChain, DesiredState } from '../compile/desired-state.js';
 import { TAG_PREFIX, chainKind } from '../compile/ownership.js';
 import { ownedRules } from '../plan/chain-diff.js';
+import { undoMemberChanges, type MemberChange } from './member-undo.js';
+import { updatesInPlace } from './restore-script.js';
 
 /** What a chain held of dockwall's before an apply: enough to put it back. */
 export interface ChainSnapshot {
@@ -24,7 +26,13 @@ export interface ChainSnapshot {
 export interface SetSnapshot {
   name: string;
   existed: boolean;
+  /** The set as it was; without its members when `changes` records what happened to them. */
   set?: IpSet;
+  /**
+   * The apply changed only members, in place: what it deleted and added (each attempt's, in order),
+   * instead of every member before (see member-undo.ts). Only in snapshots of format 2.
+   */
+  changes?: MemberChange[];
 }
 
 /**
@@ -32,7 +40,8 @@ export interface SetSnapshot {
  * and an unconfirmed `--confirm` restore it.
  */
 export interface Snapshot {
-  formatVersion: 1;
+  /** 2 when a set is recorded by its `changes` (a dockwall that reads only format 1 refuses it). */
+  formatVersion: 1 | 2;
   createdAt: string;
   policyFile: string;
   /** The apply this snapshot was taken for (absent in snapshots of older versions). */
@@ -112,10 +121,30 @@ export function mergeSnapshots(into: Snapshot, more: Snapshot): { snapshot: Snap
   const chains = more.chains.filter((c) => !have.has(chainId(c)));
   const sets = more.sets.filter((s) => !into.sets.some((x) => x.name === s.name));
   const nft = (more.nft ?? []).filter((t) => !(into.nft ?? []).some((x) => x.family === t.family));
-  if (chains.length === 0 && sets.length === 0 && nft.length === 0) return { snapshot: into, grew: false };
-  const snapshot: Snapshot = { ...into, chains: [...into.chains, ...chains], sets: [...into.sets, ...sets] };
+  // A set recorded by its changes that the retry changes again: its changes are added, or, when the
+  // retry records it whole, the whole set before the retry with the first changes undone.
+  let changed = false;
+  const merged = into.sets.map((s) => {
+    const again = s.changes && more.sets.find((x) => x.name === s.name);
+    if (!again?.existed || !again.set) return s;
+    changed = true;
+    if (again.changes) return { ...s, changes: [...s.changes!, ...again.changes] };
+    return {
+      name: s.name,
+      existed: true,
+      set: { ...again.set, members: undoMemberChanges(again.set.members, s.changes!) },
+    };
+  });
+  if (chains.length === 0 && sets.length === 0 && nft.length === 0 && !changed)
+    return { snapshot: into, grew: false };
+  const snapshot: Snapshot = { ...into, chains: [...into.chains, ...chains], sets: [...merged, ...sets] };
   if (into.nft || nft.length > 0) snapshot.nft = [...(into.nft ?? []), ...nft];
+  snapshot.formatVersion = snapshotFormat(snapshot.sets);
   return { snapshot, grew: true };
+}
+
+function snapshotFormat(sets: readonly SetSnapshot[]): 1 | 2 {
+  return sets.some((s) => s.changes) ? 2 : 1;
 }
 
 /**
@@ -249,10 +278,17 @@ export function takeSnapshot(
     const name = op.op === 'create-set' ? op.set.name : op.name;
     if (sets.some((s) => s.name === name)) continue;
     const have = state.sets.sets.find((s) => s.name === name);
-    sets.push(have ? { name, existed: true, set: have } : { name, existed: false });
+    if (have && op.op === 'update-set' && updatesInPlace(op))
+      sets.push({
+        name,
+        existed: true,
+        set: { ...have, members: [] },
+        changes: [{ added: op.add, removed: op.remove }],
+      });
+    else sets.push(have ? { name, existed: true, set: have } : { name, existed: false });
   }
   const snap: Snapshot = {
-    formatVersion: 1,
+    formatVersion: snapshotFormat(sets),
     createdAt: now.toISOString(),
     policyFile,
     chains: [...chains.values()],

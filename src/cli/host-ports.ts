@@ -1,6 +1,15 @@
 import type { ApplyPorts } from '../apply/index.js';
 import type { DesiredState } from '../compile/index.js';
-import { ipsetRestore, listSets, nftListTableText, nftLoad, restore, type Runner } from '../host/index.js';
+import {
+  ipsetRestore,
+  listSets,
+  nftListTableText,
+  nftLoad,
+  readSetHeaders,
+  restore,
+  type Runner,
+} from '../host/index.js';
+import { parseIpsetTerse } from '../parse/index.js';
 import { NFT_TABLE, type IptablesVariant } from '../model/index.js';
 import type { CliContext } from './context.js';
 import { readLiveChains, readDockwallNftTables, readLiveState, type LiveOptions } from './live.js';
@@ -28,6 +37,11 @@ export function hostApplyPorts(
     readChains(chains, sets) {
       return readLiveChains(ctx, runner, variant, chains, sets);
     },
+    // A header that does not read is left to the whole read of the set (see set-count-check.ts).
+    readSetHeaders: async (names) =>
+      (await readSetHeaders(runner, names)).map((r) =>
+        r.present ? parseIpsetTerse(r.text, { file: `ipset list -t ${r.name}` }).value : undefined,
+      ),
     async testIptables(family, script) {
       const r = await restore(runner, family, script, { variant, test: true });
       if (!r.ok) throw new Error(explain(r.message, r.line, script));

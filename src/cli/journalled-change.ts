@@ -6,6 +6,7 @@ import {
   applyDesired,
   describeJournal,
   executePlan,
+  journalFormat,
   planRollback,
   planUndo,
   recordNftText,
@@ -106,7 +107,14 @@ export async function journalledApply(
       policyFile: opts.policyFile,
       id,
       saveSnapshot: async (snapshot) => {
-        journal = { ...base, startedAt, policyFile: opts.policyFile, snapshot, committed: false };
+        journal = {
+          ...base,
+          formatVersion: journalFormat(snapshot),
+          startedAt,
+          policyFile: opts.policyFile,
+          snapshot,
+          committed: false,
+        };
         c.dir.writeJournal(journal);
         journalled = true;
         await ports.checkpoint?.('journal-written');
@@ -193,7 +201,7 @@ export async function journalledRestore(
   );
   snapshot.applyId = id;
   c.dir.writeJournal({
-    formatVersion: 1,
+    formatVersion: journalFormat(snapshot, target),
     id,
     kind,
     pid: process.pid,

@@ -165,7 +165,7 @@ export class StateDir {
   }
 
   journal(): Journal | undefined {
-    return this.read<Journal>('journal.json', (j) => j.formatVersion === 1 && !!j.snapshot && !!j.id);
+    return this.read<Journal>('journal.json', (j) => isFormat(j.formatVersion) && !!j.snapshot && !!j.id);
   }
 
   /** Writes the journal durably (file and directory fsync'd): call before the first kernel change. */
@@ -185,7 +185,7 @@ export class StateDir {
   snapshot(): Snapshot | undefined {
     return this.read<Snapshot>(
       'last-snapshot.json',
-      (s) => s.formatVersion === 1 && Array.isArray(s.chains) && Array.isArray(s.sets),
+      (s) => isFormat(s.formatVersion) && Array.isArray(s.chains) && Array.isArray(s.sets),
     );
   }
 
@@ -226,6 +226,11 @@ export class StateDir {
   dropHold(): void {
     this.remove('hold.json');
   }
+}
+
+/** Journal and snapshot formats this dockwall reads (2: sets recorded by their changes). */
+function isFormat(v: unknown): boolean {
+  return v === 1 || v === 2;
 }
 
 /** Whether a process with this id exists (a zombie or a process of another user counts). */

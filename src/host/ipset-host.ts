@@ -28,6 +28,24 @@ export async function readSets(runner: Runner, names: readonly string[]): Promis
   return out;
 }
 
+/**
+ * `ipset list -t NAME` for each name, side by side: each set's header and its number of entries,
+ * without its members; a set that does not exist is reported, not thrown.
+ */
+export async function readSetHeaders(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
+  const reads = names.map(async (name): Promise<SetRead> => {
+    const argv = ['ipset', 'list', '-t', name];
+    const result = await runner.run(argv);
+    if (result.code === 0) return { name, present: true, text: result.stdout };
+    if (NO_SET.test(result.stderr)) return { name, present: false, text: '' };
+    throw new HostCommandError([...runner.wrap, ...argv], result);
+  });
+  for (const r of reads) r.catch(() => undefined);
+  const out: SetRead[] = [];
+  for (const r of reads) out.push(await r);
+  return out;
+}
+
 /** `ipset save`: every set with its members. */
 export async function readAllSets(runner: Runner): Promise<string> {
   const argv = ['ipset', 'save'];

@@ -13,6 +13,7 @@ export { LEGACY_WARNING_PREFIX } from './dump-lines.js';
 export { unbuiltRule, unbuiltRuleBodies } from './dump-rule-lines.js';
 export { parseIptablesS, type ListRulesOptions } from './iptables-s.js';
 export { parseIpsetSave, printIpsetSave, canonicalMember, type IpsetParseOptions } from './ipset.js';
+export { parseIpsetTerse, type IpsetHeader } from './ipset-terse.js';
 export {
   NO_PREFIX,
   hostlessKey,
@@ -20,6 +21,8 @@ export {
   plainIPv4Key,
   plainIPv4Text,
   rememberMemberKeys,
+  rememberSortedMemberKeys,
+  sortedMemberKeys,
 } from './ipv4-key.js';
 export {
   MAX_MEMBER_COMMENT,

@@ -89,3 +89,19 @@ export function memberKeys(members: readonly string[]): Float64Array {
   knownKeys.set(members, keys);
   return keys;
 }
+
+/** The keys of `members` sorted (-1s first), computed once per list: the set diff and the read back share them. */
+const sortedKeys = new WeakMap<readonly string[], Float64Array>();
+
+/** Records the sorted keys of `members` (who sorted them anyway, to find members listed twice). */
+export function rememberSortedMemberKeys(members: readonly string[], sorted: Float64Array): void {
+  if (sorted.length === members.length) sortedKeys.set(members, sorted);
+}
+
+export function sortedMemberKeys(members: readonly string[]): Float64Array {
+  const known = sortedKeys.get(members);
+  if (known && known.length === members.length) return known;
+  const sorted = memberKeys(members).slice().sort();
+  sortedKeys.set(members, sorted);
+  return sorted;
+}

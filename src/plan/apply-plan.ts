@@ -120,7 +120,8 @@ function applyOne(state: HostState, op: Operation, planned: PlannedRules): strin
   if (isNftOperation(op)) return;
   switch (op.op) {
     case 'create-set':
-      state.sets.sets.push(structuredClone(op.set));
+      // Member lists are not changed once made: the set's own list is shared, not copied.
+      state.sets.sets.push({ ...op.set, options: op.set.options.map(([k, v]) => [k, v]) });
       return;
     case 'update-set':
     case 'replace-set': {
@@ -209,6 +210,6 @@ function mergeSet(have: IpSet, want: IpSet): IpSet {
     type: want.type,
     family: want.family ?? have.family ?? 'inet',
     options,
-    members: [...want.members],
+    members: want.members,
   };
 }

@@ -1,5 +1,5 @@
 import type { IpSet, IpSetState, Operation } from '../model/index.js';
-import { memberKeys } from '../parse/index.js';
+import { memberKeys, sortedMemberKeys } from '../parse/index.js';
 
 /**
  * Operations for the sets the policy declares. Only declared sets are touched; undeclared sets
@@ -49,6 +49,8 @@ export function memberChanges(
   want: readonly string[],
   have: readonly string[],
 ): { add: string[]; remove: string[] } {
+  // The same list on both sides (a set read back as the members it was given): nothing differs.
+  if (want === have) return { add: [], remove: [] };
   return want.length + have.length >= KEYED_FROM ? keyedChanges(want, have) : stringChanges(want, have);
 }
 
@@ -104,8 +106,8 @@ function missingKeys(a: Float64Array, b: Float64Array): Set<number> {
 function keyedChanges(want: readonly string[], have: readonly string[]): { add: string[]; remove: string[] } {
   const w = keysOf(want);
   const h = keysOf(have);
-  const ws = w.keys.slice().sort();
-  const hs = h.keys.slice().sort();
+  const ws = sortedMemberKeys(want);
+  const hs = sortedMemberKeys(have);
   const addKeys = missingKeys(ws, hs);
   const removeKeys = missingKeys(hs, ws);
   const otherHave = new Set(h.others);

@@ -7,6 +7,7 @@ import {
   joinMember,
   plainIPv4Key,
   rememberMemberKeys,
+  rememberSortedMemberKeys,
   splitMember,
 } from '../parse/index.js';
 import type { BuildContext } from './context.js';
@@ -142,6 +143,7 @@ function plainMemberFile(text: string): string[] | undefined {
   const sorted = keys.slice(0, members.length).sort();
   for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return undefined;
   rememberMemberKeys(members, keys.subarray(0, members.length));
+  rememberSortedMemberKeys(members, sorted);
   return members;
 }
 

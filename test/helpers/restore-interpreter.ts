@@ -68,8 +68,11 @@ export function runIpsetScript(state: HostState, script: string): HostState {
     const find = (n: string) => sets.find((s) => s.name === n);
     if (w[0] === 'create' && !find(w[1]!))
       sets.push({ name: w[1]!, type: w[2]!, family: 'inet', options: [], members: [] });
-    else if (w[0] === 'add') find(w[1]!)!.members.push(w[2]!);
-    else if (w[0] === 'flush') find(w[1]!)!.members = [];
+    else if (w[0] === 'add') {
+      // `ipset -exist restore`: a member that is there already stays as it is.
+      const set = find(w[1]!)!;
+      if (!set.members.some((m) => m.split(' ')[0] === w[2])) set.members.push(w[2]!);
+    } else if (w[0] === 'flush') find(w[1]!)!.members = [];
     else if (w[0] === 'del') {
       const set = find(w[1]!)!;
       set.members = set.members.filter((m) => m.split(' ')[0] !== w[2]);

@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../src/apply/index.js';
 import { createLab, labGate, type Lab, type LabHost } from './helpers/index.js';
 import { firewallText, spawnDockwall } from './dockwall-process.js';
 
@@ -8,8 +9,9 @@ const gate = await labGate();
 
 /**
  * A dual-stack policy with sets, every kind of step in its apply: 1,000 rules per family in chains
- * dockwall owns, set contents swapped (friends, allow4), a set created (new only) and one destroyed
- * (old only), rules in INPUT of both families.
+ * dockwall owns, set contents swapped (friends, allow4), a set of 20,000 members from a file changed
+ * in place in 10 of them (block: its undo record is those changes), a set created (new only) and one
+ * destroyed (old only), rules in INPUT of both families.
  */
 function policy(version: 'old' | 'new'): string {
   const n = version === 'new' ? 1000 : 100;
@@ -35,6 +37,7 @@ function policy(version: 'old' | 'new'): string {
     'ipsets:',
     `  friends: { type: hash:ip, members: [${friends.join(', ')}] }`,
     `  allow4: { type: hash:net, members: [${allow.join(', ')}] }`,
+    `  block: { type: hash:net, members_from: block-${version}.netset }`,
     version === 'new'
       ? '  extra: { type: hash:ip, members: [192.0.2.7] }'
       : '  gone: { type: hash:ip, members: [198.51.100.9] }',
@@ -68,6 +71,19 @@ function policy(version: 'old' | 'new'): string {
     ...v6,
     '',
   ].join('\n');
+}
+
+/** 20,000 networks; the new list has 10 others in place of its first 10. */
+function blockList(version: 'old' | 'new'): string {
+  const nets = Array.from(
+    { length: 20_000 },
+    (_, i) => `100.${64 + (i >> 12)}.${(i >> 4) & 255}.${(i & 15) << 4}/28`,
+  );
+  const list =
+    version === 'new'
+      ? [...nets.slice(10), ...Array.from({ length: 10 }, (_, i) => `198.18.${i}.0/24`)]
+      : nets;
+  return `# block list (${version})\n${list.join('\n')}\n`;
 }
 
 /** The steps of an apply a test can stop it at (DOCKWALL_TEST_PAUSE_AT), in order. */
@@ -108,6 +124,8 @@ describe.skipIf(gate.skip)(
       newFile = join(lab.dir, 'new.yaml');
       writeFileSync(oldFile, policy('old'));
       writeFileSync(newFile, policy('new'));
+      writeFileSync(join(lab.dir, 'block-old.netset'), blockList('old'));
+      writeFileSync(join(lab.dir, 'block-new.netset'), blockList('new'));
       stateDir = join(lab.dir, 'state');
       const a = await dockwall(['apply', '-f', oldFile, '--yes', '--state-dir', stateDir]);
       expect(a.code, a.stderr).toBe(0);
@@ -118,6 +136,12 @@ describe.skipIf(gate.skip)(
       expect(b.code, b.stderr).toBe(0);
       NEW = await now();
       expect(NEW).not.toBe(OLD);
+      // The set changed in place is recorded by its 10 + 10 changed members, not its 20,000.
+      const snap = JSON.parse(readFileSync(join(stateDir, 'last-snapshot.json'), 'utf8')) as Snapshot;
+      expect(snap.formatVersion).toBe(2);
+      const block = snap.sets.find((x) => x.name === 'block')!;
+      expect(block.set!.members).toEqual([]);
+      expect(block.changes!.map((c) => [c.added.length, c.removed.length])).toEqual([[10, 10]]);
       const back = await dockwall(['rollback', '--yes', '--state-dir', stateDir]);
       expect(back.code, back.stderr).toBe(0);
       expect(await now()).toBe(OLD);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labGate, probeTcp, startHostServices, type Lab, type LabHost } from './helpers/index.js';
@@ -103,6 +103,16 @@ describe.skipIf(gate.skip)(
       // The same set, changed in place: a reload would have swapped in a new set with a new seed.
       expect(after).toContain(`initval ${seed}`);
       expect((await dockwall(['plan', '-f', policy])).code).toBe(0);
+      // Its undo record is the one member deleted and the one added, not the 100,000 it held.
+      const snapshot = readFileSync(join(lab.dir, 'state', 'last-snapshot.json'), 'utf8');
+      expect(snapshot.length).toBeLessThan(10_000);
+      const back = await dockwall(['rollback', '--yes', '--state-dir', join(lab.dir, 'state')]);
+      expect(back.code, back.stderr).toBe(0);
+      expect(await web()).toEqual({ host2: 'refused', host3: 'open' });
+      expect(await header()).toMatch(/^Number of entries: 100000$/m);
+      const again = await apply();
+      expect(again.code, again.stderr).toBe(0);
+      expect(await web()).toEqual({ host2: 'open', host3: 'refused' });
     });
 
     it('a bad line is an error naming the file, line and column, and nothing changes', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalMember, memberKeys, plainIPv4Key } from '../../src/parse/index.js';
+import { canonicalMember, memberKeys, plainIPv4Key, sortedMemberKeys } from '../../src/parse/index.js';
 import { loadPolicy } from '../../src/policy/index.js';
 import { memberProblem } from '../../src/policy/set-members.js';
 
@@ -93,6 +93,9 @@ describe('members_from: the one-pass reading of plain IPv4 members agrees with t
           const members = r.value!.ipsets[0]!.members;
           expect(members).toEqual(want);
           expect(Array.from(memberKeys(members))).toEqual(members.map((m) => plainIPv4Key(m)));
+          expect(Array.from(sortedMemberKeys(members))).toEqual(
+            members.map((m) => plainIPv4Key(m)).sort((a, b) => a - b),
+          );
         },
       ),
       { numRuns: 500 },

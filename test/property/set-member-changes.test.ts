@@ -56,3 +56,16 @@ describe('memberChanges on large lists (plain IPv4 members compared as numbers)'
     );
   });
 });
+
+describe('memberChanges of a list with itself (a set read back as the members it was given)', () => {
+  it('is what the comparison of two equal lists gives: nothing', () => {
+    const member = fc.integer({ min: 0, max: 3000 }).map((i) => `10.${i >> 8}.${i & 255}.0/24`);
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 2500 }), (list) => {
+        expect(memberChanges(list, list)).toEqual(memberChanges(list, [...list]));
+        expect(memberChanges(list, list)).toEqual({ add: [], remove: [] });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
