@@ -202,7 +202,8 @@ function runProcess(
 ): Promise<RunResult> {
   const [file, ...args] = argv;
   if (file === undefined || file === '') throw new Error('runner: empty argument vector');
-  const started = performance.now();
+  // process.hrtime, not the global `performance`: that loads node:perf_hooks at the first command.
+  const started = process.hrtime.bigint();
   return new Promise((resolve) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -240,7 +241,7 @@ function runProcess(
       for (const t of timers) clearTimeout(t);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      const durationMs = Math.round(performance.now() - started);
+      const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
       const out = Buffer.concat(stdout).toString('utf8');
       let err = Buffer.concat(stderr).toString('utf8');
       let code: number;
