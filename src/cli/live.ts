@@ -164,6 +164,8 @@ export function startLiveReads(runner: Runner): LiveReads {
     out.ownSave = read.then((r) => ({ variant: r.report.command, text: r.ownSave }));
     out.ownSave.catch(() => undefined);
   }
+  // Started now, in one process: the policy is read and compiled on this thread meanwhile.
+  runner.flushReads?.();
   return out;
 }
 

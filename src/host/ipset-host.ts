@@ -39,7 +39,7 @@ export async function readAllSets(runner: Runner): Promise<string> {
 /** `ipset list -n`: the names of all sets, in the kernel's order. */
 export async function listSets(runner: Runner): Promise<string[]> {
   const argv = ['ipset', 'list', '-n'];
-  const result = await runner.run(argv);
+  const result = await runner.run(argv, { batch: true });
   if (result.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], result);
   return result.stdout
     .split('\n')
