@@ -50,6 +50,11 @@ export function resolveOnPath(file: string, path: string | undefined): string | 
   return undefined;
 }
 
+function trustedParent(st: { mode: number; uid: number }): boolean {
+  const own = st.uid === (process.getuid?.() ?? -1) && (st.mode & 0o022) === 0;
+  return own || (st.mode & 0o1000) !== 0;
+}
+
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Time between SIGTERM and SIGKILL when the batch overruns its timeout (as the runner's). */
@@ -80,7 +85,11 @@ export function runBatch(
   }
   let dir: string;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'dockwall-reads-'));
+    const parent = tmpdir();
+    // The shell writes into this directory as this user (root): only under a parent where no one
+    // else can rename it away and put links in its place (sticky, as /tmp is, or one's own).
+    if (!trustedParent(statSync(parent))) throw new Error('untrusted');
+    dir = mkdtempSync(join(parent, 'dockwall-reads-'));
   } catch {
     for (const { read } of batched) void runOne(read.argv, read.timeoutMs).then(read.resolve);
     return;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,26 @@ describe('reads batched in one shell', () => {
     expect(got[5]).toMatchObject({ code: 127, stderr: 'dockwall-no-such-command-here: command not found\n' });
     // One shell for the six found on PATH; the one not found is tried the usual way (no process).
     expect(processes).toBe(1);
+  });
+
+  it('under a temporary directory others may write (not sticky), each read runs alone', async () => {
+    const open = mkdtempSync(join(tmpdir(), 'dockwall-read-batch-open-'));
+    chmodSync(open, 0o777);
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = open;
+    try {
+      const { got, processes } = await batchedRun([
+        ['echo', 'a'],
+        ['echo', 'b'],
+      ]);
+      expect(got.map((r) => r.stdout)).toEqual(['a\n', 'b\n']);
+      expect(processes).toBe(2);
+      expect(readdirSync(open)).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      rmSync(open, { recursive: true, force: true });
+    }
   });
 
   it('a read alone in its turn runs as any command', async () => {
