@@ -87,6 +87,8 @@ export function startSetReads(runner: Runner, names: readonly string[]): EarlySe
   if (names.length === 0) return undefined;
   const read = readSets(runner, names);
   read.catch(() => undefined);
+  // Started now: the policy is compiled on this thread meanwhile.
+  runner.flushReads?.();
   return { names: [...names], read };
 }
 

@@ -31,7 +31,7 @@ export async function readChainRules(
   opts: VariantOption = {},
 ): Promise<ChainRead> {
   const argv = iptablesArgv(family, table, ['-S', chain], opts.variant);
-  const result = await runner.run(argv);
+  const result = await runner.run(argv, { batch: true });
   if (result.code === 0) return { exists: true, text: result.stdout };
   if (result.code === 1 && NO_CHAIN.test(result.stderr)) return { exists: false, text: '' };
   if (result.code === 1 && INCOMPATIBLE.test(result.stderr)) {
