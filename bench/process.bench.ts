@@ -11,7 +11,8 @@ import { ownedChainPolicyYaml, ownedRuleBody } from './synthetic-dump.js';
  * with pyfw (the seed's Python tool, where PYFW_SRC points) on the same pyfw wishes file in the same
  * run. Needs root and a built dist/ (`npm run build`). bin/dockwall.js keeps its code cache in a
  * scratch XDG_CACHE_HOME, filled by each measurement's untimed first round. BENCH_BASELINE may name
- * another built checkout (say, main's): its start-up rows are then measured in the same rounds.
+ * another built checkout (say, main's): its start-up rows and its plan/apply/plan beside pyfw are then
+ * measured in the same rounds. BENCH_PROCESS_PARTS (default `pyfw,startup,large,sets`) picks the parts.
  */
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -137,11 +138,11 @@ interface Tool {
   nothingToDo: (r: Ran) => boolean;
 }
 
-function dockwallTool(stateDir: string): Tool {
+function dockwallTool(stateDir: string, bin = BIN, name = 'dockwall'): Tool {
   return {
-    name: 'dockwall',
-    plan: (w) => inNs([NODE, BIN, 'plan', '-f', w]),
-    apply: (w) => inNs([NODE, BIN, 'apply', '-f', w, '--yes', '--state-dir', stateDir]),
+    name,
+    plan: (w) => inNs([NODE, bin, 'plan', '-f', w]),
+    apply: (w) => inNs([NODE, bin, 'apply', '-f', w, '--yes', '--state-dir', stateDir]),
     nothingToDo: (r) => r.code === 0,
   };
 }
@@ -219,6 +220,8 @@ export interface ProcessRow {
   base: Sample;
   result: Sample;
   note?: string;
+  /** The same work by BENCH_BASELINE's bin/dockwall.js, in the same rounds. */
+  before?: Sample;
 }
 
 export interface ProcessTables {
@@ -423,6 +426,8 @@ export function processBench(): ProcessTables {
     const tools = [dockwallTool(stateDir)];
     const havePyfw = !!process.env.PYFW_SRC;
     if (havePyfw) tools.unshift(pyfwTool());
+    if (BASELINE)
+      tools.push(dockwallTool(join(dir, 'state-before'), join(BASELINE, 'bin/dockwall.js'), 'before'));
     const seed = planApplyPlan(tools, SEED_WISHES);
     const thousand = planApplyPlan(tools, chain);
     const pyfwRows: ProcessRow[] = [];
@@ -433,14 +438,22 @@ export function processBench(): ProcessTables {
     [seed, thousand].forEach((res, j) => {
       for (let i = 0; i < 3; i++) {
         const d = res.get('dockwall')![i]!;
-        pyfwRows.push({ what: labels[j]![i]!, base: havePyfw ? res.get('pyfw')![i]! : d, result: d });
+        const row: ProcessRow = {
+          what: labels[j]![i]!,
+          base: havePyfw ? res.get('pyfw')![i]! : d,
+          result: d,
+        };
+        if (BASELINE) row.before = res.get('before')![i]!;
+        pyfwRows.push(row);
       }
     });
+    // BENCH_PROCESS_PARTS=pyfw,startup: only those (the large inputs take minutes).
+    const parts = (process.env.BENCH_PROCESS_PARTS ?? 'pyfw,startup,large,sets').split(',');
     return {
       pyfw: havePyfw ? pyfwRows : 'pyfw rows skipped: PYFW_SRC is not set (a checkout of messa/pyfw)',
-      startup: startupRows(),
-      large: largeRows(dir, stateDir),
-      sets: setRows(dir, stateDir),
+      startup: parts.includes('startup') ? startupRows() : [],
+      large: parts.includes('large') ? largeRows(dir, stateDir) : [],
+      sets: parts.includes('sets') ? setRows(dir, stateDir) : [],
     };
   } finally {
     dropHost();
@@ -456,6 +469,16 @@ export function processTables(t: ProcessTables): string {
     '',
   ];
   if (typeof t.pyfw === 'string') out.push(t.pyfw, '');
+  else if (BASELINE)
+    out.push(
+      `| work | pyfw | dockwall before (${BASELINE}) | dockwall (bin/dockwall.js) | before / pyfw | dockwall / pyfw | dockwall / before |`,
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...t.pyfw.map(
+        (r) =>
+          `| ${r.what} | ${cell(r.base)} | ${cell(r.before!)} | ${cell(r.result)} | ${ratio(r.base, r.before!)} | ${ratio(r.base, r.result)} | ${ratio(r.before!, r.result)} |`,
+      ),
+      '',
+    );
   else
     out.push(
       '| work | pyfw | dockwall (bin/dockwall.js) | dockwall / pyfw |',
@@ -465,16 +488,17 @@ export function processTables(t: ProcessTables): string {
       ),
       '',
     );
-  out.push(
-    startupTable(t.startup),
-    '| large inputs | bare restore | dockwall | dockwall / bare |',
-    '| --- | --- | --- | --- |',
-    ...[...t.large, ...t.sets].map(
-      (r) =>
-        `| ${r.what} | ${cell(r.base)} | ${cell(r.result)}${r.note ? `; ${r.note}` : ''} | ${ratio(r.base, r.result)} |`,
-    ),
-    '',
-  );
+  if (t.startup.length > 0) out.push(startupTable(t.startup));
+  if (t.large.length + t.sets.length > 0)
+    out.push(
+      '| large inputs | bare restore | dockwall | dockwall / bare |',
+      '| --- | --- | --- | --- |',
+      ...[...t.large, ...t.sets].map(
+        (r) =>
+          `| ${r.what} | ${cell(r.base)} | ${cell(r.result)}${r.note ? `; ${r.note}` : ''} | ${ratio(r.base, r.result)} |`,
+      ),
+      '',
+    );
   return out.join('\n');
 }
 

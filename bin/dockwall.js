@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Entry point for `npx dockwall` and `node bin/dockwall.js`. CommonJS (see bin/package.json): Node
-// starts a CommonJS entry faster than an ES module one.
+// starts a CommonJS entry faster than an ES module one. The build copies it beside the bundle as
+// dist/dockwall-launch.cjs, which the container image and the Ansible role install and run.
 //
-// It runs the one-file bundle dist/dockwall.cjs, compiled with a V8 code cache of its own. Node 20 keeps
+// It runs the one-file bundle (dockwall.cjs beside it, else ../dist/dockwall.cjs), compiled with a
+// V8 code cache of its own. Node 20 keeps
 // no compiled code between runs, and most of a short command's start-up is V8 compiling the bundle's
 // functions; with the cache it deserialises them instead. See docs/decisions.md ("Start-up: one
 // bundle, a code cache per command").
@@ -106,14 +108,18 @@ function mayCreate(dir) {
   }
 }
 
-/** Writes the cache atomically (a temporary file renamed over it) and removes those of other builds. */
+/**
+ * Writes the cache atomically (a temporary file renamed over it) and removes those of other builds.
+ * `data` is made only once the directory is known to be writable (a read-only root, say, in a
+ * container): serialising the compiled code is the costly part.
+ */
 function writeCache(dir, file, identity, data) {
   if (!mayCreate(dir)) return;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!trusted(fs.lstatSync(dir))) return;
   const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    fs.writeFileSync(tmp, data(), { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, path.join(dir, file));
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -176,7 +182,7 @@ function runBundle(bundle, args) {
     // At exit, so that the cache holds every function this command compiled, not just the top level.
     process.on('exit', () => {
       try {
-        writeCache(cache.dir, cache.file, cache.identity, script.createCachedData());
+        writeCache(cache.dir, cache.file, cache.identity, () => script.createCachedData());
       } catch {
         // A cache that cannot be written costs the next run its speed, nothing else.
       }
@@ -191,11 +197,15 @@ function runBundle(bundle, args) {
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // Installed beside the bundle (dist/dockwall-launch.cjs, as the image and the Ansible role have it),
+  // else the package's bin/ with the bundle in ../dist.
+  const beside = path.join(__dirname, 'dockwall.cjs');
+  const inPackage = !fs.existsSync(beside);
+  if (inPackage && args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     // What the bundle prints (it is built with package.json's version), without reading or compiling it.
     process.stdout.write(`${require('../package.json').version}\n`);
   } else {
-    runBundle(path.join(__dirname, '..', 'dist', 'dockwall.cjs'), args);
+    runBundle(inPackage ? path.join(__dirname, '..', 'dist', 'dockwall.cjs') : beside, args);
   }
 } else {
   module.exports = { COMMANDS, cacheNameOf };

@@ -1,7 +1,7 @@
 import type { ListeningPort } from '../sim/index.js';
 import { CliError } from './exit-codes.js';
 import { hostRunner } from './live.js';
-import { procListening, type ProcSocket } from '../host/proc-sockets.js';
+import { procListeningInBackground, type ProcSocket } from '../host/proc-sockets.js';
 
 /** `--listen [ADDR:]PORT[/tcp|udp]`: a port the host listens on. */
 export function parseListen(text: string): ListeningPort {
@@ -17,10 +17,12 @@ export function parseListen(text: string): ListeningPort {
  * `ss -Hln` (see procListening: a socket bound to `::` may or may not take IPv4 too).
  */
 export async function liveListening(
-  fromProc: (proto: 'tcp' | 'udp') => ProcSocket[] | undefined = procListening,
+  fromProc: (
+    proto: 'tcp' | 'udp',
+  ) => ProcSocket[] | undefined | Promise<ProcSocket[] | undefined> = procListeningInBackground,
 ): Promise<ListeningPort[]> {
   const protos = ['tcp', 'udp'] as const;
-  const known = protos.map((proto) => fromProc(proto));
+  const known = await Promise.all(protos.map((proto) => fromProc(proto)));
   // The listings /proc cannot give, both at once, taken in order.
   const reads = protos.map((proto, i) =>
     known[i] ? undefined : hostRunner().run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u']),

@@ -65,6 +65,31 @@ export interface LiveOptions {
    * it is the variant read, ipv4's chains are taken from it instead of one `iptables -S` each.
    */
   ownSave?: LiveReads['ownSave'];
+  /**
+   * `ipset save` of these sets, started before the policy was compiled (`startSetReads`): taken when
+   * they are the sets the desired state names, in its order.
+   */
+  setReads?: EarlySetReads;
+}
+
+/** `ipset save NAME` of each of `names`, started early (see `startSetReads`). */
+export interface EarlySetReads {
+  names: readonly string[];
+  read: ReturnType<typeof readSets>;
+}
+
+/**
+ * Starts `ipset save` of the policy's sets as soon as the policy is read, so that the processes run
+ * while it is compiled (the desired state names the policy's sets, unless Docker's nftables backend
+ * takes them: then readLiveState reads what it names and this read is left unused).
+ */
+export function startSetReads(runner: Runner, names: readonly string[]): EarlySetReads | undefined {
+  if (names.length === 0) return undefined;
+  const read = readSets(runner, names);
+  read.catch(() => undefined);
+  // Started now: the policy is compiled on this thread meanwhile.
+  runner.flushReads?.();
+  return { names: [...names], read };
 }
 
 let sharedRunner: Runner | undefined;
@@ -141,6 +166,8 @@ export function startLiveReads(runner: Runner): LiveReads {
     out.ownSave = read.then((r) => ({ variant: r.report.command, text: r.ownSave }));
     out.ownSave.catch(() => undefined);
   }
+  // Started now, in one process: the policy is read and compiled on this thread meanwhile.
+  runner.flushReads?.();
   return out;
 }
 
@@ -199,13 +226,14 @@ export async function readLiveState(
       })
       .catch(() => undefined);
   }
+  const setNames = desired.sets.map((x) => x.name);
+  const early = opts.setReads;
   const setTexts =
-    desired.sets.length > 0
-      ? readSets(
-          runner,
-          desired.sets.map((x) => x.name),
-        )
-      : undefined;
+    setNames.length === 0
+      ? undefined
+      : early && early.names.length === setNames.length && early.names.every((n, i) => n === setNames[i])
+        ? early.read
+        : readSets(runner, setNames);
   setTexts?.catch(() => undefined);
   for (const family of desired.families) {
     const wanted = new Map<TableName, Set<string>>();

@@ -31,6 +31,7 @@ import {
   readLiveInventory,
   readLiveState,
   startLiveReads,
+  startSetReads,
   type LiveReads,
 } from './live.js';
 import {
@@ -95,6 +96,13 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
   // The host's first reads run while the policy is read and compiled (they only read).
   const early = offline ? undefined : startLiveReads(hostRunner());
   const policy = readPolicy(ctx, opts.file);
+  // The policy's sets are read while it is compiled.
+  const setReads = early
+    ? startSetReads(
+        hostRunner(),
+        policy.ipsets.map((s) => s.name),
+      )
+    : undefined;
   let inventory: DockerInventory | undefined;
   if (opts.dockerState) inventory = readInventoryFile(ctx, opts.dockerState);
   else if (!offline && policy.containers.length > 0) inventory = await readLiveInventory(ctx);
@@ -150,6 +158,7 @@ export async function planFromOptions(ctx: CliContext, opts: StateOptions): Prom
       requiredFamilies: policyFamilies(policy),
       ...(early ? { chainListing: early.chainListing } : {}),
       ...(early?.ownSave ? { ownSave: early.ownSave } : {}),
+      ...(setReads ? { setReads } : {}),
     }));
   if (!dumps) desired = onlyFamilies(desired, stateFamilies(state));
   if (!offline) ctx.collect(await liveHostChecks(ctx, policy, state, desired));

@@ -62,8 +62,13 @@ export async function planReachability(
         nft: planned.backend === 'nftables' ? liveNftFor(ctx, planned) : undefined,
       };
   if (live) for (const p of Object.values(live)) p?.catch(() => undefined);
-  // The simulator loads while the host is read.
-  const loading = differ ? undefined : import('../plan/reachability-diff.js');
+  // The simulator loads while the host is read, once the reads' processes are started (its modules
+  // load on this thread, which starts them).
+  const loading = differ
+    ? undefined
+    : new Promise<void>((started) => setImmediate(started)).then(
+        () => import('../plan/reachability-diff.js'),
+      );
   loading?.catch(() => undefined);
   if (live?.host) host = await live.host;
   if (!host) return unknownHost;

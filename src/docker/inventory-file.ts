@@ -38,9 +38,10 @@ export function loadInventoryFile(text: string, file: string): Result<DockerInve
   const { src, data, diagnostics } = readDocument(text, file);
   if (hasErrors(diagnostics)) return { diagnostics };
   if (Array.isArray(data)) return fromInspect([{ items: data, src }]);
-  const parsed = inventorySchema.safeParse(data);
+  const schema = inventorySchema();
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    return { diagnostics: issuesToDiagnostics(parsed.error.issues, src, inventorySchema).map(asStateCode) };
+    return { diagnostics: issuesToDiagnostics(parsed.error.issues, src, schema).map(asStateCode) };
   }
   return { value: parsed.data as DockerInventory, diagnostics: [] };
 }
@@ -106,54 +107,65 @@ function checked(what: string, problem: (v: string) => string | undefined) {
   });
 }
 
-const port = z.number().int().min(1).max(65535);
-const address = checked('address', ipAddressProblem);
-const hostAddress = checked('address', (v) => (v === '' ? undefined : ipAddressProblem(v)));
+/**
+ * The `--docker-state` schema, built when a file is first read: building it costs several
+ * milliseconds at the start of every command that can take such a file, which most runs do not.
+ */
+let inventorySchemaBuilt: ReturnType<typeof buildInventorySchema> | undefined;
+function inventorySchema() {
+  return (inventorySchemaBuilt ??= buildInventorySchema());
+}
 
-const networkSchema = z.object({
-  id: checked('id', dockerIdProblem),
-  name: checked('name', dockerNameProblem),
-  driver: z.string(),
-  bridge: checked('bridge name', interfaceNameProblem).optional(),
-  subnets: z.array(checked('subnet', subnetProblem)).default([]),
-  gateways: z.array(address).default([]),
-  internal: z.boolean().default(false),
-  enableIPv6: z.boolean().optional(),
-});
+function buildInventorySchema() {
+  const port = z.number().int().min(1).max(65535);
+  const address = checked('address', ipAddressProblem);
+  const hostAddress = checked('address', (v) => (v === '' ? undefined : ipAddressProblem(v)));
 
-const containerSchema = z.object({
-  id: checked('id', dockerIdProblem),
-  name: checked('name', dockerNameProblem),
-  labels: z.record(z.string(), z.string()).default({}),
-  running: z.boolean().default(true),
-  endpoints: z
-    .array(
-      z.object({
-        network: checked('network name', dockerNameProblem),
-        ipv4: address.optional(),
-        ipv6: address.optional(),
-      }),
-    )
-    .default([]),
-  ports: z
-    .array(
-      z.object({
-        hostIp: hostAddress.default('0.0.0.0'),
-        hostPort: port,
-        containerPort: port,
-        proto: z.enum(['tcp', 'udp', 'sctp']),
-      }),
-    )
-    .default([]),
-});
+  const networkSchema = z.object({
+    id: checked('id', dockerIdProblem),
+    name: checked('name', dockerNameProblem),
+    driver: z.string(),
+    bridge: checked('bridge name', interfaceNameProblem).optional(),
+    subnets: z.array(checked('subnet', subnetProblem)).default([]),
+    gateways: z.array(address).default([]),
+    internal: z.boolean().default(false),
+    enableIPv6: z.boolean().optional(),
+  });
 
-const inventorySchema = z.object({
-  serverVersion: z.string().optional(),
-  apiVersion: z.string().optional(),
-  firewallBackend: z.enum(['iptables', 'iptables+firewalld', 'nftables']).optional(),
-  networks: z.array(networkSchema),
-  containers: z.array(containerSchema),
-});
+  const containerSchema = z.object({
+    id: checked('id', dockerIdProblem),
+    name: checked('name', dockerNameProblem),
+    labels: z.record(z.string(), z.string()).default({}),
+    running: z.boolean().default(true),
+    endpoints: z
+      .array(
+        z.object({
+          network: checked('network name', dockerNameProblem),
+          ipv4: address.optional(),
+          ipv6: address.optional(),
+        }),
+      )
+      .default([]),
+    ports: z
+      .array(
+        z.object({
+          hostIp: hostAddress.default('0.0.0.0'),
+          hostPort: port,
+          containerPort: port,
+          proto: z.enum(['tcp', 'udp', 'sctp']),
+        }),
+      )
+      .default([]),
+  });
+
+  return z.object({
+    serverVersion: z.string().optional(),
+    apiVersion: z.string().optional(),
+    firewallBackend: z.enum(['iptables', 'iptables+firewalld', 'nftables']).optional(),
+    networks: z.array(networkSchema),
+    containers: z.array(containerSchema),
+  });
+}
 
 type Json = Record<string, unknown>;
 

@@ -5,9 +5,11 @@ import { HostCommandError, type Runner } from './runner.js';
 /** The host's interfaces, addresses and routes, from `ip -j addr` and `ip -j route` (both families). */
 export async function readHostModel(runner: Runner): Promise<HostModel> {
   // The three commands at once.
-  const routeReads = (['-4', '-6'] as const).map((fam) => runner.run(['ip', fam, '-j', 'route', 'show']));
+  const routeReads = (['-4', '-6'] as const).map((fam) =>
+    runner.run(['ip', fam, '-j', 'route', 'show'], { batch: true }),
+  );
   for (const r of routeReads) r.catch(() => undefined);
-  const addr = await runner.run(['ip', '-j', 'addr', 'show']);
+  const addr = await runner.run(['ip', '-j', 'addr', 'show'], { batch: true });
   if (addr.code !== 0) throw new HostCommandError([...runner.wrap, 'ip', '-j', 'addr', 'show'], addr);
   const interfaces = interfacesFromIpAddr(JSON.parse(addr.stdout || '[]') as unknown[]);
   const routes: HostRoute[] = [];

@@ -16,7 +16,7 @@ const NO_SET = /set with the given name does not exist/i;
 export async function readSets(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
   const reads = names.map(async (name): Promise<SetRead> => {
     const argv = ['ipset', 'save', name];
-    const result = await runner.run(argv);
+    const result = await runner.run(argv, { batch: true });
     if (result.code === 0) return { name, present: true, text: result.stdout };
     if (NO_SET.test(result.stderr)) return { name, present: false, text: '' };
     throw new HostCommandError([...runner.wrap, ...argv], result);
@@ -57,7 +57,7 @@ export async function readAllSets(runner: Runner): Promise<string> {
 /** `ipset list -n`: the names of all sets, in the kernel's order. */
 export async function listSets(runner: Runner): Promise<string[]> {
   const argv = ['ipset', 'list', '-n'];
-  const result = await runner.run(argv);
+  const result = await runner.run(argv, { batch: true });
   if (result.code !== 0) throw new HostCommandError([...runner.wrap, ...argv], result);
   return result.stdout
     .split('\n')

@@ -31,7 +31,7 @@ export async function readChainRules(
   opts: VariantOption = {},
 ): Promise<ChainRead> {
   const argv = iptablesArgv(family, table, ['-S', chain], opts.variant);
-  const result = await runner.run(argv);
+  const result = await runner.run(argv, { batch: true });
   if (result.code === 0) return { exists: true, text: result.stdout };
   if (result.code === 1 && NO_CHAIN.test(result.stderr)) return { exists: false, text: '' };
   if (result.code === 1 && INCOMPATIBLE.test(result.stderr)) {
@@ -72,7 +72,7 @@ export async function readAllTables(
   opts: VariantOption & { counters?: boolean } = {},
 ): Promise<string> {
   const argv = saveArgv(family, undefined, opts.variant, { counters: opts.counters });
-  return checkedStdout(runner, argv, await runner.run(argv));
+  return checkedStdout(runner, argv, await runner.run(argv, { batch: true }));
 }
 
 function checkedStdout(runner: Runner, argv: string[], result: RunResult): string {
@@ -160,9 +160,11 @@ export async function checkPrivileges(
 ): Promise<PrivilegeCheck> {
   const cmd = iptablesCommand('ipv4', 'main', opts.variant);
   // Both probes at once; iptables' answer still decides first.
-  const setsProbe = opts.ipset ? runner.run(['ipset', 'list', '-n']) : undefined;
+  const setsProbe = opts.ipset ? runner.run(['ipset', 'list', '-n'], { batch: true }) : undefined;
   setsProbe?.catch(() => undefined);
-  const probe = await runner.run(iptablesArgv('ipv4', 'filter', ['-S', 'INPUT'], opts.variant));
+  const probe = await runner.run(iptablesArgv('ipv4', 'filter', ['-S', 'INPUT'], opts.variant), {
+    batch: true,
+  });
   const euid = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
   const who = euid !== undefined && euid !== 0 ? ` (running as uid ${euid})` : '';
   if (probe.code === 127) return { ok: false, reason: `${cmd} is not installed (or not on PATH)` };

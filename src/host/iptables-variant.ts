@@ -71,11 +71,13 @@ export async function detectVariantRead(
   // No legacy table in this namespace: iptables-legacy-save would print nothing (and exit 0).
   const noLegacy: RunResult = { code: 0, stdout: '', stderr: '', durationMs: 0 };
   const guessed =
-    facts.legacyTables === false ? Promise.resolve(noLegacy) : runner.run([`${toolName('legacy')}-save`]);
+    facts.legacyTables === false
+      ? Promise.resolve(noLegacy)
+      : runner.run([`${toolName('legacy')}-save`], { batch: true });
   guessed.catch(() => undefined);
   const [versionResult, own] = await Promise.all([
-    facts.command ? undefined : runner.run(versionArgv),
-    runner.run(ownArgv),
+    facts.command ? undefined : runner.run(versionArgv, { batch: true }),
+    runner.run(ownArgv, { batch: true }),
   ]);
   let command: IptablesVariant;
   let version: string | undefined;
@@ -86,7 +88,9 @@ export async function detectVariantRead(
   if (own.code !== 0) throw new HostCommandError([...runner.wrap, ...ownArgv], own);
   const otherVariant = other(command);
   const theirs =
-    otherVariant === 'legacy' ? await guessed : await runner.run([`${toolName(otherVariant)}-save`]);
+    otherVariant === 'legacy'
+      ? await guessed
+      : await runner.run([`${toolName(otherVariant)}-save`], { batch: true });
   const inOwn = hasDockerChains(own.stdout);
   const inOther = theirs.code === 0 && hasDockerChains(theirs.stdout);
 

@@ -165,7 +165,7 @@ export async function nftCanonicalTableJson(
 
 /** Tables (`ip docker-bridges`) and the chains of each, from one `nft list chains`; undefined without nft. */
 export async function nftChainListing(runner: Runner): Promise<Map<string, string[]> | undefined> {
-  const r = await runner.run(['nft', 'list', 'chains']);
+  const r = await runner.run(['nft', 'list', 'chains'], { batch: true });
   if (r.code !== 0) return undefined;
   const out = new Map<string, string[]>();
   let chains: string[] | undefined;

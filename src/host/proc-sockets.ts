@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFile, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 
 /**
@@ -43,6 +43,27 @@ export function procListening(
     out.push(...got);
   }
   return out;
+}
+
+/**
+ * `procListening` with both files read in the thread pool, side by side: the kernel writes
+ * /proc/net/tcp by walking its whole table of sockets, milliseconds on a large machine, which the
+ * main thread need not wait for (it starts the other reads of a plan meanwhile).
+ */
+export async function procListeningInBackground(proto: 'tcp' | 'udp'): Promise<ProcSocket[] | undefined> {
+  const files = [`/proc/net/${proto}`, `/proc/net/${proto}6`];
+  // node:fs's own readFile: node:fs/promises is a module more to load.
+  const texts = await Promise.all(
+    files.map(
+      (f) =>
+        new Promise<string | undefined>((done) => readFile(f, 'latin1', (e, t) => done(e ? undefined : t))),
+    ),
+  );
+  return procListening(proto, (f) => {
+    const text = texts[files.indexOf(f)];
+    if (text === undefined) throw new Error(`${f} cannot be read`);
+    return text;
+  });
 }
 
 /** One /proc/net/{tcp,udp}[6] file's sockets in `state` (undefined: a `::` socket, or a line not understood). */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
+import { runBatch, type BatchedRead } from './read-batch.js';
 
 /**
  * The one place dockwall starts processes. Commands run by argument vector (never through a
@@ -16,6 +17,12 @@ export interface RunOptions {
    * command ends, even if dockwall dies first.
    */
   inheritFds?: number[];
+  /**
+   * A read that changes nothing: it may run in one shell with the other such reads started in the
+   * same turn of the event loop, forking this process once for all of them (see read-batch.ts).
+   * Never for a command whose pid matters (`watch` tells its own changes by the pids it started).
+   */
+  batch?: boolean;
 }
 
 export interface RunResult {
@@ -42,6 +49,11 @@ export interface Runner {
    * absent where a runner cannot (test doubles).
    */
   follow?(argv: readonly string[], onLine: (line: string) => void): FollowedCommand;
+  /**
+   * Starts the reads batched so far (`batch`) now, not at the end of this turn of the event loop:
+   * for a caller that starts reads and then works on this thread before it waits for them.
+   */
+  flushReads?(): void;
 }
 
 /** A command started by {@link Runner.follow}. */
@@ -145,11 +157,40 @@ export function createRunner(opts: RunnerOptions = {}): Runner {
   const wrap = [...(opts.wrap ?? [])];
   const env = commandEnv(opts.env);
   const defaultTimeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let turn: BatchedRead[] | undefined;
+  const runOne = (argv: string[], timeoutMs: number) => runProcess(argv, env, timeoutMs, {});
+  const flushReads = () => {
+    const reads = turn;
+    turn = undefined;
+    if (!reads) return;
+    // One batch per timeout; a read alone runs as any command.
+    const byTimeout = new Map<number, BatchedRead[]>();
+    for (const r of reads) byTimeout.set(r.timeoutMs, [...(byTimeout.get(r.timeoutMs) ?? []), r]);
+    for (const group of byTimeout.values())
+      if (group.length === 1) void runOne(group[0]!.argv, group[0]!.timeoutMs).then(group[0]!.resolve);
+      else runBatch(group, env, runOne, spawned);
+  };
+  const batched = (argv: string[], timeoutMs: number) =>
+    new Promise<RunResult>((resolve) => {
+      if (!turn) {
+        turn = [];
+        // Once this turn's code (and the promise callbacks it queued) has run, unless flushed before.
+        setImmediate(flushReads);
+      }
+      turn.push({ argv, timeoutMs, resolve });
+    });
   return {
     wrap,
-    run: (argv, runOpts = {}) =>
-      runProcess([...wrap, ...argv], env, runOpts.timeoutMs ?? defaultTimeout, runOpts),
+    run: (argv, runOpts = {}) => {
+      const timeoutMs = runOpts.timeoutMs ?? defaultTimeout;
+      if (runOpts.batch && runOpts.stdin === undefined && !runOpts.inheritFds?.length) {
+        if (argv.length === 0 || argv[0] === '') throw new Error('runner: empty argument vector');
+        return batched([...wrap, ...argv], timeoutMs);
+      }
+      return runProcess([...wrap, ...argv], env, timeoutMs, runOpts);
+    },
     follow: (argv, onLine) => followProcess([...wrap, ...argv], env, onLine),
+    flushReads,
   };
 }
 
@@ -203,7 +244,8 @@ function runProcess(
 ): Promise<RunResult> {
   const [file, ...args] = argv;
   if (file === undefined || file === '') throw new Error('runner: empty argument vector');
-  const started = performance.now();
+  // process.hrtime, not the global `performance`: that loads node:perf_hooks at the first command.
+  const started = process.hrtime.bigint();
   return new Promise((resolve) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -241,7 +283,7 @@ function runProcess(
       for (const t of timers) clearTimeout(t);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      const durationMs = Math.round(performance.now() - started);
+      const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
       const out = Buffer.concat(stdout).toString('utf8');
       let err = Buffer.concat(stderr).toString('utf8');
       let code: number;

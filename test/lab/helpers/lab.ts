@@ -27,6 +27,8 @@ import {
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DOCKWALL_BUNDLE = join(REPO_ROOT, 'dist', 'dockwall.cjs');
+/** bin/dockwall.js as the build copies it beside the bundle: the bundle with a V8 code cache, as installed. */
+export const DOCKWALL_LAUNCHER = join(REPO_ROOT, 'dist', 'dockwall-launch.cjs');
 
 export interface HostOptions {
   /** Address with prefix length, e.g. `192.168.122.190/24`. */
@@ -68,7 +70,7 @@ export interface Lab {
   exec(host: LabHost | string, argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Like exec, but throws HostCommandError unless the command exits with status 0. */
   execChecked(host: LabHost | string, argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
-  /** `node <repo>/dist/dockwall.cjs ARGS…` inside the host's namespace. */
+  /** `node <repo>/dist/dockwall-launch.cjs ARGS…` (the bundle, with a code cache) inside the host's namespace. */
   runDockwall(host: LabHost | string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Remembers a process the lab started, to end it on destroy. */
   trackPid(pid: number): void;
@@ -159,12 +161,10 @@ export async function createLab(): Promise<Lab> {
     },
 
     runDockwall(host, args, opts) {
-      if (!existsSync(DOCKWALL_BUNDLE)) {
-        throw new Error(
-          `${DOCKWALL_BUNDLE} is missing: run \`npm run build\` before the lab tests that use it`,
-        );
-      }
-      return lab.exec(host, [process.execPath, DOCKWALL_BUNDLE, ...args], opts);
+      for (const built of [DOCKWALL_BUNDLE, DOCKWALL_LAUNCHER])
+        if (!existsSync(built))
+          throw new Error(`${built} is missing: run \`npm run build\` before the lab tests that use it`);
+      return lab.exec(host, [process.execPath, DOCKWALL_LAUNCHER, ...args], opts);
     },
 
     trackPid(pid) {

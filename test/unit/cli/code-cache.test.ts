@@ -175,6 +175,28 @@ describe('the bundle run through bin/dockwall.js', () => {
     }
   });
 
+  it('runs the same beside the bundle, as dist/dockwall-launch.cjs (the image, the Ansible role)', () => {
+    const lib = join(scratch, 'lib');
+    mkdirSync(lib, { recursive: true });
+    copyFileSync(join(repoRoot, 'bin/dockwall.js'), join(lib, 'dockwall-launch.cjs'));
+    copyFileSync(bundle, join(lib, 'dockwall.cjs'));
+    const beside = (args: string[]) => {
+      const r = spawnSync(process.execPath, [join(lib, 'dockwall-launch.cjs'), ...args], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', XDG_CACHE_HOME: cacheHome },
+        timeout: 60_000,
+      });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    for (const args of [['--version'], ['validate', '-f', example], ['valdate']]) {
+      const direct = dockwall(args);
+      for (let i = 0; i < 2; i++) expect(beside(args), args.join(' ')).toEqual(direct);
+    }
+    // Its cache is that bundle's (a file of its own path), written once.
+    expect(caches().filter((f) => f.endsWith('.validate.v8'))).toHaveLength(1);
+  });
+
   it('keeps process.argv as node gives it (the confirm reverter starts argv[1] again)', () => {
     const r = run(['install-service', '--dry-run', '-f', example]);
     expect(r.code, r.stderr).toBe(0);
