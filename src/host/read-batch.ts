@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -68,7 +68,7 @@ export function runBatch(
   reads: BatchedRead[],
   env: Record<string, string>,
   runOne: RunOne,
-  onSpawn: (pid: number | undefined) => void,
+  onSpawn: (child: ChildProcess) => void,
 ): void {
   // The shell finds each command on the same PATH; it is looked up here first only to know that it
   // will start (argv[0] stays the name given: some tools print it, iptables-nft's multi-binary is
@@ -114,7 +114,7 @@ export function runBatch(
     for (const { read } of batched) void runOne(read.argv, read.timeoutMs).then(read.resolve);
     return;
   }
-  onSpawn(child.pid);
+  onSpawn(child);
   let timedOut = false;
   let done = false;
   const killGroup = (signal: NodeJS.Signals) => {
