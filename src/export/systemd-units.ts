@@ -16,9 +16,16 @@ export interface WatchUnitOptions {
 /**
  * How the service runs node for a long-lived `dockwall watch`, which mostly sleeps: a young generation
  * of 1 MB semispaces, which does not stay at several MB after a burst of work (a repair, a dockerd
- * restart).
+ * restart); V8's lite mode, which runs bytecode only (no optimising or baseline compiler, regular
+ * expressions interpreted), so that neither the compilers' code nor their output is ever resident, at
+ * a few ms per repair (BENCHMARKS.md, watch section); and no WebAssembly, which lite mode turns off
+ * anyway (saying so on stderr unless told).
  */
-export const WATCH_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const WATCH_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--lite-mode',
+  '--no-expose-wasm',
+];
 
 /**
  * glibc's malloc for the service: two arenas instead of eight per core, and memory freed back to the
