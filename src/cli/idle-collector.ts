@@ -5,8 +5,7 @@ import { runInNewContext } from 'node:vm';
  * A full garbage collection when watch has been quiet for `quietMs` after some work (a check, a
  * repair, a reload). V8 collects a small old generation rarely, so what each check left behind would
  * otherwise stay resident until the next collection, which a sleeping process may not reach for
- * minutes; collecting also ages the bytecode of functions run only at the start, which V8 then
- * drops. BENCHMARKS.md, watch section. The timer never keeps node running.
+ * minutes. BENCHMARKS.md, watch section. The timer never keeps node running.
  */
 export interface IdleCollector {
   /** Work was done: collect once it has been quiet for a while. */

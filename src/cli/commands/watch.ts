@@ -255,10 +255,12 @@ async function watchCommand(ctx: CliContext, opts: WatchOpts): Promise<number> {
     },
     { debounceMs: Number(opts.debounce), minBackoffMs: 250, maxBackoffMs: 30_000 },
   );
-  // After each reconcile, once quiet: what it allocated is not left resident until V8 gets round to it.
+  // After a reconcile that did more than the cheap check finding nothing (every 30 s, where a
+  // collection each time would cost more CPU than it frees), once quiet: what it allocated is not
+  // left resident until V8 gets round to it.
   const collector = idleCollector(IDLE_GC_MS);
   reconciler.on('reconciled', ({ trigger, outcome, durationMs }) => {
-    collector.poke();
+    if (trigger.kind !== 'check' || trigger.full || outcome.applied.length > 0) collector.poke();
     metrics.reconciles++;
     metrics.lastSuccessSeconds = Math.floor(Date.now() / 1000);
     metrics.lastDurationSeconds = durationMs / 1000;

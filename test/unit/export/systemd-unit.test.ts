@@ -131,6 +131,7 @@ describe('install-service: the unit', () => {
     );
     expect(text).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
     expect(text).toMatch(/^Environment=MALLOC_TRIM_THRESHOLD_=131072$/m);
+    expect(text).toMatch(/^Environment=MALLOC_MMAP_THRESHOLD_=32768$/m);
     // A dockwall executable of its own (no node before it) gets no node flags.
     expect(watchUnit({ ...STANDARD, execStart: ['/usr/local/bin/dockwall'] }).text).toMatch(
       /^ExecStart=\/usr\/local\/bin\/dockwall watch -f /m,
