@@ -8,7 +8,18 @@ import { table } from './timing.js';
  * memory (the core section holds a 100,000-rule dump) does not slow another's process starts: a
  * larger process takes longer to fork, and the host section starts hundreds of processes.
  */
-const SECTIONS = ['process', 'startup', 'core', 'sim', 'reach', 'host', 'watch', 'nft', 'sets'] as const;
+const SECTIONS = [
+  'process',
+  'startup',
+  'core',
+  'sim',
+  'reach',
+  'host',
+  'watch',
+  'watch-memory',
+  'nft',
+  'sets',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function runOne(section: Section): Promise<string> {
@@ -49,6 +60,10 @@ async function runOne(section: Section): Promise<string> {
       const { watchBench } = await import('./watch.bench.js');
       return table('watch: idle cost, change events, dockerd restart', await watchBench());
     }
+    case 'watch-memory': {
+      const { watchMemoryBench } = await import('./watch-memory.bench.js');
+      return table('watch: resident memory, side by side', await watchMemoryBench());
+    }
   }
 }
 
@@ -59,9 +74,10 @@ if (args[0] === '--one') {
   const unknown = args.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (unknown.length > 0)
     throw new Error(`unknown bench section(s): ${unknown.join(', ')}; expected ${SECTIONS.join(', ')}`);
-  // `startup` and `sets` repeat rows of `process`: they run only when asked for.
+  // `startup` and `sets` repeat rows of `process`, `watch-memory` takes 12 minutes: they run only
+  // when asked for.
   const wanted = SECTIONS.filter((s) =>
-    args.length === 0 ? s !== 'sets' && s !== 'startup' : args.includes(s),
+    args.length === 0 ? s !== 'sets' && s !== 'startup' && s !== 'watch-memory' : args.includes(s),
   );
   const out: string[] = [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,

@@ -132,8 +132,28 @@ function writeCache(dir, file, identity, data) {
       fs.rmSync(path.join(dir, old), { force: true });
 }
 
+/**
+ * V8 flags for `dockwall watch` started by hand, the part of the service's `--lite-mode`
+ * (src/export/systemd-units.ts, WATCH_NODE_FLAGS) that can still be set in a running node: no
+ * optimising or baseline compiler and regular expressions interpreted. watch mostly sleeps; each
+ * compiler it never uses is resident memory it never pays for (BENCHMARKS.md, watch section).
+ */
+const WATCH_RUNTIME_FLAGS = ['--no-opt', '--no-sparkplug', '--regexp-interpret-all'];
+
+/** Sets {@link WATCH_RUNTIME_FLAGS} for `watch` unless node was started with lite mode or flags of its own. */
+function watchFlags(args) {
+  if (
+    cacheNameOf(args) !== 'watch' ||
+    process.execArgv.some((a) => /^--(lite-mode|jitless|opt|sparkplug)\b/.test(a))
+  )
+    return;
+  const v8 = require('node:v8');
+  for (const flag of WATCH_RUNTIME_FLAGS) v8.setFlagsFromString(flag);
+}
+
 /** Runs the bundle as Node would run `node BUNDLE ARGS` (process.argv stays as it is). */
 function runBundle(bundle, args) {
+  watchFlags(args);
   const vm = require('node:vm');
   const Module = require('node:module');
   let stat;
@@ -208,5 +228,5 @@ if (require.main === module) {
     runBundle(inPackage ? path.join(__dirname, '..', 'dist', 'dockwall.cjs') : beside, args);
   }
 } else {
-  module.exports = { COMMANDS, cacheNameOf };
+  module.exports = { COMMANDS, cacheNameOf, WATCH_RUNTIME_FLAGS };
 }

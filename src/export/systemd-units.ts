@@ -16,19 +16,29 @@ export interface WatchUnitOptions {
 /**
  * How the service runs node for a long-lived `dockwall watch`, which mostly sleeps: a young generation
  * of 1 MB semispaces, which does not stay at several MB after a burst of work (a repair, a dockerd
- * restart).
+ * restart); V8's lite mode, which runs bytecode only (no optimising or baseline compiler, regular
+ * expressions interpreted), so that neither the compilers' code nor their output is ever resident, at
+ * a few ms per repair (BENCHMARKS.md, watch section); and no WebAssembly, which lite mode turns off
+ * anyway (saying so on stderr unless told).
  */
-export const WATCH_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const WATCH_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--lite-mode',
+  '--no-expose-wasm',
+];
 
 /**
- * glibc's malloc for the service: two arenas instead of eight per core, and memory freed back to the
- * kernel above 128 KB (the defaults grow both thresholds after the first large allocations, so what
- * the start and each repair freed stays resident). BENCHMARKS.md, watch section: 4–9 MB resident.
+ * glibc's malloc for the service: two arenas instead of eight per core; memory freed back to the
+ * kernel above 128 KB at the top of the heap; and blocks of 32 KB and more taken from the kernel on
+ * their own and given back when freed, which is how V8 allocates the parser's working memory: parsing
+ * the 1.8 MB bundle at the start otherwise leaves 3.4 MB of freed heap resident for good, under what
+ * was allocated after it. The defaults also grow both thresholds after the first large allocations, so
+ * what the start and each repair freed stays resident. BENCHMARKS.md, watch section.
  */
 export const WATCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
   MALLOC_TRIM_THRESHOLD_: '131072',
-  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_MMAP_THRESHOLD_: '32768',
 };
 
 /**

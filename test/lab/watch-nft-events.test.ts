@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WATCH_ENVIRONMENT, WATCH_NODE_FLAGS } from '../../src/export/systemd-units.js';
 import { labGate, probeTcp } from './helpers/index.js';
 import { createSeedLab, repoText, type SeedLab } from './seed-scenario.js';
 import {
@@ -23,6 +24,7 @@ const METRICS_PORT = 9417;
 /**
  * watch on iptables-nft follows the kernel's change events (`nft monitor`): a rule someone deletes
  * by hand is put back without waiting for a periodic check (the checks are set to 10 minutes here).
+ * watch runs as the unit of `install-service` runs it: node in lite mode, the unit's malloc settings.
  */
 describe.skipIf(gate.skip)('watch repairs drift from nf_tables change events', () => {
   let s: SeedLab;
@@ -52,6 +54,8 @@ describe.skipIf(gate.skip)('watch repairs drift from nf_tables change events', (
       stateDir: s.stateDir,
       intervalMs: NO_POLL_MS,
       extraArgs: ['--full-interval', String(NO_POLL_MS), '--metrics', `127.0.0.1:${METRICS_PORT}`],
+      nodeArgs: [...WATCH_NODE_FLAGS],
+      env: { ...WATCH_ENVIRONMENT },
     });
     await watch.waitForLine(restoredLine, { timeoutMs: 20_000 });
     await watch.waitForLine((l) => l.msg === 'following nf_tables change events', { timeoutMs: 5_000 });
@@ -67,6 +71,8 @@ describe.skipIf(gate.skip)('watch repairs drift from nf_tables change events', (
     expect(started.nftEvents).toBe(true);
     expect(started.interval).toBe(NO_POLL_MS);
     expect(baseline.get('DOCKWALL-FILTER filter/web')).toBe(1);
+    // Nothing from node about its flags (lite mode announces that it turns WebAssembly off unless told).
+    expect(watch.stderr()).toBe('');
   });
 
   it('a rule deleted by hand (`iptables -D`) is back from the change event, and host 2 reaches the web port again', async () => {

@@ -189,3 +189,23 @@ describe('the bundle', () => {
     expect(bundle().every((b) => b < 0x80)).toBe(true);
   });
 });
+
+describe('watch started by hand', () => {
+  const require = createRequire(import.meta.url);
+  const { WATCH_RUNTIME_FLAGS } = require(join(repoRoot, 'bin/dockwall.js')) as {
+    WATCH_RUNTIME_FLAGS: string[];
+  };
+
+  it('gets V8 flags node knows (a misspelt one would only be ignored at run time)', () => {
+    expect(WATCH_RUNTIME_FLAGS.length).toBeGreaterThan(0);
+    const r = spawnSync(process.execPath, [...WATCH_RUNTIME_FLAGS, '-e', '0'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('still runs the command with them set', () => {
+    const r = viaBin(['watch', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: dockwall watch /);
+  });
+});

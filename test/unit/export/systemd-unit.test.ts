@@ -124,10 +124,14 @@ describe('install-service: the unit', () => {
   it('runs node with its memory flags between node and the script, and sets malloc up for a sleeper', () => {
     const { text } = watchUnit(STANDARD);
     expect(text).toMatch(
-      new RegExp(`^ExecStart=\\S+ --max-semi-space-size=1 \\S+/dockwall\\.cjs watch -f `, 'm'),
+      new RegExp(
+        `^ExecStart=\\S+ --max-semi-space-size=1 --lite-mode --no-expose-wasm \\S+/dockwall\\.cjs watch -f `,
+        'm',
+      ),
     );
     expect(text).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
     expect(text).toMatch(/^Environment=MALLOC_TRIM_THRESHOLD_=131072$/m);
+    expect(text).toMatch(/^Environment=MALLOC_MMAP_THRESHOLD_=32768$/m);
     // A dockwall executable of its own (no node before it) gets no node flags.
     expect(watchUnit({ ...STANDARD, execStart: ['/usr/local/bin/dockwall'] }).text).toMatch(
       /^ExecStart=\/usr\/local\/bin\/dockwall watch -f /m,
