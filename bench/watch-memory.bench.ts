@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WATCH_ENVIRONMENT, WATCH_NODE_FLAGS } from '../src/export/systemd-units.js';
 import { labAvailable, REPO_ROOT, runContainer } from '../test/lab/helpers/index.js';
@@ -14,7 +15,8 @@ import { eventRepairRows, idleRows } from './watch-idle.js';
  * one at a time, 10 rules deleted by hand and put back (as in the `watch` section).
  *
  * Each is started as the systemd unit of `install-service` runs it (node's flags and the malloc
- * settings, `node FLAGS dist/dockwall.cjs watch`) and as by hand (`node bin/dockwall.js watch`, its V8
+ * settings, `node FLAGS bin/dockwall.js watch` with its code cache in the unit's cache directory; the
+ * `BENCH_WATCH_BASE_DIR` build's unit ran the bundle alone: `node FLAGS dist/dockwall.cjs watch`) and as by hand (`node bin/dockwall.js watch`, its V8
  * code cache written by a first start). `BENCH_WATCH_BASE_DIR`: another checkout, built (e.g. the
  * branch point), measured the same way with `BENCH_WATCH_BASE_FLAGS` (default: the node flags its unit
  * had, `--max-semi-space-size=1`).
@@ -49,13 +51,16 @@ function smapsMb(pid: number): { rss: number; pss: number; anon: number; file: n
 
 function builds(): Build[] {
   const out: Build[] = [];
-  const add = (who: string, dir: string, flags: string[]) => {
+  const add = (who: string, dir: string, flags: string[], unitCache: boolean) => {
+    // This build's unit runs the launcher install-service names, with the cache directory it gives it.
     out.push({
       label: `${who}, as the systemd unit runs it`,
-      script: join(dir, 'dist', 'dockwall.cjs'),
+      script: join(dir, unitCache ? 'bin/dockwall.js' : 'dist/dockwall.cjs'),
       nodeArgs: flags,
-      env: { ...WATCH_ENVIRONMENT },
-      warm: false,
+      env: unitCache
+        ? { ...WATCH_ENVIRONMENT, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'dockwall-bench-unit-cache-')) }
+        : { ...WATCH_ENVIRONMENT },
+      warm: unitCache,
     });
     out.push({
       label: `${who}, started by hand (bin/dockwall.js)`,
@@ -67,8 +72,13 @@ function builds(): Build[] {
   };
   const base = process.env.BENCH_WATCH_BASE_DIR;
   if (base)
-    add('before', base, (process.env.BENCH_WATCH_BASE_FLAGS ?? '--max-semi-space-size=1').split(/\s+/));
-  add(base ? 'after' : 'this build', REPO_ROOT, [...WATCH_NODE_FLAGS]);
+    add(
+      'before',
+      base,
+      (process.env.BENCH_WATCH_BASE_FLAGS ?? '--max-semi-space-size=1').split(/\s+/),
+      false,
+    );
+  add(base ? 'after' : 'this build', REPO_ROOT, [...WATCH_NODE_FLAGS], true);
   // `BENCH_WATCH_EXTRA_BUNDLE`: one more bundle (a variant of this build), run as this build's unit.
   const extra = process.env.BENCH_WATCH_EXTRA_BUNDLE;
   if (extra)
@@ -85,6 +95,7 @@ function builds(): Build[] {
 export async function watchMemoryBench(): Promise<Row[]> {
   const avail = await labAvailable();
   if (!avail.ok) return [{ what: 'watch memory', value: 'skipped', note: avail.reason }];
+  const all = builds();
   const s = await createSeedLab();
   try {
     const extra = Array.from({ length: CONTAINERS - 2 }, (_, i) => `c${String(i + 3).padStart(2, '0')}`);
@@ -96,7 +107,6 @@ export async function watchMemoryBench(): Promise<Row[]> {
       'watch-containers.yaml',
       `${seedWatchPolicy(repoText('examples/firewalling-docker.yaml'))}\ncontainers:\n${entries.join('\n')}\n`,
     );
-    const all = builds();
     const start = (b: Build, i: number) =>
       startWatch({
         lab: s.lab,
@@ -161,5 +171,7 @@ export async function watchMemoryBench(): Promise<Row[]> {
     return rows;
   } finally {
     await s.lab.destroy();
+    for (const b of all)
+      if (b.env.XDG_CACHE_HOME) rmSync(b.env.XDG_CACHE_HOME, { recursive: true, force: true });
   }
 }

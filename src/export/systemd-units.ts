@@ -169,6 +169,10 @@ ExecStartPre=+/bin/touch /run/xtables.lock
 ${Object.entries(WATCH_ENVIRONMENT)
   .map(([k, v]) => `Environment=${k}=${v}`)
   .join('\n')}
+# bin/dockwall.js keeps its V8 code cache under $XDG_CACHE_HOME: the one systemd makes for the service.
+CacheDirectory=dockwall
+CacheDirectoryMode=0700
+Environment=XDG_CACHE_HOME=/var/cache/dockwall
 ExecStart=${args.map((a, i) => execArg(a, i === 0)).join(' ')}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=always

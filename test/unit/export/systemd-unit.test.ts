@@ -110,6 +110,13 @@ describe('install-service: the unit', () => {
     expect(text).toMatch(/^PrivateTmp=yes$/m);
   });
 
+  it("gives the launcher's V8 code cache a directory of the service's own (ProtectHome hides ~/.cache)", () => {
+    const { text } = watchUnit(STANDARD);
+    expect(text).toMatch(/^CacheDirectory=dockwall$/m);
+    expect(text).toMatch(/^CacheDirectoryMode=0700$/m);
+    expect(text).toMatch(/^Environment=XDG_CACHE_HOME=\/var\/cache\/dockwall$/m);
+  });
+
   it('relaxes ProtectHome/PrivateTmp, saying why, when a file lives where they hide it', () => {
     const home = watchUnit({ ...STANDARD, policyFile: '/root/policy.yaml' });
     expect(home.text).toMatch(/^ProtectHome=read-only$/m);
