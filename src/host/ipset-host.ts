@@ -13,33 +13,32 @@ export interface SetRead {
 const NO_SET = /set with the given name does not exist/i;
 
 /** `ipset save NAME` for each name, side by side; a set that does not exist is reported, not thrown. */
-export async function readSets(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
-  const reads = names.map(async (name): Promise<SetRead> => {
-    const argv = ['ipset', 'save', name];
-    const result = await runner.run(argv, { batch: true });
-    if (result.code === 0) return { name, present: true, text: result.stdout };
-    if (NO_SET.test(result.stderr)) return { name, present: false, text: '' };
-    throw new HostCommandError([...runner.wrap, ...argv], result);
-  });
-  // The first failure (in the names' order) is thrown; the others must not count as unhandled.
-  for (const r of reads) r.catch(() => undefined);
-  const out: SetRead[] = [];
-  for (const r of reads) out.push(await r);
-  return out;
+export function readSets(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
+  return readEachSet(runner, names, (name) => ['ipset', 'save', name], true);
 }
 
 /**
  * `ipset list -t NAME` for each name, side by side: each set's header and its number of entries,
  * without its members; a set that does not exist is reported, not thrown.
  */
-export async function readSetHeaders(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
+export function readSetHeaders(runner: Runner, names: readonly string[]): Promise<SetRead[]> {
+  return readEachSet(runner, names, (name) => ['ipset', 'list', '-t', name], false);
+}
+
+async function readEachSet(
+  runner: Runner,
+  names: readonly string[],
+  argvOf: (name: string) => string[],
+  batch: boolean,
+): Promise<SetRead[]> {
   const reads = names.map(async (name): Promise<SetRead> => {
-    const argv = ['ipset', 'list', '-t', name];
-    const result = await runner.run(argv);
+    const argv = argvOf(name);
+    const result = await runner.run(argv, batch ? { batch: true } : {});
     if (result.code === 0) return { name, present: true, text: result.stdout };
     if (NO_SET.test(result.stderr)) return { name, present: false, text: '' };
     throw new HostCommandError([...runner.wrap, ...argv], result);
   });
+  // The first failure (in the names' order) is thrown; the others must not count as unhandled.
   for (const r of reads) r.catch(() => undefined);
   const out: SetRead[] = [];
   for (const r of reads) out.push(await r);
