@@ -93,3 +93,44 @@ describe('restore scripts never carry a line break inside a line', () => {
     });
   }
 });
+
+describe('the initial hash size of a set dockwall fills', () => {
+  const created = (list: string[], extra = '') => {
+    const plan = planChanges(
+      { rulesets: {}, sets: { sets: [] } },
+      compileDesired(policyText(policyWith(list).replace('type: hash:net\n', `type: hash:net\n${extra}`))),
+    );
+    return buildRestoreScripts(plan).ipsetCreate.split('\n')[0];
+  };
+
+  it('is sized for its members when the policy does not size it: no rehashing while they are added', () => {
+    expect(created(members(40_000))).toBe('create block hash:net family inet hashsize 16384');
+    expect(created(members(4_097))).toBe('create block hash:net family inet hashsize 2048');
+  });
+
+  it("is ipset's default for a set of up to 4,096 members, and the policy's own size when it gives one", () => {
+    expect(created(members(4_096))).toBe('create block hash:net family inet');
+    expect(created(members(40_000), '    options: { hashsize: 4096 }\n')).toBe(
+      'create block hash:net family inet hashsize 4096',
+    );
+  });
+
+  it('leaves a set that is the same apart from its size alone: the size is not compared', () => {
+    const list = members(40_000);
+    const live: HostState = {
+      rulesets: {},
+      sets: {
+        sets: [
+          {
+            name: 'block',
+            type: 'hash:net',
+            family: 'inet',
+            options: [['hashsize', '65536']],
+            members: list,
+          },
+        ],
+      },
+    };
+    expect(planChanges(live, compileDesired(policyText(policyWith(list)))).operations).toEqual([]);
+  });
+});
